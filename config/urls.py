@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", include("ioudesk.backoffice.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "ioudesk.core.views.bad_request"
+handler403 = "ioudesk.core.views.permission_denied"
+handler404 = "ioudesk.core.views.page_not_found"
+handler500 = "ioudesk.core.views.server_error"

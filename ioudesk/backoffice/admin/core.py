@@ -1,0 +1,175 @@
+"""Back office for the organisation, branches, staff, roles and the audit trail."""
+
+from axes.utils import reset as axes_reset
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import RangeDateTimeFilter
+from unfold.decorators import action, display
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+
+from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin, readonly_admin
+from ioudesk.core import audit, services
+from ioudesk.core.models import AuditEvent, Branch, Organisation, User
+from ioudesk.core.models.audit import AuditAction
+
+admin.site.unregister(Group)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(AuditedAdminMixin, ModelAdmin):
+    list_display = ["name", "short_name", "interest_cap_applies", "business_date"]
+    fieldsets = [
+        (None, {"fields": ["name", "short_name", "logo_text", "currency_display"]}),
+        (_("业务规则"), {"fields": ["interest_cap_applies", "business_date"]}),
+    ]
+
+    def has_add_permission(self, request):
+        return not Organisation.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Branch)
+class BranchAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
+    scope_branch_field = "pk"
+    list_display = ["indented_name", "code", "parent", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+    fields = ["organisation", "parent", "code", "name", "is_active"]
+    autocomplete_fields = ["parent"]
+
+    @display(description=_("网点名称"), ordering="path")
+    def indented_name(self, obj):
+        return format_html("{}{}", "　" * obj.depth, obj.name)
+
+    def save_model(self, request, obj, form, change):
+        request._audit_before = audit.snapshot(Branch.objects.get(pk=obj.pk)) if change else None
+        services.branch_save(branch=obj)
+
+
+class StaffCreationForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["username", "branch"]
+
+
+class StaffChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+
+@admin.register(User)
+class StaffAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin, ModelAdmin):
+    form = StaffChangeForm
+    add_form = StaffCreationForm
+    change_password_form = AdminPasswordChangeForm
+    list_display = ["username", "full_name", "branch", "role_names", "is_active", "last_login"]
+    list_filter = ["branch", "groups", "is_active"]
+    search_fields = ["username", "first_name", "last_name", "email", "phone"]
+    ordering = ["username"]
+    actions_detail = ["open_audit_trail", "unlock_account"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("个人信息"), {"fields": ["last_name", "first_name", "email", "phone", "preferred_language"]}),
+        (_("网点与角色"), {"fields": ["branch", "groups", "is_active", "is_staff", "is_superuser"]}),
+        (_("单项权限"), {"classes": ["collapse"], "fields": ["user_permissions"]}),
+        (_("重要日期"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"fields": ["username", "branch", "password1", "password2"]}),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    @display(description=_("姓名"))
+    def full_name(self, obj):
+        return f"{obj.last_name}{obj.first_name}"
+
+    @display(description=_("角色"))
+    def role_names(self, obj):
+        return "、".join(group.name for group in obj.groups.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("branch").prefetch_related("groups")
+
+    def audit_verb(self, before, after):
+        if before is not None and before.get("groups") != after.get("groups"):
+            return "修改角色"
+        return ""
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.is_staff = True  # everyone created here works in the back office
+        super().save_model(request, obj, form, change)
+
+    @action(description=_("解除登录锁定"), url_path="unlock", icon="lock_open", permissions=["change"])
+    def unlock_account(self, request, object_id):
+        user = self.get_object(request, object_id)
+        if user is None:
+            return redirect(reverse("admin:core_user_changelist"))
+        cleared = axes_reset(username=user.username)
+        audit.record(AuditAction.ACTION, obj=user, verb="解除登录锁定", changes={"attempts": [cleared, 0]})
+        messages.success(request, _("已解除 %(name)s 的登录锁定。") % {"name": user.username})
+        return redirect(reverse("admin:core_user_change", args=[user.pk]))
+
+
+@admin.register(Group)
+class RoleAdmin(AuditedAdminMixin, BaseGroupAdmin, ModelAdmin):
+    list_display = ["name", "permission_count", "member_count"]
+
+    @display(description=_("权限数"))
+    def permission_count(self, obj):
+        return obj.permissions.count()
+
+    @display(description=_("人数"))
+    def member_count(self, obj):
+        return obj.user_set.count()
+
+
+@admin.register(AuditEvent)
+@readonly_admin
+class AuditEventAdmin(ScopedAdminMixin, ModelAdmin):
+    scope_branch_field = "branch_id"
+    list_display = ["occurred_at", "actor_name", "ip_address", "action", "verb", "content_type", "object_repr"]
+    list_filter = [("occurred_at", RangeDateTimeFilter), "action", "content_type"]
+    list_filter_submit = True
+    search_fields = ["actor_name", "object_repr", "verb", "reason", "ip_address", "object_id"]
+    date_hierarchy = None
+    list_per_page = 50
+    fields = [
+        "occurred_at", "actor_name", "actor_id", "ip_address", "action", "verb", "content_type",
+        "object_id", "object_repr", "changes_table", "reason", "branch_id",
+    ]
+    readonly_fields = fields
+
+    @display(description=_("变更内容"))
+    def changes_table(self, obj):
+        if not obj.changes:
+            return "—"
+        rows = format_html_join(
+            "", "<tr><td class='pr-4 font-medium'>{}</td><td class='pr-4'>{}</td><td>{}</td></tr>",
+            ((field, _show(values[0]), _show(values[1])) for field, values in obj.changes.items()),
+        )
+        return format_html(
+            "<table><thead><tr><th class='pr-4 text-left'>{}</th><th class='pr-4 text-left'>{}</th>"
+            "<th class='text-left'>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("字段"), _("修改前"), _("修改后"), rows,
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("core.view_auditevent")
+
+
+def _show(value):
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,76 @@
+"""What every back-office page of a record gets: the data scope and the audit trail."""
+
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from unfold.decorators import action
+
+from ioudesk.core import audit, scope
+
+
+class ScopedAdminMixin:
+    """Lists, detail pages and actions only ever see the records of the user's branches.
+
+    Django admin looks every object up through `get_queryset`, so an id from another branch typed
+    into the URL is answered as "does not exist", exactly like an id that was never there."""
+
+    scope_branch_field: str | None = None
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return scope.scope_queryset(request.user, queryset, self.scope_branch_field)
+
+
+class AuditedAdminMixin:
+    """Every create, update and delete through the back office lands in the audit trail, with the
+    fields before and after (many-to-many included). Detail pages get a link to the record's trail."""
+
+    actions_detail = ["open_audit_trail"]
+
+    def save_model(self, request, obj, form, change):
+        request._audit_before = audit.snapshot(type(obj)._default_manager.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        audit.record_change(
+            obj=obj,
+            before=getattr(request, "_audit_before", None),
+            after=audit.snapshot(obj),
+            verb=self.audit_verb(getattr(request, "_audit_before", None), audit.snapshot(obj)),
+        )
+
+    def audit_verb(self, before, after) -> str:
+        return ""
+
+    def delete_model(self, request, obj):
+        before, pk = audit.snapshot(obj), obj.pk
+        super().delete_model(request, obj)
+        obj.pk = pk
+        audit.record_change(obj=obj, before=before, after=None)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    @action(description=_("审计记录"), url_path="audit-trail", icon="history")
+    def open_audit_trail(self, request, object_id):
+        content_type = ContentType.objects.get_for_model(self.model, for_concrete_model=False)
+        url = reverse("admin:core_auditevent_changelist")
+        return redirect(f"{url}?{urlencode({'content_type__id__exact': content_type.pk, 'object_id': object_id})}")
+
+
+def readonly_admin(cls):
+    """A model admin through which nothing can be added, changed or deleted."""
+
+    cls.has_add_permission = lambda self, request: False
+    cls.has_change_permission = lambda self, request, obj=None: False
+    cls.has_delete_permission = lambda self, request, obj=None: False
+    return cls
+
+
+__all__ = ["AuditedAdminMixin", "ScopedAdminMixin", "readonly_admin", "admin"]

@@ -1,0 +1,85 @@
+"""The sidebar: the seven areas of the product, in the order a debt lives.
+
+Areas whose features have not been built yet link to a page that says so plainly; each later
+feature replaces its area's placeholder with real entries.
+"""
+
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+
+def _perm(codename):
+    return lambda request: request.user.has_perm(codename)
+
+
+def _placeholder(area: str, title, icon: str):
+    return {"title": title, "icon": icon, "link": reverse_lazy("backoffice:area", args=[area])}
+
+
+def sidebar(request):
+    return [
+        {
+            "title": _("工作台"),
+            "items": [
+                {"title": _("首页"), "icon": "dashboard", "link": reverse_lazy("admin:index")},
+            ],
+        },
+        {"title": _("客户"), "collapsible": True, "items": [_placeholder("customers", _("客户管理"), "group")]},
+        {"title": _("申请"), "collapsible": True, "items": [_placeholder("applications", _("贷款申请"), "edit_note")]},
+        {"title": _("审批"), "collapsible": True, "items": [_placeholder("approvals", _("审批任务"), "fact_check")]},
+        {"title": _("借据"), "collapsible": True, "items": [_placeholder("ious", _("借据管理"), "receipt_long")]},
+        {"title": _("催收"), "collapsible": True, "items": [_placeholder("collections", _("催收管理"), "campaign")]},
+        {"title": _("报表"), "collapsible": True, "items": [_placeholder("reports", _("统计报表"), "bar_chart")]},
+        {
+            "title": _("系统设置"),
+            "collapsible": True,
+            "items": [
+                {
+                    "title": _("机构设置"), "icon": "apartment",
+                    "link": reverse_lazy("admin:core_organisation_changelist"),
+                    "permission": _perm("core.view_organisation"),
+                },
+                {
+                    "title": _("营业日"), "icon": "event",
+                    "link": reverse_lazy("backoffice:business_date"),
+                    "permission": _perm("core.set_business_date"),
+                },
+                {
+                    "title": _("网点"), "icon": "account_tree",
+                    "link": reverse_lazy("admin:core_branch_changelist"),
+                    "permission": _perm("core.view_branch"),
+                },
+                {
+                    "title": _("员工"), "icon": "badge",
+                    "link": reverse_lazy("admin:core_user_changelist"),
+                    "permission": _perm("core.view_user"),
+                },
+                {
+                    "title": _("角色"), "icon": "admin_panel_settings",
+                    "link": reverse_lazy("admin:auth_group_changelist"),
+                    "permission": _perm("auth.view_group"),
+                },
+                {
+                    "title": _("审计日志"), "icon": "policy",
+                    "link": reverse_lazy("admin:core_auditevent_changelist"),
+                    "permission": _perm("core.view_auditevent"),
+                },
+                {
+                    "title": _("双重验证设备"), "icon": "phonelink_lock",
+                    "link": reverse_lazy("backoffice:two_factor"),
+                },
+            ],
+        },
+    ]
+
+
+def environment_callback(request):
+    """Shows the business date in the header when it differs from today, so nobody forgets it."""
+    from django.utils import timezone
+
+    from ioudesk.core import clock
+
+    day = clock.today()
+    if day != timezone.localdate():
+        return [_("营业日 %(day)s") % {"day": day.isoformat()}, "warning"]
+    return None

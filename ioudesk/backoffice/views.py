@@ -1,0 +1,61 @@
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+
+from ioudesk.backoffice.pages import BackofficePage
+from ioudesk.core import clock, services
+from ioudesk.core.errors import ApplicationError
+
+AREAS = {
+    "customers": (_("客户管理"), _("客户档案、资料、标签分类、跟进记录、查询与统计。")),
+    "applications": (_("贷款申请"), _("线上与柜面申请、申请材料、初审与建议额度利率。")),
+    "approvals": (_("审批任务"), _("可配置的审批流程、审批人组、双人复核与审批记录。")),
+    "ious": (_("借据管理"), _("放款、还款计划、还款、减免、冲正、展期、结清与核销，每一分钱记入复式账。")),
+    "collections": (_("催收管理"), _("日终处理、逾期与五级分类、还款提醒、催收记录、承诺还款、诉讼与诉讼时效。")),
+    "reports": (_("统计报表"), _("申请、审批、放款、还款、账龄、逾期率、催收与效率报表，图表、导出与打印。")),
+}
+
+
+class AreaPage(BackofficePage):
+    """An area of the product that has not been built yet says so, instead of a dead link."""
+
+    template_name = "backoffice/area.html"
+
+    def get_context_data(self, **kwargs):
+        area = self.kwargs["area"]
+        if area not in AREAS:
+            raise Http404
+        self.title, description = AREAS[area]
+        return super().get_context_data(**kwargs, description=description)
+
+
+class BusinessDateForm(forms.Form):
+    business_date = forms.DateField(
+        label=_("营业日"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("留空表示使用当天日期。"),
+    )
+    reason = forms.CharField(label=_("原因"), max_length=200, help_text=_("例如：补录 11 月 20 日的还款。"))
+
+
+class BusinessDatePage(BackofficePage):
+    template_name = "backoffice/business_date.html"
+    title = _("营业日")
+    permission_required = ("core.set_business_date",)
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", BusinessDateForm(initial={"business_date": services.organisation_current().business_date}))
+        return super().get_context_data(**kwargs, today=clock.today())
+
+    def post(self, request, *args, **kwargs):
+        form = BusinessDateForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            services.business_date_set(day=form.cleaned_data["business_date"], reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, _("营业日已设置为 %(day)s。") % {"day": clock.today().isoformat()})
+        return redirect("backoffice:business_date")

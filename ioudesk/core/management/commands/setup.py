@@ -1,0 +1,26 @@
+import os
+
+from django.core.management.base import BaseCommand
+
+from ioudesk.core.roles import roles_sync
+from ioudesk.core.services import administrator_ensure, organisation_ensure
+
+
+class Command(BaseCommand):
+    help = "首次启动的初始化：机构、总部网点、角色权限、初始管理员（可重复执行）。"
+
+    def handle(self, *args, **options):
+        organisation_ensure()
+        counts = roles_sync()
+        self.stdout.write("角色已同步：" + "，".join(f"{k} {v} 项权限" for k, v in counts.items()))
+        created = administrator_ensure(password=os.environ.get("IOUDESK_ADMIN_PASSWORD") or None)
+        if created is None:
+            return
+        if created.password:
+            line = "=" * 64
+            self.stdout.write(self.style.SUCCESS(
+                f"\n{line}\n已创建管理员账户（只显示这一次，请妥善保存）：\n"
+                f"  用户名 admin\n  密码   {created.password}\n{line}\n"
+            ))
+        else:
+            self.stdout.write(self.style.SUCCESS("已创建管理员账户 admin（密码来自 IOUDESK_ADMIN_PASSWORD）。"))

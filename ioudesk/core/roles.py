@@ -1,0 +1,68 @@
+"""The seeded roles (groups) and their permissions.
+
+A role lists permission patterns `app_label.codename`, where the codename may be `*`, `view_*`,
+`add_*` …; `roles_sync()` grants every existing permission that matches, so a role picks up the
+permissions of apps added later the next time it runs (`ioudesk setup` runs it at every start).
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+ADMINISTRATOR = "系统管理员"
+ACCOUNT_MANAGER = "客户经理"
+APPROVER = "审批员"
+FINANCE = "财务"
+COLLECTOR = "催收员"
+AUDITOR = "审计"
+
+DOMAIN_APPS = ("customers", "products", "ious", "ledger", "applications", "approvals", "collections",
+               "documents", "notify", "reports")
+
+ROLES: dict[str, list[str]] = {
+    ADMINISTRATOR: ["*.*"],
+    ACCOUNT_MANAGER: [
+        "customers.*", "applications.*", "ious.view_*", "ious.add_*", "products.view_*",
+        "collections.view_*", "approvals.view_*", "reports.view_*", "documents.*",
+    ],
+    APPROVER: [
+        "customers.view_*", "applications.view_*", "approvals.*", "ious.view_*", "products.view_*",
+        "reports.view_*",
+    ],
+    FINANCE: [
+        "customers.view_*", "ious.*", "ledger.*", "products.*", "reports.*", "documents.*",
+        "applications.view_*",
+    ],
+    COLLECTOR: [
+        "customers.view_*", "ious.view_*", "collections.*", "notify.*", "documents.*",
+    ],
+    AUDITOR: [
+        "*.view_*", "core.view_all_branches",
+    ],
+}
+
+# Permissions no role gets by pattern: the trail is read-only for everyone.
+NEVER_GRANTED = {"core.add_auditevent", "core.change_auditevent", "core.delete_auditevent"}
+
+
+def _matches(permission: Permission, patterns: list[str]) -> bool:
+    key = f"{permission.content_type.app_label}.{permission.codename}"
+    if key in NEVER_GRANTED:
+        return False
+    return any(fnmatch(key, pattern) for pattern in patterns)
+
+
+@transaction.atomic
+def roles_sync() -> dict[str, int]:
+    """Create the seeded roles and give each exactly the permissions its patterns match."""
+    permissions = list(Permission.objects.select_related("content_type"))
+    counts = {}
+    for name, patterns in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        granted = [p for p in permissions if _matches(p, patterns)]
+        group.permissions.set(granted)
+        counts[name] = len(granted)
+    return counts
