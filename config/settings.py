@@ -214,6 +214,7 @@ USE_TZ = True
 # --- files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "media"  # never served directly: downloads go through permission checks
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

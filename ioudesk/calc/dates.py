@@ -60,12 +60,19 @@ def parse_date(value: "str | date", *, field: str = "日期") -> date:
 
 def add_months(anchor: date, months: int) -> date:
     """``anchor`` moved by whole months, clipped to the month's last day."""
-    index = anchor.year * 12 + anchor.month - 1 + months
-    year, month = divmod(index, 12)
+    year, month = divmod(anchor.year * 12 + anchor.month - 1 + months, 12)
     if not 1 <= year <= 9999:
         raise InvalidDate("日期超出可计算范围（公元1年至9999年），请缩短期限")
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(anchor.day, last))
+    day = anchor.day
+    if day > 28:  # only the 29th–31st can overflow a month
+        day = min(day, _days_in_month(year, month + 1))
+    return date(year, month + 1, day)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if calendar.isleap(year) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def add_years(anchor: date, years: int) -> date:

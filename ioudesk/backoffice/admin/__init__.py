@@ -1,1 +1,8 @@
 from . import core  # noqa: F401
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_title = _("欠条管家")
+admin.site.site_header = _("欠条管家")
+admin.site.index_title = _("首页")

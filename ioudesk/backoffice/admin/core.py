@@ -78,7 +78,7 @@ class StaffAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin, ModelAdmin)
     actions_detail = ["open_audit_trail", "unlock_account"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
-        (_("个人信息"), {"fields": ["last_name", "first_name", "email", "phone", "preferred_language"]}),
+        (_("个人信息"), {"fields": ["last_name", "first_name", "email", "phone"]}),
         (_("网点与角色"), {"fields": ["branch", "groups", "is_active", "is_staff", "is_superuser"]}),
         (_("单项权限"), {"classes": ["collapse"], "fields": ["user_permissions"]}),
         (_("重要日期"), {"fields": ["last_login", "date_joined"]}),

@@ -77,9 +77,6 @@ class User(AbstractUser):
         related_name="staff",
     )
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
-    preferred_language = models.CharField(
-        _("界面语言"), max_length=10, blank=True, choices=[("zh-hans", "简体中文"), ("en", "English")]
-    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("员工")

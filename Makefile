@@ -1,0 +1,58 @@
+# IOU Desk: `make run` serves the product, `make test` runs every test. Both set everything up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run demo test test-sqlite test-postgres lint bench install install-test clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+prepare: $(VENV)/.installed
+	$(BIN)/python -m ioudesk.core.catalogues
+	$(BIN)/ioudesk migrate --noinput
+	$(BIN)/ioudesk setup
+
+run: prepare
+	@echo "欠条管家 IOU Desk: http://127.0.0.1:$(PORT)/  (stop with Ctrl-C)"
+	$(BIN)/ioudesk runserver 127.0.0.1:$(PORT) --noreload
+
+demo: prepare
+	$(BIN)/ioudesk demo_data
+	@echo "欠条管家 IOU Desk (demo data): http://127.0.0.1:$(PORT)/"
+	$(BIN)/ioudesk runserver 127.0.0.1:$(PORT) --noreload
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m ioudesk.core.catalogues
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+	scripts/with-postgres $(BIN)/pytest -q -m "not browser"
+
+test-sqlite: $(VENV)/.installed-test
+	$(BIN)/python -m ioudesk.core.catalogues
+	$(BIN)/pytest -q
+
+test-postgres: $(VENV)/.installed-test
+	$(BIN)/python -m ioudesk.core.catalogues
+	scripts/with-postgres $(BIN)/pytest -q -m "not browser"
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/run.py --output docs/benchmarks.md
+
+clean:
+	rm -rf $(VENV) build *.egg-info
