@@ -42,7 +42,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polib
@@ -224,8 +224,8 @@ def _stable_header(po: polib.POFile, old: polib.POFile | None, fields: dict) -> 
     po.metadata.update(fields)
     previous = {k: v for k, v in (old.metadata if old is not None else {}).items()
                 if "YEAR-" not in v and "FULL NAME" not in v}
-    po.metadata["PO-Revision-Date"] = previous.get("PO-Revision-Date") or datetime.now(
-        timezone.utc).strftime("%Y-%m-%d %H:%M+0000")
+    po.metadata["PO-Revision-Date"] = previous.get("PO-Revision-Date") or datetime.now(UTC).strftime(
+        "%Y-%m-%d %H:%M+0000")
     po.metadata["Last-Translator"] = previous.get("Last-Translator") or "IOU Desk"
 
 

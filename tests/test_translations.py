@@ -295,41 +295,15 @@ ZH_PAGES = [
 ]
 
 
-def not_in_any_catalogue() -> set[str]:
-    """English that no catalogue can translate, because it never passes through gettext:
-
-    * permission names ("Can add log entry"): Django stores them in the database, in English, when
-      it creates the permissions; they are data, as shown in the permission pickers;
-    * the names of apps and models that their package does not mark for translation
-      (django_tasks_db's "Tasks Database Backend", otp_totp's "TOTP device", an app without a
-      verbose name shown as "Otp_Totp"), which reach the page through those permission names and
-      the content-type choices ("Otp_Totp | TOTP device").
-
-    They are left out here and tracked by the strict xfail tests below, which start to XPASS
-    (and so fail) once the project overrides them, at which point this exclusion can go.
-    """
-    from django.contrib.auth.models import Permission
-    from django.contrib.contenttypes.models import ContentType
-
-    strings = {str(permission) for permission in Permission.objects.select_related("content_type")}
-    strings |= {permission.name for permission in Permission.objects.all()}
-    strings |= {str(content_type) for content_type in ContentType.objects.all()}
-    return strings
-
-
 @pytest.mark.parametrize("url", ZH_PAGES)
 def test_back_office_page_has_no_english_from_the_packages(client, zh_superuser, english_words, url):
     client.force_login(zh_superuser)
     html = _get_zh(client, url.format(user_id=zh_superuser.pk))
     assert CJK.search(visible_text(html))
-    leaks = leaked_english(html, english_words, exclude=not_in_any_catalogue())
+    leaks = leaked_english(html, english_words)
     assert not leaks, "English on a Chinese page:\n" + "\n".join(leaks)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "django_tasks_db and otp_totp name their app/model with plain strings, not gettext: no catalogue "
-    "can translate them; needs a verbose_name override in the project (e.g. in an AppConfig.ready)"
-))
 def test_package_app_and_model_names_are_chinese(db):
     from django.contrib.contenttypes.models import ContentType
     from django.utils import translation
@@ -341,15 +315,25 @@ def test_package_app_and_model_names_are_chinese(db):
     assert not [name for name in names if WORD.search(name)], names
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Django stores permission names ('Can add …') in English in the database; they need renaming "
-    "in the project (e.g. by roles_sync or a post_migrate handler), not a catalogue entry"
-))
-def test_permission_names_are_chinese(db):
+def test_permission_labels_follow_the_language(db):
+    """Django stores "Can add …" in English; the pickers label permissions from the translated
+    model names instead (ioudesk.core.permissions)."""
     from django.contrib.auth.models import Permission
+    from django.utils import translation
 
-    english = [name for name in Permission.objects.values_list("name", flat=True) if name.startswith("Can ")]
-    assert not english, english[:5]
+    from ioudesk.core.permissions import permission_label
+
+    permissions = list(Permission.objects.select_related("content_type"))
+    with translation.override("zh-hans"):
+        chinese = [permission_label(p) for p in permissions]
+    with translation.override("en"):
+        english = [permission_label(p) for p in permissions]
+
+    english_in_chinese = [label for label in chinese if WORD.search(label)]
+    chinese_in_english = [label for label in english if CJK.search(label)]
+    assert not english_in_chinese, english_in_chinese[:5]
+    assert not chinese_in_english, chinese_in_english[:5]
+    assert "系统设置 | 可以查看员工" in chinese and "Settings | Can view Staff" in english
 
 
 def test_changelist_chrome_is_translated(client, zh_superuser):
@@ -368,9 +352,9 @@ def test_the_check_would_see_english(english_words):
 # --- (c) English pages ---------------------------------------------------------------------------
 
 
-def _data_strings():
-    """Chinese text that is data, not interface: names of the organisation, branches, roles and
-    users, and what the audit trail recorded."""
+def _data_strings(user):
+    """Chinese text that is data, not interface: names of the organisation, branches and roles,
+    and what the audit trail recorded for the user (their "recent activity" on the dashboard)."""
     from django.contrib.auth.models import Group
 
     from ioudesk.core.models import AuditEvent, Branch, Organisation
@@ -380,8 +364,8 @@ def _data_strings():
         strings |= {organisation.name, organisation.short_name, organisation.logo_text}
     strings |= set(Branch.objects.values_list("name", flat=True))
     strings |= set(Group.objects.values_list("name", flat=True))
-    for event in AuditEvent.objects.all():
-        strings |= {event.verb, event.object_repr, event.actor_name, event.reason}
+    for event in AuditEvent.objects.filter(actor_id=user.pk):
+        strings |= {event.verb, event.object_repr}
     return sorted(filter(None, strings), key=len, reverse=True)
 
 
@@ -400,7 +384,7 @@ def test_dashboard_in_english_has_no_chinese_chrome(client, zh_superuser):
     text = visible_text(response.content.decode())
     for word in ["Customers", "IOUs", "Collections", "Settings", "Business date", "Audit log", "Branches"]:
         assert word in text, f"sidebar entry {word!r} is missing from the English dashboard"
-    for data in _data_strings():
+    for data in _data_strings(zh_superuser):
         text = text.replace(data, "")
     leftovers = [line for line in text.split("\n") if CJK.search(line)]
     assert not leftovers, "Chinese on the English dashboard:\n" + "\n".join(leftovers)

@@ -38,12 +38,12 @@ class TwoFactorPage(BackofficePage):
     def get_context_data(self, **kwargs):
         user = self.request.user
         pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+        kwargs.setdefault("form", TokenForm())
         return super().get_context_data(
             **kwargs,
             confirmed=TOTPDevice.objects.filter(user=user, confirmed=True),
             pending=pending,
             qr=_qr_data_uri(pending.config_url) if pending else None,
-            form=kwargs.get("form") or TokenForm(),
         )
 
     def post(self, request, *args, **kwargs):
@@ -72,7 +72,8 @@ class VerifyPage(BackofficePage):
     title = _("输入验证码")
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(**kwargs, form=kwargs.get("form") or TokenForm())
+        kwargs.setdefault("form", TokenForm())
+        return super().get_context_data(**kwargs)
 
     def post(self, request, *args, **kwargs):
         form = TokenForm(request.POST)

@@ -83,8 +83,9 @@ def administrator_ensure(*, password: str | None = None, username: str = "admin"
     """Create the first administrator unless one exists. Returns None when there was one already."""
     if User.objects.filter(username=username).exists():
         return None
-    from ioudesk.core.roles import ADMINISTRATOR
     from django.contrib.auth.models import Group
+
+    from ioudesk.core.roles import ADMINISTRATOR
 
     organisation = organisation_ensure()
     generated = None

@@ -18,6 +18,7 @@ from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin, reado
 from ioudesk.core import audit, services
 from ioudesk.core.models import AuditEvent, Branch, Organisation, User
 from ioudesk.core.models.audit import AuditAction
+from ioudesk.core.permissions import label_permission_field
 
 admin.site.unregister(Group)
 
@@ -99,6 +100,10 @@ class StaffAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin, ModelAdmin)
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("branch").prefetch_related("groups")
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        return label_permission_field(field) if db_field.name == "user_permissions" else field
+
     def audit_verb(self, before, after):
         if before is not None and before.get("groups") != after.get("groups"):
             return "修改角色"
@@ -123,6 +128,10 @@ class StaffAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin, ModelAdmin)
 @admin.register(Group)
 class RoleAdmin(AuditedAdminMixin, BaseGroupAdmin, ModelAdmin):
     list_display = ["name", "permission_count", "member_count"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        return label_permission_field(field) if db_field.name == "permissions" else field
 
     @display(description=_("权限数"))
     def permission_count(self, obj):

@@ -92,9 +92,12 @@ def _equal_principal(terms: LoanTerms, rates: list[Decimal]) -> list[tuple[Decim
 
 
 def _flat(terms: LoanTerms, rates: list[Decimal]) -> list[tuple[Decimal, Decimal]]:
-    part = quantize(terms.principal / terms.term)
-    rows = [(part, quantize(terms.principal * rate)) for rate in rates]
-    rows[-1] = (terms.principal - part * (terms.term - 1), rows[-1][1])
+    part, balance, rows = quantize(terms.principal / terms.term), terms.principal, []
+    for index, rate in enumerate(rates):
+        # never repay more than is left (¥1.00 over 52 periods rounds each part up to ¥0.02)
+        principal = balance if index == len(rates) - 1 else min(part, balance)
+        balance -= principal
+        rows.append((principal, quantize(terms.principal * rate)))
     if terms.last_installment is LastInstallment.EQUAL_PAYMENT and len(rows) > 1:
         payment = sum(rows[0])
         principal, interest = rows[-1]
