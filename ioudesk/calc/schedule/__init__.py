@@ -14,7 +14,10 @@ Rounding is half-up per installment; **the principal parts always sum to the pri
 (the last installment repays the balance), and the last installment's convention for
 equal payments is :class:`LastInstallment` (``SETTLE_BALANCE`` by default).  A broken first
 period (``first_due``) counts its actual days under the day count; for 等额本息 the level
-payment is then solved on the actual periods, so installments stay equal.
+payment is then solved on the actual periods, so installments stay equal.  Interest is never
+capitalised: should one period's interest exceed the level payment (a long actual-day
+period at a high rate over a very long term), that installment pays its interest only and
+the last installment settles the rest.
 
 Worked example (the classic mortgage figure published by Chinese bank calculators, e.g.
 China Construction Bank's 房贷计算器: ¥1,000,000 over 30 years at 4.9 % →

@@ -56,8 +56,13 @@ def test_principal_parts_sum_exactly_and_balances_end_at_zero(terms):
 @given(loan_terms(methods=[Method.EQUAL_INSTALLMENT], allow_first_due=False, max_rate_bp=2400))
 def test_equal_installment_payments_are_equal_except_the_last(terms):
     assume(terms.principal >= 1000 and terms.term >= 2)
-    totals = [row.total for row in generate_schedule(terms).installments]
-    assert len(set(totals[:-1])) == 1
+    schedule = generate_schedule(terms)
+    # an installment whose period's interest alone exceeds the level payment (a 92-day quarter at
+    # 24 % over 90 quarters under ACT/360) pays interest only: interest is never capitalised
+    interest_only = [row for row in schedule.installments[:-1] if row.principal == 0]
+    assert all(row.interest >= schedule.periodic_payment or row.number == 1 for row in interest_only)
+    totals = {row.total for row in schedule.installments[:-1] if row.principal > 0}
+    assert len(totals) <= 1
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,0 +1,12 @@
+from ioudesk.core.demo import STAFF, load_demo_data
+from ioudesk.core.models import Branch, User
+
+
+def test_demo_data_is_complete_and_idempotent(organisation):
+    load_demo_data()
+    load_demo_data()
+
+    assert User.objects.filter(username__in=[s[0] for s in STAFF]).count() == len(STAFF)
+    assert Branch.objects.get(code="BJ01").path == f"/{Branch.objects.get(code='HQ').pk}/{Branch.objects.get(code='BJ').pk}/{Branch.objects.get(code='BJ01').pk}/"
+    collector = User.objects.get(username="zhaolei")
+    assert list(collector.groups.values_list("name", flat=True)) == ["催收员"]
