@@ -8,7 +8,7 @@ import argparse
 import platform
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ Each section below is written by its own script in `bench/` and can be re-run al
 def write_header(path: Path) -> None:
     text = path.read_text() if path.exists() else ""
     sections = text[text.index("\n## "):] if "\n## " in text else ""
-    path.write_text(HEADER.format(machine=machine(), when=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")) + sections)
+    path.write_text(HEADER.format(machine=machine(), when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")) + sections)
 
 
 def main() -> int:

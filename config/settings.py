@@ -81,7 +81,9 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "ioudesk.core",
+    "ioudesk.api",
     "ioudesk.backoffice",
 ]
 

@@ -6,7 +6,7 @@ from ioudesk.calc.dates import BusinessDay, adjust_business_day, due_dates
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.errors import InvalidDate
 from ioudesk.calc.irr import annualised_rate
-from ioudesk.calc.money import ZERO, quantize
+from ioudesk.calc.money import FEN, ZERO, quantize
 from ioudesk.calc.schedule.model import Installment, LastInstallment, LoanTerms, Method, Schedule
 
 _ONE = Decimal(1)
@@ -18,8 +18,7 @@ def generate_schedule(terms: LoanTerms) -> Schedule:
     _check_first_period(terms, dates)
     rates = period_rates(terms, dates)
     rows = _METHODS[terms.method](terms, rates)
-    if terms.method is Method.BULLET:
-        dates = dates[-1:]
+    dates = dates[-1:] if terms.method is Method.BULLET else dates[: len(rows)]
     return assemble(terms, dates, rows, first_period=first_period_length(terms, dates[0]))
 
 
@@ -35,7 +34,7 @@ def period_rates(terms: LoanTerms, dates: list[date]) -> list[Decimal]:
         numerator, denominator = (step.months, 12) if step.months else (step.days, 360)
         rates = [annual * numerator / denominator] * len(dates)
         if terms.first_due is not None:
-            rates[0] = annual * day_count.days(terms.start, dates[0]) / 360
+            rates[0] = annual * _broken_days(terms) / 360
         return rates
     starts = [terms.start, *dates[:-1]]
     return [annual * day_count.days(begin, end) / day_count.year_days for begin, end in zip(starts, dates, strict=True)]
@@ -46,8 +45,12 @@ def first_period_length(terms: LoanTerms, first_due: date) -> Decimal:
     if terms.first_due is None:
         return _ONE
     year_days = terms.day_count.year_days
-    days = terms.day_count.days(terms.start, first_due)
-    return Decimal(days) * terms.frequency.periods_per_year(year_days) / year_days
+    return Decimal(_broken_days(terms)) * terms.frequency.periods_per_year(year_days) / year_days
+
+
+def _broken_days(terms: LoanTerms) -> int:
+    """Days of a broken first period; at least one (30E/360 counts 30 → 31 January as 0)."""
+    return max(terms.day_count.days(terms.start, terms.first_due), 1)
 
 
 def _check_first_period(terms: LoanTerms, dates: list[date]) -> None:
@@ -116,18 +119,28 @@ def _bullet(terms: LoanTerms, rates: list[Decimal]) -> list[tuple[Decimal, Decim
 
 
 def _amortise(terms, rates, principal_of, payment) -> list[tuple[Decimal, Decimal]]:
-    """Interest on the running balance; the last installment repays what is left."""
+    """Interest on the running balance; the last installment repays what is left.
+
+    Interest is never capitalised: when a period's interest exceeds the payment, that
+    installment pays the interest only.  Should that repay the loan before the term (only
+    with long actual-day periods at high rates), the schedule ends when the balance is zero.
+    """
     balance, rows, last = terms.principal, [], len(rates) - 1
     for index, rate in enumerate(rates):
         interest = quantize(balance * rate)
         if index == last:
-            if payment is not None and terms.last_installment is LastInstallment.EQUAL_PAYMENT and index:
-                interest = max(payment - balance, ZERO)
             principal = balance
+            if payment is not None and terms.last_installment is LastInstallment.EQUAL_PAYMENT and index:
+                # the last total equals the others when only rounding residue separates them
+                residual = payment - balance
+                if residual >= 0 and abs(residual - interest) <= FEN * len(rates):
+                    interest = residual
         else:
             principal = min(max(principal_of(balance, interest), ZERO), balance)
         balance -= principal
         rows.append((principal, interest))
+        if balance == 0:
+            break
     return rows
 
 

@@ -1,0 +1,75 @@
+"""One JSON shape for every API error:
+
+    {"code": "validation_failed", "message": "…in the user's language…", "details": [...]}
+"""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from ioudesk.core.errors import ApplicationError, NotFound, PermissionDenied
+
+STATUS = {NotFound: 404, PermissionDenied: 403}
+
+
+def error_body(code: str, message, details=None) -> dict:
+    return {"code": code, "message": str(message), "details": details or []}
+
+
+def install(api):
+    @api.exception_handler(ApplicationError)
+    def application_error(request, exc: ApplicationError):
+        status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+        return api.create_response(request, error_body(exc.code, exc.message, exc.extra.get("details")), status=status)
+
+    @api.exception_handler(NinjaValidationError)
+    def validation_error(request, exc: NinjaValidationError):
+        details = [
+            {"field": ".".join(str(p) for p in error.get("loc", [])[1:]) or None, "message": _describe(error)}
+            for error in exc.errors
+        ]
+        message = _("请求数据有误：") + "；".join(
+            f"{d['field']}：{d['message']}" if d["field"] else d["message"] for d in details
+        )
+        return api.create_response(request, error_body("validation_failed", message, details), status=422)
+
+    @api.exception_handler(AuthenticationError)
+    def authentication_error(request, exc):
+        return api.create_response(
+            request, error_body("unauthenticated", _("请在 Authorization 头中提供有效的接口令牌：Bearer iou_…")), status=401
+        )
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return api.create_response(request, error_body("not_found", _("记录不存在，或您无权查看。")), status=404)
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        return api.create_response(request, error_body(f"http_{exc.status_code}", exc.message), status=exc.status_code)
+
+    @api.exception_handler(Exception)
+    def server_error(request, exc):
+        import logging
+
+        logging.getLogger("ioudesk.api").exception("API error", exc_info=exc)
+        return api.create_response(
+            request, error_body("server_error", _("服务器处理请求时出错，已记录在系统日志中，请稍后重试。")), status=500
+        )
+
+
+def _describe(error: dict) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    messages = {
+        "missing": _("缺少此字段"),
+        "int_parsing": _("必须是整数"),
+        "decimal_parsing": _("必须是数字"),
+        "date_from_datetime_parsing": _("日期格式应为 2026-11-28"),
+        "date_parsing": _("日期格式应为 2026-11-28"),
+        "string_too_long": _("太长"),
+        "greater_than": _("必须大于 %(limit)s") % {"limit": ctx.get("gt")},
+        "json_invalid": _("JSON 格式不正确"),
+        "enum": _("取值必须是：%(allowed)s") % {"allowed": ctx.get("expected")},
+    }
+    return str(messages.get(kind, error.get("msg", _("取值无效"))))

@@ -1,0 +1,25 @@
+from ninja import Router, Schema
+
+from ioudesk.core import scope
+
+router = Router(tags=["当前用户"])
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    name: str
+    branch: str | None
+    roles: list[str]
+    sees_all_branches: bool
+
+
+@router.get("", response=MeOut, summary="当前令牌所属的员工")
+def me(request):
+    user = request.user
+    return MeOut(
+        id=user.pk, username=user.username, name=f"{user.last_name}{user.first_name}",
+        branch=user.branch.name if user.branch_id else None,
+        roles=sorted(user.groups.values_list("name", flat=True)),
+        sees_all_branches=scope.sees_all_branches(user),
+    )
