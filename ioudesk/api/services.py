@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from django.utils import timezone
 
 from ioudesk.api.models import ApiToken
@@ -24,11 +25,11 @@ def _hash(token: str) -> str:
 @transaction.atomic
 def api_token_issue(*, user, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
     if not user.is_active or not user.is_staff:
-        raise ValidationFailed("只有在职员工可以使用接口令牌。")
+        raise ValidationFailed(_("只有在职员工可以使用接口令牌。"))
     if not (name or "").strip():
-        raise ValidationFailed("请填写令牌用途，例如“财务系统对接”。")
+        raise ValidationFailed(_("请填写令牌用途，例如“财务系统对接”。"))
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationFailed("到期时间必须晚于现在。")
+        raise ValidationFailed(_("到期时间必须晚于现在。"))
     token = PREFIX + secrets.token_urlsafe(32)
     record = ApiToken.objects.create(
         user=user, name=name.strip(), prefix=token[:12], key_hash=_hash(token), expires_at=expires_at
@@ -56,7 +57,7 @@ def api_token_user(token: str):
 def api_token_revoke(*, token: ApiToken, reason: str = "") -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
-        raise InvalidState("该令牌已吊销。")
+        raise InvalidState(_("该令牌已吊销。"))
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     audit.record(AuditAction.ACTION, obj=token, verb="吊销接口令牌", reason=reason, branch_id=token.user.branch_id)

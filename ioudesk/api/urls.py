@@ -1,3 +1,4 @@
+from django.contrib.admin.views.decorators import staff_member_required
 from ninja import NinjaAPI
 
 from ioudesk.api import errors
@@ -10,6 +11,7 @@ api = NinjaAPI(
     "错误统一为 `{\"code\", \"message\", \"details\"}`。",
     auth=StaffToken(),
     urls_namespace="api",
+    docs_decorator=staff_member_required,  # the docs and schema are for signed-in staff
 )
 errors.install(api)
 

@@ -65,6 +65,15 @@ def sidebar(request):
                     "permission": _perm("core.view_auditevent"),
                 },
                 {
+                    "title": _("接口令牌"), "icon": "key",
+                    "link": reverse_lazy("admin:api_apitoken_changelist"),
+                    "permission": _perm("api.view_apitoken"),
+                },
+                {
+                    "title": _("接口文档"), "icon": "api",
+                    "link": "/api/v1/docs",
+                },
+                {
                     "title": _("双重验证设备"), "icon": "phonelink_lock",
                     "link": reverse_lazy("backoffice:two_factor"),
                 },

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from ioudesk.core import audit
 from ioudesk.core.errors import ValidationFailed
@@ -56,9 +57,9 @@ def branch_save(*, branch: Branch) -> Branch:
     """Save a branch and keep the materialised paths of it and everything below it right."""
     if branch.parent_id is not None:
         if branch.parent.organisation_id != branch.organisation_id:
-            raise ValidationFailed("上级网点必须属于同一机构。")
+            raise ValidationFailed(_("上级网点必须属于同一机构。"))
         if branch.pk is not None and f"/{branch.pk}/" in branch.parent.path:
-            raise ValidationFailed("上级网点不能是本网点或其下级网点。")
+            raise ValidationFailed(_("上级网点不能是本网点或其下级网点。"))
     old_path = branch.path
     branch.save()
     prefix = branch.parent.path if branch.parent_id else "/"

@@ -4,6 +4,7 @@ must enter its 6-digit code after the password before any back-office page opens
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ioudesk.core import audit
@@ -26,9 +27,9 @@ def totp_device_start(*, user) -> TOTPDevice:
 def totp_device_confirm(*, user, token: str) -> TOTPDevice:
     device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
     if device is None:
-        raise ValidationFailed("没有待确认的设备，请重新开始绑定。")
+        raise ValidationFailed(_("没有待确认的设备，请重新开始绑定。"))
     if not device.verify_token((token or "").strip()):
-        raise ValidationFailed("验证码不正确或已过期，请输入身份验证器上当前显示的6位数字。")
+        raise ValidationFailed(_("验证码不正确或已过期，请输入身份验证器上当前显示的6位数字。"))
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     audit.record(AuditAction.ACTION, obj=user, verb="启用双重验证")
