@@ -3,7 +3,11 @@
     echo {\"客户\": \"Customers\"} | python scripts/i18n_translate.py
 
 Only empty entries are filled; prints what is still untranslated."""
-import sys, json, polib
+import json
+import sys
+
+import polib
+
 po = polib.pofile("ioudesk/locale/en/LC_MESSAGES/django.po")
 tr = json.loads(sys.stdin.read())
 for e in po:

@@ -7,8 +7,8 @@ import secrets
 from datetime import datetime
 
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ioudesk.api.models import ApiToken
 from ioudesk.core import audit
