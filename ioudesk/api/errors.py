@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from ioudesk.calc.errors import CalcError
+from ioudesk.core.calc_messages import calc_error_message
 from ioudesk.core.errors import ApplicationError, NotFound, PermissionDenied
 
 STATUS = {NotFound: 404, PermissionDenied: 403}
@@ -22,6 +24,10 @@ def install(api):
     def application_error(request, exc: ApplicationError):
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         return api.create_response(request, error_body(exc.code, exc.message, exc.extra.get("details")), status=status)
+
+    @api.exception_handler(CalcError)
+    def calc_error(request, exc: CalcError):
+        return api.create_response(request, error_body(exc.code, calc_error_message(exc)), status=400)
 
     @api.exception_handler(NinjaValidationError)
     def validation_error(request, exc: NinjaValidationError):

@@ -16,12 +16,12 @@ from decimal import Decimal
 from ioudesk.calc import aging, idcheck, uscc
 from ioudesk.calc.dates import BusinessDay, Frequency, parse_date
 from ioudesk.calc.daycount import DayCount
-from ioudesk.calc.errors import CalcError, InvalidTerm
-from ioudesk.calc.legalcap import cap_for
+from ioudesk.calc.errors import CalcError
+from ioudesk.calc.inputs import cap_verdict, loan_terms
 from ioudesk.calc.limitation import Interruption, InterruptionKind, limitation_expiry
-from ioudesk.calc.money import parse_amount, quantize
+from ioudesk.calc.money import quantize
 from ioudesk.calc.rates import parse_rate, percent_text
-from ioudesk.calc.schedule import LastInstallment, LoanTerms, Method, Schedule, generate_schedule
+from ioudesk.calc.schedule import LastInstallment, Method, Schedule, generate_schedule
 from ioudesk.calc.words import amount_in_words
 
 SCHEDULE_METHODS = [m.value for m in Method if m is not Method.CUSTOM]
@@ -64,28 +64,12 @@ def schedule_as_dict(schedule: Schedule) -> dict:
     }
 
 
-def _term(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidTerm(f"期数“{text}”不是整数，请输入1到600之间的整数") from None
-
-
 def _schedule(args) -> int:
-    terms = LoanTerms(
-        principal=parse_amount(args.principal, field="本金"),
-        rate=parse_rate(args.rate),
-        term=_term(args.term),
-        start=parse_date(args.start, field="放款日") if args.start else date.today(),
-        method=Method.parse(args.method),
-        frequency=Frequency.parse(args.frequency),
-        day_count=DayCount.parse(args.day_count),
-        first_due=parse_date(args.first_due, field="首期还款日") if args.first_due else None,
-        business_day=BusinessDay.parse(args.business_day),
-        fee_per_installment=parse_amount(args.fee, field="每期手续费"),
-        upfront_fee=parse_amount(args.upfront_fee, field="前置手续费"),
-        deducted_interest=parse_amount(args.deducted_interest, field="预扣利息"),
-        last_installment=LastInstallment.parse(args.last_installment),
+    terms = loan_terms(
+        principal=args.principal, rate=args.rate, term=args.term, today=date.today(), method=args.method,
+        frequency=args.frequency, day_count=args.day_count, start=args.start, first_due=args.first_due,
+        deducted_interest=args.deducted_interest, fee=args.fee, upfront_fee=args.upfront_fee,
+        business_day=args.business_day, last_installment=args.last_installment,
     )
     schedule = generate_schedule(terms)
     if args.json:
@@ -109,20 +93,13 @@ def _words(args) -> int:
 def _cap(args) -> int:
     contract_date = parse_date(args.contract_date, field="合同成立日")
     filing_date = parse_date(args.filing_date, field="起诉日") if args.filing_date else None
-    cap = cap_for(contract_date, filing_date)
-    result = {
-        "contract_date": contract_date.isoformat(),
-        "lpr_1y": percent_text(cap.lpr_1y) if cap.lpr_1y is not None else None,
-        "cap_rate": percent_text(cap.cap_rate),
-        "rule": cap.rule,
-    }
-    if args.rate:
-        rate = parse_rate(args.rate)
-        result |= {"rate": percent_text(rate.annual), "within_cap": cap.allows(rate.annual)}
+    verdict = cap_verdict(contract_date=contract_date, filing_date=filing_date,
+                          annual_rate=parse_rate(args.rate).annual if args.rate else None)
+    result = verdict.as_dict()
     if args.json:
         _print_json(result)
     else:
-        print(f"保护上限：年化{result['cap_rate']}%\n依据：{cap.rule}")
+        print(f"保护上限：年化{result['cap_rate']}%\n依据：{result['rule']}")
         if args.rate:
             verdict = "在保护范围内" if result["within_cap"] else "超过保护上限，超出部分不受法律保护"
             print(f"约定利率年化{result['rate']}%：{verdict}")

@@ -1,0 +1,113 @@
+"""/api/v1/calc: the calculator over HTTP, with the same fields and JSON as `ioudesk calc`."""
+
+from datetime import date
+from typing import Literal
+
+from ninja import Router, Schema
+
+from ioudesk.calc import idcheck, uscc
+from ioudesk.calc.cli import schedule_as_dict
+from ioudesk.calc.inputs import cap_verdict, loan_terms
+from ioudesk.calc.rates import parse_rate
+from ioudesk.calc.schedule import generate_schedule
+from ioudesk.calc.words import amount_in_words
+from ioudesk.core import clock
+
+router = Router(tags=["计算器"])
+
+Amount = str  # "100000" or "100000.00": strings, so no amount ever passes through a float
+
+
+class ScheduleIn(Schema):
+    principal: Amount
+    rate: str
+    term: int
+    method: Literal["equal_installment", "equal_principal", "interest_only", "bullet", "flat"] = "equal_installment"
+    frequency: Literal["monthly", "quarterly", "weekly", "biweekly", "daily"] = "monthly"
+    day_count: Literal["30/360", "ACT/360", "ACT/365"] = "30/360"
+    start: date | None = None
+    first_due: date | None = None
+    deducted_interest: Amount = "0"
+    fee: Amount = "0"
+    upfront_fee: Amount = "0"
+    business_day: Literal["none", "following", "preceding"] = "none"
+    last_installment: Literal["settle_balance", "equal_payment"] = "settle_balance"
+
+
+class InstallmentOut(Schema):
+    number: int
+    due_date: str
+    principal: str
+    interest: str
+    fee: str
+    total: str
+    balance: str
+
+
+class ScheduleOut(Schema):
+    principal: str
+    periodic_payment: str
+    total_principal: str
+    total_interest: str
+    total_payment: str
+    annualised_rate: str
+    installments: list[InstallmentOut]
+
+
+@router.post("/schedule", response=ScheduleOut, summary="还款计划")
+def schedule(request, payload: ScheduleIn):
+    data = payload.dict()
+    for key in ("start", "first_due"):
+        data[key] = data[key].isoformat() if data[key] else None
+    return schedule_as_dict(generate_schedule(loan_terms(**data, today=clock.today())))
+
+
+class CapIn(Schema):
+    contract_date: date
+    rate: str | None = None
+    filing_date: date | None = None
+
+
+class CapOut(Schema):
+    contract_date: str
+    lpr_1y: str | None
+    cap_rate: str
+    rule: str
+    rate: str | None = None
+    within_cap: bool | None = None
+
+
+@router.post("/cap", response=CapOut, summary="民间借贷利率保护上限（4倍LPR）")
+def cap(request, payload: CapIn):
+    rate = parse_rate(payload.rate).annual if payload.rate else None
+    return cap_verdict(contract_date=payload.contract_date, annual_rate=rate, filing_date=payload.filing_date).as_dict()
+
+
+class WordsIn(Schema):
+    amount: Amount
+    prefix: bool = False
+
+
+@router.post("/words", summary="大写金额")
+def words(request, payload: WordsIn):
+    return {"amount": payload.amount, "words": amount_in_words(payload.amount, prefix=payload.prefix)}
+
+
+class IdIn(Schema):
+    number: str
+
+
+@router.post("/check-id", summary="校验居民身份证号")
+def check_id(request, payload: IdIn):
+    card = idcheck.validate(payload.number)
+    return {"valid": True, "number": card.number, "birth_date": card.birth_date.isoformat(), "sex": card.sex}
+
+
+class UsccIn(Schema):
+    code: str
+
+
+@router.post("/check-uscc", summary="校验统一社会信用代码")
+def check_uscc(request, payload: UsccIn):
+    return {"valid": True, "code": uscc.validate(payload.code).code}
+
