@@ -16,9 +16,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config, items):
-    from django.db import connection
-
-    on_postgres = connection.vendor == "postgresql"
+    on_postgres = "postgres" in os.environ.get("DATABASE_URL", "")
     has_chromium = shutil.which(CHROMIUM) is not None
     for item in items:
         if "postgres" in item.keywords and not on_postgres:

@@ -22,6 +22,7 @@ def sidebar(request):
             "title": _("工作台"),
             "items": [
                 {"title": _("首页"), "icon": "dashboard", "link": reverse_lazy("admin:index")},
+                {"title": _("贷款计算器"), "icon": "calculate", "link": reverse_lazy("backoffice:calculator")},
             ],
         },
         {"title": _("客户"), "collapsible": True, "items": [_placeholder("customers", _("客户管理"), "group")]},

@@ -101,8 +101,8 @@ def _cap(args) -> int:
     else:
         print(f"保护上限：年化{result['cap_rate']}%\n依据：{result['rule']}")
         if args.rate:
-            verdict = "在保护范围内" if result["within_cap"] else "超过保护上限，超出部分不受法律保护"
-            print(f"约定利率年化{result['rate']}%：{verdict}")
+            judgement = "在保护范围内" if result["within_cap"] else "超过保护上限，超出部分不受法律保护"
+            print(f"约定利率年化{result['rate']}%：{judgement}")
     return 0
 
 
@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--last-due", help="最后一期到期日")
     p.add_argument("--demand", help="未约定期限时的催告日期")
     p.add_argument("--reasonable-days", type=int, default=30)
-    p.add_argument("--interruption", action="append", default=[],
+    p.add_argument("--interruption", action="extend", nargs="+", default=[], metavar="DATE[:KIND]",
                    help="中断事由 DATE[:kind]，kind 为 demand/acknowledgement/partial_payment/lawsuit/arbitration/other")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_limitation)

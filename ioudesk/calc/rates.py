@@ -35,7 +35,7 @@ ioudesk.calc.errors.InvalidRate: 利率“0.12”含义不明：可能是12%也�
 """
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ioudesk.calc.errors import InvalidRate, RateOutOfRange
 
@@ -125,8 +125,6 @@ def percent_text(fraction: Decimal, places: int = 2) -> str:
     >>> percent_text(Decimal("0.124")), percent_text(Decimal("0.1") / 3)
     ('12.40', '3.33')
     """
-    from decimal import ROUND_HALF_UP
-
     return str((fraction * _HUNDRED).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 

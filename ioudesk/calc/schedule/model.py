@@ -4,11 +4,11 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 
-from ioudesk.calc.dates import BusinessDay, Frequency
+from ioudesk.calc.dates import BusinessDay, Frequency, parse_date
 from ioudesk.calc.daycount import DayCount
-from ioudesk.calc.errors import InvalidAmount, InvalidOption, InvalidTerm
+from ioudesk.calc.errors import InvalidAmount, InvalidOption, InvalidTerm, RateOutOfRange
 from ioudesk.calc.money import MAX_AMOUNT, ZERO, parse_amount
-from ioudesk.calc.rates import Rate
+from ioudesk.calc.rates import Rate, parse_rate
 
 MAX_TERM = 600
 
@@ -96,6 +96,20 @@ class LoanTerms:
     last_installment: LastInstallment = LastInstallment.SETTLE_BALANCE
 
     def __post_init__(self) -> None:
+        # strings as people type them are accepted and normalised, so callers need not
+        # import every enum; anything that does not parse raises the usual CalcError
+        coerce = {
+            "rate": lambda v: v if isinstance(v, Rate) else parse_rate(v),
+            "start": lambda v: parse_date(v, field="放款日"),
+            "first_due": lambda v: None if v is None else parse_date(v, field="首期还款日"),
+            "method": Method.parse,
+            "frequency": Frequency.parse,
+            "day_count": DayCount.parse,
+            "business_day": BusinessDay.parse,
+            "last_installment": LastInstallment.parse,
+        }
+        for name, convert in coerce.items():
+            object.__setattr__(self, name, convert(getattr(self, name)))
         principal = parse_amount(self.principal, field="本金")
         if principal <= 0:
             raise InvalidAmount("本金必须大于0，请输入正数金额")
@@ -106,7 +120,7 @@ class LoanTerms:
         if not 1 <= self.term <= MAX_TERM:
             raise InvalidTerm(f"期数{self.term}超出范围：请输入1到{MAX_TERM}之间的整数（600个月即50年）")
         if self.rate.value < 0:
-            raise InvalidAmount("利率不能为负数，请输入0或正数")
+            raise RateOutOfRange("利率不能为负数，请输入0或正数")
         for name, label in (("fee_per_installment", "每期手续费"), ("upfront_fee", "前置手续费"),
                             ("deducted_interest", "预扣利息（砍头息）")):
             amount = parse_amount(getattr(self, name), field=label)

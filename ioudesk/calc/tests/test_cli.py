@@ -112,3 +112,9 @@ def test_classify(capsys):
     code, out, _ = run(capsys, "classify", "--dpd", "100", "--json")
     assert code == 0
     assert json.loads(out) == {"dpd": 100, "bucket": "M4", "floor": "次级", "non_performing": True}
+
+
+def test_limitation_takes_several_interruptions(capsys):
+    code, out, _ = run(capsys, "limitation", "--last-due", "2020-01-01", "--interruption", "2022-06-01",
+                       "2025-03-03:acknowledgement", "--json")
+    assert code == 0 and json.loads(out)["expires_on"] == "2028-03-03"

@@ -162,3 +162,10 @@ def test_deductions_cannot_swallow_the_principal():
 def test_first_period_longer_than_two_periods_is_refused():
     with pytest.raises(InvalidDate, match="首期最长为两个还款周期"):
         plan(first_due=date(2025, 6, 1))
+
+
+def test_terms_accept_the_strings_people_type():
+    schedule = generate_schedule(LoanTerms(principal="100000", rate="月息1分", term=12, start="2025-01-31",
+                                           method="等额本金", frequency="monthly", day_count="30/360"))
+    assert schedule.method is Method.EQUAL_PRINCIPAL
+    assert schedule.installments[0].due_date == date(2025, 2, 28)

@@ -1,0 +1,1 @@
+"""Reference data shipped with the calculation engine (a package so that wheels include it)."""
