@@ -242,6 +242,7 @@ UNFOLD = {
     "SITE_SUBHEADER": _("客户借据与贷款管理"),
     "SITE_URL": "/admin/",
     "SITE_SYMBOL": "receipt_long",
+    "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": lambda request: "/static/ioudesk/favicon.svg"}],
     "SHOW_HISTORY": False,  # the audit trail replaces Django's LogEntry history
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_LANGUAGES": True,

@@ -6,6 +6,7 @@ from ioudesk.api.urls import api
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("favicon.ico", RedirectView.as_view(url="/static/ioudesk/favicon.svg", permanent=True)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", include("ioudesk.backoffice.urls")),

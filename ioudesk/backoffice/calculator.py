@@ -88,6 +88,9 @@ class CalculatorPage(BackofficePage):
                  "backgroundColor": "var(--color-primary-300)", "stack": "a"},
             ],
         })
+        result["chart_options"] = json.dumps(
+            {"scales": {"x": {"stacked": True}, "y": {"stacked": True}}, "plugins": {"legend": {"display": True}}}
+        )
         return result
 
     def export(self, result: dict):

@@ -5,12 +5,17 @@ MoneyField
     SQLite has no decimal type: Django's ``DecimalField`` is stored with REAL (float) affinity, so
     ``SUM()`` over it adds binary floats and 0.10 + 0.20 comes back as 0.30000000000000004.
     Integers add exactly on every database, so MoneyField is a ``BigIntegerField`` of fen and
-    converts at the edge: ``Decimal("12345.67")`` <-> ``1234567``.  Sums come back as ``Decimal``
-    through :class:`MoneySum` (a plain ``Sum`` over the column would give int fen).
+    converts at the edge: ``Decimal("12345.67")`` <-> ``1234567``.  Sums are added by the database
+    in integer fen and come back as ``Decimal`` yuan: use :class:`MoneySum`, which always has a
+    MoneyField output (a plain ``Sum`` of a MoneyField column infers it too, but a ``Sum`` over an
+    expression Django types differently, or with ``output_field=BigIntegerField()``, gives int fen)
+    and sums no rows to ``Decimal("0.00")``.
 
     Arithmetic belongs in Python (``ioudesk.calc``), not in SQL: ``F("amount") * Decimal("0.5")``
-    multiplies fen and Django types the result as a DecimalField of fen, not yuan.  Adding and
-    subtracting MoneyFields (``F("principal") + F("interest")``) is fine.
+    multiplies fen and Django types the result as a DecimalField of fen, not yuan, and
+    ``F("amount") + Decimal("1.25")`` adds 1.25 *fen*.  Adding and subtracting MoneyFields
+    (``F("principal") + F("interest")``) is fine; a constant must be
+    ``Value(Decimal("1.25"), output_field=MoneyField())``.
 
 EncryptedTextField
     Stores a Fernet token (see :mod:`ioudesk.core.crypto`); Python sees the plain text.  Encrypted
@@ -116,7 +121,15 @@ class MoneyField(models.BigIntegerField):
     def from_db_value(self, value, expression, connection):
         if value is None:
             return None
-        return from_fen(int(value))  # PostgreSQL's SUM(bigint) is numeric: Decimal("123")
+        if not isinstance(value, int):  # PostgreSQL's SUM(bigint) is numeric: Decimal("123")
+            fen = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+            if fen != fen.to_integral_value():
+                raise ValueError(
+                    f"金额列里出现了不是整数分的值 {value!r}：多半是 SQL 里把 Decimal 常量直接加到了金额上"
+                    '（F("amount") + Decimal("1.25") 加的是 1.25 分）。常量请写成 Value(…, output_field=MoneyField())。'
+                )
+            value = int(fen)
+        return from_fen(value)
 
     def value_to_string(self, obj):
         value = self.value_from_object(obj)

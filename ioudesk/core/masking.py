@@ -4,7 +4,7 @@ value is shown only on a permission-checked, audited "view" action.
 The rules follow common practice for Chinese financial apps (and GB/T 35273's minimisation): an ID
 number keeps its region code (first 6) and last 4, a mobile number its carrier prefix (first 3) and
 last 4, a bank account its first 4 and last 4, a name its first character.  Short or odd input
-never raises and never shows more than about a third of itself; ``None`` and ``""`` give ``""``.
+never raises and never shows more than half of itself; ``None`` and ``""`` give ``""``.
 
 >>> mask_id_number("11010519491231002X")
 '110105********002X'
