@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "ninja",
     "ioudesk.core",
     "ioudesk.api",
+    "ioudesk.customers",
     "ioudesk.backoffice",
 ]
 

@@ -44,6 +44,23 @@ class AuditedAdminMixin:
             verb=self.audit_verb(getattr(request, "_audit_before", None), audit.snapshot(obj)),
         )
 
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (contacts …) are recorded one by one, like the record they belong to."""
+        model = formset.model
+        before = {
+            f.instance.pk: audit.snapshot(model._default_manager.get(pk=f.instance.pk))
+            for f in formset.forms
+            if f.instance.pk is not None and (f.has_changed() or f in formset.deleted_forms)
+        }
+        deleted = [(f.instance, before.get(f.instance.pk)) for f in formset.deleted_forms if f.instance.pk]
+        super().save_formset(request, form, formset, change)
+        for instance, snapshot in deleted:
+            audit.record_change(obj=instance, before=snapshot, after=None)
+        for instance in formset.new_objects:
+            audit.record_change(obj=instance, before=None, after=audit.snapshot(instance))
+        for instance, _fields in formset.changed_objects:
+            audit.record_change(obj=instance, before=before.get(instance.pk), after=audit.snapshot(instance))
+
     def audit_verb(self, before, after) -> str:
         return ""
 

@@ -4,7 +4,7 @@ Areas whose features have not been built yet link to a page that says so plainly
 feature replaces its area's placeholder with real entries.
 """
 
-from django.urls import reverse_lazy
+from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,6 +16,21 @@ def _placeholder(area: str, title, icon: str):
     return {"title": title, "icon": icon, "link": reverse_lazy("backoffice:area", args=[area])}
 
 
+def _items(*entries):
+    """Sidebar entries whose page exists (a feature being built may not have registered it yet)."""
+    items = []
+    for title, icon, url_name, permission in entries:
+        try:
+            link = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        item = {"title": title, "icon": icon, "link": link}
+        if permission:
+            item["permission"] = _perm(permission)
+        items.append(item)
+    return items
+
+
 def sidebar(request):
     return [
         {
@@ -25,7 +40,16 @@ def sidebar(request):
                 {"title": _("贷款计算器"), "icon": "calculate", "link": reverse_lazy("backoffice:calculator")},
             ],
         },
-        {"title": _("客户"), "collapsible": True, "items": [_placeholder("customers", _("客户管理"), "group")]},
+        {"title": _("客户"), "collapsible": True, "items": _items(
+            (_("客户管理"), "group", "admin:customers_customer_changelist", "customers.view_customer"),
+            (_("潜在客户"), "person_add", "admin:customers_prospect_changelist", "customers.view_prospect"),
+            (_("跟进记录"), "forum", "admin:customers_followup_changelist", "customers.view_followup"),
+            (_("我今天的跟进"), "today", "backoffice:my_follow_ups", "customers.view_followup"),
+            (_("客户统计"), "monitoring", "backoffice:customer_stats", "customers.view_customer"),
+            (_("导入客户"), "upload_file", "backoffice:customer_import", "customers.import_customer"),
+            (_("客户标签"), "sell", "admin:customers_tag_changelist", "customers.view_tag"),
+            (_("来源渠道"), "hub", "admin:customers_sourcechannel_changelist", "customers.view_sourcechannel"),
+        )},
         {"title": _("申请"), "collapsible": True, "items": [_placeholder("applications", _("贷款申请"), "edit_note")]},
         {"title": _("审批"), "collapsible": True, "items": [_placeholder("approvals", _("审批任务"), "fact_check")]},
         {"title": _("借据"), "collapsible": True, "items": [_placeholder("ious", _("借据管理"), "receipt_long")]},

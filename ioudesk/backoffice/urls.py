@@ -1,13 +1,17 @@
-from django.urls import path
+from django.urls import include, path
 
-from ioudesk.backoffice import calculator, twofactor, views
+from ioudesk.backoffice import calculator, customer_pages, twofactor, views
 
 app_name = "backoffice"
 
 urlpatterns = [
     path("area/<slug:area>/", views.AreaPage.as_view(), name="area"),
     path("calculator/", calculator.CalculatorPage.as_view(), name="calculator"),
+    path("customers/<int:pk>/overview/", customer_pages.CustomerOverviewPage.as_view(), name="customer_overview"),
     path("business-date/", views.BusinessDatePage.as_view(), name="business_date"),
     path("two-factor/", twofactor.TwoFactorPage.as_view(), name="two_factor"),
     path("otp/verify/", twofactor.VerifyPage.as_view(), name="otp_verify"),
+    path("", include("ioudesk.backoffice.customer_files")),
+    path("", include("ioudesk.backoffice.followup_pages")),
+    path("", include("ioudesk.backoffice.customer_excel")),
 ]

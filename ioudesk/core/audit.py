@@ -53,9 +53,15 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
     """The audited state of a record: its concrete fields and many-to-many ids, as JSON values.
     Many-to-many values are shown by their names so that a role change reads as one."""
     data: dict[str, Any] = {}
+    from ioudesk.core.fields import EncryptedTextField
+
     for field in obj._meta.concrete_fields:
         value = getattr(obj, field.attname)
-        data[field.name] = HIDDEN if _is_secret(field.name) else _jsonable(value)
+        if _is_secret(field.name):
+            value = HIDDEN
+        elif isinstance(field, EncryptedTextField) and value:
+            value = "****" + str(value)[-4:] if len(str(value)) > 8 else HIDDEN  # personal data: never in full
+        data[field.name] = _jsonable(value)
     if obj.pk is not None:
         for field in obj._meta.many_to_many:
             data[field.name] = sorted(str(item) for item in getattr(obj, field.name).all())

@@ -266,7 +266,7 @@ def blind_index(value: str, purpose: str) -> str:
     matched against another's.  The value is normalised first (:func:`normalize_for_index`), so
     ``11010519491231002x`` finds ``11010519491231002X``.  Only exact matches: no prefix, suffix or
     "contains" search (see the decision record).  Store it in ``CharField(max_length=64,
-    db_index=True)``; an empty value has no index (store NULL), so it raises ``ValueError``.
+    db_index=True)``; an empty value has no index (store ``""`` or NULL), so it raises ``ValueError``.
     """
     if not isinstance(value, str):
         raise TypeError(f"盲索引只接受字符串，收到 {type(value).__name__}")
@@ -274,6 +274,6 @@ def blind_index(value: str, purpose: str) -> str:
         raise ValueError(f"盲索引用途必须是小写字母、数字和 _.:- 组成的名称，如 customer.id_number，收到 {purpose!r}")
     normalised = normalize_for_index(value)
     if not normalised:
-        raise ValueError("空值没有盲索引：请在索引列存 NULL。")
+        raise ValueError("空值没有盲索引：索引列请存空字符串或 NULL。")
     purpose_key = hmac.new(_index_key(), _INDEX_DOMAIN + purpose.encode("ascii"), hashlib.sha256).digest()
     return hmac.new(purpose_key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -37,7 +37,7 @@ ROLES: dict[str, list[str]] = {
         "applications.view_*",
     ],
     COLLECTOR: [
-        "customers.view_*", "ious.view_*", "collections.*", "notify.*", "documents.*",
+        "customers.view_*", "customers.view_sensitive_customer", "ious.view_*", "collections.*", "notify.*", "documents.*",
     ],
     AUDITOR: [
         "*.view_*", "core.view_all_branches",
@@ -52,6 +52,9 @@ def _matches(permission: Permission, patterns: list[str]) -> bool:
     key = f"{permission.content_type.app_label}.{permission.codename}"
     if key in NEVER_GRANTED:
         return False
+    if permission.codename.startswith("view_sensitive"):
+        # Seeing personal data in full is never implied by "view_*": a role names it, or has "*".
+        return any(pattern == key or pattern.endswith(".*") and fnmatch(key, pattern) for pattern in patterns)
     return any(fnmatch(key, pattern) for pattern in patterns)
 
 

@@ -185,7 +185,7 @@ def test_blind_index_survives_field_key_rotation_but_not_an_index_key_change(mon
 
 
 def test_blind_index_refuses_empty_values_and_unnamed_purposes():
-    with pytest.raises(ValueError, match="NULL"):
+    with pytest.raises(ValueError, match="空值没有盲索引"):
         crypto.blind_index("  ", "customer.phone")
     with pytest.raises(ValueError, match="用途"):
         crypto.blind_index(PHONE, "")
