@@ -23,7 +23,7 @@ def install(api):
     @api.exception_handler(ApplicationError)
     def application_error(request, exc: ApplicationError):
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        return api.create_response(request, error_body(exc.code, exc.message, exc.extra.get("details")), status=status)
+        return api.create_response(request, error_body(exc.code, exc.message, exc.extra.get("details") or exc.extra.get("duplicates")), status=status)
 
     @api.exception_handler(CalcError)
     def calc_error(request, exc: CalcError):

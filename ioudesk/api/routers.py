@@ -1,9 +1,11 @@
 """Every area's router, mounted under /api/v1 in this order."""
 
 from ioudesk.api.calc import router as calc_router
+from ioudesk.api.customers import router as customers_router
 from ioudesk.api.me import router as me_router
 
 ROUTERS = [
     ("/me", me_router),
     ("/calc", calc_router),
+    ("/customers", customers_router),
 ]

@@ -106,12 +106,12 @@ class CustomerAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
     list_per_page = 50
     actions = ["tag_selected"]
     actions_detail = ["open_overview", "reveal_sensitive", "open_audit_trail"]
-    autocomplete_fields = ["owner"]
+    autocomplete_fields = ["owner", "tags"]
     fieldsets = [
         (None, {"fields": ["kind", "name", "branch", "owner", "acquired_on"]}),
         (_("分类"), {"fields": ["category", "risk_grade", "source", "tags"]}),
-        (_("个人信息"), {"fields": ["id_number", "phone", "address", "employer", "monthly_income", "marital_status"]}),
-        (_("企业信息"), {"fields": ["credit_code", "legal_representative", "registered_capital", "industry"]}),
+        (_("个人信息（个人客户填写）"), {"fields": ["id_number", "phone", "address", "employer", "monthly_income", "marital_status"]}),
+        (_("企业信息（企业客户填写）"), {"fields": ["credit_code", "legal_representative", "registered_capital", "industry"]}),
         (_("银行账户与备注"), {"fields": ["bank_name", "bank_account", "notes"]}),
     ]
 

@@ -1,0 +1,210 @@
+"""/api/v1/customers: the same records, rules, data scope and audit trail as the back office."""
+
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from ioudesk.api.permissions import require_perm
+from ioudesk.core import scope
+from ioudesk.core.masking import mask_bank_account, mask_id_number, mask_phone
+from ioudesk.customers import services
+from ioudesk.customers.models import Customer, SourceChannel, Tag
+from ioudesk.customers.search import search_customers
+
+router = Router(tags=["客户"])
+
+
+class CustomerOut(Schema):
+    id: int
+    number: str
+    kind: str
+    name: str
+    category: str
+    risk_grade: str
+    branch_id: int
+    owner_id: int | None
+    source: str | None
+    tags: list[str]
+    phone_masked: str
+    id_number_masked: str
+    bank_account_masked: str
+    credit_code: str
+    birth_date: date | None
+    sex: str
+    address: str
+    employer: str
+    monthly_income: Decimal | None
+    marital_status: str
+    legal_representative: str
+    registered_capital: Decimal | None
+    industry: str
+    bank_name: str
+    notes: str
+    acquired_on: date
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def from_customer(customer: Customer) -> "CustomerOut":
+        return CustomerOut(
+            id=customer.pk, number=customer.number, kind=customer.kind, name=customer.name,
+            category=customer.category, risk_grade=customer.risk_grade, branch_id=customer.branch_id,
+            owner_id=customer.owner_id, source=customer.source.name if customer.source_id else None,
+            tags=[t.name for t in customer.tags.all()], phone_masked=mask_phone(customer.phone),
+            id_number_masked=mask_id_number(customer.id_number),
+            bank_account_masked=mask_bank_account(customer.bank_account), credit_code=customer.credit_code,
+            birth_date=customer.birth_date, sex=customer.sex, address=customer.address, employer=customer.employer,
+            monthly_income=customer.monthly_income, marital_status=customer.marital_status,
+            legal_representative=customer.legal_representative, registered_capital=customer.registered_capital,
+            industry=customer.industry, bank_name=customer.bank_name, notes=customer.notes,
+            acquired_on=customer.acquired_on, created_at=customer.created_at, updated_at=customer.updated_at,
+        )
+
+
+class CustomerIn(Schema):
+    kind: Literal["individual", "company"] = "individual"
+    name: str
+    branch_id: int | None = None  # default: the caller's branch
+    owner_id: int | None = None
+    category: Literal["normal", "important", "blacklist"] = "normal"
+    risk_grade: Literal["A", "B", "C", "D", "E"] = "B"
+    source: str | None = None
+    tags: list[str] = []
+    phone: str = ""
+    id_number: str = ""
+    address: str = ""
+    employer: str = ""
+    monthly_income: str | None = None
+    marital_status: Literal["", "unmarried", "married", "divorced", "widowed"] = ""
+    credit_code: str = ""
+    legal_representative: str = ""
+    registered_capital: str | None = None
+    industry: str = ""
+    bank_name: str = ""
+    bank_account: str = ""
+    notes: str = ""
+    acquired_on: date | None = None
+
+
+class CustomerPatch(Schema):
+    name: str | None = None
+    owner_id: int | None = None
+    category: Literal["normal", "important", "blacklist"] | None = None
+    risk_grade: Literal["A", "B", "C", "D", "E"] | None = None
+    source: str | None = None
+    tags: list[str] | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    address: str | None = None
+    employer: str | None = None
+    monthly_income: str | None = None
+    marital_status: Literal["", "unmarried", "married", "divorced", "widowed"] | None = None
+    credit_code: str | None = None
+    legal_representative: str | None = None
+    registered_capital: str | None = None
+    industry: str | None = None
+    bank_name: str | None = None
+    bank_account: str | None = None
+    notes: str | None = None
+    reason: str = ""
+
+
+class Filters(Schema):
+    q: str = ""
+    kind: Literal["individual", "company"] | None = None
+    category: Literal["normal", "important", "blacklist"] | None = None
+    risk_grade: Literal["A", "B", "C", "D", "E"] | None = None
+    branch_id: int | None = None
+    tag: str | None = None
+
+
+def _scoped(request):
+    return scope.scope_queryset(request.user, Customer.objects.select_related("source").prefetch_related("tags"))
+
+
+def _apply(customer: Customer, data: dict) -> list[Tag] | None:
+    """Copy request fields onto the instance; returns the tags to set (None: leave them)."""
+    from ioudesk.core.errors import ValidationFailed
+
+    tags = data.pop("tags", None)
+    source = data.pop("source", None)
+    data.pop("reason", None)
+    if source is not None:
+        customer.source = SourceChannel.objects.filter(name=source).first() if source else None
+        if source and customer.source is None:
+            raise ValidationFailed(_("来源渠道“%(name)s”不存在，请先在后台“来源渠道”中添加。") % {"name": source})
+    for key, value in data.items():
+        setattr(customer, key, value)
+    if tags is None:
+        return None
+    found = list(Tag.objects.filter(name__in=tags))
+    unknown = sorted(set(tags) - {t.name for t in found})
+    if unknown:
+        raise ValidationFailed(_("标签不存在：%(names)s。请先在后台“客户标签”中添加。") % {"names": "、".join(unknown)})
+    return found
+
+
+@router.get("", response=list[CustomerOut], summary="客户列表（搜索、筛选、分页）")
+@paginate(PageNumberPagination, page_size=50)
+def customer_list(request, filters: Query[Filters]):
+    require_perm(request, "customers.view_customer")
+    queryset = search_customers(request.user, filters.q, _scoped(request))
+    for field in ("kind", "category", "risk_grade", "branch_id"):
+        if getattr(filters, field):
+            queryset = queryset.filter(**{field: getattr(filters, field)})
+    if filters.tag:
+        queryset = queryset.filter(tags__name=filters.tag)
+    return [CustomerOut.from_customer(c) for c in queryset]
+
+
+@router.get("/{int:customer_id}", response=CustomerOut, summary="客户详情")
+def customer_detail(request, customer_id: int):
+    require_perm(request, "customers.view_customer")
+    return CustomerOut.from_customer(get_object_or_404(_scoped(request), pk=customer_id))
+
+
+@router.post("", response={201: CustomerOut}, summary="新建客户")
+def customer_create(request, payload: CustomerIn):
+    require_perm(request, "customers.add_customer")
+    data = payload.dict()
+    data["branch_id"] = data["branch_id"] or request.user.branch_id
+    customer = Customer()
+    tags = _apply(customer, data)
+    customer = services.customer_create(customer=customer, user=request.user, tags=tags or ())
+    return Status(201, CustomerOut.from_customer(customer))
+
+
+@router.patch("/{int:customer_id}", response=CustomerOut, summary="修改客户")
+def customer_update(request, customer_id: int, payload: CustomerPatch):
+    require_perm(request, "customers.change_customer")
+    customer = get_object_or_404(_scoped(request), pk=customer_id)
+    data = payload.dict(exclude_unset=True)
+    reason = data.get("reason", "")
+    tags = _apply(customer, data)
+    customer = services.customer_update(customer=customer, user=request.user, reason=reason, tags=tags)
+    return CustomerOut.from_customer(customer)
+
+
+@router.delete("/{int:customer_id}", response={204: None}, summary="删除客户（有资料或借据的客户不能删除）")
+def customer_delete(request, customer_id: int, reason: str = ""):
+    require_perm(request, "customers.delete_customer")
+    services.customer_delete(customer=get_object_or_404(_scoped(request), pk=customer_id), reason=reason)
+    return Status(204, None)
+
+
+class RevealIn(Schema):
+    field: Literal["id_number", "phone", "bank_account"]
+    reason: str = ""
+
+
+@router.post("/{int:customer_id}/reveal", summary="查看完整敏感信息（记入审计日志）")
+def customer_reveal(request, customer_id: int, payload: RevealIn):
+    customer = get_object_or_404(_scoped(request), pk=customer_id)
+    value = services.customer_reveal(customer=customer, field=payload.field, user=request.user, reason=payload.reason)
+    return {"field": payload.field, "value": value}
