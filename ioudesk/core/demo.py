@@ -39,7 +39,8 @@ STAFF = [
     ("zhouqiang", "周", "强", "HQ", AUDITOR),
 ]
 
-DEMO_LOADERS: list = []  # later features append callables returning summary lines
+# Each feature's demo loader, as a dotted path to a function returning summary lines.
+DEMO_LOADERS = ["ioudesk.customers.demo.load"]
 
 
 @transaction.atomic
@@ -71,6 +72,8 @@ def load_demo_data() -> list[str]:
         f"员工 {len(STAFF)} 名（本次新建 {created} 名），密码均为 {password}：",
         *[f"  {u}（{s}{g}，{role}，{code}）" for u, s, g, code, role in STAFF],
     ]
+    from django.utils.module_loading import import_string
+
     for loader in DEMO_LOADERS:
-        summary.extend(loader())
+        summary.extend(import_string(loader)())
     return summary

@@ -226,3 +226,18 @@ def customer_reveal(*, customer: Customer, field: str, user, reason: str = "") -
     audit.record(AuditAction.VIEW_SENSITIVE, obj=customer, verb=_g("查看完整%(field)s") % {
         "field": str(Customer._meta.get_field(field).verbose_name)}, reason=reason)
     return getattr(customer, field)
+
+
+DEFAULT_SOURCE_CHANNELS = ["门店来访", "老客户介绍", "中介推荐", "网络推广", "电话营销", "合作机构", "其他"]
+
+
+@transaction.atomic
+def source_channels_ensure() -> int:
+    """The usual channels on first start; the organisation edits the list afterwards."""
+    from ioudesk.customers.models import SourceChannel
+
+    if SourceChannel.objects.exists():
+        return 0
+    for order, name in enumerate(DEFAULT_SOURCE_CHANNELS):
+        SourceChannel.objects.create(name=name, sort_order=order)
+    return len(DEFAULT_SOURCE_CHANNELS)

@@ -10,3 +10,15 @@ def test_demo_data_is_complete_and_idempotent(organisation):
     assert Branch.objects.get(code="BJ01").path == f"/{Branch.objects.get(code='HQ').pk}/{Branch.objects.get(code='BJ').pk}/{Branch.objects.get(code='BJ01').pk}/"
     collector = User.objects.get(username="zhaolei")
     assert list(collector.groups.values_list("name", flat=True)) == ["催收员"]
+
+
+def test_demo_customers_pass_every_check(organisation):
+    from ioudesk.customers.demo import COMPANIES, PEOPLE
+    from ioudesk.customers.models import Customer
+
+    load_demo_data()
+    load_demo_data()
+
+    assert Customer.objects.count() == len(PEOPLE) + len(COMPANIES)
+    assert Customer.objects.get(name="曾小贤").name_initials == "zxx"
+    assert Customer.objects.filter(category="blacklist").count() == 1
