@@ -114,6 +114,13 @@ class StaffAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin, ModelAdmin)
             obj.is_staff = True  # everyone created here works in the back office
         super().save_model(request, obj, form, change)
 
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, id)
+            audit.record(AuditAction.ACTION, obj=user, verb="修改密码", changes={"password": [audit.HIDDEN, audit.HIDDEN]})
+        return response
+
     @action(description=_("解除登录锁定"), url_path="unlock", icon="lock_open", permissions=["change"])
     def unlock_account(self, request, object_id):
         user = self.get_object(request, object_id)

@@ -141,3 +141,32 @@ def test_passwords_never_enter_the_trail(client, admin_user_zh):
     event = AuditEvent.objects.get(action=AuditAction.CREATE, object_repr="newclerk")
     assert event.changes["password"] == [None, audit.HIDDEN]
     assert "pbkdf2" not in str(event.changes) and "argon2" not in str(event.changes)
+
+
+def test_password_change_by_the_administrator_is_recorded(client, admin_user_zh, make_staff):
+    clerk = make_staff("sunli", role=FINANCE)
+    client.force_login(admin_user_zh)
+
+    response = client.post(reverse("admin:auth_user_password_change", args=[clerk.pk]),
+                           {"password1": "New-secret-2026x", "password2": "New-secret-2026x", "usable_password": "true"})
+
+    assert response.status_code == 302
+    event = audit.events_for(clerk).get(verb="修改密码")
+    assert "New-secret" not in str(event.changes)
+
+
+def test_session_ends_after_thirty_idle_minutes(client, make_staff):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    make_staff("idle", password="Right-pass-2026")
+    client.post(reverse("admin:login"), {"username": "idle", "password": "Right-pass-2026"})
+    session = Session.objects.get(session_key=client.session.session_key)
+    assert abs(session.expire_date - (timezone.now() + timedelta(minutes=30))) < timedelta(seconds=30)
+
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
