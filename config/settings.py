@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "ioudesk.core",
     "ioudesk.api",
     "ioudesk.customers",
+    "ioudesk.products",
+    "ioudesk.ious",
     "ioudesk.backoffice",
 ]
 
