@@ -176,6 +176,9 @@ class Approval(models.Model):
         verbose_name_plural = _("借据审批记录")
         ordering = ["decided_at"]
 
+    def __str__(self):
+        return f"{self.get_decision_display()} {self.decided_by}"
+
 
 class ScheduleVersion(models.Model):
     """One repayment schedule of an IOU. An extension or restructure adds a version; the old one
@@ -196,6 +199,9 @@ class ScheduleVersion(models.Model):
             models.UniqueConstraint(fields=["iou", "version"], name="schedule_version_unique"),
             models.UniqueConstraint(fields=["iou"], condition=Q(is_current=True), name="schedule_one_current"),
         ]
+
+    def __str__(self):
+        return f"v{self.version}（{self.effective_from}）"
 
 
 class Installment(models.Model):
@@ -223,6 +229,9 @@ class Installment(models.Model):
         verbose_name_plural = _("还款计划期次")
         ordering = ["schedule", "number"]
         constraints = [models.UniqueConstraint(fields=["schedule", "number"], name="installment_number_unique")]
+
+    def __str__(self):
+        return f"第{self.number}期 {self.due_date}"
 
     @property
     def total_due(self):
