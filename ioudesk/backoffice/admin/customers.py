@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -50,32 +49,24 @@ class CustomerForm(forms.ModelForm):
                 self.fields[name].widget.attrs["placeholder"] = mask(stored)
                 self.fields[name].help_text = _("已登记：%(masked)s。留空表示不修改。") % {"masked": mask(stored)}
 
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        customer = self.instance
-        for name in SENSITIVE_MASKS:
-            if cleaned.get(name):
-                setattr(customer, name, cleaned[name])
-        try:
-            services.customer_validate(customer=customer, user=self.user)
-        except services.DuplicateCustomer as error:
-            links = [d for d in error.extra.get("duplicates", []) if d["url"]]
-            message = format_html("{} {}", error.message, format_html_join(
-                " ", '<a class="underline" href="{}">{}</a>', ((d["url"], d["number"]) for d in links)))
-            raise ValidationError(message) from error
-        except ApplicationError as error:
-            raise ValidationError(error.message) from error
-        return cleaned
-
     def _post_clean(self):
-        # The model form would copy the blank sensitive fields onto the instance: keep stored values.
+        # The model form copies the typed fields onto the instance here; blank sensitive fields
+        # mean "keep what is stored". Then the service checks the whole record.
         kept = {name: getattr(self.instance, name) for name in SENSITIVE_MASKS}
         super()._post_clean()
         for name, value in kept.items():
-            if not self.cleaned_data.get(name):
-                setattr(self.instance, name, value)
+            typed = self.cleaned_data.get(name)
+            setattr(self.instance, name, typed if typed else value)
+        if self.errors:
+            return
+        try:
+            services.customer_validate(customer=self.instance, user=self.user)
+        except services.DuplicateCustomer as error:
+            links = [d for d in error.extra.get("duplicates", []) if d["url"]]
+            self.add_error(None, format_html("{} {}", error.message, format_html_join(
+                " ", '<a class="underline" href="{}">{}</a>', ((d["url"], d["number"]) for d in links))))
+        except ApplicationError as error:
+            self.add_error(None, error.message)
 
 
 class ContactInline(TabularInline):
