@@ -25,15 +25,16 @@ DOMAIN_APPS = ("customers", "products", "ious", "ledger", "applications", "appro
 ROLES: dict[str, list[str]] = {
     ADMINISTRATOR: ["*.*"],
     ACCOUNT_MANAGER: [
-        "customers.*", "applications.*", "ious.view_*", "ious.add_*", "products.view_*",
+        "customers.*", "applications.*", "ious.view_*", "ious.add_*", "ious.change_iou", "products.view_*",
         "collections.view_*", "approvals.view_*", "reports.view_*", "documents.*",
     ],
     APPROVER: [
-        "customers.view_*", "applications.view_*", "approvals.*", "ious.view_*", "products.view_*",
+        "customers.view_*", "applications.view_*", "approvals.*", "ious.view_*", "ious.approve_iou", "products.view_*",
         "reports.view_*",
     ],
     FINANCE: [
-        "customers.view_*", "ious.*", "ledger.*", "products.*", "reports.*", "documents.*",
+        "customers.view_*", "ious.view_*", "ious.disburse_iou", "ious.record_repayment", "ious.reverse_transaction",
+        "ious.waive_iou", "ious.extend_iou", "ious.write_off_iou", "ledger.*", "products.*", "reports.*", "documents.*",
         "applications.view_*",
     ],
     COLLECTOR: [

@@ -1,0 +1,157 @@
+"""Making an IOU: from a product or as a plain IOU, the legal-cap check, and sign-off
+(submit → approve/reject by a supervisor other than the maker), or cancellation."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+
+from ioudesk.calc.money import parse_amount
+from ioudesk.core import audit, clock, numbering, scope
+from ioudesk.core.errors import PermissionDenied, ValidationFailed
+from ioudesk.core.models.audit import AuditAction
+from ioudesk.core.services import organisation_current
+from ioudesk.ious import status
+from ioudesk.ious.models import Approval, Iou, IouKind
+from ioudesk.ious.status import Event
+from ioudesk.ious.terms import calc_guard, cap_check, due_from_payment_terms, schedule_for
+from ioudesk.products.models import Product
+from ioudesk.products.services import terms_rate
+
+PREFIX = "JD"
+TERM_FIELDS = ("method", "frequency", "day_count", "rate_text", "penalty_basis", "penalty_markup",
+               "penalty_daily_rate", "grace_days", "allocation_order", "allocation_direction", "last_installment",
+               "interest_cap_applies")
+
+
+def iou_from_product(*, product: Product, customer, principal: Decimal | str, term: int, contract_date: date,
+                     **fields) -> Iou:
+    """An unsaved IOU with the product's terms copied in (later product changes do not touch it)."""
+    if not product.is_active:
+        raise ValidationFailed(_("产品“%(name)s”已停售，不能再用于新借据。") % {"name": product.name})
+    principal = calc_guard(parse_amount, principal, field="本金")
+    if not product.min_amount <= principal <= product.max_amount:
+        raise ValidationFailed(_("借款金额 ¥%(amount)s 超出产品“%(name)s”的范围（¥%(low)s – ¥%(high)s）。") % {
+            "amount": f"{principal:,.2f}", "name": product.name, "low": f"{product.min_amount:,.2f}",
+            "high": f"{product.max_amount:,.2f}"})
+    if not product.min_term <= term <= product.max_term:
+        raise ValidationFailed(_("期数 %(term)d 超出产品“%(name)s”的范围（%(low)d – %(high)d 期）。") % {
+            "term": term, "name": product.name, "low": product.min_term, "high": product.max_term})
+    iou = Iou(kind=IouKind.LOAN, product=product, customer=customer, principal=principal, term=term,
+              contract_date=contract_date, **{name: getattr(product, name) for name in TERM_FIELDS})
+    iou.upfront_fee = (principal * product.upfront_fee_rate).quantize(Decimal("0.01"))
+    iou.installment_fee = product.installment_fee
+    iou.prepayment_fee_rate = product.prepayment_fee_rate
+    for name, value in fields.items():
+        setattr(iou, name, value)
+    return iou
+
+
+def _validate(iou: Iou, user) -> None:
+    if iou.principal is None or iou.principal <= 0:
+        raise ValidationFailed(_("本金必须大于0。"))
+    iou.principal = calc_guard(parse_amount, iou.principal, field="本金")
+    iou.annual_rate = terms_rate(iou.rate_text).annual
+    if iou.contract_date > clock.today():
+        raise ValidationFailed(_("借款/欠款日期不能晚于营业日 %(day)s。") % {"day": clock.today().isoformat()})
+    if iou.kind == IouKind.DEBT:
+        iou.term, iou.method = 1, "bullet"
+        if not iou.due_date and iou.payment_terms:
+            iou.due_date = due_from_payment_terms(iou.payment_terms, iou.contract_date)
+        if iou.due_date and iou.due_date < iou.contract_date:
+            raise ValidationFailed(_("到期日不能早于欠款日期。"))
+        if iou.deducted_interest or iou.upfront_fee:
+            raise ValidationFailed(_("欠条没有放款，不能有预扣利息或放款手续费。"))
+    elif iou.method == "custom":
+        raise ValidationFailed(_("自定义还款计划暂不支持在此录入，请选择其他还款方式。"))
+    if iou.customer_id is None:
+        raise ValidationFailed(_("请选择债务人（客户）。"))
+    iou.branch_id = iou.customer.branch_id
+    if user is not None and not scope.can_see_branch(user, iou.branch_id):
+        raise PermissionDenied(_("您不能为其他网点的客户建立借据。"))
+
+
+def _check_cap(iou: Iou) -> str:
+    """Record the legal-cap check on the IOU; return the warning to show (empty if within)."""
+    if iou.kind == IouKind.DEBT and not iou.due_date:
+        iou.cap_checked_on, iou.cap_within, iou.cap_rate, iou.cap_rule = clock.today(), None, None, ""
+        return ""
+    check = cap_check(iou, organisation_cap_applies=organisation_current().interest_cap_applies,
+                      schedule=schedule_for(iou))
+    iou.cap_checked_on = clock.today()
+    iou.cap_rate, iou.cap_within, iou.cap_rule = check.cap_rate, check.within, check.rule
+    iou.cap_unprotected_interest = check.unprotected_interest
+    return check.warning
+
+
+@transaction.atomic
+def iou_create(*, iou: Iou, user=None) -> tuple[Iou, str]:
+    """Save a new IOU as a draft. Returns the IOU and the legal-cap warning ("" when within the cap)."""
+    _validate(iou, user)
+    warning = _check_cap(iou)
+    iou.number = numbering.next_number(organisation=iou.branch.organisation, prefix=PREFIX)
+    iou.officer = iou.officer or user
+    iou.created_by = user
+    iou.save()
+    audit.record_change(obj=iou, before=None, after=audit.snapshot(iou))
+    if warning:
+        audit.record(AuditAction.ACTION, obj=iou, verb=_g("利率超过保护上限"), reason=warning)
+    return iou, warning
+
+
+def _locked(iou: Iou) -> Iou:
+    return Iou.objects.select_for_update().select_related("customer", "branch").get(pk=iou.pk)
+
+
+def _move(iou: Iou, event: Event, *, verb: str, reason: str = "") -> Iou:
+    before = status.transition(iou, event)
+    iou.save(update_fields=["status", "updated_at"])
+    audit.record(AuditAction.ACTION, obj=iou, verb=verb, changes={"status": [before, iou.status]}, reason=reason)
+    return iou
+
+
+@transaction.atomic
+def iou_submit(*, iou: Iou, user) -> Iou:
+    iou = _locked(iou)
+    return _move(iou, Event.SUBMIT, verb=_g("提交审批"))
+
+
+@transaction.atomic
+def iou_approve(*, iou: Iou, user, comment: str = "") -> Iou:
+    """A supervisor signs the IOU off; it only counts from here (DOMAIN.md §11)."""
+    iou = _locked(iou)
+    _check_approver(iou, user)
+    status.target(iou, Event.APPROVE)
+    Approval.objects.create(iou=iou, decision=Approval.Decision.APPROVED, comment=comment, decided_by=user)
+    return _move(iou, Event.APPROVE, verb=_g("审批通过"), reason=comment)
+
+
+@transaction.atomic
+def iou_reject(*, iou: Iou, user, comment: str) -> Iou:
+    iou = _locked(iou)
+    _check_approver(iou, user)
+    if not (comment or "").strip():
+        raise ValidationFailed(_("驳回时请填写审批意见，说明需要修改什么。"))
+    status.target(iou, Event.REJECT)
+    Approval.objects.create(iou=iou, decision=Approval.Decision.REJECTED, comment=comment, decided_by=user)
+    return _move(iou, Event.REJECT, verb=_g("驳回"), reason=comment)
+
+
+@transaction.atomic
+def iou_cancel(*, iou: Iou, user, reason: str) -> Iou:
+    iou = _locked(iou)
+    if not (reason or "").strip():
+        raise ValidationFailed(_("作废借据请填写原因。"))
+    return _move(iou, Event.CANCEL, verb=_g("作废"), reason=reason)
+
+
+def _check_approver(iou: Iou, user) -> None:
+    if not user.has_perm("ious.approve_iou") or not scope.can_see_branch(user, iou.branch_id):
+        raise PermissionDenied(_("您没有审批该借据的权限。"))
+    if iou.created_by_id == user.pk:
+        raise PermissionDenied(_("录入人不能审批自己录入的借据，请由主管审批。"))
+

@@ -1,0 +1,137 @@
+"""The IOU's stored terms as calculation inputs, its schedule, and its legal-cap check."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from ioudesk.calc.dates import BusinessDay, Frequency
+from ioudesk.calc.daycount import DayCount
+from ioudesk.calc.errors import CalcError
+from ioudesk.calc.inputs import cap_verdict
+from ioudesk.calc.rates import parse_rate
+from ioudesk.calc.schedule import LastInstallment, LoanTerms, Method, Schedule, generate_schedule
+from ioudesk.core.calc_messages import calc_error_message
+from ioudesk.core.errors import ValidationFailed
+from ioudesk.ious.models import Iou, IouKind, PaymentTerms
+
+
+def calc_guard(function, *args, **kwargs):
+    """Run a calculation; a CalcError becomes a ValidationFailed in the user's language."""
+    try:
+        return function(*args, **kwargs)
+    except CalcError as error:
+        raise ValidationFailed(calc_error_message(error), code=error.code) from error
+
+
+def due_from_payment_terms(terms: str, start: date) -> date | None:
+    """账期 → due date.
+
+    >>> due_from_payment_terms("net_30", date(2026, 11, 28))
+    datetime.date(2026, 12, 28)
+    >>> due_from_payment_terms("eonm", date(2026, 11, 28))
+    datetime.date(2026, 12, 31)
+    >>> due_from_payment_terms("eonq", date(2026, 11, 28))
+    datetime.date(2027, 3, 31)
+    """
+    if terms == PaymentTerms.ON_DELIVERY:
+        return start
+    if terms in (PaymentTerms.NET_30, PaymentTerms.NET_60, PaymentTerms.NET_90):
+        return start + timedelta(days=int(terms.split("_")[1]))
+    if terms == PaymentTerms.END_OF_NEXT_MONTH:
+        year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+        return date(year, month, calendar.monthrange(year, month)[1])
+    if terms == PaymentTerms.END_OF_NEXT_QUARTER:
+        quarter_end_month = ((start.month - 1) // 3 + 1) * 3 + 3
+        year = start.year + (quarter_end_month - 1) // 12
+        month = (quarter_end_month - 1) % 12 + 1
+        return date(year, month, calendar.monthrange(year, month)[1])
+    return None
+
+
+def loan_terms(iou: Iou, *, start: date | None = None, principal: Decimal | None = None,
+               term: int | None = None, first_due: date | None = None) -> LoanTerms:
+    """The calc terms of an IOU (by default from its contract date and full principal)."""
+    start = start or iou.disbursed_on or iou.contract_date
+    if iou.kind == IouKind.DEBT or iou.due_date and iou.term == 1 and iou.method == "bullet":
+        # A one-off debt: one installment on the due date.
+        due = iou.due_date or due_from_payment_terms(iou.payment_terms, start)
+        return calc_guard(
+            LoanTerms, principal=principal or iou.principal, rate=parse_rate(iou.rate_text), term=1, start=start,
+            method=Method.BULLET, day_count=DayCount.parse(iou.day_count), first_due=due,
+        )
+    return calc_guard(
+        LoanTerms,
+        principal=principal if principal is not None else iou.principal,
+        rate=calc_guard(parse_rate, iou.rate_text),
+        term=term or iou.term,
+        start=start,
+        method=calc_guard(Method.parse, iou.method),
+        frequency=calc_guard(Frequency.parse, iou.frequency),
+        day_count=calc_guard(DayCount.parse, iou.day_count),
+        first_due=first_due if first_due is not None else iou.first_due,
+        business_day=BusinessDay.NONE,
+        fee_per_installment=iou.installment_fee,
+        upfront_fee=iou.upfront_fee,
+        deducted_interest=iou.deducted_interest,
+        last_installment=LastInstallment.parse(iou.last_installment),
+    )
+
+
+def schedule_for(iou: Iou, **overrides) -> Schedule:
+    return calc_guard(generate_schedule, loan_terms(iou, **overrides))
+
+
+@dataclass(frozen=True)
+class CapCheck:
+    applies: bool
+    cap_rate: Decimal | None
+    within: bool | None
+    rule: str
+    unprotected_interest: Decimal
+    annualised_rate: Decimal
+
+    @property
+    def warning(self) -> str:
+        if not self.applies or self.within:
+            return ""
+        return (f"约定的实际年化利率 {self.annualised_rate * 100:.2f}% 超过保护上限 {self.cap_rate * 100:.2f}%，"
+                f"超出部分利息约 ¥{self.unprotected_interest:,.2f} 不受法律保护。依据：{self.rule}")
+
+
+def cap_check(iou: Iou, *, organisation_cap_applies: bool, schedule: Schedule | None = None) -> CapCheck:
+    """DOMAIN.md §4: the agreed cost (the IRR of the real cash flows, which catches deducted
+    interest and fees) against 4×LPR at the contract date; how much interest is not protected."""
+    schedule = schedule or schedule_for(iou)
+    applies = organisation_cap_applies and iou.interest_cap_applies
+    if not applies:
+        return CapCheck(False, None, None, "", Decimal("0.00"), schedule.annualised_rate)
+    verdict = calc_guard(cap_verdict, contract_date=iou.contract_date, annual_rate=schedule.annualised_rate)
+    unprotected = Decimal("0.00")
+    if not verdict.within_cap:
+        unprotected = unprotected_interest(iou, schedule, verdict.cap.cap_rate)
+    return CapCheck(True, verdict.cap.cap_rate, verdict.within_cap, verdict.cap.rule, unprotected,
+                    schedule.annualised_rate)
+
+
+def unprotected_interest(iou: Iou, schedule: Schedule, cap_rate: Decimal) -> Decimal:
+    """What the IOU charges beyond what the cap protects.
+
+    Protected: interest at the cap rate on the money actually lent (art. 26: the principal less
+    interest and fees kept back), on the balance actually outstanding in each period of the
+    schedule. Charged: the schedule's interest and fees plus whatever was kept back.
+    """
+    from ioudesk.calc.money import quantize
+
+    terms = loan_terms(iou)
+    day_count = terms.day_count
+    lent_share = terms.net_disbursed / schedule.principal
+    protected, opening, since = Decimal(0), schedule.principal, terms.start
+    for row in schedule.installments:
+        protected += opening * lent_share * cap_rate * day_count.year_fraction(since, row.due_date)
+        opening, since = row.balance, row.due_date
+    charged = schedule.total_interest + sum((row.fee for row in schedule.installments), Decimal(0)) \
+        + terms.deducted_interest + terms.upfront_fee
+    return max(quantize(charged - protected), Decimal("0.00"))
