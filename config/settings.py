@@ -12,6 +12,11 @@
 | EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, DEFAULT_FROM_EMAIL | console backend | outgoing mail |
 | IOUDESK_AXES_FAILURES | 5 | failed logins before an account is locked |
 | IOUDESK_AXES_COOLOFF_MINUTES | 30 | how long a lock lasts |
+| IOUDESK_FIELD_KEYS | generated once into <data dir>/field_keys (development only) | comma-separated field encryption keys, current first; required in production |
+| IOUDESK_INDEX_KEY | generated once into <data dir>/index_key (development only) | blind index key, never rotated; required in production |
+| IOUDESK_UPLOAD_MAX_MB | 20 | largest customer file accepted |
+| IOUDESK_UPLOAD_ALLOWED_TYPES | jpeg,png,gif,webp,heic,pdf,doc,xls,ppt,docx,xlsx,pptx | customer file types (checked by content) |
+| IOUDESK_S3_BUCKET (+ _ENDPOINT_URL, _ACCESS_KEY, _SECRET_KEY, _REGION) | unset | keep customer files on S3-compatible storage (needs django-storages and boto3) |
 """
 
 import os
@@ -85,6 +90,7 @@ INSTALLED_APPS = [
     "ioudesk.core",
     "ioudesk.api",
     "ioudesk.customers",
+    "ioudesk.ledger",
     "ioudesk.products",
     "ioudesk.ious",
     "ioudesk.backoffice",
@@ -226,6 +232,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True  # `make run` and tests work before collectstatic
+
+IOUDESK_UPLOAD_MAX_BYTES = int(float(env("IOUDESK_UPLOAD_MAX_MB", "20")) * 1024 * 1024)
+IOUDESK_UPLOAD_ALLOWED_TYPES = env_list("IOUDESK_UPLOAD_ALLOWED_TYPES",
+                                        "jpeg,png,gif,webp,heic,pdf,doc,xls,ppt,docx,xlsx,pptx")
 
 # --- background tasks -------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

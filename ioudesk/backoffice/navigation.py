@@ -42,6 +42,7 @@ def sidebar(request):
         },
         {"title": _("客户"), "collapsible": True, "items": _items(
             (_("客户管理"), "group", "admin:customers_customer_changelist", "customers.view_customer"),
+            (_("客户资料"), "folder_open", "admin:customers_customerfile_changelist", "customers.view_customerfile"),
             (_("潜在客户"), "person_add", "admin:customers_prospect_changelist", "customers.view_prospect"),
             (_("跟进记录"), "forum", "admin:customers_followup_changelist", "customers.view_followup"),
             (_("我今天的跟进"), "today", "backoffice:my_follow_ups", "customers.view_followup"),

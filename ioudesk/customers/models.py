@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.core.fields import EncryptedTextField, MoneyField
+from ioudesk.core.storage import private_storage
 
 
 class CustomerKind(models.TextChoices):
@@ -195,7 +196,7 @@ class CustomerFile(models.Model):
 
     customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.PROTECT, related_name="files")
     kind = models.CharField(_("资料类型"), max_length=16, choices=FileKind.choices, default=FileKind.OTHER)
-    file = models.FileField(_("文件"), max_length=255)
+    file = models.FileField(_("文件"), max_length=255, storage=private_storage)
     original_name = models.CharField(_("原文件名"), max_length=255)
     content_type = models.CharField(_("文件类型"), max_length=100)
     size = models.PositiveBigIntegerField(_("大小（字节）"))
