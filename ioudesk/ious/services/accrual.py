@@ -1,0 +1,125 @@
+"""Bringing an IOU up to a date: interest and fees that fell due, penalty interest on what is
+overdue, customer credit applied to what fell due, and days past due / aging / five-tier floor.
+
+Runs inside every money service before it acts (so a payment always meets the amounts due on its
+date) and, for every live IOU, in the daily close. Idempotent: a second run for the same date
+posts nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.utils.translation import gettext as _g
+
+from ioudesk.calc import aging
+from ioudesk.calc.daycount import DayCount
+from ioudesk.calc.interest import PenaltyBasis, penalty_interest
+from ioudesk.ious import status
+from ioudesk.ious.models import Classification, Installment, Iou
+from ioudesk.ious.services.ledgering import ZERO, post
+from ioudesk.ious.status import Event
+from ioudesk.ledger.chart import AccountCode
+from ioudesk.ledger.models import EntryKind
+from ioudesk.ledger.services import Line
+
+TIER_TO_CLASS = {
+    aging.Tier.NORMAL: Classification.NORMAL, aging.Tier.SPECIAL_MENTION: Classification.SPECIAL_MENTION,
+    aging.Tier.SUBSTANDARD: Classification.SUBSTANDARD, aging.Tier.DOUBTFUL: Classification.DOUBTFUL,
+    aging.Tier.LOSS: Classification.LOSS,
+}
+
+
+def current_installments(iou: Iou) -> list[Installment]:
+    return list(Installment.objects.filter(schedule__iou=iou, schedule__is_current=True).order_by("number"))
+
+
+def unpaid(row: Installment) -> dict[str, Decimal]:
+    """What is still owed on an installment, by component (interest and fee only once due)."""
+    return {
+        "principal": row.principal_due - row.principal_paid,
+        "interest": (row.interest_due - row.interest_paid - row.interest_waived) if row.interest_accrued else ZERO,
+        "fee": (row.fee_due - row.fee_paid - row.fee_waived) if row.interest_accrued else ZERO,
+        "penalty": row.penalty_charged - row.penalty_paid - row.penalty_waived,
+    }
+
+
+def penalty_annual_rate(iou: Iou) -> Decimal:
+    if iou.penalty_daily_rate is not None:
+        return iou.penalty_daily_rate * 360
+    return iou.annual_rate * (1 + iou.penalty_markup)
+
+
+def iou_accrue(iou: Iou, *, day: date, user=None) -> None:
+    """Bring a locked IOU up to `day`. The caller holds the lock and the transaction."""
+    rows = current_installments(iou)
+    _accrue_interest(iou, rows, day, user)
+    _accrue_penalty(iou, rows, day, user)
+    if iou.overpayment > 0:
+        from ioudesk.ious.services.repayment import apply_credit
+
+        apply_credit(iou, rows, day=day, user=user)
+    refresh_delinquency(iou, rows, day)
+
+
+def _accrue_interest(iou: Iou, rows: list[Installment], day: date, user) -> None:
+    falling_due = [row for row in rows if row.due_date <= day and not row.interest_accrued]
+    if not falling_due:
+        return
+    interest = sum((row.interest_due for row in falling_due), ZERO)
+    fee = sum((row.fee_due for row in falling_due), ZERO)
+    if interest or fee:
+        post(iou, kind=EntryKind.INTEREST_ACCRUAL, day=day, user=user,
+             memo=_g("第%(numbers)s期利息、费用到期 %(number)s") % {
+                 "numbers": "、".join(str(r.number) for r in falling_due), "number": iou.number},
+             lines=[Line(AccountCode.INTEREST_RECEIVABLE, debit=interest),
+                    Line(AccountCode.INTEREST_INCOME, credit=interest),
+                    Line(AccountCode.FEES_RECEIVABLE, debit=fee), Line(AccountCode.FEE_INCOME, credit=fee)])
+    for row in falling_due:
+        row.interest_accrued = True
+        row.save(update_fields=["interest_accrued"])
+
+
+def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
+    rate = penalty_annual_rate(iou)
+    if rate <= 0:
+        return
+    basis = PenaltyBasis(iou.penalty_basis)
+    total, charged_rows = ZERO, []
+    for row in rows:
+        owed = unpaid(row)
+        if row.due_date >= day or (owed["principal"] <= 0 and owed["interest"] <= 0):
+            continue
+        first = row.penalty_accrued_to is None
+        quote = penalty_interest(
+            overdue_principal=owed["principal"], overdue_interest=owed["interest"], basis=basis,
+            due_date=row.due_date if first else row.penalty_accrued_to, as_of=day, penalty_rate=rate,
+            grace_days=iou.grace_days if first else 0, day_count=DayCount.ACT_360,
+        )
+        if quote.chargeable_days == 0:
+            continue
+        row.penalty_accrued_to = day
+        row.penalty_charged += quote.amount
+        row.save(update_fields=["penalty_accrued_to", "penalty_charged"])
+        total += quote.amount
+        charged_rows.append(row.number)
+    if total:
+        post(iou, kind=EntryKind.PENALTY_ACCRUAL, day=day, user=user,
+             memo=_g("罚息计至 %(day)s %(number)s") % {"day": day.isoformat(), "number": iou.number},
+             lines=[Line(AccountCode.PENALTY_RECEIVABLE, debit=total), Line(AccountCode.PENALTY_INCOME, credit=total)])
+
+
+def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:
+    """Days past due, aging bucket, five-tier floor, and 逾期 ⇄ 生效 from the unpaid installments."""
+    unpaid_due = [row.due_date for row in rows if any(v > 0 for v in unpaid(row).values()) and row.due_date < day]
+    dpd = aging.days_past_due(unpaid_due, as_of=day)
+    iou.days_past_due, iou.bucket = dpd, aging.loan_bucket(dpd)
+    # The floor by days past due (DOMAIN.md §7). Classifying worse than the floor by hand is a
+    # collections decision with its own record; here the IOU follows the floor.
+    iou.classification = TIER_TO_CLASS[aging.classification_floor(dpd)]
+    if dpd > 0 and status.can(iou, Event.FALL_OVERDUE):
+        status.transition(iou, Event.FALL_OVERDUE)
+    elif dpd == 0 and status.can(iou, Event.CURE):
+        status.transition(iou, Event.CURE)
+    iou.save(update_fields=["days_past_due", "bucket", "classification", "status", "updated_at"])
