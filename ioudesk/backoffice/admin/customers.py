@@ -10,6 +10,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import action, display
 
+from ioudesk.backoffice.customer_excel import export_changelist
 from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin
 from ioudesk.core import scope
 from ioudesk.core.errors import ApplicationError
@@ -96,6 +97,7 @@ class CustomerAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
     search_help_text = _("姓名、拼音或首字母、手机号、身份证后4位、客户编号、统一社会信用代码")
     list_per_page = 50
     actions = ["tag_selected"]
+    actions_list = [{"title": _("导出 Excel"), "icon": "download", "items": ["export_excel", "export_excel_full"]}]
     actions_detail = ["open_overview", "reveal_sensitive", "open_audit_trail"]
     autocomplete_fields = ["owner", "tags"]
     fieldsets = [
@@ -185,6 +187,18 @@ class CustomerAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
     def tag_labels(self, obj):
         return format_html_join(" ", '<span class="ioudesk-tag ioudesk-tag-{}">{}</span>',
                                 ((t.colour, t.name) for t in obj.tags.all()))
+
+    @action(description=_("导出 Excel"), url_path="export", icon="download", permissions=["export"])
+    def export_excel(self, request):
+        return export_changelist(self, request)
+
+    @action(description=_("导出 Excel（含完整证件号、手机号）"), url_path="export-full", icon="download",
+            permissions=["export", "view_sensitive"])
+    def export_excel_full(self, request):
+        return export_changelist(self, request, full=True)
+
+    def has_export_permission(self, request, obj=None):
+        return request.user.has_perm("customers.export_customer")
 
     @action(description=_("添加/移除标签"), permissions=["change"])
     def tag_selected(self, request, queryset):

@@ -63,3 +63,22 @@ def test_edit_keeps_masked_values_unless_retyped(client, make_staff, head_office
     customer.refresh_from_db()
     assert customer.id_number == "11010519491231002X" and customer.phone == "13812345678"
     assert customer.employer == "华信科技"
+
+
+def test_export_from_the_list_keeps_the_filters(client, make_staff, head_office):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    manager = make_staff("zhangwei", role="客户经理")
+    client.force_login(manager)
+    client.post(ADD, _form(head_office, manager))
+    client.post(ADD, _form(head_office, manager, name="李四", id_number="", phone="13900002222"))
+
+    response = client.get(reverse("admin:customers_customer_export_excel") + "?q=ls")
+    rows = list(load_workbook(BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+
+    assert response.status_code == 200
+    names = [cell for row in rows for cell in row if cell in ("张三", "李四")]
+    assert names == ["李四"]
+    assert any("139****2222" in str(cell) for row in rows for cell in row)
