@@ -30,6 +30,7 @@ class Event(Enum):
     SETTLE = "settle"
     REOPEN = "reopen"
     WRITE_OFF = "write_off"
+    UNDO_DISBURSE = "undo_disburse"
 
 
 LIVE = (S.ACTIVE, S.OVERDUE, S.EXTENDED)
@@ -50,12 +51,14 @@ TRANSITIONS: dict[tuple[Event, str], str] = {
     **{(Event.SETTLE, status): S.SETTLED for status in LIVE},
     (Event.REOPEN, S.SETTLED): S.ACTIVE,
     **{(Event.WRITE_OFF, status): S.WRITTEN_OFF for status in LIVE},
+    (Event.UNDO_DISBURSE, S.ACTIVE): S.APPROVED,
 }
 
 EVENT_NAMES = {
     Event.SUBMIT: _("提交审批"), Event.APPROVE: _("审批通过"), Event.REJECT: _("驳回"), Event.CANCEL: _("作废"),
     Event.DISBURSE: _("放款/生效"), Event.FALL_OVERDUE: _("转为逾期"), Event.CURE: _("恢复正常"),
     Event.EXTEND: _("展期"), Event.SETTLE: _("结清"), Event.REOPEN: _("撤销结清"), Event.WRITE_OFF: _("核销"),
+    Event.UNDO_DISBURSE: _("冲正放款"),
 }
 
 

@@ -113,6 +113,17 @@ def iou_repay(*, iou: Iou, amount, user, day: date | None = None, method: str = 
         raise ValidationFailed(_("请选择支付方式：现金、银行转账、微信、支付宝或其他。"))
     day = check_day(iou, day)
 
+    record = repay_locked(iou, amount=amount, day=day, method=method, reference=reference, payer=payer, user=user,
+                          idempotency_key=idempotency_key)
+    audit.record(AuditAction.ACTION, obj=iou, verb=_g("登记还款"), changes={"amount": [None, str(amount)]},
+                 reason=reference)
+    return record
+
+
+def repay_locked(iou: Iou, *, amount: Decimal, day: date, method: str, user, reference: str = "", payer: str = "",
+                 idempotency_key: str | None = None, reason: str = "") -> Transaction:
+    """The posting part of a repayment, for a locked IOU with checked input (also used to replay
+    later payments after a reversal)."""
     iou_accrue(iou, day=day, user=user)
     rows = current_installments(iou)
     allocation = allocate_for(iou, amount, rows, day)
@@ -125,12 +136,10 @@ def iou_repay(*, iou: Iou, amount, user, day: date | None = None, method: str = 
     record = Transaction.objects.create(
         iou=iou, kind=TransactionKind.REPAYMENT, day=day, amount=amount, overpayment=allocation.overpayment,
         method=method, reference=reference, payer=payer, allocation=breakdown, entry_id=entry.pk,
-        idempotency_key=idempotency_key, created_by=user, **paid,
+        idempotency_key=idempotency_key, created_by=user, reason=reason, **paid,
     )
     refresh_delinquency(iou, rows, max(day, clock.today()))
     settle_if_paid(iou, rows, day)
-    audit.record(AuditAction.ACTION, obj=iou, verb=_g("登记还款"), changes={"amount": [None, str(amount)]},
-                 reason=reference)
     return record
 
 

@@ -1,0 +1,91 @@
+"""展期/重组: a new schedule for the outstanding principal from a date, keeping the old one.
+
+What is already owed (interest, fees, penalty that fell due, and principal of installments
+already due) is carried into an installment 0 due on the effective date, so nothing owed is lost
+or counted twice; the outstanding principal of later installments is scheduled again over the new
+term, at the new rate if one is given. Asking for an extension acknowledges the debt, so the
+limitation clock restarts from the new last due date (Civil Code art. 195); the legal cap is
+checked again for the new terms.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+
+from ioudesk.core import audit, clock
+from ioudesk.core.errors import InvalidState, ValidationFailed
+from ioudesk.core.models.audit import AuditAction
+from ioudesk.core.services import organisation_current
+from ioudesk.ious import status
+from ioudesk.ious.models import Installment, Iou, ScheduleVersion, Status
+from ioudesk.ious.services.accrual import current_installments, iou_accrue, refresh_delinquency, unpaid
+from ioudesk.ious.services.disbursement import limitation_for
+from ioudesk.ious.services.ledgering import ZERO, lock
+from ioudesk.ious.services.repayment import _check_user
+from ioudesk.ious.status import Event
+from ioudesk.ious.terms import cap_check, schedule_for
+from ioudesk.products.services import terms_rate
+
+
+@transaction.atomic
+def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None = None,
+               first_due: date | None = None) -> ScheduleVersion:
+    iou = lock(iou)
+    _check_user(iou, user, "ious.extend_iou")
+    if iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
+        raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能展期。") % {
+            "number": iou.number, "status": iou.get_status_display()})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请填写展期/重组的原因。"))
+    if not 1 <= int(term) <= 600:
+        raise ValidationFailed(_("展期后的期数应在1到600之间。"))
+    day = clock.today()
+    iou_accrue(iou, day=day, user=user)
+    rows = current_installments(iou)
+    carried = {k: sum((max(unpaid(row)[k], ZERO) for row in rows if row.due_date <= day or k == "penalty"), ZERO)
+               for k in ("principal", "interest", "fee", "penalty")}
+    to_schedule = iou.principal_outstanding - carried["principal"]
+    if to_schedule <= 0:
+        raise InvalidState(_("没有未到期的本金可以展期；请直接催收或登记还款。"))
+    before = {"term": iou.term, "rate_text": iou.rate_text, "maturity_date": str(iou.maturity_date)}
+    if rate_text:
+        iou.annual_rate, iou.rate_text = terms_rate(rate_text).annual, rate_text
+    new_schedule = schedule_for(iou, start=day, principal=to_schedule, term=int(term), first_due=first_due)
+
+    current = ScheduleVersion.objects.get(iou=iou, is_current=True)
+    current.is_current = False
+    current.save(update_fields=["is_current"])
+    version = ScheduleVersion.objects.create(iou=iou, version=current.version + 1, effective_from=day,
+                                             reason=reason)
+    if any(carried.values()):
+        Installment.objects.create(
+            schedule=version, number=0, due_date=day, principal_due=carried["principal"],
+            interest_due=carried["interest"], fee_due=carried["fee"], interest_accrued=True,
+            penalty_charged=carried["penalty"], penalty_accrued_to=day,
+        )
+    Installment.objects.bulk_create([
+        Installment(schedule=version, number=row.number, due_date=row.due_date, principal_due=row.principal,
+                    interest_due=row.interest, fee_due=row.fee)
+        for row in new_schedule.installments
+    ])
+    iou.term = int(term)
+    iou.maturity_date = new_schedule.installments[-1].due_date
+    iou.limitation_expires_on = limitation_for(iou, iou.maturity_date)
+    check = cap_check(iou, organisation_cap_applies=organisation_current().interest_cap_applies,
+                      schedule=new_schedule)
+    iou.cap_checked_on, iou.cap_rate, iou.cap_within, iou.cap_rule = day, check.cap_rate, check.within, check.rule
+    iou.cap_unprotected_interest = check.unprotected_interest
+    status.transition(iou, Event.EXTEND)
+    iou.save()
+    refresh_delinquency(iou, current_installments(iou), day)
+    audit.record(AuditAction.ACTION, obj=iou, verb=_g("展期/重组"), reason=reason, changes={
+        "term": [before["term"], iou.term], "rate_text": [before["rate_text"], iou.rate_text],
+        "maturity_date": [before["maturity_date"], str(iou.maturity_date)]})
+    if check.warning:
+        audit.record(AuditAction.ACTION, obj=iou, verb=_g("利率超过保护上限"), reason=check.warning)
+    return version

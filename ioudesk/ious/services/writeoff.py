@@ -1,0 +1,109 @@
+"""核销 and 核销后收回.
+
+Write-off: Dr 贷款损失 / Cr every receivable (principal, interest, penalty, fees), and off the
+balance sheet Dr 核销本金（表外）and 核销利息（表外）/ Cr 表外登记对方, so the debt is still tracked.
+Recovery: Dr the funding account / Cr 核销后收回收入, and the memo accounts are reduced by what
+came back (principal first). Every write-off records its 收回方式.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+
+from ioudesk.calc.money import parse_amount
+from ioudesk.core import audit, clock
+from ioudesk.core.errors import InvalidState, ValidationFailed
+from ioudesk.core.models.audit import AuditAction
+from ioudesk.ious import status
+from ioudesk.ious.models import Iou, PaymentMethod, RecoveryMethod, Status, Transaction, TransactionKind
+from ioudesk.ious.services.accrual import iou_accrue
+from ioudesk.ious.services.ledgering import lock, post, replayed
+from ioudesk.ious.services.repayment import _check_user, check_day, funding_for
+from ioudesk.ious.status import Event
+from ioudesk.ious.terms import calc_guard
+from ioudesk.ledger.chart import AccountCode
+from ioudesk.ledger.models import EntryKind
+from ioudesk.ledger.services import Line
+
+
+@transaction.atomic
+def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = RecoveryMethod.WRITE_OFF,
+                  idempotency_key: str | None = None) -> Transaction:
+    existing = replayed(idempotency_key)
+    if existing is not None:
+        return existing
+    iou = lock(iou)
+    _check_user(iou, user, "ious.write_off_iou")
+    status.target(iou, Event.WRITE_OFF)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请填写核销原因（如：债务人死亡、破产，经诉讼执行仍无法收回）。"))
+    if recovery_method not in RecoveryMethod.values:
+        raise ValidationFailed(_("请选择收回方式。"))
+    day = clock.today()
+    iou_accrue(iou, day=day, user=user)
+    principal = iou.principal_outstanding
+    interest = iou.interest_outstanding + iou.penalty_outstanding + iou.fee_outstanding
+    total = principal + interest
+    lines = [
+        Line(AccountCode.LOAN_LOSS, debit=total),
+        Line(AccountCode.LOANS, credit=principal),
+        Line(AccountCode.INTEREST_RECEIVABLE, credit=iou.interest_outstanding),
+        Line(AccountCode.PENALTY_RECEIVABLE, credit=iou.penalty_outstanding),
+        Line(AccountCode.FEES_RECEIVABLE, credit=iou.fee_outstanding),
+        Line(AccountCode.MEMO_WRITTEN_OFF_PRINCIPAL, debit=principal),
+        Line(AccountCode.MEMO_WRITTEN_OFF_INTEREST, debit=interest),
+        Line(AccountCode.MEMO_CONTRA, credit=total),
+    ]
+    entry = post(iou, kind=EntryKind.WRITE_OFF, lines=lines, day=day, user=user,
+                 memo=f"{_g('核销')} {iou.number}：{reason}"[:200])
+    record = Transaction.objects.create(
+        iou=iou, kind=TransactionKind.WRITE_OFF, day=day, amount=total, principal=principal,
+        interest=interest, reason=reason, entry_id=entry.pk,
+        idempotency_key=idempotency_key, created_by=user,
+    )
+    before = status.transition(iou, Event.WRITE_OFF)
+    iou.written_off_on, iou.recovery_method = day, recovery_method
+    iou.save(update_fields=["status", "written_off_on", "recovery_method", "updated_at"])
+    audit.record(AuditAction.ACTION, obj=iou, verb=_g("核销"), reason=reason,
+                 changes={"status": [before, iou.status], "amount": [None, str(total)],
+                          "recovery_method": [None, recovery_method]})
+    return record
+
+
+@transaction.atomic
+def iou_recover(*, iou: Iou, amount, user, day: date | None = None, method: str = PaymentMethod.BANK_TRANSFER,
+                reference: str = "", payer: str = "", idempotency_key: str | None = None) -> Transaction:
+    existing = replayed(idempotency_key)
+    if existing is not None:
+        return existing
+    iou = lock(iou)
+    _check_user(iou, user, "ious.record_repayment")
+    if iou.status != Status.WRITTEN_OFF:
+        raise InvalidState(_("只有已核销的借据才能登记核销后收回；未核销的请登记还款。"))
+    amount = calc_guard(parse_amount, amount, field="收回金额")
+    remaining = iou.written_off_principal + iou.written_off_interest
+    if amount <= 0 or amount > remaining:
+        raise ValidationFailed(_("收回金额必须大于0，且不超过尚未收回的核销金额 ¥%(left)s。") % {"left": f"{remaining:,.2f}"})
+    day = check_day(iou, day)
+    principal = min(amount, iou.written_off_principal)
+    interest = amount - principal
+    lines = [
+        Line(funding_for(method), debit=amount), Line(AccountCode.RECOVERY_INCOME, credit=amount),
+        Line(AccountCode.MEMO_CONTRA, debit=amount),
+        Line(AccountCode.MEMO_WRITTEN_OFF_PRINCIPAL, credit=principal),
+        Line(AccountCode.MEMO_WRITTEN_OFF_INTEREST, credit=interest),
+    ]
+    entry = post(iou, kind=EntryKind.RECOVERY, lines=lines, day=day, user=user,
+                 memo=f"{_g('核销后收回')} {iou.number}")
+    record = Transaction.objects.create(
+        iou=iou, kind=TransactionKind.RECOVERY, day=day, amount=amount, principal=principal, interest=interest,
+        method=method, reference=reference, payer=payer, entry_id=entry.pk, idempotency_key=idempotency_key,
+        created_by=user,
+    )
+    audit.record(AuditAction.ACTION, obj=iou, verb=_g("核销后收回"), changes={"amount": [None, str(amount)]})
+    return record

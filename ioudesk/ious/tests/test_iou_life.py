@@ -1,0 +1,196 @@
+"""Worked examples: an IOU through its whole life, every balance and posting to the fen.
+
+Given ¥10,000 lent on 2026-01-15 at 12 % a year, 12 equal monthly installments (30/360):
+the payment is ¥888.49 (10,000 × 0.01 × 1.01¹² / (1.01¹² − 1) = 888.4879 → 888.49), and the first
+installment is interest 10,000 × 1 % = 100.00 plus principal 788.49. Penalty interest is the
+contract rate +50 % = 18 % a year, ACT/360, on overdue principal.
+"""
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.core.management import call_command
+
+from ioudesk.core import clock
+from ioudesk.core.errors import InvalidState, ValidationFailed
+from ioudesk.ious.models import Iou, Transaction
+from ioudesk.ious.services import iou_approve, iou_create, iou_submit
+from ioudesk.ious.services.corrections import iou_waive, transaction_reverse
+from ioudesk.ious.services.disbursement import iou_disburse
+from ioudesk.ious.services.repayment import iou_repay
+from ioudesk.ious.services.restructure import iou_extend
+from ioudesk.ious.services.settlement import iou_settle_early, iou_settlement_quote
+from ioudesk.ious.services.writeoff import iou_recover, iou_write_off
+from ioudesk.ledger.models import JournalEntry
+from ioudesk.ledger.verify import verify
+
+
+def lines(entry_id):
+    entry = JournalEntry.objects.get(pk=entry_id)
+    return sorted((p.account.code, p.debit, p.credit) for p in entry.postings.select_related("account"))
+
+
+def last_entries(iou, count):
+    return [lines(e.pk) for e in JournalEntry.objects.filter(iou_id=iou.pk).order_by("-id")[:count]][::-1]
+
+
+def balances(iou):
+    iou.refresh_from_db()
+    return (iou.principal_outstanding, iou.interest_outstanding, iou.penalty_outstanding, iou.fee_outstanding,
+            iou.overpayment)
+
+
+@pytest.fixture
+def loan(debtor, manager, approver, finance):
+    with clock.frozen(date(2026, 1, 15)):
+        iou, _ = iou_create(iou=Iou(kind="loan", customer=debtor, principal=D("10000"), term=12, rate_text="12%",
+                                    method="equal_installment", contract_date=date(2026, 1, 15)), user=manager)
+        iou_submit(iou=iou, user=manager)
+        iou_approve(iou=iou, user=approver, comment="同意")
+        iou_disburse(iou=iou, user=finance, idempotency_key="disburse-1")
+    return iou
+
+
+def test_whole_life_of_an_iou(loan, finance):
+    iou = loan
+    assert last_entries(iou, 1) == [[("100201", D("0.00"), D("10000.00")), ("1301", D("10000.00"), D("0.00"))]]
+    assert balances(iou) == (D("10000.00"), 0, 0, 0, 0) and iou.maturity_date == date(2027, 1, 15)
+    assert iou.limitation_expires_on == date(2030, 1, 15)
+
+    # 1. On time, 2026-02-15: interest 100.00 falls due and is paid with principal 788.49.
+    with clock.frozen(date(2026, 2, 15)):
+        first = iou_repay(iou=iou, amount="888.49", user=finance, method="bank_transfer", idempotency_key="r1")
+        again = iou_repay(iou=iou, amount="888.49", user=finance, method="bank_transfer", idempotency_key="r1")
+    assert again.pk == first.pk and Transaction.objects.filter(kind="repayment").count() == 1
+    assert last_entries(iou, 2) == [
+        [("1302", D("100.00"), D("0.00")), ("6011", D("0.00"), D("100.00"))],
+        [("100201", D("888.49"), D("0.00")), ("1301", D("0.00"), D("788.49")), ("1302", D("0.00"), D("100.00"))],
+    ]
+    assert balances(iou) == (D("9211.51"), 0, 0, 0, 0)
+
+    # 2. Ten days late, 2026-03-25: interest 9,211.51 × 1 % = 92.12; penalty on the overdue
+    #    principal 796.37 × 18 % × 10 / 360 = 3.98; paid first, by the default order.
+    with clock.frozen(date(2026, 3, 25)):
+        late = iou_repay(iou=iou, amount="892.47", user=finance, method="wechat")
+    assert late.allocation == [{"number": 2, "penalty": "3.98", "fee": "0", "interest": "92.12", "principal": "796.37"}]
+    assert last_entries(iou, 3) == [
+        [("1302", D("92.12"), D("0.00")), ("6011", D("0.00"), D("92.12"))],
+        [("1303", D("3.98"), D("0.00")), ("6012", D("0.00"), D("3.98"))],
+        [("100201", D("892.47"), D("0.00")), ("1301", D("0.00"), D("796.37")), ("1302", D("0.00"), D("92.12")),
+         ("1303", D("0.00"), D("3.98"))],
+    ]
+    assert balances(iou) == (D("8415.14"), 0, 0, 0, 0)
+
+    # 3. On time, 2026-04-15: interest 84.15, principal 804.34.
+    with clock.frozen(date(2026, 4, 15)):
+        iou_repay(iou=iou, amount="888.49", user=finance, method="cash")
+    assert last_entries(iou, 1)[0][0] == ("1001", D("888.49"), D("0.00"))
+    assert balances(iou) == (D("7610.80"), 0, 0, 0, 0)
+
+    # 4. 2026-05-20, five days after the fourth due date: interest 76.11 falls due; penalty
+    #    812.38 × 18 % × 5 / 360 = 2.03 is waived; the payment then bounces and is reversed.
+    with clock.frozen(date(2026, 5, 20)):
+        waiver = iou_waive(iou=iou, component="penalty", amount="2.03", reason="首次逾期，予以减免", user=finance)
+        assert last_entries(iou, 1) == [[("1303", D("0.00"), D("2.03")), ("6012", D("2.03"), D("0.00"))]]
+        iou.refresh_from_db()
+        assert (iou.status, iou.days_past_due, iou.bucket, iou.classification) == ("overdue", 5, "M1", "special_mention")
+        bounced = iou_repay(iou=iou, amount="888.49", user=finance)
+        assert balances(iou) == (D("6798.42"), 0, 0, 0, 0) and iou.status == "active"
+        reversal = transaction_reverse(record=bounced, reason="银行退票", user=finance)
+    assert reversal.reverses == bounced and waiver.amount == D("2.03")
+    assert last_entries(iou, 1) == [
+        [("100201", D("0.00"), D("888.49")), ("1301", D("812.38"), D("0.00")), ("1302", D("76.11"), D("0.00"))]]
+    assert balances(iou) == (D("7610.80"), D("76.11"), 0, 0, 0)
+    iou.refresh_from_db()
+    assert iou.status == "overdue"
+    with pytest.raises(InvalidState, match="已于此前冲正"):
+        transaction_reverse(record=bounced, reason="再次", user=finance)
+    with pytest.raises(InvalidState, match="冲正交易不能再冲正"):
+        transaction_reverse(record=reversal, reason="再次", user=finance)
+
+    # 5. Extension on 2026-05-21 over 6 months: what is owed (principal 812.38, interest 76.11,
+    #    one more day of penalty 812.38 × 18 % / 360 = 0.41) is carried as installment 0; the
+    #    remaining 6,798.42 is scheduled again.
+    with clock.frozen(date(2026, 5, 21)):
+        version = iou_extend(iou=iou, term=6, user=finance, reason="客户经营困难申请展期")
+    rows = list(version.installments.order_by("number"))
+    assert (rows[0].number, rows[0].principal_due, rows[0].interest_due, rows[0].penalty_charged) == (
+        0, D("812.38"), D("76.11"), D("0.41"))
+    assert sum(r.principal_due for r in rows[1:]) == D("6798.42") and len(rows) == 7
+    iou.refresh_from_db()
+    assert iou.status == "extended" and iou.maturity_date == date(2026, 11, 21)
+    assert iou.limitation_expires_on == date(2029, 11, 21)
+    assert iou.schedules.count() == 2
+
+    # 6. Early settlement on 2026-06-01: principal 7,610.80 + interest owed 76.11 + broken
+    #    interest 7,610.80 × 12 % × 10/360 = 25.37 + penalty 0.41 + 812.38 × 18 % × 11/360 = 4.47.
+    with clock.frozen(date(2026, 6, 1)):
+        quote = iou_settlement_quote(iou=iou, user=finance)
+        assert (quote.broken_interest, quote.penalty, quote.total) == (D("25.37"), D("4.88"), D("7717.16"))
+        with pytest.raises(ValidationFailed, match="7,717.16"):
+            iou_settle_early(iou=iou, amount="7700", user=finance)
+        iou_settle_early(iou=iou, amount="7717.16", user=finance)
+    iou.refresh_from_db()
+    assert iou.status == "settled" and iou.settled_on == date(2026, 6, 1)
+    assert balances(iou) == (0, 0, 0, 0, 0)
+    with clock.frozen(date(2026, 6, 2)), pytest.raises(InvalidState, match="已结清"):
+        iou_repay(iou=iou, amount="1", user=finance)
+
+    report = verify()
+    assert report.ok, report.differences
+    assert report.debit_total == report.credit_total
+    call_command("ledger", "verify")  # exits 0
+
+
+def test_write_off_and_recovery(debtor, manager, approver, finance):
+    with clock.frozen(date(2026, 1, 10)):
+        iou, _ = iou_create(iou=Iou(kind="loan", customer=debtor, principal=D("5000"), term=3, rate_text="10%",
+                                    method="bullet", contract_date=date(2026, 1, 10)), user=manager)
+        iou_submit(iou=iou, user=manager)
+        iou_approve(iou=iou, user=approver)
+        iou_disburse(iou=iou, user=finance)
+    # Bullet: 5,000 × 10 % × 3/12 = 125.00 at 2026-04-10. Unpaid; on 2026-07-19, 100 days late,
+    # penalty 5,000 × 15 % × 100 / 360 = 208.33.
+    with clock.frozen(date(2026, 7, 19)):
+        write_off = iou_write_off(iou=iou, user=finance, reason="债务人失联，诉讼执行无财产", recovery_method="write_off")
+    assert write_off.amount == D("5333.33") and write_off.principal == D("5000.00")
+    assert last_entries(iou, 1) == [[
+        ("1301", D("0.00"), D("5000.00")), ("1302", D("0.00"), D("125.00")), ("1303", D("0.00"), D("208.33")),
+        ("6701", D("5333.33"), D("0.00")), ("9001", D("5000.00"), D("0.00")), ("9002", D("333.33"), D("0.00")),
+        ("9901", D("0.00"), D("5333.33")),
+    ]]
+    iou.refresh_from_db()
+    assert iou.status == "written_off" and iou.recovery_method == "write_off" and iou.days_past_due == 100
+    assert balances(iou) == (0, 0, 0, 0, 0)
+    assert (iou.written_off_principal, iou.written_off_interest) == (D("5000.00"), D("333.33"))
+
+    with clock.frozen(date(2026, 9, 1)):
+        with pytest.raises(InvalidState, match="已核销"):
+            iou_repay(iou=iou, amount="100", user=finance)
+        iou_recover(iou=iou, amount="1200", user=finance, payer="债务人家属")
+    assert last_entries(iou, 1) == [[
+        ("100201", D("1200.00"), D("0.00")), ("6051", D("0.00"), D("1200.00")), ("9001", D("0.00"), D("1200.00")),
+        ("9901", D("1200.00"), D("0.00")),
+    ]]
+    iou.refresh_from_db()
+    assert (iou.written_off_principal, iou.written_off_interest) == (D("3800.00"), D("333.33"))
+    assert verify().ok
+
+
+def test_bad_input_is_refused_and_nothing_posted(loan, finance, debtor, manager):
+    entries = JournalEntry.objects.count()
+    with clock.frozen(date(2026, 2, 1)):
+        with pytest.raises(ValidationFailed, match="大于0"):
+            iou_repay(iou=loan, amount="-5", user=finance)
+        with pytest.raises(ValidationFailed, match="早于放款日"):
+            iou_repay(iou=loan, amount="100", user=finance, day=date(2026, 1, 10))
+        with pytest.raises(ValidationFailed, match="两位小数"):
+            iou_repay(iou=loan, amount="100.001", user=finance)
+        draft, _ = iou_create(iou=Iou(kind="loan", customer=debtor, principal=D("1000"), term=3, rate_text="12%",
+                                      contract_date=date(2026, 2, 1)), user=manager)
+        with pytest.raises(InvalidState, match="草稿"):
+            iou_write_off(iou=draft, user=finance, reason="试试")
+        with pytest.raises(InvalidState, match="草稿"):
+            iou_repay(iou=draft, amount="100", user=finance)
+    assert JournalEntry.objects.count() == entries
