@@ -49,9 +49,11 @@ def browser_context_args(browser_context_args):
 def organisation(db):
     from ioudesk.core.roles import roles_sync
     from ioudesk.core.services import organisation_ensure
+    from ioudesk.ledger.services import chart_ensure
 
     organisation = organisation_ensure()
     roles_sync()
+    chart_ensure()  # a transactional test's flush empties the seeded chart
     return organisation
 
 

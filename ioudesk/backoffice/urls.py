@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("ioudesk.backoffice.customer_files")),
     path("", include("ioudesk.backoffice.followup_pages")),
     path("", include("ioudesk.backoffice.customer_excel")),
+    path("", include("ioudesk.backoffice.ledger_pages")),
 ]

@@ -19,12 +19,14 @@ class AccountCode(StrEnum):
     CASH = "1001"  # 库存现金
     BANK = "1002"  # 银行存款 (summary: post to a sub-account)
     BANK_BASIC = "100201"  # 银行存款-基本户: the default funding account
+    RECEIVABLES = "1122"  # 应收账款: money owed on 欠条 for goods and services
     LOANS = "1301"  # 贷款-本金 (loans receivable)
     INTEREST_RECEIVABLE = "1302"  # 应收利息
     PENALTY_RECEIVABLE = "1303"  # 应收罚息
     FEES_RECEIVABLE = "1304"  # 应收费用
     CUSTOMER_CREDIT = "2241"  # 客户溢缴款 (overpayments held for the customer)
     PAID_IN_CAPITAL = "4001"  # 实收资本 (how lending money gets onto the books)
+    SALES_INCOME = "6001"  # 营业收入: the other side of a 欠条's receivable
     INTEREST_INCOME = "6011"  # 利息收入
     PENALTY_INCOME = "6012"  # 罚息收入
     FEE_INCOME = "6021"  # 手续费收入
@@ -63,12 +65,14 @@ CHART: tuple[ChartAccount, ...] = (
     ChartAccount(AccountCode.CASH, "库存现金", AccountType.ASSET),
     ChartAccount(AccountCode.BANK, "银行存款", AccountType.ASSET),
     ChartAccount(AccountCode.BANK_BASIC, "基本户", AccountType.ASSET, parent=AccountCode.BANK),
+    ChartAccount(AccountCode.RECEIVABLES, "应收账款", AccountType.ASSET),
     ChartAccount(AccountCode.LOANS, "贷款-本金", AccountType.ASSET),
     ChartAccount(AccountCode.INTEREST_RECEIVABLE, "应收利息", AccountType.ASSET),
     ChartAccount(AccountCode.PENALTY_RECEIVABLE, "应收罚息", AccountType.ASSET),
     ChartAccount(AccountCode.FEES_RECEIVABLE, "应收费用", AccountType.ASSET),
     ChartAccount(AccountCode.CUSTOMER_CREDIT, "客户溢缴款", AccountType.LIABILITY),
     ChartAccount(AccountCode.PAID_IN_CAPITAL, "实收资本", AccountType.EQUITY),
+    ChartAccount(AccountCode.SALES_INCOME, "营业收入", AccountType.INCOME),
     ChartAccount(AccountCode.INTEREST_INCOME, "利息收入", AccountType.INCOME),
     ChartAccount(AccountCode.PENALTY_INCOME, "罚息收入", AccountType.INCOME),
     ChartAccount(AccountCode.FEE_INCOME, "手续费收入", AccountType.INCOME),
@@ -86,6 +90,7 @@ FUNDING_ROOTS = (AccountCode.CASH, AccountCode.BANK)
 # Each is the balance on the account's normal side: principal outstanding = Dr − Cr on 1301;
 # overpayment (customer credit) = Cr − Dr on 2241.
 ACCOUNT_COMPONENTS: dict[str, str] = {
+    AccountCode.RECEIVABLES: Component.PRINCIPAL,
     AccountCode.LOANS: Component.PRINCIPAL,
     AccountCode.INTEREST_RECEIVABLE: Component.INTEREST,
     AccountCode.PENALTY_RECEIVABLE: Component.PENALTY,

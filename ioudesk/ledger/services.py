@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.calc.money import MAX_AMOUNT, from_fen
@@ -237,12 +236,21 @@ def _checked_lines(lines) -> list[_CheckedLine]:
 
 
 def _checked_accounts(checked: list[_CheckedLine], *, for_reversal: bool) -> dict[str, dict]:
-    codes = {line.code for line in checked}
-    rows = (
-        Account.objects.filter(code__in=codes)
-        .annotate(has_children=Exists(Account.objects.filter(parent=OuterRef("pk"))))
-        .values("id", "code", "name", "type", "is_active", "has_children", "parent__code", "parent__parent__code")
-    )
+    codes = sorted({line.code for line in checked})
+    # Raw SQL: this runs for every entry posted, and the ORM's query compilation cost more than
+    # the query itself.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT a.id, a.code, a.name, a.type, a.is_active,
+                       EXISTS (SELECT 1 FROM ledger_account c WHERE c.parent_id = a.id), p.code, pp.code
+                FROM ledger_account a
+                LEFT JOIN ledger_account p ON p.id = a.parent_id
+                LEFT JOIN ledger_account pp ON pp.id = p.parent_id
+                WHERE a.code IN ({", ".join(["%s"] * len(codes))})""",
+            codes,
+        )
+        columns = ("id", "code", "name", "type", "is_active", "has_children", "parent__code", "parent__parent__code")
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     accounts = {row["code"]: row for row in rows}
     for line in checked:  # in line order, so the message names the first bad line
         account = accounts.get(line.code)
@@ -301,16 +309,20 @@ def _fingerprint(kind, checked, memo, iou_id, day, reverses) -> str:
 
 
 def _replayed(idempotency_key: str, fingerprint: str) -> JournalEntry | None:
-    existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, number, request_hash FROM ledger_journalentry WHERE idempotency_key = %s",
+                       [idempotency_key])
+        found = cursor.fetchone()
+    if found is None:
         return None
-    if existing.request_hash != fingerprint:
+    pk, number, request_hash = found
+    if request_hash != fingerprint:
         raise InvalidState(
             _("同一幂等键对应不同的请求：幂等键 %(key)s 已用于凭证 %(number)s。")
-            % {"key": idempotency_key, "number": existing.number},
+            % {"key": idempotency_key, "number": number},
             code="idempotency_conflict",
         )
-    return existing
+    return JournalEntry.objects.get(pk=pk)
 
 
 # --- chart of accounts ------------------------------------------------------------------------

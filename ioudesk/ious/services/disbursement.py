@@ -100,7 +100,7 @@ def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: st
         kind, entry_kind, memo = TransactionKind.DISBURSEMENT, EntryKind.DISBURSEMENT, _g("放款")
     else:
         net, funding_account = iou.principal, ""
-        lines = [Line(AccountCode.LOANS, debit=iou.principal), Line(AccountCode.SALES_INCOME, credit=iou.principal)]
+        lines = [Line(AccountCode.RECEIVABLES, debit=iou.principal), Line(AccountCode.SALES_INCOME, credit=iou.principal)]
         kind, entry_kind, memo = TransactionKind.ACTIVATION, EntryKind.DISBURSEMENT, _g("欠款确认")
     entry = post(iou, kind=entry_kind, lines=lines, day=day, memo=f"{memo} {iou.number}", user=user,
                  idempotency_key=f"{idempotency_key}:entry" if idempotency_key else None)

@@ -109,3 +109,22 @@ def test_cancel_needs_a_reason_and_only_before_disbursement(debtor, consumer_loa
     assert iou.status == "cancelled"
     with pytest.raises(InvalidState, match="已作废"):
         iou_submit(iou=iou, user=manager)
+
+
+def test_iou_for_goods_takes_effect_as_a_receivable(debtor, manager, approver, finance, business_date):
+    from ioudesk.ious.services.disbursement import iou_disburse
+    from ioudesk.ledger.models import JournalEntry
+
+    iou, _ = iou_create(iou=Iou(kind="debt", debt_reason="goods", reason="钢材货款", customer=debtor,
+                                principal=Decimal("58000.00"), rate_text="0%", payment_terms="eonm",
+                                contract_date=business_date), user=manager)
+    iou_submit(iou=iou, user=manager)
+    iou_approve(iou=iou, user=approver)
+    iou_disburse(iou=iou, user=finance)
+
+    entry = JournalEntry.objects.get(iou_id=iou.pk)
+    assert sorted((p.account.code, p.debit, p.credit) for p in entry.postings.select_related("account")) == [
+        ("1122", Decimal("58000.00"), Decimal("0.00")), ("6001", Decimal("0.00"), Decimal("58000.00"))]
+    iou.refresh_from_db()
+    assert iou.status == "active" and iou.principal_outstanding == Decimal("58000.00")
+    assert iou.maturity_date == date(2026, 12, 31) and iou.limitation_expires_on == date(2029, 12, 31)

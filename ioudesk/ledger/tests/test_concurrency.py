@@ -61,4 +61,4 @@ def test_concurrent_posting_with_duplicate_keys(organisation, chart, business_da
     assert numbers == [f"PZ20261128-{n:04d}" for n in range(1, KEYS + 1)]  # no gaps from lost races
     report = verify()
     assert report.ok, report.differences
-    assert report.debit_total == sum(amount_for(key) for key in range(KEYS)) * 2
+    assert report.debit_total == sum(amount_for(key) for key in range(KEYS))  # each key once

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from ioudesk.core.roles import roles_sync
 from ioudesk.core.services import administrator_ensure, organisation_ensure
 from ioudesk.customers.services import source_channels_ensure
+from ioudesk.ledger.services import chart_ensure
 
 
 class Command(BaseCommand):
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         organisation_ensure()
         counts = roles_sync()
         source_channels_ensure()
+        chart_ensure()
         self.stdout.write("角色已同步：" + "，".join(f"{k} {v} 项权限" for k, v in counts.items()))
         created = administrator_ensure(password=os.environ.get("IOUDESK_ADMIN_PASSWORD") or None)
         if created is None:
