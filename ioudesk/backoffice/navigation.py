@@ -53,7 +53,14 @@ def sidebar(request):
         )},
         {"title": _("申请"), "collapsible": True, "items": [_placeholder("applications", _("贷款申请"), "edit_note")]},
         {"title": _("审批"), "collapsible": True, "items": [_placeholder("approvals", _("审批任务"), "fact_check")]},
-        {"title": _("借据"), "collapsible": True, "items": [_placeholder("ious", _("借据管理"), "receipt_long")]},
+        {"title": _("借据"), "collapsible": True, "items": _items(
+            (_("借据管理"), "receipt_long", "admin:ious_iou_changelist", "ious.view_iou"),
+            (_("新建借据"), "note_add", "backoffice:iou_create", "ious.add_iou"),
+            (_("贷款产品"), "inventory_2", "admin:products_product_changelist", "products.view_product"),
+            (_("试算平衡表"), "balance", "backoffice:ledger_trial_balance", "ledger.view_account"),
+            (_("会计凭证"), "book", "admin:ledger_journalentry_changelist", "ledger.view_journalentry"),
+            (_("会计科目"), "account_balance", "admin:ledger_account_changelist", "ledger.view_account"),
+        ) or [_placeholder("ious", _("借据管理"), "receipt_long")]},
         {"title": _("催收"), "collapsible": True, "items": [_placeholder("collections", _("催收管理"), "campaign")]},
         {"title": _("报表"), "collapsible": True, "items": [_placeholder("reports", _("统计报表"), "bar_chart")]},
         {
