@@ -1,20 +1,47 @@
-"""The home dashboard. A placeholder for now: who and where you are, the business date, and your
-latest activity; later features add their cards here."""
+"""The home dashboard: who and where you are, the business date, and the portfolio you can see —
+customers, what is lent and owed, what is overdue, your follow-ups due. Everything through the
+data scope."""
+
+from decimal import Decimal
+
+from django.db.models import F
 
 from ioudesk.core import clock, scope, services
-from ioudesk.core.models import AuditEvent, User
+from ioudesk.core.fields import MoneySum
+from ioudesk.core.models import AuditEvent
+from ioudesk.customers.followups import follow_ups_due
+from ioudesk.customers.models import Customer
+from ioudesk.ious.models import LIVE_STATUSES, Iou, Status
+
+
+def portfolio(user) -> dict:
+    live = scope.scope_queryset(user, Iou.objects.filter(status__in=LIVE_STATUSES))
+    outstanding = F("principal_outstanding") + F("interest_outstanding") + F("penalty_outstanding") + F("fee_outstanding")
+    totals = live.aggregate(outstanding=MoneySum(outstanding), principal=MoneySum("principal_outstanding"))
+    overdue = live.filter(status=Status.OVERDUE).aggregate(amount=MoneySum(outstanding))["amount"]
+    rate = (overdue * 100 / totals["outstanding"]).quantize(Decimal("0.01")) if totals["outstanding"] else Decimal("0.00")
+    return {
+        "overdue_rate": rate,
+        "live_count": live.count(),
+        "outstanding": totals["outstanding"],
+        "principal": totals["principal"],
+        "overdue": overdue,
+        "overdue_count": live.filter(status=Status.OVERDUE).count(),
+        "pending_approval": scope.scope_queryset(user, Iou.objects.filter(status=Status.PENDING_APPROVAL)).count(),
+    }
 
 
 def dashboard_callback(request, context):
     user = request.user
-    organisation = services.organisation_current()
     context.update(
         {
-            "organisation": organisation,
+            "organisation": services.organisation_current(),
             "business_date": clock.today(),
             "user_branch": user.branch,
             "user_roles": "、".join(group.name for group in user.groups.all()) or ("超级管理员" if user.is_superuser else "—"),
-            "staff_count": scope.scope_queryset(user, User.objects.filter(is_active=True)).count(),
+            "customer_count": scope.scope_queryset(user, Customer.objects.all()).count(),
+            "portfolio": portfolio(user) if user.has_perm("ious.view_iou") else None,
+            "follow_ups_due": follow_ups_due(user=user).count(),
             "recent_events": AuditEvent.objects.filter(actor_id=user.pk)[:8],
         }
     )
