@@ -53,6 +53,8 @@ def post(iou: Iou, *, kind: str, lines: list[Line], day: date, memo: str, user=N
          idempotency_key: str | None = None, reverses=None):
     """Post the entry for this IOU and move its balances; the IOU must be locked by the caller."""
     lines = [line for line in lines if line.debit or line.credit]
+    if not lines:
+        return None  # nothing to post (e.g. no broken-period interest when settling on a due date)
     entry = post_entry(kind=kind, lines=lines, memo=memo[:200], iou_id=iou.pk, day=day,
                        idempotency_key=idempotency_key, reverses=reverses, user=user)
     fields = apply_lines(iou, lines)
