@@ -16,6 +16,7 @@
 | IOUDESK_INDEX_KEY | generated once into <data dir>/index_key (development only) | blind index key, never rotated; required in production |
 | IOUDESK_UPLOAD_MAX_MB | 20 | largest customer file accepted |
 | IOUDESK_UPLOAD_ALLOWED_TYPES | jpeg,png,gif,webp,heic,pdf,doc,xls,ppt,docx,xlsx,pptx | customer file types (checked by content) |
+| IOUDESK_PDF_FONT | /usr/share/fonts/truetype/wqy/wqy-microhei.ttc | TrueType Chinese font embedded in PDFs (Debian fonts-wqy-microhei) |
 | IOUDESK_S3_BUCKET (+ _ENDPOINT_URL, _ACCESS_KEY, _SECRET_KEY, _REGION) | unset | keep customer files on S3-compatible storage (needs django-storages and boto3) |
 """
 
@@ -93,6 +94,7 @@ INSTALLED_APPS = [
     "ioudesk.ledger",
     "ioudesk.products",
     "ioudesk.ious",
+    "ioudesk.documents",
     "ioudesk.backoffice",
 ]
 
@@ -238,6 +240,8 @@ WHITENOISE_USE_FINDERS = True  # `make run` and tests work before collectstatic
 IOUDESK_UPLOAD_MAX_BYTES = int(float(env("IOUDESK_UPLOAD_MAX_MB", "20")) * 1024 * 1024)
 IOUDESK_UPLOAD_ALLOWED_TYPES = env_list("IOUDESK_UPLOAD_ALLOWED_TYPES",
                                         "jpeg,png,gif,webp,heic,pdf,doc,xls,ppt,docx,xlsx,pptx")
+
+IOUDESK_PDF_FONT = env("IOUDESK_PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
 # --- background tasks -------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -14,5 +14,7 @@ urlpatterns = [
     path("", include("ioudesk.backoffice.customer_files")),
     path("", include("ioudesk.backoffice.followup_pages")),
     path("", include("ioudesk.backoffice.customer_excel")),
+    # before iou_pages: its "ious/<int:pk>/<slug:action>/" would otherwise take "ious/<pk>/pdf/"
+    path("", include("ioudesk.backoffice.document_views")),
     path("", include("ioudesk.backoffice.ledger_pages")),
 ]

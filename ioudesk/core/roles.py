@@ -26,7 +26,7 @@ ROLES: dict[str, list[str]] = {
     ADMINISTRATOR: ["*.*"],
     ACCOUNT_MANAGER: [
         "customers.*", "applications.*", "ious.view_*", "ious.add_*", "ious.change_iou", "products.view_*",
-        "collections.view_*", "approvals.view_*", "reports.view_*", "documents.*",
+        "collections.view_*", "approvals.view_*", "reports.view_*", "documents.view_*",
     ],
     APPROVER: [
         "customers.view_*", "applications.view_*", "approvals.*", "ious.view_*", "ious.approve_iou", "products.view_*",
@@ -34,11 +34,11 @@ ROLES: dict[str, list[str]] = {
     ],
     FINANCE: [
         "customers.view_*", "ious.view_*", "ious.disburse_iou", "ious.record_repayment", "ious.reverse_transaction",
-        "ious.waive_iou", "ious.extend_iou", "ious.write_off_iou", "ledger.*", "products.*", "reports.*", "documents.*",
+        "ious.waive_iou", "ious.extend_iou", "ious.write_off_iou", "ledger.*", "products.*", "reports.*", "documents.view_*",
         "applications.view_*",
     ],
     COLLECTOR: [
-        "customers.view_*", "customers.view_sensitive_customer", "ious.view_*", "collections.*", "notify.*", "documents.*",
+        "customers.view_*", "customers.view_sensitive_customer", "ious.view_*", "collections.*", "notify.*", "documents.view_*",
     ],
     AUDITOR: [
         "*.view_*", "core.view_all_branches",

@@ -3,6 +3,8 @@
 The values are those of ioudesk.calc (Method, Frequency, DayCount, Strategy …), so that the
 stored terms turn into calculation inputs without translation tables."""
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -64,7 +66,7 @@ class TermsFields(models.Model):
                                       help_text=_("由“利率”换算，小数形式（0.12 即 12%）"))
     penalty_basis = models.CharField(_("罚息基数"), max_length=24, choices=PenaltyBasis.choices,
                                      default=PenaltyBasis.PRINCIPAL)
-    penalty_markup = models.DecimalField(_("罚息上浮比例"), max_digits=6, decimal_places=4, default=0.5,
+    penalty_markup = models.DecimalField(_("罚息上浮比例"), max_digits=6, decimal_places=4, default=Decimal("0.5"),
                                          help_text=_("在合同利率上上浮的比例，0.5 即上浮50%"))
     penalty_daily_rate = models.DecimalField(_("罚息日利率"), max_digits=10, decimal_places=8, null=True, blank=True,
                                              help_text=_("填写则按此日利率计罚息（如 0.0005 即日万五），不再按上浮比例"))

@@ -1,0 +1,107 @@
+"""The wording each kind of document starts with, modelled on the 借条/欠条 commonly used in
+mainland China (出借人、借款人及证件号码、大写和小写金额、用途、期限、利率、逾期责任、担保、签字按手印).
+
+A private loan with no agreed rate: under 《最高人民法院关于审理民间借贷案件适用法律若干问题的规定》
+art. 28, the lender may claim overdue interest at the one-year LPR from the day the debt is overdue;
+the generated penalty sentence says so. The administrator can change every word in the back office
+(单据模板); these texts are seeded when a kind has no template yet.
+"""
+
+from ioudesk.documents.models import DocumentKind
+
+IOU_PARTY = (
+    "{{ debtor_id_label }}：{{ debtor_id_number }}{% if debtor_phone %}，联系电话：{{ debtor_phone }}{% endif %}"
+    "{% if debtor_address %}，住址：{{ debtor_address }}{% endif %}"
+)
+
+GUARANTEE = (
+    "{% if guarantor %}担保人{{ guarantor }}自愿为上述{{ loan_word }}的本金、利息、罚息及实现债权的费用承担连带保证责任，"
+    "保证期间为主债务履行期限届满之日起三年。\n\n{% endif %}"
+)
+
+DEFAULTS: dict[str, dict[str, str]] = {
+    DocumentKind.IOU_LOAN: {
+        "title": "借条",
+        "body": (
+            "今借到{{ creditor }}（以下简称“出借人”）人民币（大写）{{ amount_words }}（¥{{ amount_figures }}）"
+            "{% if reason %}，用于{{ reason }}{% endif %}。\n\n"
+            "借款人：{{ debtor }}，" + IOU_PARTY + "。\n\n"
+            "借款期限：{{ term_text }}。还款方式：{{ method }}"
+            "{% if has_schedule %}，每期应还金额见所附还款计划表{% endif %}。\n\n"
+            "借款利率：{{ rate }}。{{ penalty }}\n\n"
+            + GUARANTEE +
+            "借款人确认已收到上述全部借款。借款人未按期还款的，出借人为实现债权支出的律师费、诉讼费、保全费等合理费用"
+            "由借款人承担。因本借条发生争议的，双方协商解决；协商不成的，依法向出借人所在地人民法院起诉。\n\n"
+            "此据。"
+        ),
+        "closing": (
+            "借款人（签字并按手印）：＿＿＿＿＿＿＿＿\n"
+            "{{ debtor_id_label }}：{{ debtor_id_number }}\n"
+            "{% if guarantor %}担保人（签字并按手印）：＿＿＿＿＿＿＿＿（{{ guarantor }}）\n{% endif %}"
+            "{% if witness %}见证人（签字）：＿＿＿＿＿＿＿＿（{{ witness }}）\n{% endif %}"
+            "出借人：{{ creditor }}（盖章）\n"
+            "日期：{{ contract_date }}"
+        ),
+    },
+    DocumentKind.IOU_DEBT: {
+        "title": "欠条",
+        "body": (
+            "今欠{{ creditor }}（以下简称“债权人”）{{ debt_reason }}人民币（大写）{{ amount_words }}"
+            "（¥{{ amount_figures }}）{% if reason %}，系{{ reason }}{% endif %}。\n\n"
+            "债务人：{{ debtor }}，" + IOU_PARTY + "。\n\n"
+            "{% if due_date %}债务人承诺于{{ due_date }}前一次性付清上述欠款"
+            "{% if payment_terms %}（账期：{{ payment_terms }}）{% endif %}。"
+            "{% else %}上述欠款未约定还款期限，债权人可以随时要求债务人履行，但应当给予必要的准备时间。{% endif %}"
+            "{% if has_interest %}欠款利率：{{ rate }}。{% endif %}{{ penalty }}\n\n"
+            + GUARANTEE +
+            "债务人确认上述欠款真实无误。债务人未按期付款的，债权人为实现债权支出的律师费、诉讼费、保全费等合理费用"
+            "由债务人承担。因本欠条发生争议的，双方协商解决；协商不成的，依法向债权人所在地人民法院起诉。\n\n"
+            "此据。"
+        ),
+        "closing": (
+            "债务人（签字并按手印）：＿＿＿＿＿＿＿＿\n"
+            "{{ debtor_id_label }}：{{ debtor_id_number }}\n"
+            "{% if guarantor %}担保人（签字并按手印）：＿＿＿＿＿＿＿＿（{{ guarantor }}）\n{% endif %}"
+            "{% if witness %}见证人（签字）：＿＿＿＿＿＿＿＿（{{ witness }}）\n{% endif %}"
+            "债权人：{{ creditor }}（盖章）\n"
+            "日期：{{ contract_date }}"
+        ),
+    },
+    DocumentKind.RECEIPT: {
+        "title": "还款凭证",
+        "body": (
+            "兹收到{{ payer }}于{{ payment_date }}以{{ method }}方式"
+            "{% if reference %}（流水号/凭证号：{{ reference }}）{% endif %}"
+            "支付的借据{{ number }}项下{% if is_recovery %}核销后收回款{% else %}还款{% endif %}"
+            "人民币（大写）{{ amount_words }}（¥{{ amount_figures }}）。\n\n"
+            "借款人/债务人：{{ debtor }}（{{ debtor_id_label }}：{{ debtor_id_number }}）。"
+            "{% if not is_recovery %}本次还款按约定顺序冲抵，明细见下表。{% endif %}"
+            "{% if has_overpayment %}多付的¥{{ overpayment_figures }}作为溢缴款，用于冲抵以后到期的款项或按申请退还。{% endif %}\n\n"
+            "截至{{ today }}，该借据尚欠本金、利息、罚息及费用合计人民币（大写）{{ outstanding_words }}"
+            "（¥{{ outstanding_figures }}）。\n\n"
+            "本凭证仅证明上述款项已经收到，不作为发票使用。"
+        ),
+        "closing": (
+            "收款单位：{{ creditor }}（盖章）\n"
+            "经办人：{{ operator }}\n"
+            "出具日期：{{ today }}"
+        ),
+    },
+    DocumentKind.SETTLEMENT: {
+        "title": "结清证明",
+        "body": (
+            "兹证明：{{ debtor }}（{{ debtor_id_label }}：{{ debtor_id_number }}）于{{ contract_date }}与{{ creditor }}"
+            "发生的{{ loan_word }}（借据编号：{{ number }}），本金人民币（大写）{{ principal_words }}"
+            "（¥{{ principal_figures }}）。\n\n"
+            "截至{{ settled_on }}，上述{{ loan_word }}本息已全部结清，双方债权债务关系终止。"
+            "债务人累计归还人民币（大写）{{ amount_words }}（¥{{ amount_figures }}），明细见下表。"
+            "{% if has_waiver %}其中经批准减免¥{{ waived_figures }}，不再追收。{% endif %}"
+            "{% if has_overpayment %}债务人尚有溢缴款¥{{ overpayment_figures }}，将按其申请退还。{% endif %}\n\n"
+            "特此证明。"
+        ),
+        "closing": (
+            "出具单位：{{ creditor }}（盖章）\n"
+            "出具日期：{{ today }}"
+        ),
+    },
+}
