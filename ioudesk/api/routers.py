@@ -2,10 +2,12 @@
 
 from ioudesk.api.calc import router as calc_router
 from ioudesk.api.customers import router as customers_router
+from ioudesk.api.ious import router as ious_router
 from ioudesk.api.me import router as me_router
 
 ROUTERS = [
     ("/me", me_router),
     ("/calc", calc_router),
     ("/customers", customers_router),
+    ("/ious", ious_router),
 ]

@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("ioudesk.backoffice.customer_excel")),
     # before iou_pages: its "ious/<int:pk>/<slug:action>/" would otherwise take "ious/<pk>/pdf/"
     path("", include("ioudesk.backoffice.document_views")),
+    path("", include("ioudesk.backoffice.iou_pages")),
     path("", include("ioudesk.backoffice.ledger_pages")),
 ]

@@ -11,3 +11,9 @@ class IousConfig(AppConfig):
         from ioudesk.ledger.verify import register_balance_check
 
         register_balance_check("ioudesk.ious.verify.iou_balances_differences")
+
+        from ioudesk.customers.selectors import OVERVIEW_SECTIONS
+        from ioudesk.ious.selectors import customer_ious_section
+
+        if customer_ious_section not in OVERVIEW_SECTIONS:
+            OVERVIEW_SECTIONS.append(customer_ious_section)

@@ -86,6 +86,7 @@ ROW_STATES = {
     "overdue": (_("逾期"), "danger"),
     "due": (_("今日到期"), "warning"),
     "future": (_("未到期"), "info"),
+    "written_off": (_("已核销"), "primary"),
 }
 
 
@@ -107,7 +108,7 @@ class InstallmentRow:
         return ROW_STATES[self.state][1]
 
 
-def installment_row(row: Installment, today: date) -> InstallmentRow:
+def installment_row(row: Installment, today: date, *, written_off: bool = False) -> InstallmentRow:
     due = row.principal_due + row.interest_due + row.fee_due + row.penalty_charged
     paid = row.principal_paid + row.interest_paid + row.fee_paid + row.penalty_paid
     waived = row.interest_waived + row.fee_waived + row.penalty_waived
@@ -119,6 +120,8 @@ def installment_row(row: Installment, today: date) -> InstallmentRow:
     outstanding = max(sum(owed.values(), ZERO), ZERO)
     if outstanding == 0:
         state = "paid"
+    elif written_off:
+        state = "written_off"  # off the books: tracked on the memo accounts
     elif row.due_date < today:
         state = "overdue"
     elif paid > 0:
@@ -186,7 +189,7 @@ def _schedules(iou: Iou, today: date) -> tuple[ScheduleView | None, list[Schedul
     versions = list(iou.schedules.order_by("-version").prefetch_related("installments"))
     current, earlier = None, []
     for version in versions:
-        view = ScheduleView(version=version, rows=[installment_row(r, today) for r in
+        view = ScheduleView(version=version, rows=[installment_row(r, today, written_off=iou.status == Status.WRITTEN_OFF) for r in
                                                    sorted(version.installments.all(), key=lambda r: r.number)])
         if version.is_current and current is None:
             current = view

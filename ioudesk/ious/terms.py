@@ -52,8 +52,10 @@ def due_from_payment_terms(terms: str, start: date) -> date | None:
 
 
 def loan_terms(iou: Iou, *, start: date | None = None, principal: Decimal | None = None,
-               term: int | None = None, first_due: date | None = None) -> LoanTerms:
-    """The calc terms of an IOU (by default from its contract date and full principal)."""
+               term: int | None = None, first_due: date | None = None, upfront_charges: bool = True) -> LoanTerms:
+    """The calc terms of an IOU (by default from its contract date and full principal).
+    `upfront_charges=False` for a schedule made after disbursement (extension, a later tranche):
+    interest deducted in advance and the upfront fee were taken once, at the first disbursement."""
     start = start or iou.disbursed_on or iou.contract_date
     if iou.kind == IouKind.DEBT or iou.due_date and iou.term == 1 and iou.method == "bullet":
         # A one-off debt: one installment on the due date.
@@ -74,8 +76,8 @@ def loan_terms(iou: Iou, *, start: date | None = None, principal: Decimal | None
         first_due=first_due if first_due is not None else iou.first_due,
         business_day=BusinessDay.NONE,
         fee_per_installment=iou.installment_fee,
-        upfront_fee=iou.upfront_fee,
-        deducted_interest=iou.deducted_interest,
+        upfront_fee=iou.upfront_fee if upfront_charges else Decimal("0"),
+        deducted_interest=iou.deducted_interest if upfront_charges else Decimal("0"),
         last_installment=LastInstallment.parse(iou.last_installment),
     )
 
@@ -101,22 +103,27 @@ class CapCheck:
                 f"超出部分利息约 ¥{self.unprotected_interest:,.2f} 不受法律保护。依据：{self.rule}")
 
 
-def cap_check(iou: Iou, *, organisation_cap_applies: bool, schedule: Schedule | None = None) -> CapCheck:
+def cap_check(iou: Iou, *, organisation_cap_applies: bool, schedule: Schedule | None = None,
+              terms: LoanTerms | None = None) -> CapCheck:
     """DOMAIN.md §4: the agreed cost (the IRR of the real cash flows, which catches deducted
-    interest and fees) against 4×LPR at the contract date; how much interest is not protected."""
-    schedule = schedule or schedule_for(iou)
+    interest and fees) against 4×LPR at the contract date; how much interest is not protected.
+    `terms` and `schedule` default to the IOU's own from its contract date."""
+    terms = terms or loan_terms(iou)
+    schedule = schedule or calc_guard(generate_schedule, terms)
     applies = organisation_cap_applies and iou.interest_cap_applies
     if not applies:
         return CapCheck(False, None, None, "", Decimal("0.00"), schedule.annualised_rate)
-    verdict = calc_guard(cap_verdict, contract_date=iou.contract_date, annual_rate=schedule.annualised_rate)
+    # Rates are stated to 0.01 %: the IRR of fen-rounded payments (12.0001 %) is the stated 12.00 %.
+    stated = schedule.annualised_rate.quantize(Decimal("0.0001"))
+    verdict = calc_guard(cap_verdict, contract_date=iou.contract_date, annual_rate=stated)
     unprotected = Decimal("0.00")
     if not verdict.within_cap:
-        unprotected = unprotected_interest(iou, schedule, verdict.cap.cap_rate)
+        unprotected = unprotected_interest(terms, schedule, verdict.cap.cap_rate)
     return CapCheck(True, verdict.cap.cap_rate, verdict.within_cap, verdict.cap.rule, unprotected,
                     schedule.annualised_rate)
 
 
-def unprotected_interest(iou: Iou, schedule: Schedule, cap_rate: Decimal) -> Decimal:
+def unprotected_interest(terms: LoanTerms, schedule: Schedule, cap_rate: Decimal) -> Decimal:
     """What the IOU charges beyond what the cap protects.
 
     Protected: interest at the cap rate on the money actually lent (art. 26: the principal less
@@ -125,7 +132,6 @@ def unprotected_interest(iou: Iou, schedule: Schedule, cap_rate: Decimal) -> Dec
     """
     from ioudesk.calc.money import quantize
 
-    terms = loan_terms(iou)
     day_count = terms.day_count
     lent_share = terms.net_disbursed / schedule.principal
     protected, opening, since = Decimal(0), schedule.principal, terms.start

@@ -13,9 +13,9 @@ from unfold.decorators import action, display
 from ioudesk.backoffice.customer_excel import export_changelist
 from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin
 from ioudesk.core import scope
-from ioudesk.core.paginator import CappedPaginator
 from ioudesk.core.errors import ApplicationError
 from ioudesk.core.masking import mask_bank_account, mask_id_number, mask_phone
+from ioudesk.core.paginator import CappedPaginator
 from ioudesk.customers import services
 from ioudesk.customers.models import Contact, Customer, SourceChannel, Tag
 from ioudesk.customers.search import search_customers

@@ -17,7 +17,7 @@ from ioudesk.calc import aging
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.interest import PenaltyBasis, penalty_interest
 from ioudesk.ious import status
-from ioudesk.ious.models import Classification, Installment, Iou
+from ioudesk.ious.models import Classification, Installment, Iou, Status
 from ioudesk.ious.services.ledgering import ZERO, post
 from ioudesk.ious.status import Event
 from ioudesk.ledger.chart import AccountCode
@@ -123,3 +123,18 @@ def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:
     elif dpd == 0 and status.can(iou, Event.CURE):
         status.transition(iou, Event.CURE)
     iou.save(update_fields=["days_past_due", "bucket", "classification", "status", "updated_at"])
+
+
+def iou_close_day(*, iou: Iou, day: date | None = None, user=None) -> Iou:
+    """日终 for one IOU: lock it and bring it up to `day` (the business date by default).
+    Idempotent; the daily close runs it for every live IOU."""
+    from django.db import transaction
+
+    from ioudesk.core import clock
+    from ioudesk.ious.services.ledgering import lock
+
+    with transaction.atomic():
+        iou = lock(iou)
+        if iou.status in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
+            iou_accrue(iou, day=day or clock.today(), user=user)
+        return iou

@@ -71,12 +71,12 @@ def _undo(iou: Iou, original: Transaction, reason: str, user) -> Transaction:
 @transaction.atomic
 def transaction_reverse(*, record: Transaction, reason: str, user, idempotency_key: str | None = None) -> Transaction:
     """冲正 a repayment, a waiver or (before anything else happened) a disbursement."""
-    existing = replayed(idempotency_key)
-    if existing is not None:
-        return existing
     iou = lock(record.iou)
     record = Transaction.objects.select_for_update().get(pk=record.pk)
     _check_user(iou, user, "ious.reverse_transaction")
+    existing = replayed(idempotency_key, iou, TransactionKind.REVERSAL)  # after the lock: a concurrent twin waits, then finds it
+    if existing is not None:
+        return existing
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("请填写冲正原因。"))
@@ -143,11 +143,11 @@ def _reverse_disbursement(iou: Iou, record: Transaction, reason: str, user) -> T
 def iou_waive(*, iou: Iou, component: str, amount, reason: str, user,
               idempotency_key: str | None = None) -> Transaction:
     """减免 part or all of the interest, penalty or fees owed (oldest installment first)."""
-    existing = replayed(idempotency_key)
-    if existing is not None:
-        return existing
     iou = lock(iou)
     _check_user(iou, user, "ious.waive_iou")
+    existing = replayed(idempotency_key, iou, TransactionKind.WAIVER)  # after the lock: a concurrent twin waits, then finds it
+    if existing is not None:
+        return existing
     if iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能减免。") % {
             "number": iou.number, "status": iou.get_status_display()})

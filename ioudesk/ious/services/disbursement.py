@@ -62,15 +62,12 @@ def limitation_for(iou: Iou, last_due: date | None) -> date | None:
 def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: str = AccountCode.BANK_BASIC,
                  reference: str = "", idempotency_key: str | None = None) -> Transaction:
     """Pay out an approved loan (or bring an approved 欠条 into effect) on the business date."""
-    existing = replayed(idempotency_key)
-    if existing is not None:
-        return _same_request(existing, iou, TransactionKind.DISBURSEMENT, TransactionKind.ACTIVATION)
     iou = lock(iou)
-    existing = replayed(idempotency_key)
-    if existing is not None:
-        return existing
     if not user.has_perm("ious.disburse_iou") or not scope.can_see_branch(user, iou.branch_id):
         raise PermissionDenied(_("您没有放款的权限。"))
+    existing = replayed(idempotency_key)  # after the lock: a concurrent twin waits, then finds it
+    if existing is not None:
+        return _same_request(existing, iou, TransactionKind.DISBURSEMENT, TransactionKind.ACTIVATION)
     status.target(iou, Event.DISBURSE)
     day = day or clock.today()
     if day > clock.today():

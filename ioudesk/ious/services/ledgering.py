@@ -63,11 +63,19 @@ def post(iou: Iou, *, kind: str, lines: list[Line], day: date, memo: str, user=N
     return entry
 
 
-def replayed(idempotency_key: str | None) -> Transaction | None:
-    """The transaction an idempotency key already produced (the same request sent twice)."""
+def replayed(idempotency_key: str | None, iou: Iou | None = None, *kinds: str) -> Transaction | None:
+    """The transaction an idempotency key already produced (the same request sent twice). A key
+    already used for another IOU or another kind of business is refused."""
     if not idempotency_key:
         return None
-    return Transaction.objects.filter(idempotency_key=idempotency_key).first()
+    existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None and iou is not None and (existing.iou_id != iou.pk or (kinds and existing.kind not in kinds)):
+        from django.utils.translation import gettext_lazy as _
+
+        from ioudesk.core.errors import InvalidState
+
+        raise InvalidState(_("幂等键已用于另一笔业务，请为新请求生成新的幂等键。"), code="idempotency_conflict")
+    return existing
 
 
 ZERO = Decimal("0.00")

@@ -117,6 +117,7 @@ def _move(iou: Iou, event: Event, *, verb: str, reason: str = "") -> Iou:
 @transaction.atomic
 def iou_submit(*, iou: Iou, user) -> Iou:
     iou = _locked(iou)
+    _check_maker(iou, user)
     return _move(iou, Event.SUBMIT, verb=_g("提交审批"))
 
 
@@ -144,9 +145,15 @@ def iou_reject(*, iou: Iou, user, comment: str) -> Iou:
 @transaction.atomic
 def iou_cancel(*, iou: Iou, user, reason: str) -> Iou:
     iou = _locked(iou)
+    _check_maker(iou, user)
     if not (reason or "").strip():
         raise ValidationFailed(_("作废借据请填写原因。"))
     return _move(iou, Event.CANCEL, verb=_g("作废"), reason=reason)
+
+
+def _check_maker(iou: Iou, user) -> None:
+    if not user.has_perm("ious.change_iou") or not scope.can_see_branch(user, iou.branch_id):
+        raise PermissionDenied(_("您没有办理该借据的权限。"))
 
 
 def _check_approver(iou: Iou, user) -> None:

@@ -95,14 +95,11 @@ def credit_lines(totals_: dict[str, Decimal]) -> list[Line]:
 def iou_repay(*, iou: Iou, amount, user, day: date | None = None, method: str = PaymentMethod.BANK_TRANSFER,
               reference: str = "", payer: str = "", idempotency_key: str | None = None) -> Transaction:
     """Record a payment. The same idempotency key twice posts once and returns the first result."""
-    existing = replayed(idempotency_key)
-    if existing is not None:
-        return _same(existing, iou, amount)
     iou = lock(iou)
-    existing = replayed(idempotency_key)
+    _check_user(iou, user, "ious.record_repayment")
+    existing = replayed(idempotency_key)  # after the lock: a concurrent twin waits, then finds it
     if existing is not None:
         return _same(existing, iou, amount)
-    _check_user(iou, user, "ious.record_repayment")
     if iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能登记还款。") % {
             "number": iou.number, "status": iou.get_status_display()})

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.calc.schedule import generate_schedule
 from ioudesk.core import audit, clock
 from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
@@ -27,7 +28,7 @@ from ioudesk.ious.services.disbursement import limitation_for
 from ioudesk.ious.services.ledgering import ZERO, lock
 from ioudesk.ious.services.repayment import _check_user
 from ioudesk.ious.status import Event
-from ioudesk.ious.terms import cap_check, schedule_for
+from ioudesk.ious.terms import calc_guard, cap_check, loan_terms
 from ioudesk.products.services import terms_rate
 
 
@@ -46,17 +47,38 @@ def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None 
         raise ValidationFailed(_("展期后的期数应在1到600之间。"))
     day = clock.today()
     iou_accrue(iou, day=day, user=user)
+    before = {"term": iou.term, "rate_text": iou.rate_text, "maturity_date": str(iou.maturity_date)}
+    if rate_text:
+        iou.annual_rate, iou.rate_text = terms_rate(rate_text).annual, rate_text
+    version, new_schedule, new_terms = reschedule(iou, day=day, term=int(term), reason=reason, first_due=first_due)
+    check = cap_check(iou, organisation_cap_applies=organisation_current().interest_cap_applies,
+                      schedule=new_schedule, terms=new_terms)
+    iou.cap_checked_on, iou.cap_rate, iou.cap_within, iou.cap_rule = day, check.cap_rate, check.within, check.rule
+    iou.cap_unprotected_interest = check.unprotected_interest
+    status.transition(iou, Event.EXTEND)
+    iou.save()
+    refresh_delinquency(iou, current_installments(iou), day)
+    audit.record(AuditAction.ACTION, obj=iou, verb=_g("展期/重组"), reason=reason, changes={
+        "term": [before["term"], iou.term], "rate_text": [before["rate_text"], iou.rate_text],
+        "maturity_date": [before["maturity_date"], str(iou.maturity_date)]})
+    if check.warning:
+        audit.record(AuditAction.ACTION, obj=iou, verb=_g("利率超过保护上限"), reason=check.warning)
+    return version
+
+
+def reschedule(iou: Iou, *, day: date, term: int, reason: str, first_due: date | None = None):
+    """Replace the current schedule from `day`: what is already owed moves to an installment 0
+    due on `day`; the outstanding principal not yet due is scheduled again over `term`.
+    Returns the new ScheduleVersion, the calc Schedule and the terms it was made from."""
     rows = current_installments(iou)
     carried = {k: sum((max(unpaid(row)[k], ZERO) for row in rows if row.due_date <= day or k == "penalty"), ZERO)
                for k in ("principal", "interest", "fee", "penalty")}
     to_schedule = iou.principal_outstanding - carried["principal"]
     if to_schedule <= 0:
         raise InvalidState(_("没有未到期的本金可以展期；请直接催收或登记还款。"))
-    before = {"term": iou.term, "rate_text": iou.rate_text, "maturity_date": str(iou.maturity_date)}
-    if rate_text:
-        iou.annual_rate, iou.rate_text = terms_rate(rate_text).annual, rate_text
-    new_schedule = schedule_for(iou, start=day, principal=to_schedule, term=int(term), first_due=first_due)
-
+    new_terms = loan_terms(iou, start=day, principal=to_schedule, term=term, first_due=first_due,
+                           upfront_charges=False)
+    new_schedule = calc_guard(generate_schedule, new_terms)
     current = ScheduleVersion.objects.get(iou=iou, is_current=True)
     current.is_current = False
     current.save(update_fields=["is_current"])
@@ -73,19 +95,7 @@ def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None 
                     interest_due=row.interest, fee_due=row.fee)
         for row in new_schedule.installments
     ])
-    iou.term = int(term)
+    iou.term = term
     iou.maturity_date = new_schedule.installments[-1].due_date
     iou.limitation_expires_on = limitation_for(iou, iou.maturity_date)
-    check = cap_check(iou, organisation_cap_applies=organisation_current().interest_cap_applies,
-                      schedule=new_schedule)
-    iou.cap_checked_on, iou.cap_rate, iou.cap_within, iou.cap_rule = day, check.cap_rate, check.within, check.rule
-    iou.cap_unprotected_interest = check.unprotected_interest
-    status.transition(iou, Event.EXTEND)
-    iou.save()
-    refresh_delinquency(iou, current_installments(iou), day)
-    audit.record(AuditAction.ACTION, obj=iou, verb=_g("展期/重组"), reason=reason, changes={
-        "term": [before["term"], iou.term], "rate_text": [before["rate_text"], iou.rate_text],
-        "maturity_date": [before["maturity_date"], str(iou.maturity_date)]})
-    if check.warning:
-        audit.record(AuditAction.ACTION, obj=iou, verb=_g("利率超过保护上限"), reason=check.warning)
-    return version
+    return version, new_schedule, new_terms

@@ -80,25 +80,29 @@ def quote_locked(iou: Iou, day: date) -> Quote:
 
 @transaction.atomic
 def iou_settlement_quote(*, iou: Iou, user, day: date | None = None) -> Quote:
-    """What settles the IOU today. Brings the IOU up to date (posting what fell due), quotes, and
-    posts nothing else."""
+    """What settles the IOU on `day` (the business date). Nothing is posted: the accrual that
+    the quote needs runs in a savepoint that is rolled back."""
     iou = lock(iou)
     _check_user(iou, user, "ious.view_iou")
     if iou.status not in LIVE:
         raise InvalidState(_("只有未结清的借据可以报价提前结清。"))
     day = check_day(iou, day)
-    iou_accrue(iou, day=day, user=user)
-    return quote_locked(iou, day)
+    savepoint = transaction.savepoint()
+    try:
+        iou_accrue(iou, day=day, user=None)
+        return quote_locked(iou, day)
+    finally:
+        transaction.savepoint_rollback(savepoint)
 
 
 @transaction.atomic
 def iou_settle_early(*, iou: Iou, amount, user, method: str = PaymentMethod.BANK_TRANSFER, reference: str = "",
                      payer: str = "", idempotency_key: str | None = None) -> Transaction:
-    existing = replayed(idempotency_key)
-    if existing is not None:
-        return existing
     iou = lock(iou)
     _check_user(iou, user, "ious.record_repayment")
+    existing = replayed(idempotency_key, iou, TransactionKind.REPAYMENT)  # after the lock: a concurrent twin waits, then finds it
+    if existing is not None:
+        return existing
     if iou.status not in LIVE:
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能提前结清。") % {
             "number": iou.number, "status": iou.get_status_display()})
@@ -142,11 +146,11 @@ def _replace_schedule(iou: Iou, day: date, quote: Quote) -> None:
 def iou_refund_credit(*, iou: Iou, user, amount=None, method: str = PaymentMethod.BANK_TRANSFER,
                       reference: str = "", idempotency_key: str | None = None) -> Transaction:
     """退还溢缴款: Dr 客户溢缴款 / Cr the funding account."""
-    existing = replayed(idempotency_key)
-    if existing is not None:
-        return existing
     iou = lock(iou)
     _check_user(iou, user, "ious.record_repayment")
+    existing = replayed(idempotency_key, iou, TransactionKind.REFUND)  # after the lock: a concurrent twin waits, then finds it
+    if existing is not None:
+        return existing
     amount = iou.overpayment if amount is None else calc_guard(parse_amount, amount, field="退款金额")
     if amount <= 0 or amount > iou.overpayment:
         raise ValidationFailed(_("退款金额必须大于0且不超过溢缴款余额 ¥%(credit)s。") % {"credit": f"{iou.overpayment:,.2f}"})

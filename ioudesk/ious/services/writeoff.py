@@ -33,11 +33,11 @@ from ioudesk.ledger.services import Line
 @transaction.atomic
 def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = RecoveryMethod.WRITE_OFF,
                   idempotency_key: str | None = None) -> Transaction:
-    existing = replayed(idempotency_key)
-    if existing is not None:
-        return existing
     iou = lock(iou)
     _check_user(iou, user, "ious.write_off_iou")
+    existing = replayed(idempotency_key, iou, TransactionKind.WRITE_OFF)  # after the lock: a concurrent twin waits, then finds it
+    if existing is not None:
+        return existing
     status.target(iou, Event.WRITE_OFF)
     reason = (reason or "").strip()
     if not reason:
@@ -78,11 +78,11 @@ def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = Recover
 @transaction.atomic
 def iou_recover(*, iou: Iou, amount, user, day: date | None = None, method: str = PaymentMethod.BANK_TRANSFER,
                 reference: str = "", payer: str = "", idempotency_key: str | None = None) -> Transaction:
-    existing = replayed(idempotency_key)
-    if existing is not None:
-        return existing
     iou = lock(iou)
     _check_user(iou, user, "ious.record_repayment")
+    existing = replayed(idempotency_key, iou, TransactionKind.RECOVERY)  # after the lock: a concurrent twin waits, then finds it
+    if existing is not None:
+        return existing
     if iou.status != Status.WRITTEN_OFF:
         raise InvalidState(_("只有已核销的借据才能登记核销后收回；未核销的请登记还款。"))
     amount = calc_guard(parse_amount, amount, field="收回金额")

@@ -1,0 +1,797 @@
+"""/api/v1/ious: IOUs (借据/欠条), their schedules and transactions, and every money operation.
+
+Same services, permissions, data scope and audit trail as the back office. Money is a string with
+two decimals both ways ("888.49"); dates are ISO (2026-01-15); the business date is the
+organisation's (``clock.today()``).
+
+Idempotency. Every POST that moves money (disburse, repayments, waivers, reversal, early settlement,
+refunds, write-off, recoveries) needs an ``Idempotency-Key`` header (1–80 printable characters, a
+UUID is best). Without it: 400 ``idempotency_key_required``. The key is passed to the service,
+which posts once per key. Sending the same key again answers **201 again with a byte-identical
+body** (the first transaction; the body holds only what never changes after posting) and the
+header ``Idempotent-Replayed: true``. The same key on another IOU, another operation, another
+amount or another reversed transaction is refused with 422 ``idempotency_key_reused`` and posts
+nothing. A request that failed (4xx) posted nothing, so its key may be sent again.
+
+Extensions (展期) do not take a key: the service (``iou_extend``) has no idempotency key yet.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.db import IntegrityError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Field, Header, Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import PlainSerializer
+
+from ioudesk.api.errors import error_body
+from ioudesk.api.permissions import require_perm
+from ioudesk.calc.money import parse_amount
+from ioudesk.core import clock, scope
+from ioudesk.core.errors import ApplicationError, ValidationFailed
+from ioudesk.customers.models import Customer
+from ioudesk.ious import status as iou_status
+from ioudesk.ious.models import (
+    DebtReason,
+    Installment,
+    Iou,
+    IouKind,
+    PaymentMethod,
+    PaymentTerms,
+    RecoveryMethod,
+    ScheduleVersion,
+    Transaction,
+    TransactionKind,
+)
+from ioudesk.ious.models import (
+    Status as IouStatus,
+)
+from ioudesk.ious.selectors import iou_queryset
+from ioudesk.ious.services import (
+    iou_approve,
+    iou_cancel,
+    iou_create,
+    iou_from_product,
+    iou_reject,
+    iou_submit,
+)
+from ioudesk.ious.services.corrections import iou_waive, transaction_reverse
+from ioudesk.ious.services.disbursement import iou_disburse
+from ioudesk.ious.services.repayment import iou_repay
+from ioudesk.ious.services.restructure import iou_extend
+from ioudesk.ious.services.settlement import iou_refund_credit, iou_settle_early, iou_settlement_quote
+from ioudesk.ious.services.writeoff import iou_recover, iou_write_off
+from ioudesk.ious.terms import calc_guard
+from ioudesk.ledger.models import JournalEntry
+from ioudesk.products.models import Product
+from ioudesk.products.terms import (
+    AllocationDirection,
+    AllocationOrder,
+    DayCount,
+    Frequency,
+    LastInstallment,
+    PenaltyBasis,
+    RepaymentMethod,
+)
+
+router = Router(tags=["借据"])
+
+KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_MAX = 80  # Transaction.idempotency_key
+
+
+def _yuan(value) -> str:
+    return f"{Decimal(value):.2f}"
+
+
+Money = Annotated[Decimal, PlainSerializer(_yuan, return_type=str)]
+Rate = Annotated[Decimal, PlainSerializer(lambda v: format(Decimal(v).normalize(), "f"), return_type=str)]
+MONEY_KEYS = ("principal", "interest", "penalty", "fee", "amount")
+ALLOCATION_ORDER = ("number", "component", "penalty", "fee", "interest", "principal", "amount")
+
+
+def _allocation_key(key: str) -> tuple[int, str]:
+    return (ALLOCATION_ORDER.index(key) if key in ALLOCATION_ORDER else len(ALLOCATION_ORDER), key)
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: list[Any] = []
+
+
+class IouRow(Schema):
+    id: int
+    number: str
+    kind: str
+    status: str
+    status_display: str
+    customer_id: int
+    customer_name: str
+    branch_id: int
+    officer_id: int | None
+    product_id: int | None
+    principal: Money
+    term: int
+    rate_text: str
+    contract_date: date
+    disbursed_on: date | None
+    maturity_date: date | None
+    principal_outstanding: Money
+    interest_outstanding: Money
+    penalty_outstanding: Money
+    fee_outstanding: Money
+    overpayment: Money
+    total_outstanding: Money
+    days_past_due: int
+    bucket: str
+    classification: str
+
+    @staticmethod
+    def resolve_status_display(iou: Iou) -> str:
+        return str(iou.get_status_display())
+
+    @staticmethod
+    def resolve_customer_name(iou: Iou) -> str:
+        return iou.customer.name
+
+
+class TermsOut(Schema):
+    method: str
+    frequency: str
+    day_count: str
+    rate_text: str
+    annual_rate: Rate
+    penalty_basis: str
+    penalty_markup: Rate
+    penalty_daily_rate: Rate | None
+    grace_days: int
+    allocation_order: str
+    allocation_direction: str
+    last_installment: str
+    interest_cap_applies: bool
+    first_due: date | None
+    due_date: date | None
+    payment_terms: str
+    deducted_interest: Money
+    upfront_fee: Money
+    installment_fee: Money
+    prepayment_fee_rate: Rate
+
+
+class BalancesOut(Schema):
+    principal: Money
+    interest: Money
+    penalty: Money
+    fee: Money
+    total: Money
+    overpayment: Money
+    written_off_principal: Money
+    written_off_interest: Money
+
+
+class CapOut(Schema):
+    checked_on: date | None
+    rate: Rate | None
+    within: bool | None
+    rule: str
+    unprotected_interest: Money
+
+
+class IouDetail(IouRow):
+    debt_reason: str
+    reason: str
+    creditor: str
+    guarantor: str
+    witness: str
+    notes: str
+    terms: TermsOut
+    balances: BalancesOut
+    cap: CapOut
+    limitation_expires_on: date | None
+    settled_on: date | None
+    written_off_on: date | None
+    recovery_method: str
+    actions: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_terms(iou: Iou) -> dict:
+        return {name: getattr(iou, name) for name in TermsOut.model_fields}
+
+    @staticmethod
+    def resolve_balances(iou: Iou) -> dict:
+        return {
+            "principal": iou.principal_outstanding, "interest": iou.interest_outstanding,
+            "penalty": iou.penalty_outstanding, "fee": iou.fee_outstanding, "total": iou.total_outstanding,
+            "overpayment": iou.overpayment, "written_off_principal": iou.written_off_principal,
+            "written_off_interest": iou.written_off_interest,
+        }
+
+    @staticmethod
+    def resolve_cap(iou: Iou) -> dict:
+        return {"checked_on": iou.cap_checked_on, "rate": iou.cap_rate, "within": iou.cap_within,
+                "rule": iou.cap_rule, "unprotected_interest": iou.cap_unprotected_interest}
+
+    @staticmethod
+    def resolve_actions(iou: Iou) -> list[str]:
+        return [event.value for event in iou_status.available_events(iou)]
+
+
+class IouCreated(IouDetail):
+    cap_warning: str
+
+
+class InstallmentOut(Schema):
+    number: int
+    due_date: date
+    principal_due: Money
+    interest_due: Money
+    fee_due: Money
+    total_due: Money
+    interest_accrued: bool
+    principal_paid: Money
+    interest_paid: Money
+    fee_paid: Money
+    penalty_charged: Money
+    penalty_paid: Money
+    interest_waived: Money
+    fee_waived: Money
+    penalty_waived: Money
+    penalty_accrued_to: date | None
+    paid_off_on: date | None
+
+
+class ScheduleVersionOut(Schema):
+    id: int
+    version: int
+    is_current: bool
+    effective_from: date
+    reason: str
+    created_at: datetime
+    installments: list[InstallmentOut]
+
+    @staticmethod
+    def resolve_installments(version: ScheduleVersion) -> list[Installment]:
+        return list(version.installments.all())
+
+
+class ScheduleOut(Schema):
+    current: ScheduleVersionOut | None
+    versions: list[ScheduleVersionOut]
+
+
+class TransactionOut(Schema):
+    """What a money operation answers. Only fields fixed at posting, so a replay is identical."""
+
+    id: int
+    iou_id: int
+    kind: str
+    day: date
+    amount: Money
+    principal: Money
+    interest: Money
+    penalty: Money
+    fee: Money
+    overpayment: Money
+    method: str
+    reference: str
+    payer: str
+    funding_account: str
+    reason: str
+    allocation: list[dict]
+    entry_id: int | None
+    entry_number: str | None
+    reverses_id: int | None
+    idempotency_key: str | None
+    created_by_id: int | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_allocation(record: Transaction) -> list[dict]:
+        # Keys in one fixed order: PostgreSQL's jsonb gives them back in its own order, and a replay
+        # must answer byte for byte what the first request did.
+        return [
+            {k: (_yuan(line[k]) if k in MONEY_KEYS else line[k]) for k in sorted(line, key=_allocation_key)}
+            for line in record.allocation or []
+        ]
+
+    @staticmethod
+    def resolve_entry_number(record: Transaction) -> str | None:
+        cached = getattr(record, "entry_number", None)
+        if cached is not None or record.entry_id is None:
+            return cached
+        return JournalEntry.objects.filter(pk=record.entry_id).values_list("number", flat=True).first()
+
+
+class TransactionRow(TransactionOut):
+    reversed_by_id: int | None
+
+    @staticmethod
+    def resolve_reversed_by_id(record: Transaction) -> int | None:
+        return getattr(record, "reversed_by_id", None)
+
+
+class QuoteOut(Schema):
+    day: date
+    principal: Money
+    interest_due: Money
+    broken_interest: Money
+    penalty: Money
+    fee: Money
+    prepayment_fee: Money
+    credit: Money
+    total: Money
+
+
+# --- input -------------------------------------------------------------------------------------
+
+
+def _choices(choices) -> Any:
+    return Literal[tuple(choices.values)]
+
+
+PRODUCT_FIELDS = ("method", "frequency", "day_count", "rate_text", "penalty_basis", "penalty_markup",
+                  "penalty_daily_rate", "grace_days", "allocation_order", "allocation_direction",
+                  "last_installment", "interest_cap_applies", "deducted_interest", "upfront_fee",
+                  "installment_fee", "prepayment_fee_rate")
+
+
+class IouIn(Schema):
+    """A loan from a product (``product_id``: terms copied from it), a plain loan (``rate_text`` and
+    ``term`` required), or a debt (``kind="debt"``: one installment due on ``due_date`` or by
+    ``payment_terms``)."""
+
+    kind: _choices(IouKind) = "loan"
+    customer_id: int
+    product_id: int | None = None
+    principal: str
+    term: int | None = Field(None, ge=1, le=600)
+    contract_date: date | None = None  # default: the business date
+    first_due: date | None = None
+    due_date: date | None = None
+    payment_terms: _choices(PaymentTerms) = ""
+    debt_reason: _choices(DebtReason) = "loan"
+    reason: str = Field("", max_length=200)
+    creditor: str = Field("", max_length=100)
+    guarantor: str = Field("", max_length=100)
+    witness: str = Field("", max_length=100)
+    notes: str = ""
+    # Terms of a plain loan or debt (not allowed with product_id: the product sets them).
+    rate_text: str | None = Field(None, max_length=30)
+    method: _choices(RepaymentMethod) | None = None
+    frequency: _choices(Frequency) | None = None
+    day_count: _choices(DayCount) | None = None
+    penalty_basis: _choices(PenaltyBasis) | None = None
+    penalty_markup: Decimal | None = Field(None, ge=0, le=10)
+    penalty_daily_rate: Decimal | None = Field(None, ge=0, le=1)
+    grace_days: int | None = Field(None, ge=0, le=365)
+    allocation_order: _choices(AllocationOrder) | None = None
+    allocation_direction: _choices(AllocationDirection) | None = None
+    last_installment: _choices(LastInstallment) | None = None
+    interest_cap_applies: bool | None = None
+    deducted_interest: str | None = None
+    upfront_fee: str | None = None
+    installment_fee: str | None = None
+    prepayment_fee_rate: Decimal | None = Field(None, ge=0, le=1)
+
+
+class CommentIn(Schema):
+    comment: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class DisburseIn(Schema):
+    day: date | None = None
+    funding_account: str = Field("100201", max_length=10)
+    reference: str = Field("", max_length=80)
+
+
+class RepaymentIn(Schema):
+    amount: str
+    day: date | None = None
+    method: _choices(PaymentMethod) = PaymentMethod.BANK_TRANSFER.value
+    reference: str = Field("", max_length=80)
+    payer: str = Field("", max_length=100)
+
+
+class EarlySettlementIn(Schema):
+    amount: str
+    method: _choices(PaymentMethod) = PaymentMethod.BANK_TRANSFER.value
+    reference: str = Field("", max_length=80)
+    payer: str = Field("", max_length=100)
+
+
+class WaiverIn(Schema):
+    component: Literal["interest", "penalty", "fee"]
+    amount: str
+    reason: str = ""
+
+
+class RefundIn(Schema):
+    amount: str | None = None  # default: all the customer credit
+    method: _choices(PaymentMethod) = PaymentMethod.BANK_TRANSFER.value
+    reference: str = Field("", max_length=80)
+
+
+class ExtensionIn(Schema):
+    term: int = Field(..., ge=1, le=600)
+    reason: str = ""
+    rate_text: str | None = Field(None, max_length=30)
+    first_due: date | None = None
+
+
+class WriteOffIn(Schema):
+    reason: str = ""
+    recovery_method: _choices(RecoveryMethod) = RecoveryMethod.WRITE_OFF.value
+
+
+class QuoteIn(Schema):
+    day: date | None = None
+
+
+class Filters(Schema):
+    status: _choices(IouStatus) | None = None
+    kind: _choices(IouKind) | None = None
+    customer_id: int | None = None
+    branch_id: int | None = None
+    number: str | None = None
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+class IdempotencyKeyRequired(ApplicationError):
+    code = "idempotency_key_required"
+
+
+class IdempotencyKeyReused(ApplicationError):
+    code = "idempotency_key_reused"
+
+
+KeyHeader = Header(None, alias=KEY_HEADER, description="幂等键（必填，如 UUID）：同一笔业务重试时使用同一个键")
+
+
+def _scoped(request):
+    return iou_queryset(request.user)
+
+
+def _iou(request, iou_id: int) -> Iou:
+    return get_object_or_404(_scoped(request), pk=iou_id)
+
+
+def _fresh(iou: Iou) -> Iou:
+    return Iou.objects.select_related("customer", "branch").get(pk=iou.pk)
+
+
+def _money(value, field: str) -> Decimal:
+    return calc_guard(parse_amount, value, field=field)
+
+
+def _key(value: str | None) -> str:
+    key = (value or "").strip()
+    if not key:
+        raise IdempotencyKeyRequired(
+            _("资金类操作必须在请求头 Idempotency-Key 中提供幂等键（如一个 UUID）；"
+              "网络重试时请使用同一个键，系统保证只入账一次。"))
+    if len(key) > KEY_MAX or not key.isprintable():
+        raise ValidationFailed(_("幂等键最长 %(max)d 个字符，且不能含控制字符。") % {"max": KEY_MAX},
+                               code="idempotency_key_invalid")
+    return key
+
+
+def _check_same(record: Transaction, key: str, iou: Iou, kinds: tuple[str, ...], *, amount: Decimal | None = None,
+                reverses_id: int | None = None) -> Transaction:
+    """The transaction a key produced must come from the same request; anything else is refused."""
+    same = record.iou_id == iou.pk and record.kind in kinds
+    if same and amount is not None:
+        same = record.amount == amount
+    if same and reverses_id is not None:
+        same = record.reverses_id == reverses_id
+    if not same:
+        raise IdempotencyKeyReused(
+            _("幂等键“%(key)s”已用于另一笔业务（借据 %(iou)s 的%(kind)s ¥%(amount)s），不能用于本次请求；"
+              "新业务请生成新的幂等键。") % {
+                "key": key, "iou": record.iou.number, "kind": record.get_kind_display(),
+                "amount": _yuan(record.amount)})
+    return record
+
+
+def _prior(key: str) -> Transaction | None:
+    return Transaction.objects.select_related("iou").filter(idempotency_key=key).first()
+
+
+def _money_operation(response: HttpResponse, key: str, iou: Iou, kinds: tuple[str, ...], call, **match):
+    """Run one money service with the key; answer 201 with the transaction, first time or replayed.
+
+    A key seen before is checked against this request and its transaction answered (the service
+    returns it without posting). Two requests with one key at the same moment: the service's lock
+    makes one wait; if it then fails on the key's unique index, the winner's transaction is answered.
+    """
+    try:
+        prior = _prior(key)
+        if prior is not None:
+            _check_same(prior, key, iou, kinds, **match)
+        try:
+            record = call()
+        except IntegrityError:
+            record = _prior(key)
+            if record is None:
+                raise
+            prior = record
+        _check_same(record, key, iou, kinds, **match)
+    except IdempotencyKeyReused as error:
+        return Status(422, error_body(error.code, error.message))
+    if prior is not None:
+        response[REPLAYED_HEADER] = "true"
+    return Status(201, Transaction.objects.get(pk=record.pk))  # as stored, the same for every replay
+
+
+KEY_ERRORS = {400: ErrorOut, 422: ErrorOut}
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+@router.get("", response=list[IouRow], summary="借据列表（筛选、分页）")
+@paginate(PageNumberPagination, page_size=50)
+def iou_list(request, filters: Query[Filters]):
+    require_perm(request, "ious.view_iou")
+    queryset = _scoped(request).order_by("-id")
+    for field in ("status", "kind", "customer_id", "branch_id"):
+        if getattr(filters, field) is not None:
+            queryset = queryset.filter(**{field: getattr(filters, field)})
+    if filters.number:
+        queryset = queryset.filter(number__icontains=filters.number.strip())
+    return queryset
+
+
+@router.get("/{int:iou_id}", response=IouDetail, summary="借据详情（条款、余额、状态、利率上限检查）")
+def iou_detail(request, iou_id: int):
+    require_perm(request, "ious.view_iou")
+    return _iou(request, iou_id)
+
+
+@router.get("/{int:iou_id}/schedule", response=ScheduleOut, summary="还款计划（当前版本及历史版本）")
+def iou_schedule(request, iou_id: int):
+    require_perm(request, "ious.view_iou")
+    iou = _iou(request, iou_id)
+    versions = list(ScheduleVersion.objects.filter(iou=iou).order_by("version").prefetch_related("installments"))
+    return {"current": next((v for v in versions if v.is_current), None), "versions": versions}
+
+
+@router.get("/{int:iou_id}/transactions", response=list[TransactionRow], summary="交易（放款、还款、减免、冲正…）")
+def iou_transactions(request, iou_id: int):
+    require_perm(request, "ious.view_iou")
+    iou = _iou(request, iou_id)
+    records = list(Transaction.objects.filter(iou=iou).select_related("reversed_by").order_by("day", "id"))
+    numbers = dict(JournalEntry.objects.filter(pk__in=[r.entry_id for r in records if r.entry_id])
+                   .values_list("pk", "number"))
+    for record in records:
+        record.entry_number = numbers.get(record.entry_id)
+        record.reversed_by_id = record.reversed_by.pk if record.is_reversed else None
+    return records
+
+
+def _quote(request, iou_id: int, day: date | None):
+    require_perm(request, "ious.view_iou")
+    quote = iou_settlement_quote(iou=_iou(request, iou_id), user=request.user, day=day)
+    return {**{name: getattr(quote, name) for name in QuoteOut.model_fields if name != "total"}, "total": quote.total}
+
+
+@router.get("/{int:iou_id}/settlement-quote", response=QuoteOut,
+            summary="提前结清报价（先计提到报价日已到期的利息和罚息）")
+def iou_settlement_quote_get(request, iou_id: int, day: date | None = None):
+    return _quote(request, iou_id, day)
+
+
+@router.post("/{int:iou_id}/settlement-quote", response=QuoteOut, summary="提前结清报价（同 GET）")
+def iou_settlement_quote_post(request, iou_id: int, payload: QuoteIn):
+    return _quote(request, iou_id, payload.day)
+
+
+# --- origination and sign-off -------------------------------------------------------------------
+
+
+def _build(request, payload: IouIn) -> Iou:
+    data = payload.dict(exclude_unset=True)
+    customer = get_object_or_404(scope.scope_queryset(request.user, Customer.objects.all()), pk=payload.customer_id)
+    contract_date = payload.contract_date or clock.today()
+    details = []
+    general = {name: data[name] for name in ("first_due", "reason", "creditor", "guarantor", "witness", "notes",
+                                             "debt_reason", "payment_terms", "due_date") if name in data}
+    if payload.product_id is not None:
+        if payload.kind != IouKind.LOAN:
+            details.append({"field": "product_id", "message": _("欠条不使用产品，请去掉 product_id")})
+        details += [{"field": name, "message": _("使用产品时由产品确定，不能另行指定")}
+                    for name in PRODUCT_FIELDS if data.get(name) is not None]
+        if payload.term is None:
+            details.append({"field": "term", "message": _("请填写期数")})
+        if details:
+            raise ValidationFailed(_("请求数据有误：") + "；".join(f"{d['field']}：{d['message']}" for d in details),
+                                   extra={"details": details})
+        product = Product.objects.filter(pk=payload.product_id).first()
+        if product is None:
+            raise ValidationFailed(_("产品不存在（product_id=%(id)s）。") % {"id": payload.product_id},
+                                   extra={"details": [{"field": "product_id", "message": _("产品不存在")}]})
+        return iou_from_product(product=product, customer=customer, principal=payload.principal, term=payload.term,
+                                contract_date=contract_date, **general)
+
+    if payload.kind == IouKind.LOAN:
+        details += [{"field": name, "message": _("普通借条必须填写（如利率 12%、期数 12）")}
+                    for name in ("rate_text", "term") if data.get(name) is None]
+        if details:
+            raise ValidationFailed(_("请求数据有误：") + "；".join(f"{d['field']}：{d['message']}" for d in details),
+                                   extra={"details": details})
+    iou = Iou(kind=payload.kind, customer=customer, principal=_money(payload.principal, "本金"),
+              term=payload.term or 1, contract_date=contract_date, **general)
+    for name in PRODUCT_FIELDS:
+        value = data.get(name)
+        if value is None:
+            continue
+        if name in ("deducted_interest", "upfront_fee", "installment_fee"):
+            value = _money(value, {"deducted_interest": "预扣利息", "upfront_fee": "放款手续费",
+                                   "installment_fee": "每期手续费"}[name])
+        setattr(iou, name, value)
+    return iou
+
+
+@router.post("", response={201: IouCreated}, summary="新建借据：产品借款、普通借条或欠条（草稿）")
+def iou_create_endpoint(request, payload: IouIn):
+    require_perm(request, "ious.add_iou")
+    iou, warning = iou_create(iou=_build(request, payload), user=request.user)
+    iou = _fresh(iou)
+    iou.cap_warning = warning
+    return Status(201, iou)
+
+
+@router.post("/{int:iou_id}/submit", response=IouDetail, summary="提交审批")
+def iou_submit_endpoint(request, iou_id: int):
+    require_perm(request, "ious.add_iou")
+    return _fresh(iou_submit(iou=_iou(request, iou_id), user=request.user))
+
+
+@router.post("/{int:iou_id}/approve", response=IouDetail, summary="审批通过（录入人以外的审批员）")
+def iou_approve_endpoint(request, iou_id: int, payload: CommentIn):
+    require_perm(request, "ious.approve_iou")
+    return _fresh(iou_approve(iou=_iou(request, iou_id), user=request.user, comment=payload.comment))
+
+
+@router.post("/{int:iou_id}/reject", response=IouDetail, summary="驳回（退回草稿，须填写审批意见）")
+def iou_reject_endpoint(request, iou_id: int, payload: CommentIn):
+    require_perm(request, "ious.approve_iou")
+    return _fresh(iou_reject(iou=_iou(request, iou_id), user=request.user, comment=payload.comment))
+
+
+@router.post("/{int:iou_id}/cancel", response=IouDetail, summary="作废（草稿、待审批、已批准的借据）")
+def iou_cancel_endpoint(request, iou_id: int, payload: ReasonIn):
+    require_perm(request, "ious.add_iou")
+    return _fresh(iou_cancel(iou=_iou(request, iou_id), user=request.user, reason=payload.reason))
+
+
+# --- money operations (Idempotency-Key required) ------------------------------------------------
+
+
+@router.post("/{int:iou_id}/disburse", response={201: TransactionOut, **KEY_ERRORS},
+             summary="放款（借款）/ 生效（欠条）")
+def iou_disburse_endpoint(request, response: HttpResponse, iou_id: int, payload: DisburseIn,
+                          idempotency_key: str | None = KeyHeader):
+    require_perm(request, "ious.disburse_iou")
+    key, iou = _key(idempotency_key), _iou(request, iou_id)
+    return _money_operation(
+        response, key, iou, (TransactionKind.DISBURSEMENT, TransactionKind.ACTIVATION),
+        lambda: iou_disburse(iou=iou, user=request.user, day=payload.day, funding_account=payload.funding_account,
+                             reference=payload.reference, idempotency_key=key))
+
+
+@router.post("/{int:iou_id}/repayments", response={201: TransactionOut, **KEY_ERRORS}, summary="登记还款")
+def iou_repay_endpoint(request, response: HttpResponse, iou_id: int, payload: RepaymentIn,
+                       idempotency_key: str | None = KeyHeader):
+    require_perm(request, "ious.record_repayment")
+    key, iou = _key(idempotency_key), _iou(request, iou_id)
+    amount = _money(payload.amount, "还款金额")
+    return _money_operation(
+        response, key, iou, (TransactionKind.REPAYMENT,),
+        lambda: iou_repay(iou=iou, amount=amount, user=request.user, day=payload.day, method=payload.method,
+                          reference=payload.reference, payer=payload.payer, idempotency_key=key),
+        amount=amount)
+
+
+@router.post("/{int:iou_id}/waivers", response={201: TransactionOut, **KEY_ERRORS}, summary="减免利息、罚息或费用")
+def iou_waive_endpoint(request, response: HttpResponse, iou_id: int, payload: WaiverIn,
+                       idempotency_key: str | None = KeyHeader):
+    require_perm(request, "ious.waive_iou")
+    key, iou = _key(idempotency_key), _iou(request, iou_id)
+    amount = _money(payload.amount, "减免金额")
+    return _money_operation(
+        response, key, iou, (TransactionKind.WAIVER,),
+        lambda: iou_waive(iou=iou, component=payload.component, amount=amount, reason=payload.reason,
+                          user=request.user, idempotency_key=key),
+        amount=amount)
+
+
+@router.post("/{int:iou_id}/transactions/{int:txn_id}/reversal", response={201: TransactionOut, **KEY_ERRORS},
+             summary="冲正还款、减免或放款（后续还款按原顺序重新分摊）")
+def iou_reverse_endpoint(request, response: HttpResponse, iou_id: int, txn_id: int, payload: ReasonIn,
+                         idempotency_key: str | None = KeyHeader):
+    require_perm(request, "ious.reverse_transaction")
+    key, iou = _key(idempotency_key), _iou(request, iou_id)
+    record = get_object_or_404(Transaction.objects.select_related("iou"), pk=txn_id, iou=iou)
+    return _money_operation(
+        response, key, iou, (TransactionKind.REVERSAL,),
+        lambda: transaction_reverse(record=record, reason=payload.reason, user=request.user, idempotency_key=key),
+        reverses_id=record.pk)
+
+
+@router.post("/{int:iou_id}/early-settlement", response={201: TransactionOut, **KEY_ERRORS},
+             summary="提前结清（金额不少于当日报价）")
+def iou_settle_early_endpoint(request, response: HttpResponse, iou_id: int, payload: EarlySettlementIn,
+                              idempotency_key: str | None = KeyHeader):
+    require_perm(request, "ious.record_repayment")
+    key, iou = _key(idempotency_key), _iou(request, iou_id)
+    amount = _money(payload.amount, "还款金额")
+    return _money_operation(
+        response, key, iou, (TransactionKind.REPAYMENT,),
+        lambda: iou_settle_early(iou=iou, amount=amount, user=request.user, method=payload.method,
+                                 reference=payload.reference, payer=payload.payer, idempotency_key=key),
+        amount=amount)
+
+
+@router.post("/{int:iou_id}/refunds", response={201: TransactionOut, **KEY_ERRORS}, summary="退还溢缴款")
+def iou_refund_endpoint(request, response: HttpResponse, iou_id: int, payload: RefundIn,
+                        idempotency_key: str | None = KeyHeader):
+    require_perm(request, "ious.record_repayment")
+    key, iou = _key(idempotency_key), _iou(request, iou_id)
+    amount = None if payload.amount is None else _money(payload.amount, "退款金额")
+    return _money_operation(
+        response, key, iou, (TransactionKind.REFUND,),
+        lambda: iou_refund_credit(iou=iou, user=request.user, amount=amount, method=payload.method,
+                                  reference=payload.reference, idempotency_key=key),
+        amount=amount)
+
+
+@router.post("/{int:iou_id}/extensions", response={201: ScheduleVersionOut},
+             summary="展期/重组（生成新的还款计划版本；暂不支持幂等键）")
+def iou_extend_endpoint(request, iou_id: int, payload: ExtensionIn):
+    require_perm(request, "ious.extend_iou")
+    version = iou_extend(iou=_iou(request, iou_id), term=payload.term, user=request.user, reason=payload.reason,
+                         rate_text=payload.rate_text, first_due=payload.first_due)
+    return Status(201, version)
+
+
+@router.post("/{int:iou_id}/write-off", response={201: TransactionOut, **KEY_ERRORS},
+             summary="核销（余额转入表外登记）")
+def iou_write_off_endpoint(request, response: HttpResponse, iou_id: int, payload: WriteOffIn,
+                           idempotency_key: str | None = KeyHeader):
+    require_perm(request, "ious.write_off_iou")
+    key, iou = _key(idempotency_key), _iou(request, iou_id)
+    return _money_operation(
+        response, key, iou, (TransactionKind.WRITE_OFF,),
+        lambda: iou_write_off(iou=iou, user=request.user, reason=payload.reason,
+                              recovery_method=payload.recovery_method, idempotency_key=key))
+
+
+@router.post("/{int:iou_id}/recoveries", response={201: TransactionOut, **KEY_ERRORS}, summary="核销后收回")
+def iou_recover_endpoint(request, response: HttpResponse, iou_id: int, payload: RepaymentIn,
+                         idempotency_key: str | None = KeyHeader):
+    require_perm(request, "ious.record_repayment")
+    key, iou = _key(idempotency_key), _iou(request, iou_id)
+    amount = _money(payload.amount, "收回金额")
+    return _money_operation(
+        response, key, iou, (TransactionKind.RECOVERY,),
+        lambda: iou_recover(iou=iou, amount=amount, user=request.user, day=payload.day, method=payload.method,
+                            reference=payload.reference, payer=payload.payer, idempotency_key=key),
+        amount=amount)
+

@@ -1,0 +1,354 @@
+"""One small form page per action on an IOU: the status (``status.can`` or the service's own guard) and
+the user's permission decide whether it is offered; POST → one service call → message and back to the
+IOU; an ApplicationError is shown in the form and nothing is posted. Money forms carry an
+idempotency key made when the form is shown, so a double submit posts once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from ioudesk.backoffice.iou_pages.common import DATE, LIVE, NUMBER
+from ioudesk.backoffice.pages import BackofficePage
+from ioudesk.core import clock
+from ioudesk.core.errors import ApplicationError
+from ioudesk.ious import selectors, status
+from ioudesk.ious.models import Iou, IouKind, PaymentMethod, RecoveryMethod, Status
+from ioudesk.ious.services import iou_approve, iou_cancel, iou_reject, iou_submit
+from ioudesk.ious.services.corrections import WAIVABLE_NAMES, iou_waive, transaction_reverse
+from ioudesk.ious.services.disbursement import iou_disburse
+from ioudesk.ious.services.repayment import iou_repay
+from ioudesk.ious.services.restructure import iou_extend
+from ioudesk.ious.services.settlement import iou_refund_credit, iou_settle_early, iou_settlement_quote
+from ioudesk.ious.services.writeoff import iou_recover, iou_write_off
+from ioudesk.ious.status import Event
+from ioudesk.ledger.selectors import funding_accounts
+
+
+def idempotency_field():
+    return forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class ActionForm(forms.Form):
+    """Every action form gets the IOU; money forms carry an idempotency key made when the form is
+    first shown, so a double submit posts once."""
+
+    keyed = False
+
+    def __init__(self, *args, iou: Iou, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.iou = iou
+        if self.keyed:
+            self.fields["idempotency_key"] = idempotency_field()
+            if not self.is_bound:
+                self.initial["idempotency_key"] = f"web-{uuid.uuid4().hex}"
+
+    def key(self) -> str | None:
+        return self.cleaned_data.get("idempotency_key") or None
+
+
+class ConfirmForm(ActionForm):
+    pass
+
+
+class CommentForm(ActionForm):
+    comment = forms.CharField(label=_("审批意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReasonForm(ActionForm):
+    reason = forms.CharField(label=_("原因"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def method_field():
+    return forms.ChoiceField(label=_("支付方式"), choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER)
+
+
+class DisburseForm(ActionForm):
+    keyed = True
+    day = forms.DateField(label=_("放款/生效日"), widget=DATE)
+    funding_account = forms.ChoiceField(label=_("资金账户"))
+    reference = forms.CharField(label=_("流水号/凭证号"), max_length=80, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.iou.kind == IouKind.DEBT:
+            del self.fields["funding_account"]  # a 欠条 takes effect without cash
+        else:
+            self.fields["funding_account"].choices = [(a.code, f"{a.code} {a.name}") for a in funding_accounts()]
+            self.initial.setdefault("funding_account", "100201")
+        self.initial.setdefault("day", clock.today())
+
+
+class RepayForm(ActionForm):
+    keyed = True
+    amount = forms.CharField(label=_("还款金额（元）"), max_length=20)
+    day = forms.DateField(label=_("还款日期"), widget=DATE)
+    method = method_field()
+    reference = forms.CharField(label=_("流水号/凭证号"), max_length=80, required=False)
+    payer = forms.CharField(label=_("付款人"), max_length=100, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("day", clock.today())
+
+
+class WaiveForm(ActionForm):
+    keyed = True
+    component = forms.ChoiceField(label=_("减免项目"), choices=list(WAIVABLE_NAMES.items()))
+    amount = forms.CharField(label=_("减免金额（元）"), max_length=20)
+    reason = forms.CharField(label=_("减免原因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReverseForm(ActionForm):
+    keyed = True
+    reason = forms.CharField(label=_("冲正原因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SettleForm(ActionForm):
+    keyed = True
+    amount = forms.CharField(label=_("结清金额（元）"), max_length=20)
+    method = method_field()
+    reference = forms.CharField(label=_("流水号/凭证号"), max_length=80, required=False)
+    payer = forms.CharField(label=_("付款人"), max_length=100, required=False)
+
+
+class RefundForm(ActionForm):
+    keyed = True
+    amount = forms.CharField(label=_("退还金额（元）"), max_length=20)
+    method = method_field()
+    reference = forms.CharField(label=_("流水号/凭证号"), max_length=80, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("amount", f"{self.iou.overpayment:.2f}")
+
+
+class ExtendForm(ActionForm):
+    term = forms.IntegerField(label=_("展期后期数"), min_value=1, max_value=600, widget=NUMBER)
+    rate_text = forms.CharField(label=_("新利率"), max_length=30, required=False, help_text=_("留空则沿用原利率"))
+    first_due = forms.DateField(label=_("新首期还款日"), required=False, widget=DATE)
+    reason = forms.CharField(label=_("展期/重组原因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WriteOffForm(ActionForm):
+    keyed = True
+    reason = forms.CharField(label=_("核销原因"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("如：债务人死亡、破产，经诉讼执行仍无法收回"))
+    recovery_method = forms.ChoiceField(label=_("收回方式"), choices=RecoveryMethod.choices,
+                                        initial=RecoveryMethod.WRITE_OFF)
+
+
+class RecoverForm(RepayForm):
+    amount = forms.CharField(label=_("收回金额（元）"), max_length=20)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    form: type[ActionForm]
+    permission: str
+    allowed: Callable[[Iou], bool]
+    run: Callable  # (iou, user, cleaned_data, form, request) → success message
+    variant: str = "default"
+    intro: str = ""
+    in_bar: bool = True  # offered as a button on the IOU page (冲正 is offered per transaction)
+
+    def offered(self, iou: Iou, user) -> bool:
+        return self.in_bar and user.has_perm(self.permission) and self.allowed(iou)
+
+
+def _submit(iou, user, data, form, request):
+    iou_submit(iou=iou, user=user)
+    return _("已提交审批。")
+
+
+def _approve(iou, user, data, form, request):
+    iou_approve(iou=iou, user=user, comment=data["comment"])
+    return _("已审批通过。")
+
+
+def _reject(iou, user, data, form, request):
+    iou_reject(iou=iou, user=user, comment=data["comment"])
+    return _("已驳回，借据退回草稿。")
+
+
+def _cancel(iou, user, data, form, request):
+    iou_cancel(iou=iou, user=user, reason=data["reason"])
+    return _("借据已作废。")
+
+
+def _disburse(iou, user, data, form, request):
+    record = iou_disburse(iou=iou, user=user, day=data["day"], reference=data["reference"],
+                          funding_account=data.get("funding_account") or "100201", idempotency_key=form.key())
+    if iou.kind == IouKind.DEBT:
+        return _("欠条已生效，应收 ¥%(amount)s。") % {"amount": f"{record.principal:,.2f}"}
+    return _("已放款，实付 ¥%(amount)s。") % {"amount": f"{record.amount:,.2f}"}
+
+
+def _repay(iou, user, data, form, request):
+    record = iou_repay(iou=iou, amount=data["amount"], user=user, day=data["day"], method=data["method"],
+                       reference=data["reference"], payer=data["payer"], idempotency_key=form.key())
+    message = _("已登记还款 ¥%(amount)s。") % {"amount": f"{record.amount:,.2f}"}
+    if record.overpayment:
+        message += str(_("其中 ¥%(credit)s 转为溢缴款。") % {"credit": f"{record.overpayment:,.2f}"})
+    return message
+
+
+def _waive(iou, user, data, form, request):
+    record = iou_waive(iou=iou, component=data["component"], amount=data["amount"], reason=data["reason"],
+                       user=user, idempotency_key=form.key())
+    return _("已减免 ¥%(amount)s。") % {"amount": f"{record.amount:,.2f}"}
+
+
+def _reverse(iou, user, data, form, request):
+    record = selectors.transaction_get(user=user, iou=iou, pk=request.GET.get("transaction"))
+    transaction_reverse(record=record, reason=data["reason"], user=user, idempotency_key=form.key())
+    return _("已冲正：%(what)s。") % {"what": str(record)}
+
+
+def _settle(iou, user, data, form, request):
+    iou_settle_early(iou=iou, amount=data["amount"], user=user, method=data["method"], reference=data["reference"],
+                     payer=data["payer"], idempotency_key=form.key())
+    return _("已提前结清。")
+
+
+def _refund(iou, user, data, form, request):
+    record = iou_refund_credit(iou=iou, user=user, amount=data["amount"], method=data["method"],
+                               reference=data["reference"], idempotency_key=form.key())
+    return _("已退还溢缴款 ¥%(amount)s。") % {"amount": f"{record.amount:,.2f}"}
+
+
+def _extend(iou, user, data, form, request):
+    iou_extend(iou=iou, term=data["term"], user=user, reason=data["reason"], rate_text=data["rate_text"] or None,
+               first_due=data["first_due"])
+    iou.refresh_from_db()
+    message = _("已展期，新到期日 %(day)s。") % {"day": iou.maturity_date.isoformat()}
+    if iou.cap_within is False:
+        messages.warning(request, _("展期后的利率超过保护上限，请查看借据页的利率上限提示。"))
+    return message
+
+
+def _write_off(iou, user, data, form, request):
+    record = iou_write_off(iou=iou, user=user, reason=data["reason"], recovery_method=data["recovery_method"],
+                           idempotency_key=form.key())
+    return _("已核销 ¥%(amount)s，转入表外登记。") % {"amount": f"{record.amount:,.2f}"}
+
+
+def _recover(iou, user, data, form, request):
+    record = iou_recover(iou=iou, amount=data["amount"], user=user, day=data["day"], method=data["method"],
+                         reference=data["reference"], payer=data["payer"], idempotency_key=form.key())
+    return _("已登记核销后收回 ¥%(amount)s。") % {"amount": f"{record.amount:,.2f}"}
+
+
+def _live(iou: Iou) -> bool:
+    return iou.status in LIVE
+
+
+REVERSE = Action("reverse", _("冲正"), ReverseForm, "ious.reverse_transaction", lambda iou: True, _reverse,
+                 variant="danger", in_bar=False,
+                 intro=_("冲正会记一笔反向凭证，原交易保留可查；冲正还款时，其后的还款按顺序重新分摊。"))
+
+ACTIONS: dict[str, Action] = {a.name: a for a in [
+    Action("submit", _("提交审批"), ConfirmForm, "ious.change_iou", lambda iou: status.can(iou, Event.SUBMIT),
+           _submit, variant="primary", intro=_("提交后由主管审批；录入人不能审批自己录入的借据。")),
+    Action("approve", _("审批通过"), CommentForm, "ious.approve_iou", lambda iou: status.can(iou, Event.APPROVE),
+           _approve, variant="primary"),
+    Action("reject", _("驳回"), CommentForm, "ious.approve_iou", lambda iou: status.can(iou, Event.REJECT), _reject,
+           intro=_("驳回时请在审批意见中说明需要修改什么；借据退回草稿。")),
+    Action("disburse", _("放款/生效"), DisburseForm, "ious.disburse_iou", lambda iou: status.can(iou, Event.DISBURSE),
+           _disburse, variant="primary", intro=_("放款后按借据条款生成还款计划并记账；欠条生效时确认应收，不涉及资金账户。")),
+    Action("repay", _("登记还款"), RepayForm, "ious.record_repayment", _live, _repay, variant="primary",
+           intro=_("按借据的冲抵顺序分摊；多付部分转为溢缴款，在下期到期时自动冲抵或办理退还。")),
+    Action("settle", _("提前结清"), SettleForm, "ious.record_repayment", _live, _settle,
+           intro=_("按今日报价一次还清全部欠款；剩余还款计划由一期结清计划取代，原计划保留在历史中。")),
+    Action("waive", _("减免"), WaiveForm, "ious.waive_iou", _live, _waive,
+           intro=_("减免利息、罚息或费用（从最早一期起）；本金不能减免，请走核销流程。")),
+    Action("refund", _("退还溢缴款"), RefundForm, "ious.record_repayment",
+           lambda iou: iou.overpayment > 0 and iou.status not in (Status.WRITTEN_OFF, Status.CANCELLED), _refund),
+    Action("extend", _("展期/重组"), ExtendForm, "ious.extend_iou", _live, _extend,
+           intro=_("已到期未还的部分并入第0期，今日到期；未到期本金按新期数重新安排。诉讼时效和利率上限重新计算。")),
+    Action("write_off", _("核销"), WriteOffForm, "ious.write_off_iou", lambda iou: status.can(iou, Event.WRITE_OFF),
+           _write_off, variant="danger", intro=_("核销将全部未还余额转入表外登记，之后的收回记为核销后收回。")),
+    Action("recover", _("核销后收回"), RecoverForm, "ious.record_repayment",
+           lambda iou: iou.status == Status.WRITTEN_OFF and iou.written_off_principal + iou.written_off_interest > 0,
+           _recover, variant="primary"),
+    Action("cancel", _("作废"), ReasonForm, "ious.change_iou", lambda iou: status.can(iou, Event.CANCEL), _cancel,
+           variant="danger", intro=_("作废后借据不能再使用，记录保留可查。")),
+    REVERSE,
+]}
+
+
+class IouActionPage(BackofficePage):
+    template_name = "backoffice/ious/action.html"
+    permission_required = ("ious.view_iou",)
+
+    def dispatch(self, request, *args, **kwargs):
+        self.action = ACTIONS.get(kwargs["action"])
+        if self.action is None:
+            raise Http404(_("没有这个操作。"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def has_permission(self):
+        return super().has_permission() and self.request.user.has_perm(self.action.permission)
+
+    def handle_no_permission(self):
+        if self.request.user.is_authenticated:
+            raise PermissionDenied(_("您没有办理“%(action)s”的权限。") % {"action": self.action.label})
+        return super().handle_no_permission()
+
+    def iou(self) -> Iou:
+        if not hasattr(self, "_iou"):
+            self._iou = selectors.iou_get(user=self.request.user, pk=self.kwargs["pk"])
+        return self._iou
+
+    def get_context_data(self, **kwargs):
+        iou = self.iou()
+        kwargs.pop("action", None)  # the URL's slug; the context gets the Action itself
+        form = kwargs.pop("form", None) or self.action.form(iou=iou)
+        extra = {}
+        if self.action.name == "reverse":
+            extra["record"] = selectors.transaction_get(user=self.request.user, iou=iou,
+                                                        pk=self.request.GET.get("transaction"))
+        if self.action.name == "settle" and self.request.method == "GET":
+            try:
+                # The quote brings the IOU up to date (posts what fell due by today), then quotes.
+                quote = iou_settlement_quote(iou=iou, user=self.request.user)
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                extra["quote"] = quote
+                form.initial.setdefault("amount", f"{quote.total:.2f}")
+                iou.refresh_from_db()
+        self.title = f"{self.action.label} · {iou.number}"
+        return super().get_context_data(**kwargs, iou=iou, form=form, action=self.action, **extra,
+                                        back=reverse("backoffice:iou_detail", args=[iou.pk]))
+
+    def get(self, request, *args, **kwargs):
+        if not self.action.allowed(self.iou()):
+            messages.error(request, _("借据 %(number)s 当前状态为“%(status)s”，不能%(action)s。") % {
+                "number": self.iou().number, "status": self.iou().get_status_display(), "action": self.action.label})
+            return redirect("backoffice:iou_detail", pk=self.iou().pk)
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        iou = self.iou()
+        form = self.action.form(request.POST, iou=iou)
+        if form.is_valid():
+            try:
+                message = self.action.run(iou, request.user, form.cleaned_data, form, request)
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, message)
+                return redirect("backoffice:iou_detail", pk=iou.pk)
+        return self.render_to_response(self.get_context_data(form=form))

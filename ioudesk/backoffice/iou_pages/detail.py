@@ -1,0 +1,54 @@
+"""The IOU page: terms, balances, schedule, transactions, postings, approvals, audit trail, documents and
+the actions the status allows."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from ioudesk.backoffice.iou_pages.actions import ACTIONS, REVERSE
+from ioudesk.backoffice.iou_pages.common import url_or_none
+from ioudesk.backoffice.pages import BackofficePage
+from ioudesk.ious import selectors
+from ioudesk.ious.models import Iou, Status, TransactionKind
+
+
+class IouDetailPage(BackofficePage):
+    template_name = "backoffice/ious/detail.html"
+    permission_required = ("ious.view_iou",)
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        page = selectors.iou_page(user=user, pk=self.kwargs["pk"])
+        iou = page.iou
+        self.title = _("借据 %(number)s") % {"number": iou.number}
+        offered = [
+            {"name": a.name, "label": a.label, "variant": a.variant,
+             "url": reverse("backoffice:iou_action", args=[iou.pk, a.name])}
+            for a in ACTIONS.values() if a.offered(iou, user)
+        ]
+        can_reverse = user.has_perm(REVERSE.permission)
+        for record in page.transactions:
+            record.reversible = can_reverse and reversible(iou, record, page.transactions)
+            record.receipt_url = (url_or_none("backoffice:receipt_pdf", record.pk)
+                                  if record.kind in (TransactionKind.REPAYMENT, TransactionKind.RECOVERY) else None)
+        documents = [(label, url) for label, url in (
+            (_("借据/欠条 PDF"), url_or_none("backoffice:iou_pdf", iou.pk)),
+            (_("结清证明 PDF"), url_or_none("backoffice:settlement_pdf", iou.pk) if iou.status == Status.SETTLED else None),
+        ) if url]
+        return super().get_context_data(**kwargs, page=page, iou=iou, actions=offered, documents=documents,
+                                        reverse_url=reverse("backoffice:iou_action", args=[iou.pk, "reverse"]))
+
+
+def reversible(iou: Iou, record, transactions) -> bool:
+    """What 冲正 is offered on: a repayment or waiver not yet reversed; a disbursement while it is
+    the IOU's only transaction (the service says the same, with its reasons)."""
+    if iou.status == Status.WRITTEN_OFF or record.kind == TransactionKind.REVERSAL:
+        return False
+    if getattr(record, "reversed_by", None) is not None or record.is_reversed:
+        return False
+    if record.kind in (TransactionKind.REPAYMENT, TransactionKind.WAIVER):
+        return True
+    if record.kind in (TransactionKind.DISBURSEMENT, TransactionKind.ACTIVATION):
+        return len(transactions) == 1
+    return False

@@ -1,0 +1,215 @@
+"""Demo products and IOUs for `make demo`: one IOU in every state, for the demo customers, made
+through the services at past business dates (``clock.frozen``) by the demo staff, so the schedules,
+postings, audit trail and balances are exactly what real use would leave.
+
+Idempotent: when the demo customers already have IOUs, nothing is added.
+
+    draft (月息2分: above the legal cap) · pending approval · approved · active with payments, one
+    due this week · overdue M1 · overdue M3 · extended · settled early · written off with a
+    recovery · cancelled · 欠条 for goods on 月结30天 · 欠条 for services with a due date
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+from ioudesk.calc.dates import add_months
+from ioudesk.core import clock
+from ioudesk.core.context import acting_as, actor_for_user
+from ioudesk.core.models import User
+from ioudesk.customers.models import Customer
+from ioudesk.ious.models import Iou, IouKind
+from ioudesk.ious.services import iou_approve, iou_cancel, iou_create, iou_from_product, iou_submit
+from ioudesk.ious.services.accrual import current_installments, iou_close_day
+from ioudesk.ious.services.disbursement import iou_disburse
+from ioudesk.ious.services.repayment import iou_repay
+from ioudesk.ious.services.restructure import iou_extend
+from ioudesk.ious.services.settlement import iou_settle_early, iou_settlement_quote
+from ioudesk.ious.services.writeoff import iou_recover, iou_write_off
+from ioudesk.products.models import Product
+from ioudesk.products.services import product_save
+
+PRODUCTS = [
+    dict(code="XFD", name="消费贷", description="个人消费贷款，等额本息按月还款。", rate_text="12%",
+         method="equal_installment", min_amount=1000, max_amount=500000, min_term=3, max_term=36,
+         grace_days=3, installment_fee=0),
+    dict(code="JYD", name="经营贷", description="小微企业及个体工商户经营周转，按月付息、到期还本。", rate_text="年化10%",
+         method="interest_only", min_amount=10000, max_amount=2000000, min_term=6, max_term=36,
+         upfront_fee_rate=D("0.005"), prepayment_fee_rate=D("0.01")),
+    dict(code="DQZZ", name="短期周转", description="短期资金周转，到期一次还本付息。", rate_text="月息8厘",
+         method="bullet", min_amount=1000, max_amount=200000, min_term=1, max_term=6),
+]
+
+
+def _products() -> dict[str, Product]:
+    products = {}
+    for terms in PRODUCTS:
+        product = Product.objects.filter(code=terms["code"]).first()
+        products[terms["code"]] = product or product_save(product=Product(**terms), reason="示范数据")
+    return products
+
+
+class Demo:
+    """The demo staff and customers, and small steps that each call one service at a date."""
+
+    def __init__(self):
+        self.today = clock.today()
+        self.users = {u.username: u for u in User.objects.filter(
+            username__in=["zhangwei", "wangfang", "lina", "liuyang", "chenjing", "yangli"])}
+        self.customers = {c.name: c for c in Customer.objects.all()}
+        self.products = _products()
+        self.made: list[Iou] = []
+
+    def ago(self, days: int) -> date:
+        return self.today - timedelta(days=days)
+
+    def months_ago(self, months: int, plus_days: int = 0) -> date:
+        return add_months(self.today, -months) + timedelta(days=plus_days)
+
+    @contextlib.contextmanager
+    def at(self, day: date, user):
+        """Freeze the business date and act as ``user`` (for the audit trail)."""
+        with clock.frozen(day), acting_as(actor_for_user(user)):
+            yield
+
+    def create(self, iou: Iou, maker: str, day: date) -> Iou:
+        with self.at(day, self.users[maker]):
+            iou, _warning = iou_create(iou=iou, user=self.users[maker])
+        self.made.append(iou)
+        return iou
+
+    def loan(self, customer: str, product: str, principal, term: int, day: date, maker: str, **fields) -> Iou:
+        with self.at(day, self.users[maker]):
+            iou = iou_from_product(product=self.products[product], customer=self.customers[customer],
+                                   principal=principal, term=term, contract_date=day, **fields)
+        return self.create(iou, maker, day)
+
+    def approve(self, iou: Iou, day: date, maker: str, comment: str = "资料齐全，同意") -> Iou:
+        with self.at(day, self.users[maker]):
+            iou_submit(iou=iou, user=self.users[maker])
+        with self.at(day, self.users["liuyang"]):
+            iou_approve(iou=iou, user=self.users["liuyang"], comment=comment)
+        return iou
+
+    def disburse(self, iou: Iou, day: date) -> Iou:
+        with self.at(day, self.users["chenjing"]):
+            iou_disburse(iou=iou, user=self.users["chenjing"], day=day, reference=f"FK{day:%Y%m%d}{iou.pk:04d}")
+        return iou
+
+    def pay_installments(self, iou: Iou, count: int, method: str = "bank_transfer"):
+        """Pay the first ``count`` installments of the current schedule in full, each on its due date."""
+        for row in current_installments(iou)[:count]:
+            if row.due_date > self.today:
+                break
+            amount = row.principal_due + row.interest_due + row.fee_due
+            with self.at(row.due_date, self.users["chenjing"]):
+                iou_repay(iou=iou, amount=amount, user=self.users["chenjing"], day=row.due_date, method=method,
+                          reference=f"HK{row.due_date:%Y%m%d}{iou.pk:04d}", payer=iou.customer.name)
+
+    def bring_up_to_date(self, iou: Iou):
+        """Post what fell due by the business date (interest, penalty, days past due), as the
+        daily close would."""
+        with self.at(self.today, self.users["chenjing"]):
+            iou_close_day(iou=iou, user=self.users["chenjing"])
+
+
+DEMO_CUSTOMERS = ["王建国", "李秀英", "曾小贤", "北京华信商贸有限公司", "张伟", "刘洋", "海淀区晨光餐饮店",
+                  "陈静", "上海浦江建材有限公司", "赵磊"]
+
+
+def load() -> list[str]:
+    if Iou.objects.filter(customer__name__in=DEMO_CUSTOMERS).exists():
+        return [f"借据 {Iou.objects.count()} 笔（示范借据已存在，未重复创建）"]
+    demo = Demo()
+    if any(name not in demo.customers for name in DEMO_CUSTOMERS) or len(demo.users) < 6:
+        return ["借据：缺少示范客户或员工，未创建示范借据（请先加载客户示范数据）"]
+
+    # 草稿: a private loan written at 月息2分 (24 % a year), above 4×LPR: the cap warning shows.
+    demo.create(Iou(kind=IouKind.LOAN, customer=demo.customers["陈静"], principal=D("50000"), rate_text="月息2分",
+                    method="bullet", term=6, contract_date=demo.ago(2), guarantor="陈明",
+                    notes="借条按月息2分书写，超过法定保护上限，待与客户协商调整。"), "lina", demo.ago(2))
+
+    # 待审批
+    pending = demo.loan("上海浦江建材有限公司", "JYD", "300000", 12, demo.ago(1), "lina", guarantor="周强")
+    with demo.at(demo.ago(1), demo.users["lina"]):
+        iou_submit(iou=pending, user=demo.users["lina"])
+
+    # 已批准, awaiting disbursement
+    demo.approve(demo.loan("张伟", "DQZZ", "30000", 3, demo.ago(1), "wangfang"), demo.ago(0), "wangfang")
+
+    # 已放款 with three payments on time; the fourth falls due within the week.
+    start = demo.months_ago(4, plus_days=3)
+    active = demo.approve(demo.loan("王建国", "XFD", "100000", 12, start, "zhangwei"), start, "zhangwei")
+    demo.disburse(active, start)
+    demo.pay_installments(active, 3)
+
+    # 逾期 M1: the first installment paid, the second about 10 days overdue.
+    start = demo.months_ago(2, plus_days=-10)
+    m1 = demo.approve(demo.loan("李秀英", "XFD", "10000", 6, start, "zhangwei"), start, "zhangwei")
+    demo.disburse(m1, start)
+    demo.pay_installments(m1, 1, method="wechat")
+    demo.bring_up_to_date(m1)
+
+    # 逾期 M3: a one-month bullet loan 70 days past its due date.
+    start = demo.months_ago(1, plus_days=-70)
+    m3 = demo.approve(demo.loan("曾小贤", "DQZZ", "8000", 1, start, "zhangwei"), start, "zhangwei")
+    demo.disburse(m3, start)
+    demo.bring_up_to_date(m3)
+
+    # 已展期: interest paid for three months, then extended over 12 months.
+    start = demo.months_ago(3, plus_days=-10)
+    extended = demo.approve(demo.loan("北京华信商贸有限公司", "JYD", "200000", 6, start, "zhangwei",
+                                      guarantor="王建国"), start, "zhangwei", comment="经营正常，担保人资信良好，同意")
+    demo.disburse(extended, start)
+    demo.pay_installments(extended, 3)
+    with demo.at(demo.ago(5), demo.users["chenjing"]):
+        iou_extend(iou=extended, term=12, user=demo.users["chenjing"], reason="客户经营周转困难，申请展期12个月，担保人同意")
+
+    # 已结清: two payments, then early settlement on the quote.
+    start = demo.months_ago(5)
+    settled = demo.approve(demo.loan("王建国", "XFD", "30000", 6, start, "zhangwei"), start, "zhangwei")
+    demo.disburse(settled, start)
+    demo.pay_installments(settled, 2, method="alipay")
+    day = demo.months_ago(2, plus_days=10)
+    with demo.at(day, demo.users["chenjing"]):
+        quote = iou_settlement_quote(iou=settled, user=demo.users["chenjing"])
+        iou_settle_early(iou=settled, amount=quote.total, user=demo.users["chenjing"], reference=f"JQ{day:%Y%m%d}",
+                         payer="王建国")
+
+    # 已核销 with a recovery: one payment, then nothing for five months.
+    start = demo.months_ago(10)
+    lost = demo.approve(demo.loan("刘洋", "XFD", "15000", 6, start, "wangfang"), start, "wangfang")
+    demo.disburse(lost, start)
+    demo.pay_installments(lost, 1)
+    with demo.at(demo.ago(120), demo.users["chenjing"]):
+        iou_write_off(iou=lost, user=demo.users["chenjing"], recovery_method="write_off",
+                      reason="债务人失联逾期超过150天，经诉讼执行未发现可供执行财产")
+    with demo.at(demo.ago(30), demo.users["chenjing"]):
+        iou_recover(iou=lost, amount="3000", user=demo.users["chenjing"], method="bank_transfer", payer="刘洋家属",
+                    reference=f"SH{demo.ago(30):%Y%m%d}")
+
+    # 已作废
+    cancelled = demo.loan("赵磊", "DQZZ", "20000", 3, demo.ago(20), "lina")
+    with demo.at(demo.ago(19), demo.users["lina"]):
+        iou_cancel(iou=cancelled, user=demo.users["lina"], reason="客户已列入黑名单，不予放款")
+
+    # 欠条 for goods on 月结30天 (due in ten days), and one for services due last week: overdue.
+    goods = demo.create(Iou(kind=IouKind.DEBT, customer=demo.customers["海淀区晨光餐饮店"], debt_reason="goods",
+                            reason="10月食材供货货款", principal=D("36800"), payment_terms="net_30",
+                            contract_date=demo.ago(20), witness="孙丽"), "wangfang", demo.ago(20))
+    demo.approve(goods, demo.ago(20), "wangfang", comment="送货单已签收，同意")
+    demo.disburse(goods, demo.ago(20))
+    services = demo.create(Iou(kind=IouKind.DEBT, customer=demo.customers["北京华信商贸有限公司"],
+                               debt_reason="services", reason="仓储服务费（第三季度）", principal=D("12500"),
+                               due_date=demo.ago(7), contract_date=demo.ago(40)), "zhangwei", demo.ago(40))
+    demo.approve(services, demo.ago(40), "zhangwei")
+    demo.disburse(services, demo.ago(40))
+    demo.bring_up_to_date(services)
+
+    counts: dict[str, int] = {}
+    for iou in Iou.objects.filter(pk__in=[i.pk for i in demo.made]):
+        counts[iou.get_status_display()] = counts.get(iou.get_status_display(), 0) + 1
+    states = "、".join(f"{name} {count}" for name, count in counts.items())
+    return [f"贷款产品 {len(PRODUCTS)} 个；示范借据 {len(demo.made)} 笔（{states}）"]
