@@ -11,20 +11,30 @@ recognised against 营业收入 (goods, services) when it takes effect.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.calc.limitation import limitation_expiry
+from ioudesk.calc.money import parse_amount
 from ioudesk.core import audit, clock, scope
 from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import status
-from ioudesk.ious.models import Installment, Iou, IouKind, ScheduleVersion, Transaction, TransactionKind
+from ioudesk.ious.models import (
+    Installment,
+    Iou,
+    IouKind,
+    ScheduleVersion,
+    Status,
+    Transaction,
+    TransactionKind,
+)
 from ioudesk.ious.services.ledgering import lock, post, replayed
 from ioudesk.ious.status import Event
-from ioudesk.ious.terms import schedule_for
+from ioudesk.ious.terms import calc_guard, schedule_for
 from ioudesk.ledger.chart import AccountCode
 from ioudesk.ledger.models import Account, EntryKind
 from ioudesk.ledger.services import Line
@@ -60,8 +70,11 @@ def limitation_for(iou: Iou, last_due: date | None) -> date | None:
 
 @transaction.atomic
 def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: str = AccountCode.BANK_BASIC,
-                 reference: str = "", idempotency_key: str | None = None) -> Transaction:
-    """Pay out an approved loan (or bring an approved 欠条 into effect) on the business date."""
+                 reference: str = "", idempotency_key: str | None = None, amount=None) -> Transaction:
+    """Pay out an approved loan (or bring an approved 欠条 into effect) on the business date.
+
+    `amount` below the principal pays out a first tranche: the schedule runs on what was paid
+    out, and `iou_disburse_tranche` pays out the rest later (in one or more tranches)."""
     iou = lock(iou)
     if not user.has_perm("ious.disburse_iou") or not scope.can_see_branch(user, iou.branch_id):
         raise PermissionDenied(_("您没有放款的权限。"))
@@ -75,10 +88,20 @@ def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: st
     if day < iou.contract_date:
         raise ValidationFailed(_("放款日不能早于借款日期 %(day)s。") % {"day": iou.contract_date.isoformat()})
 
+    tranche = iou.principal
+    if amount is not None:
+        if iou.kind != IouKind.LOAN:
+            raise ValidationFailed(_("欠条没有放款，不能分笔生效。"))
+        tranche = calc_guard(parse_amount, amount, field="放款金额")
+        if not 0 < tranche <= iou.principal:
+            raise ValidationFailed(_("放款金额必须大于0且不超过借款本金 ¥%(principal)s。") % {
+                "principal": f"{iou.principal:,.2f}"})
+        if tranche <= iou.deducted_interest + iou.upfront_fee:
+            raise ValidationFailed(_("首笔放款必须大于预扣利息与放款手续费之和。"))
     iou.disbursed_on = day
     has_due_date = iou.kind == IouKind.LOAN or iou.due_date is not None
     if has_due_date:
-        schedule = schedule_for(iou, start=day)
+        schedule = schedule_for(iou, start=day, principal=tranche)
         store_schedule(iou, schedule, version=1, effective_from=day, reason=_g("放款"))
         iou.maturity_date = schedule.installments[-1].due_date
     iou.limitation_expires_on = limitation_for(iou, iou.maturity_date)
@@ -87,9 +110,9 @@ def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: st
 
     if iou.kind == IouKind.LOAN:
         funding_account = funding_account_check(funding_account)
-        net = iou.principal - iou.deducted_interest - iou.upfront_fee
+        net = tranche - iou.deducted_interest - iou.upfront_fee
         lines = [
-            Line(AccountCode.LOANS, debit=iou.principal),
+            Line(AccountCode.LOANS, debit=tranche),
             Line(funding_account, credit=net),
             Line(AccountCode.INTEREST_INCOME, credit=iou.deducted_interest),
             Line(AccountCode.FEE_INCOME, credit=iou.upfront_fee),
@@ -102,12 +125,60 @@ def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: st
     entry = post(iou, kind=entry_kind, lines=lines, day=day, memo=f"{memo} {iou.number}", user=user,
                  idempotency_key=f"{idempotency_key}:entry" if idempotency_key else None)
     record = Transaction.objects.create(
-        iou=iou, kind=kind, day=day, amount=net, principal=iou.principal, interest=iou.deducted_interest,
+        iou=iou, kind=kind, day=day, amount=net, principal=tranche, interest=iou.deducted_interest,
         fee=iou.upfront_fee, funding_account=funding_account, reference=reference, entry_id=entry.pk,
         idempotency_key=idempotency_key, created_by=user,
     )
     audit.record(AuditAction.ACTION, obj=iou, verb=memo, changes={"status": [before, iou.status]},
                  reason=f"¥{net:,.2f}")
+    return record
+
+
+def disbursed_total(iou: Iou) -> Decimal:
+    """Principal paid out so far (tranches not reversed)."""
+    return sum(
+        (t.principal for t in Transaction.objects.filter(
+            iou=iou, kind=TransactionKind.DISBURSEMENT, reversed_by__isnull=True)),
+        Decimal("0.00"),
+    )
+
+
+@transaction.atomic
+def iou_disburse_tranche(*, iou: Iou, amount, user, funding_account: str = AccountCode.BANK_BASIC,
+                         reference: str = "", idempotency_key: str | None = None) -> Transaction:
+    """A later tranche of a loan (分笔放款): Dr 贷款-本金 / Cr the funding account, and the schedule
+    from today is made again for the outstanding principal over the installments that remain
+    (the earlier version is kept)."""
+    from ioudesk.ious.services.accrual import current_installments, iou_accrue, refresh_delinquency
+    from ioudesk.ious.services.restructure import reschedule
+
+    iou = lock(iou)
+    if not user.has_perm("ious.disburse_iou") or not scope.can_see_branch(user, iou.branch_id):
+        raise PermissionDenied(_("您没有放款的权限。"))
+    existing = replayed(idempotency_key, iou, TransactionKind.DISBURSEMENT)
+    if existing is not None:
+        return existing
+    if iou.kind != IouKind.LOAN or iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
+        raise InvalidState(_("只有已放款、未结清的借款可以追加放款。"))
+    amount = calc_guard(parse_amount, amount, field="放款金额")
+    remaining = iou.principal - disbursed_total(iou)
+    if not 0 < amount <= remaining:
+        raise ValidationFailed(_("放款金额必须大于0且不超过尚未放出的本金 ¥%(left)s。") % {"left": f"{remaining:,.2f}"})
+    day = clock.today()
+    iou_accrue(iou, day=day, user=user)
+    funding_account = funding_account_check(funding_account)
+    entry = post(iou, kind=EntryKind.DISBURSEMENT, day=day, user=user, memo=f"{_g('追加放款')} {iou.number}",
+                 lines=[Line(AccountCode.LOANS, debit=amount), Line(funding_account, credit=amount)])
+    left = max(sum(1 for row in current_installments(iou) if row.due_date > day), 1)
+    reschedule(iou, day=day, term=left, reason=_g("追加放款 ¥%(amount)s") % {"amount": f"{amount:,.2f}"})
+    iou.save()
+    refresh_delinquency(iou, current_installments(iou), day)
+    record = Transaction.objects.create(
+        iou=iou, kind=TransactionKind.DISBURSEMENT, day=day, amount=amount, principal=amount,
+        funding_account=funding_account, reference=reference, entry_id=entry.pk, idempotency_key=idempotency_key,
+        created_by=user, reason=_g("追加放款"),
+    )
+    audit.record(AuditAction.ACTION, obj=iou, verb=_g("追加放款"), changes={"amount": [None, str(amount)]})
     return record
 
 

@@ -194,3 +194,34 @@ def test_bad_input_is_refused_and_nothing_posted(loan, finance, debtor, manager)
         with pytest.raises(InvalidState, match="草稿"):
             iou_repay(iou=draft, amount="100", user=finance)
     assert JournalEntry.objects.count() == entries
+
+
+def test_loan_paid_out_in_two_tranches(debtor, manager, approver, finance):
+    from ioudesk.ious.services.disbursement import disbursed_total, iou_disburse_tranche
+
+    with clock.frozen(date(2026, 1, 15)):
+        iou, _ = iou_create(iou=Iou(kind="loan", customer=debtor, principal=D("100000"), term=12, rate_text="12%",
+                                    method="interest_only", contract_date=date(2026, 1, 15)), user=manager)
+        iou_submit(iou=iou, user=manager)
+        iou_approve(iou=iou, user=approver)
+        iou_disburse(iou=iou, user=finance, amount="60000")
+    # Interest only on the ¥60,000 paid out: 600.00 a month.
+    first = iou.schedules.get().installments.get(number=1)
+    assert (first.principal_due, first.interest_due) == (D("0.00"), D("600.00"))
+    with clock.frozen(date(2026, 2, 15)):
+        iou_repay(iou=iou, amount="600", user=finance)
+        with pytest.raises(ValidationFailed, match="40,000.00"):
+            iou_disburse_tranche(iou=iou, amount="50000", user=finance)
+        iou_disburse_tranche(iou=iou, amount="40000", user=finance, idempotency_key="t2")
+        again = iou_disburse_tranche(iou=iou, amount="40000", user=finance, idempotency_key="t2")
+
+    iou.refresh_from_db()
+    assert disbursed_total(iou) == D("100000.00") and again.principal == D("40000.00")
+    assert balances(iou) == (D("100000.00"), 0, 0, 0, 0)
+    current = iou.schedules.get(is_current=True)
+    rows = list(current.installments.order_by("number"))
+    # The 11 remaining months now carry interest on ¥100,000: 1,000.00 each; principal at the end.
+    assert len(rows) == 11 and rows[0].interest_due == D("1000.00") and rows[-1].principal_due == D("100000.00")
+    assert iou.schedules.count() == 2 and iou.maturity_date == date(2027, 1, 15)
+    assert last_entries(iou, 1) == [[("100201", D("0.00"), D("40000.00")), ("1301", D("40000.00"), D("0.00"))]]
+    assert verify().ok
