@@ -25,7 +25,7 @@ from ioudesk.ious import selectors, status
 from ioudesk.ious.models import Iou, IouKind, PaymentMethod, RecoveryMethod, Status
 from ioudesk.ious.services import iou_approve, iou_cancel, iou_reject, iou_submit
 from ioudesk.ious.services.corrections import WAIVABLE_NAMES, iou_waive, transaction_reverse
-from ioudesk.ious.services.disbursement import iou_disburse
+from ioudesk.ious.services.disbursement import disbursed_total, iou_disburse, iou_disburse_tranche
 from ioudesk.ious.services.repayment import iou_repay
 from ioudesk.ious.services.restructure import iou_extend
 from ioudesk.ious.services.settlement import iou_refund_credit, iou_settle_early, iou_settlement_quote
@@ -75,6 +75,8 @@ def method_field():
 class DisburseForm(ActionForm):
     keyed = True
     day = forms.DateField(label=_("放款/生效日"), widget=DATE)
+    amount = forms.CharField(label=_("本次放款金额（元）"), max_length=20, required=False,
+                             help_text=_("留空表示全额放款；分笔放款时填写首笔金额"))
     funding_account = forms.ChoiceField(label=_("资金账户"))
     reference = forms.CharField(label=_("流水号/凭证号"), max_length=80, required=False)
 
@@ -82,10 +84,23 @@ class DisburseForm(ActionForm):
         super().__init__(*args, **kwargs)
         if self.iou.kind == IouKind.DEBT:
             del self.fields["funding_account"]  # a 欠条 takes effect without cash
+            del self.fields["amount"]
         else:
             self.fields["funding_account"].choices = [(a.code, f"{a.code} {a.name}") for a in funding_accounts()]
             self.initial.setdefault("funding_account", "100201")
         self.initial.setdefault("day", clock.today())
+
+
+class TrancheForm(ActionForm):
+    keyed = True
+    amount = forms.CharField(label=_("追加放款金额（元）"), max_length=20)
+    funding_account = forms.ChoiceField(label=_("资金账户"))
+    reference = forms.CharField(label=_("流水号/凭证号"), max_length=80, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["funding_account"].choices = [(a.code, f"{a.code} {a.name}") for a in funding_accounts()]
+        self.initial.setdefault("funding_account", "100201")
 
 
 class RepayForm(ActionForm):
@@ -189,10 +204,21 @@ def _cancel(iou, user, data, form, request):
 
 def _disburse(iou, user, data, form, request):
     record = iou_disburse(iou=iou, user=user, day=data["day"], reference=data["reference"],
-                          funding_account=data.get("funding_account") or "100201", idempotency_key=form.key())
+                          funding_account=data.get("funding_account") or "100201", idempotency_key=form.key(),
+                          amount=data.get("amount") or None)
     if iou.kind == IouKind.DEBT:
         return _("欠条已生效，应收 ¥%(amount)s。") % {"amount": f"{record.principal:,.2f}"}
     return _("已放款，实付 ¥%(amount)s。") % {"amount": f"{record.amount:,.2f}"}
+
+
+def _tranche(iou, user, data, form, request):
+    record = iou_disburse_tranche(iou=iou, amount=data["amount"], user=user, funding_account=data["funding_account"],
+                                  reference=data["reference"], idempotency_key=form.key())
+    return _("已追加放款 ¥%(amount)s，还款计划已按剩余期数重新安排。") % {"amount": f"{record.amount:,.2f}"}
+
+
+def _tranche_offered(iou: Iou) -> bool:
+    return iou.kind == IouKind.LOAN and iou.status in LIVE and disbursed_total(iou) < iou.principal
 
 
 def _repay(iou, user, data, form, request):
@@ -267,6 +293,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
            intro=_("驳回时请在审批意见中说明需要修改什么；借据退回草稿。")),
     Action("disburse", _("放款/生效"), DisburseForm, "ious.disburse_iou", lambda iou: status.can(iou, Event.DISBURSE),
            _disburse, variant="primary", intro=_("放款后按借据条款生成还款计划并记账；欠条生效时确认应收，不涉及资金账户。")),
+    Action("tranche", _("追加放款"), TrancheForm, "ious.disburse_iou", _tranche_offered, _tranche,
+           intro=_("分笔放款：本笔放款后，未到期本金按剩余期数重新安排还款计划，原计划保留在历史中。")),
     Action("repay", _("登记还款"), RepayForm, "ious.record_repayment", _live, _repay, variant="primary",
            intro=_("按借据的冲抵顺序分摊；多付部分转为溢缴款，在下期到期时自动冲抵或办理退还。")),
     Action("settle", _("提前结清"), SettleForm, "ious.record_repayment", _live, _settle,

@@ -319,3 +319,34 @@ def test_the_customer_page_lists_the_ious_with_what_is_owed(client, loan, debtor
     page = client.get(reverse("backoffice:customer_overview", args=[debtor.pk])).content.decode()
 
     assert loan.number in page and detail(loan) in page and 'data-testid="customer-iou"' in page
+
+
+def test_tranche_through_the_page(client, organisation, head_office, make_staff):
+    from datetime import date
+    from decimal import Decimal
+
+    from ioudesk.core import clock
+    from ioudesk.customers.models import Customer
+    from ioudesk.customers.services import customer_create
+    from ioudesk.ious.models import Iou
+    from ioudesk.ious.services import iou_approve, iou_create, iou_submit
+
+    manager, approver = make_staff("m1", role="客户经理"), make_staff("a1", role="审批员")
+    finance = make_staff("f1", role="财务")
+    debtor = customer_create(customer=Customer(kind="individual", branch=head_office, name="赵六"), user=manager)
+    with clock.frozen(date(2026, 3, 1)):
+        iou, _ = iou_create(iou=Iou(kind="loan", customer=debtor, principal=Decimal("50000"), term=6,
+                                    rate_text="12%", method="interest_only", contract_date=date(2026, 3, 1)),
+                            user=manager)
+        iou_submit(iou=iou, user=manager)
+        iou_approve(iou=iou, user=approver)
+        client.force_login(finance)
+        url = f"/admin/ious/{iou.pk}/actions/"
+        client.post(url + "disburse/", {"day": "2026-03-01", "amount": "20000", "funding_account": "100201",
+                                        "reference": "", "idempotency_key": "web-a"})
+        page = client.get(f"/admin/ious/{iou.pk}/").content.decode()
+        assert "追加放款" in page
+        client.post(url + "tranche/", {"amount": "30000", "funding_account": "100201", "reference": "",
+                                       "idempotency_key": "web-b"})
+    iou.refresh_from_db()
+    assert iou.principal_outstanding == Decimal("50000.00")
