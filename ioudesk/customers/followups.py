@@ -117,7 +117,7 @@ CONVERTIBLE_FIELDS = {"id_number", "credit_code", "legal_representative", "addre
 
 
 def _locked_prospect(prospect: Prospect, user) -> Prospect:
-    locked = Prospect.objects.select_for_update().select_related("converted_customer").get(pk=prospect.pk)
+    locked = Prospect.objects.select_for_update(of=("self",)).select_related("converted_customer").get(pk=prospect.pk)
     if user is not None and not scope.can_see_branch(user, locked.branch_id):
         raise PermissionDenied(_("该潜在客户不属于您所在的网点。"))
     return locked
@@ -239,7 +239,7 @@ def follow_up_record(*, customer: Customer | None = None, prospect: Prospect | N
     """Record one contact with a customer or prospect. `user` is who is entering it (defaults to
     the owner) and must see the target's branch. A NEW prospect becomes FOLLOWING."""
     if prospect is not None:
-        prospect = Prospect.objects.select_for_update().select_related("converted_customer").get(pk=prospect.pk)
+        prospect = Prospect.objects.select_for_update(of=("self",)).select_related("converted_customer").get(pk=prospect.pk)
     follow_up_check(customer=customer, prospect=prospect, owner=owner, user=user, channel=channel,
                     happened_at=happened_at, content=content, next_action=next_action, next_action_on=next_action_on)
     target = customer or prospect

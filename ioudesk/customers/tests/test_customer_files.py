@@ -391,7 +391,6 @@ def test_a_colleague_of_the_branch_downloads_the_file_and_it_is_logged(client, c
 
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == content
-    response.close()
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f"attachment; filename*=utf-8''{quote('借款合同.pdf')}"
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -406,7 +405,6 @@ def test_head_office_staff_who_see_all_branches_can_download(client, customer, m
     response = client.get(reverse("backoffice:customer_file_download", args=[row.pk]))
 
     assert response.status_code == 200
-    response.close()
 
 
 def test_a_file_of_another_branch_is_not_found_like_a_missing_one(client, customer, manager, make_staff, west):
