@@ -7,7 +7,7 @@ from typing import Literal
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from ioudesk.api.permissions import require_perm
@@ -208,3 +208,106 @@ def customer_reveal(request, customer_id: int, payload: RevealIn):
     customer = get_object_or_404(_scoped(request), pk=customer_id)
     value = services.customer_reveal(customer=customer, field=payload.field, user=request.user, reason=payload.reason)
     return {"field": payload.field, "value": value}
+
+
+# --- files -------------------------------------------------------------------------------------
+
+class FileOut(Schema):
+    id: int
+    kind: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    note: str
+    uploaded_by: str | None
+    uploaded_at: datetime
+    download_url: str
+
+
+def _file_out(row) -> FileOut:
+    return FileOut(id=row.pk, kind=row.kind, original_name=row.original_name, content_type=row.content_type,
+                   size=row.size, sha256=row.sha256, note=row.note,
+                   uploaded_by=row.uploaded_by.username if row.uploaded_by_id else None, uploaded_at=row.uploaded_at,
+                   download_url=f"/api/v1/customers/files/{row.pk}/download")
+
+
+@router.get("/{int:customer_id}/files", response=list[FileOut], summary="客户资料列表")
+def file_list(request, customer_id: int):
+    require_perm(request, "customers.view_customerfile")
+    customer = get_object_or_404(_scoped(request), pk=customer_id)
+    return [_file_out(row) for row in customer.files.select_related("uploaded_by")]
+
+
+@router.post("/{int:customer_id}/files", response={201: FileOut}, summary="上传客户资料（multipart：file、kind、note）")
+def file_upload(request, customer_id: int, file: File[UploadedFile], kind: Form[str] = "other",
+                note: Form[str] = ""):
+    from ioudesk.customers.files import customer_file_upload
+
+    customer = get_object_or_404(_scoped(request), pk=customer_id)
+    row = customer_file_upload(customer=customer, upload=file, kind=kind, note=note, user=request.user)
+    return Status(201, _file_out(row))
+
+
+@router.get("/files/{int:file_id}/download", summary="下载客户资料（记入审计日志）")
+def file_download(request, file_id: int):
+    from django.http import FileResponse
+
+    from ioudesk.customers.files import customer_file_open
+
+    row, handle = customer_file_open(user=request.user, pk=file_id)
+    response = FileResponse(handle, as_attachment=True, filename=row.original_name, content_type=row.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- follow-ups ----------------------------------------------------------------------------------
+
+class FollowUpIn(Schema):
+    channel: Literal["phone", "visit", "in_store", "wechat", "material", "other"] = "phone"
+    happened_at: datetime | None = None
+    content: str
+    material_sent: str = ""
+    next_action: str = ""
+    next_action_on: date | None = None
+
+
+class FollowUpOut(Schema):
+    id: int
+    channel: str
+    happened_at: datetime
+    content: str
+    material_sent: str
+    next_action: str
+    next_action_on: date | None
+    next_action_done: bool
+    owner: str
+
+
+def _follow_up_out(row) -> FollowUpOut:
+    return FollowUpOut(id=row.pk, channel=row.channel, happened_at=row.happened_at, content=row.content,
+                       material_sent=row.material_sent, next_action=row.next_action,
+                       next_action_on=row.next_action_on, next_action_done=row.next_action_done,
+                       owner=row.owner.username)
+
+
+@router.get("/{int:customer_id}/follow-ups", response=list[FollowUpOut], summary="跟进记录")
+def follow_up_list(request, customer_id: int):
+    require_perm(request, "customers.view_followup")
+    customer = get_object_or_404(_scoped(request), pk=customer_id)
+    return [_follow_up_out(row) for row in customer.follow_ups.select_related("owner")]
+
+
+@router.post("/{int:customer_id}/follow-ups", response={201: FollowUpOut}, summary="记录一次跟进")
+def follow_up_create(request, customer_id: int, payload: FollowUpIn):
+    from django.utils import timezone
+
+    from ioudesk.customers.followups import follow_up_record
+
+    require_perm(request, "customers.add_followup")
+    customer = get_object_or_404(_scoped(request), pk=customer_id)
+    row = follow_up_record(customer=customer, owner=request.user, user=request.user, channel=payload.channel,
+                           happened_at=payload.happened_at or timezone.now(), content=payload.content,
+                           material_sent=payload.material_sent, next_action=payload.next_action,
+                           next_action_on=payload.next_action_on)
+    return Status(201, _follow_up_out(row))

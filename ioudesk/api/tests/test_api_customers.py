@@ -107,3 +107,55 @@ def test_delete(call, manager):
 
     assert api("delete", f"/{created['id']}").status_code == 204
     assert not Customer.objects.exists()
+
+
+def test_files_upload_list_download_through_the_api(client, manager, settings, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from ioudesk.api.services import api_token_issue
+
+    settings.IOUDESK_PRIVATE_DIR = str(tmp_path / "private")
+    _, token = api_token_issue(user=manager, name="测试")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    created = client.post("/api/v1/customers", json.dumps({"name": "张三"}), content_type="application/json",
+                          **auth).json()
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 20), (0, 0, 255)).save(buffer, format="PNG")
+    png = buffer.getvalue()
+
+    upload = client.post(f"/api/v1/customers/{created['id']}/files",
+                         {"file": _named(png, "身份证.png"), "kind": "id_front"}, **auth)
+    fake = client.post(f"/api/v1/customers/{created['id']}/files",
+                       {"file": _named(b"MZ\x90\x00" + b"\x00" * 200, "合同.pdf"), "kind": "contract"}, **auth)
+    listing = client.get(f"/api/v1/customers/{created['id']}/files", **auth).json()
+    download = client.get(upload.json()["download_url"], **auth)
+
+    assert upload.status_code == 201, upload.json()
+    assert fake.status_code == 400 and "PDF" in fake.json()["message"]
+    assert [row["original_name"] for row in listing] == ["身份证.png"]
+    assert b"".join(download.streaming_content) == png
+    row = Customer.objects.get(pk=created["id"]).files.get()
+    assert audit.events_for(row).filter(action="download").count() == 1
+
+
+def test_follow_ups_through_the_api(call, manager):
+    api = call(manager)
+    created = api("post", "", {"name": "张三"}).json()
+
+    recorded = api("post", f"/{created['id']}/follow-ups",
+                   {"channel": "wechat", "content": "微信沟通还款安排", "next_action": "下周回访",
+                    "next_action_on": "2099-01-05"})
+    empty = api("post", f"/{created['id']}/follow-ups", {"channel": "phone", "content": ""})
+    listing = api("get", f"/{created['id']}/follow-ups").json()
+
+    assert recorded.status_code == 201, recorded.json()
+    assert empty.status_code == 400
+    assert [row["content"] for row in listing] == ["微信沟通还款安排"]
+
+
+def _named(content: bytes, name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
