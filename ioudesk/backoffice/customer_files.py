@@ -44,9 +44,9 @@ class CustomerFileUploadPage(BackofficePage):
     def get_context_data(self, **kwargs):
         customer = self.customer()
         self.title = _("上传资料：%(name)s") % {"name": customer.name}
-        kwargs.setdefault("form", CustomerFileForm())
+        kwargs.setdefault("form", CustomerFileForm(initial={"kind": "iou"} if self.iou() else None))
         return super().get_context_data(
-            **kwargs, customer=customer, allowed_kinds=files.allowed_kinds(),
+            **kwargs, customer=customer, iou=self.iou(), allowed_kinds=files.allowed_kinds(),
             limit=files.limit_text(files.upload_max_bytes()))
 
     def customer(self):
@@ -54,19 +54,39 @@ class CustomerFileUploadPage(BackofficePage):
             self._customer = customer_get(user=self.request.user, pk=self.kwargs["pk"])
         return self._customer
 
+    def iou(self):
+        """The IOU the file belongs to (?iou=<pk>), looked up through the data scope."""
+        from django.http import Http404
+
+        from ioudesk.core import scope
+        from ioudesk.ious.models import Iou
+
+        pk = self.request.GET.get("iou")
+        if not pk:
+            return None
+        if not pk.isdigit():
+            raise Http404
+        iou = scope.scope_queryset(self.request.user, Iou.objects.filter(pk=pk, customer=self.customer())).first()
+        if iou is None:
+            raise Http404
+        return iou
+
     def post(self, request, *args, **kwargs):
         customer = self.customer()
+        iou = self.iou()
         form = CustomerFileForm(request.POST, request.FILES)
         if form.is_valid():
             try:
                 row = files.customer_file_upload(
                     customer=customer, upload=form.cleaned_data["file"], kind=form.cleaned_data["kind"],
-                    note=form.cleaned_data["note"], user=request.user)
+                    note=form.cleaned_data["note"], user=request.user, iou=iou)
             except ApplicationError as error:
                 field = error.extra.get("field") if isinstance(error, ValidationFailed) else None
                 form.add_error(field, error.message)
             else:
                 messages.success(request, _("已上传资料“%(name)s”。") % {"name": row.original_name})
+                if iou is not None:
+                    return redirect("backoffice:iou_detail", pk=iou.pk)
                 return redirect("backoffice:customer_overview", pk=customer.pk)
         return self.render_to_response(self.get_context_data(form=form))
 

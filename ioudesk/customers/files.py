@@ -128,7 +128,7 @@ def _sha256_and_size(upload, limit: int) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def customer_file_upload(*, customer: Customer, upload, kind: str, note: str = "", user) -> CustomerFile:
+def customer_file_upload(*, customer: Customer, upload, kind: str, note: str = "", user, iou=None) -> CustomerFile:
     """Keep an uploaded document with the customer. Nothing is stored unless everything passes;
     if the row cannot be saved, the stored file is removed again."""
     if not user.has_perm("customers.add_customerfile"):
@@ -137,6 +137,8 @@ def customer_file_upload(*, customer: Customer, upload, kind: str, note: str = "
         raise PermissionDenied(_("只能为本网点（及下级网点）的客户上传资料"))
     if kind not in FileKind.values:
         raise ValidationFailed(_("请选择资料类型"), extra={"field": "kind"})
+    if iou is not None and iou.customer_id != customer.pk:
+        raise ValidationFailed(_("这笔借据不属于该客户，不能把资料挂在它下面。"))
     if upload is None:
         raise ValidationFailed(_("请选择要上传的文件"), extra={"field": "file"})
     limit = upload_max_bytes()
@@ -163,7 +165,7 @@ def customer_file_upload(*, customer: Customer, upload, kind: str, note: str = "
     stored_name = storage.save(f"customers/{customer.pk}/{uuid.uuid4().hex}{extension}", upload)
     try:
         with transaction.atomic():
-            row = CustomerFile(customer=customer, kind=kind, original_name=original_name,
+            row = CustomerFile(customer=customer, iou=iou, kind=kind, original_name=original_name,
                                content_type=detected.content_type, size=size, sha256=sha256,
                                note=(note or "").strip()[:200], uploaded_by=user)
             row.file.name = stored_name

@@ -195,6 +195,8 @@ class CustomerFile(models.Model):
     through a permission check and are logged."""
 
     customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.PROTECT, related_name="files")
+    iou = models.ForeignKey("ious.Iou", verbose_name=_("借据"), null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="paper_files", help_text=_("借条/欠条原件等与某笔借据相关的资料"))
     kind = models.CharField(_("资料类型"), max_length=16, choices=FileKind.choices, default=FileKind.OTHER)
     file = models.FileField(_("文件"), max_length=255, storage=private_storage)
     original_name = models.CharField(_("原文件名"), max_length=255)

@@ -350,3 +350,36 @@ def test_tranche_through_the_page(client, organisation, head_office, make_staff)
                                        "idempotency_key": "web-b"})
     iou.refresh_from_db()
     assert iou.principal_outstanding == Decimal("50000.00")
+
+
+def test_scanned_paper_iou_is_kept_with_the_iou(client, organisation, head_office, make_staff, settings, tmp_path):
+    import io
+    from datetime import date
+    from decimal import Decimal
+
+    from PIL import Image
+
+    from ioudesk.core import clock
+    from ioudesk.customers.models import Customer
+    from ioudesk.customers.services import customer_create
+    from ioudesk.ious.models import Iou
+    from ioudesk.ious.services import iou_create
+
+    settings.IOUDESK_PRIVATE_DIR = str(tmp_path / "private")
+    manager = make_staff("m2", role="客户经理")
+    debtor = customer_create(customer=Customer(kind="individual", branch=head_office, name="钱七"), user=manager)
+    with clock.frozen(date(2026, 3, 1)):
+        iou, _ = iou_create(iou=Iou(kind="debt", customer=debtor, principal=Decimal("8000"), rate_text="0%",
+                                    due_date=date(2026, 4, 1), contract_date=date(2026, 3, 1)), user=manager)
+    client.force_login(manager)
+    buffer = io.BytesIO()
+    Image.new("RGB", (30, 30)).save(buffer, format="JPEG")
+    buffer.name = "欠条原件.jpg"
+    buffer.seek(0)
+
+    response = client.post(f"/admin/customers/{debtor.pk}/files/upload/?iou={iou.pk}",
+                           {"kind": "iou", "note": "", "file": buffer})
+
+    assert response.status_code == 302 and response["Location"] == f"/admin/ious/{iou.pk}/"
+    assert list(iou.paper_files.values_list("original_name", flat=True)) == ["欠条原件.jpg"]
+    assert "欠条原件.jpg" in client.get(f"/admin/ious/{iou.pk}/").content.decode()
