@@ -20,13 +20,21 @@ def sees_all_branches(user) -> bool:
 
 
 def visible_branch_ids(user) -> list[int] | None:
-    """The branch ids a user may see; None means every branch."""
+    """The branch ids a user may see; None means every branch. Remembered on the user object
+    (which lives for one request or one command), like Django's own permission cache."""
+    key = (user.branch_id, user.is_active)
+    cached = getattr(user, "_ioudesk_visible_branches", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     if sees_all_branches(user):
-        return None
-    if not user.is_active or user.branch_id is None:
-        return []
-    branch = Branch.objects.only("path").get(pk=user.branch_id)
-    return list(Branch.objects.filter(path__startswith=branch.path).values_list("pk", flat=True))
+        result = None
+    elif not user.is_active or user.branch_id is None:
+        result = []
+    else:
+        path = Branch.objects.filter(pk=user.branch_id).values_list("path", flat=True).first() or "/-/"
+        result = list(Branch.objects.filter(path__startswith=path).values_list("pk", flat=True))
+    user._ioudesk_visible_branches = (key, result)
+    return result
 
 
 def scope_queryset(user, queryset: models.QuerySet, branch_field: str | None = None) -> models.QuerySet:

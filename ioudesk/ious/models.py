@@ -152,7 +152,9 @@ class Iou(TermsFields):
         ]
 
     def __str__(self):
-        return f"{self.number} {self.customer.name if self.customer_id else ''}"
+        # The number alone: the debtor is a related row with encrypted fields, and this string is
+        # written into every audit event of the IOU.
+        return self.number
 
     @property
     def total_outstanding(self):

@@ -65,10 +65,12 @@ def post_entry(
     idempotency_key: str | None = None,
     reverses: JournalEntry | None = None,
     user=None,
+    audited: bool = True,
 ) -> JournalEntry:
-    """Post one balanced journal entry and return it (or the entry an idempotency key already made)."""
+    """Post one balanced journal entry and return it (or the entry an idempotency key already made).
+    `audited=False` when the caller records the business event in the audit trail itself."""
     return _post(kind=kind, lines=lines, memo=memo, iou_id=iou_id, day=day, idempotency_key=idempotency_key,
-                 reverses=reverses, user=user)
+                 reverses=reverses, user=user, audited=audited)
 
 
 @transaction.atomic
@@ -95,7 +97,7 @@ def reverse_entry(
                  idempotency_key=idempotency_key, reverses=entry, user=user, reason=reason)
 
 
-def _post(*, kind, lines, memo, iou_id, day, idempotency_key, reverses, user, reason="") -> JournalEntry:
+def _post(*, kind, lines, memo, iou_id, day, idempotency_key, reverses, user, reason="", audited=True) -> JournalEntry:
     kind = _checked_kind(kind, reverses)
     checked = _checked_lines(lines)
     memo = (memo or "").strip()
@@ -143,6 +145,8 @@ def _post(*, kind, lines, memo, iou_id, day, idempotency_key, reverses, user, re
             raise InvalidState(_("该凭证已冲正。")) from None
         raise
 
+    if not audited:
+        return entry
     total = sum(line.debit for line in checked)
     audit.record(
         AuditAction.ACTION,

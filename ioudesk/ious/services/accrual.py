@@ -51,8 +51,10 @@ def penalty_annual_rate(iou: Iou) -> Decimal:
     return iou.annual_rate * (1 + iou.penalty_markup)
 
 
-def iou_accrue(iou: Iou, *, day: date, user=None) -> None:
-    """Bring a locked IOU up to `day`. The caller holds the lock and the transaction."""
+def iou_accrue(iou: Iou, *, day: date, user=None, refresh: bool = True) -> list[Installment]:
+    """Bring a locked IOU up to `day`. The caller holds the lock and the transaction. Returns the
+    current installments, up to date, for the caller to go on with (`refresh=False` when the caller
+    refreshes days past due itself afterwards)."""
     rows = current_installments(iou)
     _accrue_interest(iou, rows, day, user)
     _accrue_penalty(iou, rows, day, user)
@@ -60,7 +62,9 @@ def iou_accrue(iou: Iou, *, day: date, user=None) -> None:
         from ioudesk.ious.services.repayment import apply_credit
 
         apply_credit(iou, rows, day=day, user=user)
-    refresh_delinquency(iou, rows, day)
+    if refresh:
+        refresh_delinquency(iou, rows, day)
+    return rows
 
 
 def _accrue_interest(iou: Iou, rows: list[Installment], day: date, user) -> None:

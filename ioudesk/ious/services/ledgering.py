@@ -30,7 +30,7 @@ CREDIT_NORMAL = {AccountCode.CUSTOMER_CREDIT}
 def lock(iou: Iou) -> Iou:
     """The IOU row, locked for the rest of the transaction (PostgreSQL: SELECT … FOR UPDATE;
     SQLite: the IMMEDIATE transaction already holds the database's write lock)."""
-    return Iou.objects.select_for_update().select_related("customer", "branch").get(pk=iou.pk)
+    return Iou.objects.select_for_update().get(pk=iou.pk)
 
 
 def apply_lines(iou: Iou, lines: list[Line]) -> list[str]:
@@ -55,8 +55,10 @@ def post(iou: Iou, *, kind: str, lines: list[Line], day: date, memo: str, user=N
     lines = [line for line in lines if line.debit or line.credit]
     if not lines:
         return None  # nothing to post (e.g. no broken-period interest when settling on a due date)
+    # The IOU service records the business event in the audit trail; the entry itself is on the
+    # ledger, which is append-only and points back to the IOU.
     entry = post_entry(kind=kind, lines=lines, memo=memo[:200], iou_id=iou.pk, day=day,
-                       idempotency_key=idempotency_key, reverses=reverses, user=user)
+                       idempotency_key=idempotency_key, reverses=reverses, user=user, audited=False)
     fields = apply_lines(iou, lines)
     if fields:
         iou.save(update_fields=[*fields, "updated_at"])
@@ -68,7 +70,8 @@ def replayed(idempotency_key: str | None, iou: Iou | None = None, *kinds: str) -
     already used for another IOU or another kind of business is refused."""
     if not idempotency_key:
         return None
-    existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+    existing = Transaction.objects.filter(idempotency_key=idempotency_key).only(
+        "pk", "iou_id", "kind", "amount", "day").first()
     if existing is not None and iou is not None and (existing.iou_id != iou.pk or (kinds and existing.kind not in kinds)):
         from django.utils.translation import gettext_lazy as _
 

@@ -22,7 +22,7 @@ from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import status
 from ioudesk.ious.models import Installment, Iou, PaymentMethod, Status, Transaction, TransactionKind
-from ioudesk.ious.services.accrual import current_installments, iou_accrue, refresh_delinquency, unpaid
+from ioudesk.ious.services.accrual import iou_accrue, refresh_delinquency, unpaid
 from ioudesk.ious.services.ledgering import ZERO, lock, post, replayed
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard
@@ -121,8 +121,7 @@ def repay_locked(iou: Iou, *, amount: Decimal, day: date, method: str, user, ref
                  idempotency_key: str | None = None, reason: str = "") -> Transaction:
     """The posting part of a repayment, for a locked IOU with checked input (also used to replay
     later payments after a reversal)."""
-    iou_accrue(iou, day=day, user=user)
-    rows = current_installments(iou)
+    rows = iou_accrue(iou, day=day, user=user, refresh=False)
     allocation = allocate_for(iou, amount, rows, day)
     breakdown = apply_allocation(rows, allocation.lines, day)
     paid = totals(breakdown)
