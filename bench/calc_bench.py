@@ -24,18 +24,11 @@ from ioudesk.calc.rates import parse_rate  # noqa: E402
 from ioudesk.calc.schedule import LoanTerms, generate_schedule  # noqa: E402
 from ioudesk.calc.words import amount_in_words  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import cpu_model, replace_section  # noqa: E402
+
 SECTION = "## Calculation engine"
 TARGET_360_MS = 2.0
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def time_schedule(periods: int, runs: int) -> tuple[float, float]:
@@ -95,20 +88,6 @@ def render(runs: int) -> tuple[str, bool]:
     return text, met
 
 
-def replace_section(path: Path, section: str) -> None:
-    """Put ``section`` in place of the file's own "## Calculation engine" section, keeping the rest."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        body = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        tail = "".join(lines[end:])
-        body = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-    path.write_text(body, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, help="markdown file whose section to write or replace")
@@ -119,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     print(section)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        replace_section(args.output, section)
+        replace_section(args.output, SECTION, section)
     return 1 if args.strict and not met else 0
 
 

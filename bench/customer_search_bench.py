@@ -25,6 +25,9 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import cpu_model, replace_section, setup_django  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -54,29 +57,6 @@ REGIONS = ("110105", "110108", "310104", "310115", "440106", "440305", "330106",
 PHONE_HEADS = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "157",
                "158", "159", "166", "176", "177", "180", "181", "182", "185", "186", "187", "188", "189", "199")
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
-
-def setup_django(data_dir: Path) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["IOUDESK_DATA_DIR"] = str(data_dir)
-    for name in ("DATABASE_URL", "IOUDESK_ENV"):  # always the temporary SQLite file, never production
-        os.environ.pop(name, None)
-    import django
-
-    django.setup()
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-# --- generation -----------------------------------------------------------------------------
 
 
 def _id_numbers(rng: random.Random, count: int, seen: set) -> list[str]:
@@ -367,20 +347,6 @@ def run(args) -> tuple[str, bool]:
     return text, met
 
 
-def replace_section(path: Path, section: str) -> None:
-    """Put ``section`` in place of the file's own "## Customer search" section, keeping the rest."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        body = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        tail = "".join(lines[end:])
-        body = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-    path.write_text(body, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="customers to generate (default 1,000,000)")
@@ -400,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         data_dir = Path(tempfile.mkdtemp(prefix="ioudesk-search-bench-"))
     try:
-        setup_django(data_dir)
+        setup_django("sqlite", data_dir)
         section, met = run(args)
     finally:
         if not args.keep:
@@ -408,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     print(section)
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
-        replace_section(output, section)
+        replace_section(output, SECTION, section)
     return 1 if args.strict and not met else 0
 
 

@@ -33,6 +33,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import cpu_model, engine_from_env, replace_section, setup_django  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -41,21 +44,6 @@ TARGET_SQLITE = 500
 CHUNK = 10_000
 START, FIRST_DUE = date(2026, 1, 15), date(2026, 2, 15)
 PAYMENT = Decimal("50.00")
-
-
-def engine_from_env() -> str:
-    return "postgresql" if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")) else "sqlite"
-
-
-def setup_django(engine: str, data_dir: Path) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["IOUDESK_DATA_DIR"] = str(data_dir)
-    os.environ.pop("IOUDESK_ENV", None)
-    if engine == "sqlite":
-        os.environ.pop("DATABASE_URL", None)  # always the temporary file, never production
-    import django
-
-    django.setup()
 
 
 def prepare_database(engine: str) -> None:
@@ -231,16 +219,6 @@ def run(engine: str, ious: int, repayments: int, verify_ious: int) -> dict:
             "entries": report.entries, "postings": report.postings}
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def render(r: dict) -> str:
     engine = r["engine"]
     command = ("python bench/iou_bench.py --output docs/benchmarks.md" if engine == "sqlite"
@@ -272,20 +250,6 @@ def render(r: dict) -> str:
         f"- Python: {platform.python_implementation()} {platform.python_version()}",
         "",
     ])
-
-
-def replace_section(path: Path, title: str, section: str) -> None:
-    """Put ``section`` in place of the file's own ``title`` section, keeping the rest."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == title), None)
-    if start is None:
-        body = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        tail = "".join(lines[end:])
-        body = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-    path.write_text(body, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,23 +27,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import cpu_model, replace_section, setup_django  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SECTION = "## Ledger"
 CHUNK = 20_000
 EXPECTED: dict[int, dict[str, Decimal]] = {}
-
-
-def setup_django(engine: str, data_dir: Path) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["IOUDESK_DATA_DIR"] = str(data_dir)
-    os.environ.pop("IOUDESK_ENV", None)
-    if engine == "sqlite":
-        os.environ.pop("DATABASE_URL", None)  # always the temporary file, never production
-    import django
-
-    django.setup()
 
 
 def prepare_database(engine: str) -> None:
@@ -185,16 +177,6 @@ def run_engine(engine: str, entries: int, ious: int) -> dict:
         drop_database(engine, name)
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def render(results: list[dict]) -> str:
     rows = [
         f"| {r['engine']} {r['version']} | {r['rate']:,.0f} | {r['ious']:,} | {r['journal']:,} | {r['postings']:,} "
@@ -219,20 +201,6 @@ def render(results: list[dict]) -> str:
         f"- Python: {platform.python_implementation()} {platform.python_version()}",
         "",
     ])
-
-
-def replace_section(path: Path, section: str) -> None:
-    """Put ``section`` in place of the file's own "## Ledger" section, keeping the rest."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        body = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        tail = "".join(lines[end:])
-        body = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-    path.write_text(body, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -266,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render(results)
     print(section)
     if args.output:
-        replace_section(args.output, section)
+        replace_section(args.output, SECTION, section)
     return 0
 
 
