@@ -19,10 +19,18 @@ def sees_all_branches(user) -> bool:
     return bool(user.is_active and (user.is_superuser or user.has_perm(ALL_BRANCHES_PERMISSION)))
 
 
+_tree_generation = 0  # bumped when a branch moves, so cached answers in this process are not reused
+
+
+def branch_tree_changed() -> None:
+    global _tree_generation
+    _tree_generation += 1
+
+
 def visible_branch_ids(user) -> list[int] | None:
     """The branch ids a user may see; None means every branch. Remembered on the user object
     (which lives for one request or one command), like Django's own permission cache."""
-    key = (user.branch_id, user.is_active)
+    key = (user.branch_id, user.is_active, _tree_generation)
     cached = getattr(user, "_ioudesk_visible_branches", None)
     if cached is not None and cached[0] == key:
         return cached[1]

@@ -62,6 +62,9 @@ def branch_save(*, branch: Branch) -> Branch:
             raise ValidationFailed(_("上级网点不能是本网点或其下级网点。"))
     old_path = branch.path
     branch.save()
+    from ioudesk.core.scope import branch_tree_changed
+
+    branch_tree_changed()
     prefix = branch.parent.path if branch.parent_id else "/"
     new_path = f"{prefix}{branch.pk}/"
     if new_path != branch.path:
