@@ -73,14 +73,12 @@ def rate_text(iou: Iou) -> str:
 
 
 def penalty_text(iou: Iou) -> str:
-    from ioudesk.ious.services.accrual import penalty_annual_rate
-
     basis = iou.get_penalty_basis_display()
     grace = f"（宽限期{iou.grace_days}天）" if iou.grace_days else ""
     if iou.penalty_daily_rate is not None and iou.penalty_daily_rate > 0:
         return (f"逾期未还的，就{basis}自逾期之日起按日利率{percent_text(iou.penalty_daily_rate, 3)}%"
                 f"计收罚息{grace}。")
-    annual = penalty_annual_rate(iou)
+    annual = iou.annual_rate * (1 + iou.penalty_markup)
     if annual > 0:
         markup = f"（合同利率上浮{percent_text(iou.penalty_markup, 0)}%）" if iou.penalty_markup else ""
         return f"逾期未还的，就{basis}自逾期之日起按年利率{percent_text(annual)}%{markup}计收罚息{grace}。"

@@ -45,10 +45,20 @@ def unpaid(row: Installment) -> dict[str, Decimal]:
     }
 
 
-def penalty_annual_rate(iou: Iou) -> Decimal:
+def penalty_annual_rate(iou: Iou, on: date) -> Decimal:
+    """The annual rate of overdue interest for an installment due `on`: the product's daily
+    penalty rate, or the contract rate marked up; for an IOU that agreed no interest at all,
+    the one-year LPR in force on the due date (法释〔2020〕17号 art. 28), where the
+    private-lending rules apply."""
     if iou.penalty_daily_rate is not None:
         return iou.penalty_daily_rate * 360
-    return iou.annual_rate * (1 + iou.penalty_markup)
+    if iou.annual_rate > 0:
+        return iou.annual_rate * (1 + iou.penalty_markup)
+    if iou.interest_cap_applies:
+        from ioudesk.calc.legalcap import default_table
+
+        return default_table().entry_on(on).rate
+    return Decimal("0")
 
 
 def iou_accrue(iou: Iou, *, day: date, user=None, refresh: bool = True) -> list[Installment]:
@@ -86,14 +96,14 @@ def _accrue_interest(iou: Iou, rows: list[Installment], day: date, user) -> None
 
 
 def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
-    rate = penalty_annual_rate(iou)
-    if rate <= 0:
-        return
     basis = PenaltyBasis(iou.penalty_basis)
     total, charged_rows = ZERO, []
     for row in rows:
         owed = unpaid(row)
         if row.due_date >= day or (owed["principal"] <= 0 and owed["interest"] <= 0):
+            continue
+        rate = penalty_annual_rate(iou, row.due_date)
+        if rate <= 0:
             continue
         first = row.penalty_accrued_to is None
         quote = penalty_interest(

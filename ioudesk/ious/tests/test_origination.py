@@ -128,3 +128,25 @@ def test_iou_for_goods_takes_effect_as_a_receivable(debtor, manager, approver, f
     iou.refresh_from_db()
     assert iou.status == "active" and iou.principal_outstanding == Decimal("58000.00")
     assert iou.maturity_date == date(2026, 12, 31) and iou.limitation_expires_on == date(2029, 12, 31)
+
+
+def test_an_iou_without_interest_runs_overdue_interest_at_the_lpr(debtor, manager, approver, finance):
+    """法释〔2020〕17号 art. 28: no interest agreed at all → overdue interest at the one-year LPR
+    from the due date. ¥58,000 due 2026-12-31, 10 days late, LPR 3.00 %:
+    58,000 × 3 % × 10 / 360 = 48.33."""
+    from ioudesk.core import clock
+    from ioudesk.ious.services.accrual import iou_close_day
+    from ioudesk.ious.services.disbursement import iou_disburse
+
+    with clock.frozen(date(2026, 11, 28)):
+        iou, _ = iou_create(iou=Iou(kind="debt", debt_reason="goods", customer=debtor, principal=Decimal("58000"),
+                                    rate_text="0%", due_date=date(2026, 12, 31), contract_date=date(2026, 11, 28)),
+                            user=manager)
+        iou_submit(iou=iou, user=manager)
+        iou_approve(iou=iou, user=approver)
+        iou_disburse(iou=iou, user=finance)
+    with clock.frozen(date(2027, 1, 10)):
+        iou = iou_close_day(iou=iou)
+
+    assert iou.penalty_outstanding == Decimal("48.33") and iou.interest_outstanding == Decimal("0.00")
+    assert iou.days_past_due == 10 and iou.status == "overdue"
