@@ -107,3 +107,31 @@ def business_date():
 
     with clock.frozen(date(2026, 11, 28)) as day:
         yield day
+
+
+# --- people and records most money tests need ---------------------------------------------
+
+
+@pytest.fixture
+def manager(make_staff):
+    """An account manager (客户经理) of the head office."""
+    return make_staff("zhangwei", role="客户经理")
+
+
+@pytest.fixture
+def approver(make_staff):
+    return make_staff("liuyang", role="审批员")
+
+
+@pytest.fixture
+def finance(make_staff):
+    return make_staff("chenjing", role="财务")
+
+
+@pytest.fixture
+def debtor(head_office, manager):
+    from ioudesk.customers.models import Customer
+    from ioudesk.customers.services import customer_create
+
+    return customer_create(customer=Customer(kind="individual", branch=head_office, name="王建国",
+                                             id_number="11010519491231002X", phone="13901012345"), user=manager)

@@ -12,8 +12,6 @@ import pytest
 
 from ioudesk.api.services import api_token_issue
 from ioudesk.core import clock
-from ioudesk.customers.models import Customer
-from ioudesk.customers.services import customer_create
 from ioudesk.ious.models import Iou, Transaction
 from ioudesk.ledger.models import JournalEntry
 from ioudesk.ledger.verify import verify
@@ -42,27 +40,6 @@ def call(client):
         return request
 
     return make
-
-
-@pytest.fixture
-def manager(make_staff):
-    return make_staff("zhangwei", role="客户经理")
-
-
-@pytest.fixture
-def approver(make_staff):
-    return make_staff("liuyang", role="审批员")
-
-
-@pytest.fixture
-def finance(make_staff):
-    return make_staff("chenjing", role="财务")
-
-
-@pytest.fixture
-def debtor(head_office, manager):
-    return customer_create(customer=Customer(kind="individual", branch=head_office, name="王建国",
-                                             id_number="11010519491231002X", phone="13901012345"), user=manager)
 
 
 @pytest.fixture

@@ -29,22 +29,7 @@ LIST = reverse("admin:ious_iou_changelist")
 CREATE = reverse("backoffice:iou_create")
 
 
-# --- fixtures (as in ioudesk/ious/tests/conftest.py, which this package cannot see) ----------
-
-
-@pytest.fixture
-def manager(make_staff):
-    return make_staff("zhangwei", role="客户经理")
-
-
-@pytest.fixture
-def approver(make_staff):
-    return make_staff("liuyang", role="审批员")
-
-
-@pytest.fixture
-def finance(make_staff):
-    return make_staff("chenjing", role="财务")
+# --- fixtures (staff come from the root conftest; the debtor here lives in 北京分部) ----------
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from ioudesk.ious.models import Iou
 from ioudesk.ious.services import iou_approve, iou_create, iou_submit
 from ioudesk.ious.services.disbursement import iou_disburse
 from ioudesk.ious.services.repayment import iou_repay
-from ioudesk.ious.tests.conftest import approver, debtor, finance, manager  # noqa: F401 (fixtures)
 
 IN_CI = os.environ.get("CI") == "true"
 POPPLER = {name: shutil.which(name) or f"/usr/bin/{name}" for name in ("pdftotext", "pdffonts", "pdftoppm")}
