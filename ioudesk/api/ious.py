@@ -762,12 +762,14 @@ def iou_refund_endpoint(request, response: HttpResponse, iou_id: int, payload: R
         amount=amount)
 
 
-@router.post("/{int:iou_id}/extensions", response={201: ScheduleVersionOut},
-             summary="展期/重组（生成新的还款计划版本；暂不支持幂等键）")
-def iou_extend_endpoint(request, iou_id: int, payload: ExtensionIn):
+@router.post("/{int:iou_id}/extensions", response={201: ScheduleVersionOut, **KEY_ERRORS},
+             summary="展期/重组（生成新的还款计划版本；同一幂等键只展期一次）")
+def iou_extend_endpoint(request, response: HttpResponse, iou_id: int, payload: ExtensionIn,
+                        idempotency_key: str | None = KeyHeader):
     require_perm(request, "ious.extend_iou")
-    version = iou_extend(iou=_iou(request, iou_id), term=payload.term, user=request.user, reason=payload.reason,
-                         rate_text=payload.rate_text, first_due=payload.first_due)
+    key, iou = _key(idempotency_key), _iou(request, iou_id)
+    version = iou_extend(iou=iou, term=payload.term, user=request.user, reason=payload.reason,
+                         rate_text=payload.rate_text, first_due=payload.first_due, idempotency_key=key)
     return Status(201, version)
 
 

@@ -191,6 +191,8 @@ class ScheduleVersion(models.Model):
     is_current = models.BooleanField(_("当前"), default=True)
     effective_from = models.DateField(_("生效日"))
     reason = models.CharField(_("原因"), max_length=200, blank=True)
+    idempotency_key = models.CharField(_("幂等键"), max_length=80, null=True, blank=True, unique=True,
+                                       editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:

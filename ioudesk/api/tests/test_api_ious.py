@@ -142,8 +142,11 @@ def test_the_worked_example_through_the_api(clerks, debtor):
 
     # 4. Extension over 6 months on 2026-05-21: the owed part is installment 0, a new version.
     extended = cashier("post", f"/{iou_id}/extensions", {"term": 6, "reason": "客户经营困难申请展期"},
-                       day=date(2026, 5, 21))
+                       key="ext-1", day=date(2026, 5, 21))
+    retried = cashier("post", f"/{iou_id}/extensions", {"term": 6, "reason": "客户经营困难申请展期"},
+                      key="ext-1", day=date(2026, 5, 21))
     assert extended.status_code == 201, extended.json()
+    assert retried.json()["version"] == extended.json()["version"] == 2
     zero = extended.json()["installments"][0]
     assert (zero["number"], zero["principal_due"], zero["interest_due"], zero["penalty_charged"]) == (
         0, "812.38", "76.11", "0.41")

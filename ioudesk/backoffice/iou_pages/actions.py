@@ -148,6 +148,7 @@ class RefundForm(ActionForm):
 
 
 class ExtendForm(ActionForm):
+    keyed = True
     term = forms.IntegerField(label=_("展期后期数"), min_value=1, max_value=600, widget=NUMBER)
     rate_text = forms.CharField(label=_("新利率"), max_length=30, required=False, help_text=_("留空则沿用原利率"))
     first_due = forms.DateField(label=_("新首期还款日"), required=False, widget=DATE)
@@ -256,7 +257,7 @@ def _refund(iou, user, data, form, request):
 
 def _extend(iou, user, data, form, request):
     iou_extend(iou=iou, term=data["term"], user=user, reason=data["reason"], rate_text=data["rate_text"] or None,
-               first_due=data["first_due"])
+               first_due=data["first_due"], idempotency_key=form.key())
     iou.refresh_from_db()
     message = _("已展期，新到期日 %(day)s。") % {"day": iou.maturity_date.isoformat()}
     if iou.cap_within is False:

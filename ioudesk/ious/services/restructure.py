@@ -34,9 +34,16 @@ from ioudesk.products.services import terms_rate
 
 @transaction.atomic
 def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None = None,
-               first_due: date | None = None) -> ScheduleVersion:
+               first_due: date | None = None, idempotency_key: str | None = None) -> ScheduleVersion:
+    """The same idempotency key twice extends once and returns the first new schedule version."""
     iou = lock(iou)
     _check_user(iou, user, "ious.extend_iou")
+    if idempotency_key:
+        existing = ScheduleVersion.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.iou_id != iou.pk:
+                raise InvalidState(_("幂等键已用于另一笔业务，请为新请求生成新的幂等键。"), code="idempotency_conflict")
+            return existing
     if iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能展期。") % {
             "number": iou.number, "status": iou.get_status_display()})
@@ -51,6 +58,9 @@ def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None 
     if rate_text:
         iou.annual_rate, iou.rate_text = terms_rate(rate_text).annual, rate_text
     version, new_schedule, new_terms = reschedule(iou, day=day, term=int(term), reason=reason, first_due=first_due)
+    if idempotency_key:
+        version.idempotency_key = idempotency_key
+        version.save(update_fields=["idempotency_key"])
     check = cap_check(iou, organisation_cap_applies=organisation_current().interest_cap_applies,
                       schedule=new_schedule, terms=new_terms)
     iou.cap_checked_on, iou.cap_rate, iou.cap_within, iou.cap_rule = day, check.cap_rate, check.within, check.rule
