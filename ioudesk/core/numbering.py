@@ -24,7 +24,7 @@ def format_number(prefix: str, day: date, value: int) -> str:
     return f"{prefix}{day:%Y%m%d}-{value:04d}"
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # part of the caller's transaction; nothing to undo on its own
 def next_number(*, organisation: Organisation, prefix: str, day: date | None = None) -> str:
     day = day or clock.today()
     sequence = _locked_sequence(organisation, prefix, day)

@@ -136,7 +136,10 @@ def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:
         status.transition(iou, Event.FALL_OVERDUE)
     elif dpd == 0 and status.can(iou, Event.CURE):
         status.transition(iou, Event.CURE)
-    iou.save(update_fields=["days_past_due", "bucket", "classification", "status", "updated_at"])
+    from ioudesk.ious.services.ledgering import BALANCE_FIELDS
+
+    iou.save(update_fields=["days_past_due", "bucket", "classification", "status", "updated_at",
+                            *BALANCE_FIELDS.values()])
 
 
 def iou_close_day(*, iou: Iou, day: date | None = None, user=None) -> Iou:

@@ -50,8 +50,9 @@ def apply_lines(iou: Iou, lines: list[Line]) -> list[str]:
 
 
 def post(iou: Iou, *, kind: str, lines: list[Line], day: date, memo: str, user=None,
-         idempotency_key: str | None = None, reverses=None):
-    """Post the entry for this IOU and move its balances; the IOU must be locked by the caller."""
+         idempotency_key: str | None = None, reverses=None, save: bool = True):
+    """Post the entry for this IOU and move its balances; the IOU must be locked by the caller.
+    `save=False` when the caller saves the IOU (with all its balances) itself right after."""
     lines = [line for line in lines if line.debit or line.credit]
     if not lines:
         return None  # nothing to post (e.g. no broken-period interest when settling on a due date)
@@ -60,7 +61,7 @@ def post(iou: Iou, *, kind: str, lines: list[Line], day: date, memo: str, user=N
     entry = post_entry(kind=kind, lines=lines, memo=memo[:200], iou_id=iou.pk, day=day,
                        idempotency_key=idempotency_key, reverses=reverses, user=user, audited=False)
     fields = apply_lines(iou, lines)
-    if fields:
+    if fields and save:
         iou.save(update_fields=[*fields, "updated_at"])
     return entry
 

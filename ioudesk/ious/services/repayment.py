@@ -128,7 +128,7 @@ def repay_locked(iou: Iou, *, amount: Decimal, day: date, method: str, user, ref
     lines = [Line(funding_for(method), debit=amount), *credit_lines(paid),
              Line(AccountCode.CUSTOMER_CREDIT, credit=allocation.overpayment)]
     entry = post(iou, kind=EntryKind.REPAYMENT, lines=lines, day=day, user=user,
-                 memo=f"{_g('还款')} {iou.number} {payer}".strip())
+                 memo=f"{_g('还款')} {iou.number} {payer}".strip(), save=False)  # saved with the delinquency below
     record = Transaction.objects.create(
         iou=iou, kind=TransactionKind.REPAYMENT, day=day, amount=amount, overpayment=allocation.overpayment,
         method=method, reference=reference, payer=payer, allocation=breakdown, entry_id=entry.pk,
