@@ -57,7 +57,7 @@ def upload(client, data: bytes, name="客户.xlsx"):
 
 @pytest.fixture(autouse=True)
 def staging_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(excel, "_staging_dir", lambda: tmp_path)
+    monkeypatch.setattr(excel.staging, "_staging_dir", lambda: tmp_path)
     return tmp_path
 
 
@@ -237,7 +237,7 @@ def test_files_without_a_header_or_too_many_rows_are_refused(client, manager, mo
     client.force_login(manager)
     assert "没有找到列名行" in upload(client, xlsx([{"x": 1}], headers=["姓名", "电话"])).content.decode()
     assert "没有客户数据" in upload(client, xlsx([])).content.decode()
-    monkeypatch.setattr(excel, "MAX_ROWS", 5)
+    monkeypatch.setattr(excel.importing, "MAX_ROWS", 5)
     assert "文件超过 5 行客户" in upload(client, xlsx([person(n) for n in range(6)])).content.decode()
 
 
