@@ -13,42 +13,55 @@ header ``Idempotent-Replayed: true``. The same key on another IOU, another opera
 amount or another reversed transaction is refused with 422 ``idempotency_key_reused`` and posts
 nothing. A request that failed (4xx) posted nothing, so its key may be sent again.
 
-Extensions (展期) do not take a key: the service (``iou_extend``) has no idempotency key yet.
+Extensions (展期) take the key too: the same key extends once and returns the first new version.
 """
-
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
 
 from django.db import IntegrityError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Query, Router, Schema, Status
+from ninja import Header, Query, Router, Status
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import PlainSerializer
 
 from ioudesk.api.errors import error_body
+from ioudesk.api.ious_schemas import (
+    PRODUCT_FIELDS,
+    CommentIn,
+    DisburseIn,
+    EarlySettlementIn,
+    ErrorOut,
+    ExtensionIn,
+    Filters,
+    IouCreated,
+    IouDetail,
+    IouIn,
+    IouRow,
+    QuoteIn,
+    QuoteOut,
+    ReasonIn,
+    RefundIn,
+    RepaymentIn,
+    ScheduleOut,
+    ScheduleVersionOut,
+    TransactionOut,
+    TransactionRow,
+    WaiverIn,
+    WriteOffIn,
+    _yuan,
+)
 from ioudesk.api.permissions import require_perm
 from ioudesk.calc.money import parse_amount
 from ioudesk.core import clock, scope
 from ioudesk.core.errors import ApplicationError, ValidationFailed
 from ioudesk.customers.models import Customer
-from ioudesk.ious import status as iou_status
 from ioudesk.ious.models import (
-    DebtReason,
-    Installment,
     Iou,
     IouKind,
-    PaymentMethod,
-    PaymentTerms,
-    RecoveryMethod,
     ScheduleVersion,
     Transaction,
     TransactionKind,
-)
-from ioudesk.ious.models import (
-    Status as IouStatus,
 )
 from ioudesk.ious.selectors import iou_queryset
 from ioudesk.ious.services import (
@@ -68,15 +81,6 @@ from ioudesk.ious.services.writeoff import iou_recover, iou_write_off
 from ioudesk.ious.terms import calc_guard
 from ioudesk.ledger.models import JournalEntry
 from ioudesk.products.models import Product
-from ioudesk.products.terms import (
-    AllocationDirection,
-    AllocationOrder,
-    DayCount,
-    Frequency,
-    LastInstallment,
-    PenaltyBasis,
-    RepaymentMethod,
-)
 
 router = Router(tags=["借据"])
 
@@ -84,370 +88,6 @@ KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_MAX = 80  # Transaction.idempotency_key
 
-
-def _yuan(value) -> str:
-    return f"{Decimal(value):.2f}"
-
-
-Money = Annotated[Decimal, PlainSerializer(_yuan, return_type=str)]
-Rate = Annotated[Decimal, PlainSerializer(lambda v: format(Decimal(v).normalize(), "f"), return_type=str)]
-MONEY_KEYS = ("principal", "interest", "penalty", "fee", "amount")
-ALLOCATION_ORDER = ("number", "component", "penalty", "fee", "interest", "principal", "amount")
-
-
-def _allocation_key(key: str) -> tuple[int, str]:
-    return (ALLOCATION_ORDER.index(key) if key in ALLOCATION_ORDER else len(ALLOCATION_ORDER), key)
-
-
-# --- output ------------------------------------------------------------------------------------
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: list[Any] = []
-
-
-class IouRow(Schema):
-    id: int
-    number: str
-    kind: str
-    status: str
-    status_display: str
-    customer_id: int
-    customer_name: str
-    branch_id: int
-    officer_id: int | None
-    product_id: int | None
-    principal: Money
-    term: int
-    rate_text: str
-    contract_date: date
-    disbursed_on: date | None
-    maturity_date: date | None
-    principal_outstanding: Money
-    interest_outstanding: Money
-    penalty_outstanding: Money
-    fee_outstanding: Money
-    overpayment: Money
-    total_outstanding: Money
-    days_past_due: int
-    bucket: str
-    classification: str
-
-    @staticmethod
-    def resolve_status_display(iou: Iou) -> str:
-        return str(iou.get_status_display())
-
-    @staticmethod
-    def resolve_customer_name(iou: Iou) -> str:
-        return iou.customer.name
-
-
-class TermsOut(Schema):
-    method: str
-    frequency: str
-    day_count: str
-    rate_text: str
-    annual_rate: Rate
-    penalty_basis: str
-    penalty_markup: Rate
-    penalty_daily_rate: Rate | None
-    grace_days: int
-    allocation_order: str
-    allocation_direction: str
-    last_installment: str
-    interest_cap_applies: bool
-    first_due: date | None
-    due_date: date | None
-    payment_terms: str
-    deducted_interest: Money
-    upfront_fee: Money
-    installment_fee: Money
-    prepayment_fee_rate: Rate
-
-
-class BalancesOut(Schema):
-    principal: Money
-    interest: Money
-    penalty: Money
-    fee: Money
-    total: Money
-    overpayment: Money
-    written_off_principal: Money
-    written_off_interest: Money
-
-
-class CapOut(Schema):
-    checked_on: date | None
-    rate: Rate | None
-    within: bool | None
-    rule: str
-    unprotected_interest: Money
-
-
-class IouDetail(IouRow):
-    debt_reason: str
-    reason: str
-    creditor: str
-    guarantor: str
-    witness: str
-    notes: str
-    terms: TermsOut
-    balances: BalancesOut
-    cap: CapOut
-    limitation_expires_on: date | None
-    settled_on: date | None
-    written_off_on: date | None
-    recovery_method: str
-    actions: list[str]
-    created_at: datetime
-    updated_at: datetime
-
-    @staticmethod
-    def resolve_terms(iou: Iou) -> dict:
-        return {name: getattr(iou, name) for name in TermsOut.model_fields}
-
-    @staticmethod
-    def resolve_balances(iou: Iou) -> dict:
-        return {
-            "principal": iou.principal_outstanding, "interest": iou.interest_outstanding,
-            "penalty": iou.penalty_outstanding, "fee": iou.fee_outstanding, "total": iou.total_outstanding,
-            "overpayment": iou.overpayment, "written_off_principal": iou.written_off_principal,
-            "written_off_interest": iou.written_off_interest,
-        }
-
-    @staticmethod
-    def resolve_cap(iou: Iou) -> dict:
-        return {"checked_on": iou.cap_checked_on, "rate": iou.cap_rate, "within": iou.cap_within,
-                "rule": iou.cap_rule, "unprotected_interest": iou.cap_unprotected_interest}
-
-    @staticmethod
-    def resolve_actions(iou: Iou) -> list[str]:
-        return [event.value for event in iou_status.available_events(iou)]
-
-
-class IouCreated(IouDetail):
-    cap_warning: str
-
-
-class InstallmentOut(Schema):
-    number: int
-    due_date: date
-    principal_due: Money
-    interest_due: Money
-    fee_due: Money
-    total_due: Money
-    interest_accrued: bool
-    principal_paid: Money
-    interest_paid: Money
-    fee_paid: Money
-    penalty_charged: Money
-    penalty_paid: Money
-    interest_waived: Money
-    fee_waived: Money
-    penalty_waived: Money
-    penalty_accrued_to: date | None
-    paid_off_on: date | None
-
-
-class ScheduleVersionOut(Schema):
-    id: int
-    version: int
-    is_current: bool
-    effective_from: date
-    reason: str
-    created_at: datetime
-    installments: list[InstallmentOut]
-
-    @staticmethod
-    def resolve_installments(version: ScheduleVersion) -> list[Installment]:
-        return list(version.installments.all())
-
-
-class ScheduleOut(Schema):
-    current: ScheduleVersionOut | None
-    versions: list[ScheduleVersionOut]
-
-
-class TransactionOut(Schema):
-    """What a money operation answers. Only fields fixed at posting, so a replay is identical."""
-
-    id: int
-    iou_id: int
-    kind: str
-    day: date
-    amount: Money
-    principal: Money
-    interest: Money
-    penalty: Money
-    fee: Money
-    overpayment: Money
-    method: str
-    reference: str
-    payer: str
-    funding_account: str
-    reason: str
-    allocation: list[dict]
-    entry_id: int | None
-    entry_number: str | None
-    reverses_id: int | None
-    idempotency_key: str | None
-    created_by_id: int | None
-    created_at: datetime
-
-    @staticmethod
-    def resolve_allocation(record: Transaction) -> list[dict]:
-        # Keys in one fixed order: PostgreSQL's jsonb gives them back in its own order, and a replay
-        # must answer byte for byte what the first request did.
-        return [
-            {k: (_yuan(line[k]) if k in MONEY_KEYS else line[k]) for k in sorted(line, key=_allocation_key)}
-            for line in record.allocation or []
-        ]
-
-    @staticmethod
-    def resolve_entry_number(record: Transaction) -> str | None:
-        cached = getattr(record, "entry_number", None)
-        if cached is not None or record.entry_id is None:
-            return cached
-        return JournalEntry.objects.filter(pk=record.entry_id).values_list("number", flat=True).first()
-
-
-class TransactionRow(TransactionOut):
-    reversed_by_id: int | None
-
-    @staticmethod
-    def resolve_reversed_by_id(record: Transaction) -> int | None:
-        return getattr(record, "reversed_by_id", None)
-
-
-class QuoteOut(Schema):
-    day: date
-    principal: Money
-    interest_due: Money
-    broken_interest: Money
-    penalty: Money
-    fee: Money
-    prepayment_fee: Money
-    credit: Money
-    total: Money
-
-
-# --- input -------------------------------------------------------------------------------------
-
-
-def _choices(choices) -> Any:
-    return Literal[tuple(choices.values)]
-
-
-PRODUCT_FIELDS = ("method", "frequency", "day_count", "rate_text", "penalty_basis", "penalty_markup",
-                  "penalty_daily_rate", "grace_days", "allocation_order", "allocation_direction",
-                  "last_installment", "interest_cap_applies", "deducted_interest", "upfront_fee",
-                  "installment_fee", "prepayment_fee_rate")
-
-
-class IouIn(Schema):
-    """A loan from a product (``product_id``: terms copied from it), a plain loan (``rate_text`` and
-    ``term`` required), or a debt (``kind="debt"``: one installment due on ``due_date`` or by
-    ``payment_terms``)."""
-
-    kind: _choices(IouKind) = "loan"
-    customer_id: int
-    product_id: int | None = None
-    principal: str
-    term: int | None = Field(None, ge=1, le=600)
-    contract_date: date | None = None  # default: the business date
-    first_due: date | None = None
-    due_date: date | None = None
-    payment_terms: _choices(PaymentTerms) = ""
-    debt_reason: _choices(DebtReason) = "loan"
-    reason: str = Field("", max_length=200)
-    creditor: str = Field("", max_length=100)
-    guarantor: str = Field("", max_length=100)
-    witness: str = Field("", max_length=100)
-    notes: str = ""
-    # Terms of a plain loan or debt (not allowed with product_id: the product sets them).
-    rate_text: str | None = Field(None, max_length=30)
-    method: _choices(RepaymentMethod) | None = None
-    frequency: _choices(Frequency) | None = None
-    day_count: _choices(DayCount) | None = None
-    penalty_basis: _choices(PenaltyBasis) | None = None
-    penalty_markup: Decimal | None = Field(None, ge=0, le=10)
-    penalty_daily_rate: Decimal | None = Field(None, ge=0, le=1)
-    grace_days: int | None = Field(None, ge=0, le=365)
-    allocation_order: _choices(AllocationOrder) | None = None
-    allocation_direction: _choices(AllocationDirection) | None = None
-    last_installment: _choices(LastInstallment) | None = None
-    interest_cap_applies: bool | None = None
-    deducted_interest: str | None = None
-    upfront_fee: str | None = None
-    installment_fee: str | None = None
-    prepayment_fee_rate: Decimal | None = Field(None, ge=0, le=1)
-
-
-class CommentIn(Schema):
-    comment: str = ""
-
-
-class ReasonIn(Schema):
-    reason: str = ""
-
-
-class DisburseIn(Schema):
-    day: date | None = None
-    funding_account: str = Field("100201", max_length=10)
-    reference: str = Field("", max_length=80)
-
-
-class RepaymentIn(Schema):
-    amount: str
-    day: date | None = None
-    method: _choices(PaymentMethod) = PaymentMethod.BANK_TRANSFER.value
-    reference: str = Field("", max_length=80)
-    payer: str = Field("", max_length=100)
-
-
-class EarlySettlementIn(Schema):
-    amount: str
-    method: _choices(PaymentMethod) = PaymentMethod.BANK_TRANSFER.value
-    reference: str = Field("", max_length=80)
-    payer: str = Field("", max_length=100)
-
-
-class WaiverIn(Schema):
-    component: Literal["interest", "penalty", "fee"]
-    amount: str
-    reason: str = ""
-
-
-class RefundIn(Schema):
-    amount: str | None = None  # default: all the customer credit
-    method: _choices(PaymentMethod) = PaymentMethod.BANK_TRANSFER.value
-    reference: str = Field("", max_length=80)
-
-
-class ExtensionIn(Schema):
-    term: int = Field(..., ge=1, le=600)
-    reason: str = ""
-    rate_text: str | None = Field(None, max_length=30)
-    first_due: date | None = None
-
-
-class WriteOffIn(Schema):
-    reason: str = ""
-    recovery_method: _choices(RecoveryMethod) = RecoveryMethod.WRITE_OFF.value
-
-
-class QuoteIn(Schema):
-    day: date | None = None
-
-
-class Filters(Schema):
-    status: _choices(IouStatus) | None = None
-    kind: _choices(IouKind) | None = None
-    customer_id: int | None = None
-    branch_id: int | None = None
-    number: str | None = None
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -796,4 +436,3 @@ def iou_recover_endpoint(request, response: HttpResponse, iou_id: int, payload: 
         lambda: iou_recover(iou=iou, amount=amount, user=request.user, day=payload.day, method=payload.method,
                             reference=payload.reference, payer=payload.payer, idempotency_key=key),
         amount=amount)
-
