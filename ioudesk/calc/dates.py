@@ -32,9 +32,9 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from enum import Enum
 
-from ioudesk.calc.errors import InvalidDate, InvalidOption
+from ioudesk.calc.errors import InvalidDate
+from ioudesk.calc.options import Option
 
 
 def parse_date(value: "str | date", *, field: str = "日期") -> date:
@@ -90,7 +90,7 @@ class _Step:
     days: int = 0
 
 
-class Frequency(Enum):
+class Frequency(Option):
     """Repayment frequency; ``periods_per_year`` is used to annualise a periodic rate."""
 
     MONTHLY = "monthly"
@@ -100,15 +100,12 @@ class Frequency(Enum):
     DAILY = "daily"
 
     @classmethod
-    def parse(cls, text: "str | Frequency") -> "Frequency":
-        if isinstance(text, Frequency):
-            return text
-        key = str(text).strip().lower().replace("-", "").replace("_", "")
-        for member in cls:
-            if member.value == key:
-                return member
-        allowed = "、".join(m.value for m in cls)
-        raise InvalidOption(f"不支持的还款频率“{text}”，请选择：{allowed}")
+    def what(cls) -> str:
+        return "还款频率"
+
+    @classmethod
+    def normalise(cls, text: str) -> str:
+        return text.strip().lower().replace("-", "").replace("_", "")
 
     @property
     def step(self) -> _Step:
@@ -170,7 +167,7 @@ def due_dates(start: date, count: int, frequency: Frequency, first_due: date | N
     return [frequency.nth_due(start, n) for n in range(1, count + 1)]
 
 
-class BusinessDay(Enum):
+class BusinessDay(Option):
     """What to do with a due date that falls on a non-working day."""
 
     NONE = "none"
@@ -178,13 +175,8 @@ class BusinessDay(Enum):
     PRECEDING = "preceding"
 
     @classmethod
-    def parse(cls, text: "str | BusinessDay") -> "BusinessDay":
-        if isinstance(text, BusinessDay):
-            return text
-        for member in cls:
-            if member.value == str(text).strip().lower():
-                return member
-        raise InvalidOption(f"不支持的节假日调整方式“{text}”，请选择：none、following、preceding")
+    def what(cls) -> str:
+        return "节假日调整方式"
 
 
 def is_working_day(day: date) -> bool:

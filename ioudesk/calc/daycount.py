@@ -18,26 +18,22 @@ Decimal('1.002739726027397260273972603')
 """
 from datetime import date
 from decimal import Decimal
-from enum import Enum
 
-from ioudesk.calc.errors import InvalidOption
+from ioudesk.calc.options import Option
 
 
-class DayCount(Enum):
+class DayCount(Option):
     THIRTY_360 = "30/360"
     ACT_360 = "ACT/360"
     ACT_365 = "ACT/365"
 
     @classmethod
-    def parse(cls, text: "str | DayCount") -> "DayCount":
-        if isinstance(text, DayCount):
-            return text
-        key = str(text).strip().upper().replace("E/", "/").replace("A/", "ACT/")
-        for member in cls:
-            if member.value == key:
-                return member
-        allowed = "、".join(m.value for m in cls)
-        raise InvalidOption(f"不支持的计息天数规则“{text}”，请选择：{allowed}")
+    def what(cls) -> str:
+        return "计息天数规则"
+
+    @classmethod
+    def normalise(cls, text: str) -> str:
+        return text.strip().upper().replace("E/", "/").replace("A/", "ACT/")
 
     @property
     def year_days(self) -> int:

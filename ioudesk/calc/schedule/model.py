@@ -2,18 +2,18 @@
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import Enum
 
 from ioudesk.calc.dates import BusinessDay, Frequency, parse_date
 from ioudesk.calc.daycount import DayCount
-from ioudesk.calc.errors import InvalidAmount, InvalidOption, InvalidTerm, RateOutOfRange
+from ioudesk.calc.errors import InvalidAmount, InvalidTerm, RateOutOfRange
 from ioudesk.calc.money import MAX_AMOUNT, ZERO, parse_amount
+from ioudesk.calc.options import Option
 from ioudesk.calc.rates import Rate, parse_rate
 
 MAX_TERM = 600
 
 
-class Method(Enum):
+class Method(Option):
     """还款方式 (DOMAIN.md §2)."""
 
     EQUAL_INSTALLMENT = "equal_installment"
@@ -24,14 +24,14 @@ class Method(Enum):
     CUSTOM = "custom"
 
     @classmethod
-    def parse(cls, text: "str | Method") -> "Method":
-        if isinstance(text, Method):
-            return text
-        for member in cls:
-            if str(text).strip().lower() in (member.value, member.label):
-                return member
-        allowed = "、".join(f"{m.value}（{m.label}）" for m in cls)
-        raise InvalidOption(f"不支持的还款方式“{text}”，请选择：{allowed}")
+    def what(cls) -> str:
+        return "还款方式"
+
+    def spellings(self) -> tuple[str, ...]:
+        return (self.value, self.label)
+
+    def shown(self) -> str:
+        return f"{self.value}（{self.label}）"
 
     @property
     def label(self) -> str:
@@ -48,7 +48,7 @@ _METHOD_LABELS = {
 }
 
 
-class LastInstallment(Enum):
+class LastInstallment(Option):
     """Who absorbs the rounding of equal payments (等额本息 and 等本等息).
 
     ``SETTLE_BALANCE`` (default): every installment's interest is the period's interest
@@ -63,13 +63,8 @@ class LastInstallment(Enum):
     EQUAL_PAYMENT = "equal_payment"
 
     @classmethod
-    def parse(cls, text: "str | LastInstallment") -> "LastInstallment":
-        if isinstance(text, LastInstallment):
-            return text
-        for member in cls:
-            if member.value == str(text).strip().lower():
-                return member
-        raise InvalidOption(f"不支持的末期处理方式“{text}”，请选择：settle_balance、equal_payment")
+    def what(cls) -> str:
+        return "末期处理方式"
 
 
 @dataclass(frozen=True)
