@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from ioudesk.core import prepared
 from ioudesk.core.context import Actor, current_actor
 from ioudesk.core.models import AuditEvent
 from ioudesk.core.models.audit import AuditAction
@@ -45,7 +46,7 @@ def record(
         event.object_repr = (object_repr if object_repr is not None else str(obj))[:200]
     elif object_repr:
         event.object_repr = object_repr[:200]
-    event.save()
+    prepared.insert(event)
     return event
 
 

@@ -2,16 +2,30 @@
 
 Unique per organisation; gap-free within a day because the counter is incremented inside the
 caller's transaction (a rolled-back document gives its number back); safe under concurrency
-because the counter row is locked (`select_for_update` on PostgreSQL, the IMMEDIATE write lock on
-SQLite).
+because the one statement that takes a number, an upsert (INSERT … ON CONFLICT DO UPDATE …
+RETURNING), locks the counter row until the caller commits (PostgreSQL's row lock; SQLite's
+IMMEDIATE transaction holds the database's write lock).
 """
+
+from __future__ import annotations
 
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 
 from ioudesk.core import clock
 from ioudesk.core.models import DocumentSequence, Organisation
+
+# The counter row is created on the first number of a day and incremented after that, in one
+# statement. `organisation` is an id or, when NULL, the organisation (the first one, as
+# organisation_current() has it). The WHERE clause keeps SQLite from reading ON as a join.
+_TAKE = (
+    "INSERT INTO {table} (organisation_id, prefix, day, last_value) "
+    "SELECT id, %s, %s, 1 FROM {organisation} "
+    "WHERE id = COALESCE(%s, (SELECT MIN(id) FROM {organisation})) "
+    "ON CONFLICT (organisation_id, prefix, day) DO UPDATE SET last_value = {table}.last_value + 1 "
+    "RETURNING last_value"
+)
 
 
 def format_number(prefix: str, day: date, value: int) -> str:
@@ -24,22 +38,18 @@ def format_number(prefix: str, day: date, value: int) -> str:
     return f"{prefix}{day:%Y%m%d}-{value:04d}"
 
 
-@transaction.atomic(savepoint=False)  # part of the caller's transaction; nothing to undo on its own
-def next_number(*, organisation: Organisation, prefix: str, day: date | None = None) -> str:
+def next_number(*, organisation: Organisation | int | None = None, prefix: str, day: date | None = None) -> str:
+    """The next number for `prefix` on `day` (the business date by default), taken inside the
+    caller's transaction. `organisation` defaults to the organisation."""
     day = day or clock.today()
-    sequence = _locked_sequence(organisation, prefix, day)
-    sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
-    return format_number(prefix, day, sequence.last_value)
+    organisation_id = organisation.pk if isinstance(organisation, Organisation) else organisation
+    sql = _TAKE.format(table=connection.ops.quote_name(DocumentSequence._meta.db_table),
+                       organisation=connection.ops.quote_name(Organisation._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix, connection.ops.adapt_datefield_value(day), organisation_id])
+        row = cursor.fetchone()
+    if row is None:  # no organisation yet: make it, then take the number
+        from ioudesk.core.services import organisation_ensure
 
-
-def _locked_sequence(organisation: Organisation, prefix: str, day: date) -> DocumentSequence:
-    lookup = {"organisation": organisation, "prefix": prefix, "day": day}
-    sequence = DocumentSequence.objects.select_for_update().filter(**lookup).first()
-    if sequence is not None:
-        return sequence
-    try:
-        with transaction.atomic():
-            return DocumentSequence.objects.create(**lookup)
-    except IntegrityError:  # another transaction created it first; wait for its lock
-        return DocumentSequence.objects.select_for_update().get(**lookup)
+        return next_number(organisation=organisation_ensure(), prefix=prefix, day=day)
+    return format_number(prefix, day, row[0])

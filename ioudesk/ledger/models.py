@@ -86,6 +86,8 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class AppendOnlyModel(models.Model):
+    prepared_insert = True  # save() only refuses updates: core.prepared.insert may write new rows
+
     class Meta:
         abstract = True
 

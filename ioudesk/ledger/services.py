@@ -20,12 +20,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.calc.money import MAX_AMOUNT, from_fen
-from ioudesk.core import audit, clock
+from ioudesk.core import audit, clock, prepared
 from ioudesk.core.context import actor_for_user, current_actor
 from ioudesk.core.errors import InvalidState, NotFound, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.core.numbering import next_number
-from ioudesk.core.services import organisation_current
 from ioudesk.ledger.chart import CHART, DEFAULT_COMPONENT_BY_TYPE, DEFAULT_COMPONENTS, NORMAL_SIDES
 from ioudesk.ledger.models import MEMO_TYPES, Account, Component, EntryKind, JournalEntry, Posting
 
@@ -54,7 +53,6 @@ class _CheckedLine:
 # --- posting ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def post_entry(
     *,
     kind: str,
@@ -119,15 +117,29 @@ def _post(*, kind, lines, memo, iou_id, day, idempotency_key, reverses, user, re
 
     day = day or clock.today()
     created_by = user if getattr(user, "is_authenticated", False) else None
+    return _write(kind=kind, checked=checked, accounts=accounts, memo=memo, iou_id=iou_id, day=day,
+                  idempotency_key=idempotency_key, fingerprint=fingerprint, reverses=reverses, user=user,
+                  created_by=created_by, reason=reason, audited=audited)
+
+
+# Everything above only reads, so a refused entry leaves the caller's transaction usable; from here
+# on it writes, in the caller's transaction (or its own), and a database error undoes all of it.
+@transaction.atomic(savepoint=False)
+def _write(*, kind, checked, accounts, memo, iou_id, day, idempotency_key, fingerprint, reverses, user, created_by,
+           reason, audited) -> JournalEntry:
+    # A savepoint only where a concurrent twin can win the race (the same idempotency key, the same
+    # entry reversed): the loser's number is given back and the winner's entry returned. Without
+    # either, nothing can collide, and an error undoes the caller's whole transaction anyway.
+    racy = bool(idempotency_key) or reverses is not None
     try:
-        with transaction.atomic():  # a savepoint: a lost race gives its number back
+        with transaction.atomic(savepoint=racy):
             entry = JournalEntry(
-                number=next_number(organisation=organisation_current(), prefix=NUMBER_PREFIX, day=day),
+                number=next_number(prefix=NUMBER_PREFIX, day=day),
                 day=day, kind=kind, memo=memo, iou_id=iou_id, reverses=reverses,
                 idempotency_key=idempotency_key, request_hash=fingerprint, created_by=created_by,
             )
-            entry.save()
-            Posting.objects.bulk_create([
+            prepared.insert(entry)
+            prepared.insert_many([
                 Posting(
                     entry=entry, account_id=accounts[line.code]["id"], debit=from_fen(line.debit),
                     credit=from_fen(line.credit), iou_id=iou_id, day=day,

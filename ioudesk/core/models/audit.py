@@ -45,6 +45,7 @@ class AuditEvent(models.Model):
     branch_id = models.BigIntegerField(_("网点ID"), null=True, blank=True, db_index=True)
 
     objects = AuditEventQuerySet.as_manager()
+    prepared_insert = True  # save() only refuses updates: core.prepared.insert may write new rows
 
     class Meta:
         verbose_name = _("审计日志")

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection, transaction
 
 from ioudesk.core import clock, numbering, services
-from ioudesk.core.models import AuditEvent, Organisation
+from ioudesk.core.models import AuditEvent, DocumentSequence, Organisation
 
 
 def test_business_date_follows_the_organisation_setting(organisation):
@@ -72,3 +72,11 @@ def test_concurrent_numbering_is_unique_and_gap_free_on_postgres():
 
     assert errors == []
     assert sorted(results) == [f"JD20261128-{n:04d}" for n in range(1, 81)]
+
+
+def test_without_an_organisation_given_numbers_are_the_organisations(organisation, business_date):
+    Organisation.objects.create(name="第二机构")  # a later one is not "the" organisation
+
+    assert numbering.next_number(prefix="PZ") == "PZ20261128-0001"
+    assert numbering.next_number(organisation=organisation, prefix="PZ") == "PZ20261128-0002"
+    assert DocumentSequence.objects.get(prefix="PZ").organisation_id == organisation.pk

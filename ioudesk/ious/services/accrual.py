@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _g
 from ioudesk.calc import aging
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.interest import PenaltyBasis, penalty_interest
+from ioudesk.core import prepared
 from ioudesk.ious import status
 from ioudesk.ious.models import Classification, Installment, Iou, Status
 from ioudesk.ious.services.ledgering import ZERO, post
@@ -32,7 +33,11 @@ TIER_TO_CLASS = {
 
 
 def current_installments(iou: Iou) -> list[Installment]:
-    return list(Installment.objects.filter(schedule__iou=iou, schedule__is_current=True).order_by("number"))
+    return _CURRENT(iou.pk)
+
+
+_CURRENT = prepared.Select(lambda iou_id: Installment.objects.filter(
+    schedule__iou_id=iou_id, schedule__is_current=True).order_by("number"))
 
 
 def unpaid(row: Installment) -> dict[str, Decimal]:
@@ -92,7 +97,7 @@ def _accrue_interest(iou: Iou, rows: list[Installment], day: date, user) -> None
                     Line(AccountCode.FEES_RECEIVABLE, debit=fee), Line(AccountCode.FEE_INCOME, credit=fee)])
     for row in falling_due:
         row.interest_accrued = True
-        row.save(update_fields=["interest_accrued"])
+        prepared.update(row, ["interest_accrued"])
 
 
 def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
@@ -115,7 +120,7 @@ def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
             continue
         row.penalty_accrued_to = day
         row.penalty_charged += quote.amount
-        row.save(update_fields=["penalty_accrued_to", "penalty_charged"])
+        prepared.update(row, ["penalty_accrued_to", "penalty_charged"])
         total += quote.amount
         charged_rows.append(row.number)
     if total:
@@ -138,8 +143,8 @@ def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:
         status.transition(iou, Event.CURE)
     from ioudesk.ious.services.ledgering import BALANCE_FIELDS
 
-    iou.save(update_fields=["days_past_due", "bucket", "classification", "status", "updated_at",
-                            *BALANCE_FIELDS.values()])
+    prepared.update(iou, ["days_past_due", "bucket", "classification", "status", "updated_at",
+                          *BALANCE_FIELDS.values()])
 
 
 def iou_close_day(*, iou: Iou, day: date | None = None, user=None) -> Iou:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from ioudesk.core import prepared
 from ioudesk.ious.models import Iou, Transaction
 from ioudesk.ledger.chart import ACCOUNT_COMPONENTS, AccountCode
 from ioudesk.ledger.services import Line, post_entry
@@ -30,7 +31,16 @@ CREDIT_NORMAL = {AccountCode.CUSTOMER_CREDIT}
 def lock(iou: Iou) -> Iou:
     """The IOU row, locked for the rest of the transaction (PostgreSQL: SELECT … FOR UPDATE;
     SQLite: the IMMEDIATE transaction already holds the database's write lock)."""
-    return Iou.objects.select_for_update().get(pk=iou.pk)
+    rows = _LOCKED(iou.pk)
+    if not rows:
+        raise Iou.DoesNotExist(f"IOU {iou.pk} does not exist")
+    return rows[0]
+
+
+# Compiled once: the money services run these on every call (see core.prepared).
+_LOCKED = prepared.Select(lambda pk: Iou.objects.select_for_update().filter(pk=pk))
+_BY_KEY = prepared.Select(lambda key: Transaction.objects.filter(idempotency_key=key).only(
+    "pk", "iou_id", "kind", "amount", "day").order_by()[:1])  # the key is unique: no order needed
 
 
 def apply_lines(iou: Iou, lines: list[Line]) -> list[str]:
@@ -62,7 +72,7 @@ def post(iou: Iou, *, kind: str, lines: list[Line], day: date, memo: str, user=N
                        idempotency_key=idempotency_key, reverses=reverses, user=user, audited=False)
     fields = apply_lines(iou, lines)
     if fields and save:
-        iou.save(update_fields=[*fields, "updated_at"])
+        prepared.update(iou, [*fields, "updated_at"])
     return entry
 
 
@@ -71,8 +81,8 @@ def replayed(idempotency_key: str | None, iou: Iou | None = None, *kinds: str) -
     already used for another IOU or another kind of business is refused."""
     if not idempotency_key:
         return None
-    existing = Transaction.objects.filter(idempotency_key=idempotency_key).only(
-        "pk", "iou_id", "kind", "amount", "day").first()
+    found = _BY_KEY(idempotency_key)
+    existing = found[0] if found else None
     if existing is not None and iou is not None and (existing.iou_id != iou.pk or (kinds and existing.kind not in kinds)):
         from django.utils.translation import gettext_lazy as _
 

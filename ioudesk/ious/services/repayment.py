@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ioudesk.calc.allocation import Direction, DueItem, Strategy, allocate
 from ioudesk.calc.money import parse_amount
-from ioudesk.core import audit, clock, scope
+from ioudesk.core import audit, clock, prepared, scope
 from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import status
@@ -78,7 +78,7 @@ def apply_allocation(rows: list[Installment], allocation, day: date, sign: int =
         row.penalty_paid += sign * parts["penalty"]
         row.paid_off_on = day if sign > 0 and not any(v > 0 for v in unpaid(row).values()) \
             and row.interest_accrued else (None if sign < 0 else row.paid_off_on)
-        row.save(update_fields=["principal_paid", "interest_paid", "fee_paid", "penalty_paid", "paid_off_on"])
+        prepared.update(row, ["principal_paid", "interest_paid", "fee_paid", "penalty_paid", "paid_off_on"])
         breakdown.append({"number": number, **{k: str(v) for k, v in parts.items()}})
     return breakdown
 
@@ -129,11 +129,11 @@ def repay_locked(iou: Iou, *, amount: Decimal, day: date, method: str, user, ref
              Line(AccountCode.CUSTOMER_CREDIT, credit=allocation.overpayment)]
     entry = post(iou, kind=EntryKind.REPAYMENT, lines=lines, day=day, user=user,
                  memo=f"{_g('还款')} {iou.number} {payer}".strip(), save=False)  # saved with the delinquency below
-    record = Transaction.objects.create(
+    record = prepared.insert(Transaction(
         iou=iou, kind=TransactionKind.REPAYMENT, day=day, amount=amount, overpayment=allocation.overpayment,
         method=method, reference=reference, payer=payer, allocation=breakdown, entry_id=entry.pk,
         idempotency_key=idempotency_key, created_by=user, reason=reason, **paid,
-    )
+    ))
     refresh_delinquency(iou, rows, max(day, clock.today()))
     settle_if_paid(iou, rows, day)
     return record

@@ -1,0 +1,178 @@
+"""Prepared statements for hot paths: SQL compiled once per model, then run again with new values.
+
+Django builds and compiles the SQL of every queryset, insert and update afresh. On most pages that
+is nothing next to the query; on a repayment (a dozen statements in one transaction, many a second)
+building SQL cost more than the database did. These helpers compile a statement once per model
+and connection and reuse it, with the conversions the ORM itself applies: ``get_db_prep_save``
+(and ``pre_save``, so ``auto_now`` works) on the way in, the compiler's converters (MoneyField fen
+→ yuan, SQLite's booleans) on the way out, and ``Model.from_db`` to build instances.
+
+What they leave out, on purpose:
+
+- Model signals. The project connects no receivers to the models these are used for.
+- Custom ``save()`` methods. ``update()`` refuses a model that has one. ``insert()`` accepts only
+  models whose ``save()`` is Django's own or that declare ``prepared_insert = True``: their
+  ``save()`` adds nothing to a new row (the append-only ledger and audit trail refuse updates,
+  and that is all).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DatabaseError, connections, models
+from django.db.transaction import TransactionManagementError
+
+DEFAULT_DB = "default"
+_MARKER = -7_070_707_070_707  # stands in for parameter i (as _MARKER - i) while a select compiles
+
+
+@dataclass(frozen=True)
+class _SelectPlan:
+    sql: str
+    params: tuple
+    positions: tuple[tuple[int, ...], ...]  # for each argument, where it goes in params
+    model: type[models.Model]
+    names: tuple[str, ...]
+    compiler: Any
+    converters: dict
+    locks: bool
+
+
+class Select:
+    """A queryset compiled once and run again with other arguments; returns a list of instances.
+
+        current_installments = Select(lambda iou_id: Installment.objects.filter(
+            schedule__iou_id=iou_id, schedule__is_current=True).order_by("number"))
+        rows = current_installments(iou.pk)
+
+    ``build`` is called once, with stand-in integers, to compile the SQL; its arguments must be
+    values the ORM passes to the database unchanged: ids and other integers, or text compared
+    with a text field (``exact``, not ``iexact`` or ``contains``). Plain model
+    querysets only: ``filter``, ``order_by``, ``only``, ``select_for_update`` and slicing work;
+    ``select_related``, ``values`` and annotations do not (refused when compiled)."""
+
+    def __init__(self, build: Callable[..., models.QuerySet]):
+        self.build = build
+        self.arity = len(inspect.signature(build).parameters)
+        self._plans: dict[str, _SelectPlan] = {}
+
+    def __call__(self, *args, using: str = DEFAULT_DB) -> list[models.Model]:
+        if len(args) != self.arity:
+            raise TypeError(f"expected {self.arity} arguments, got {len(args)}")
+        plan = self._plans.get(using) or self._compile(using)
+        connection = connections[using]
+        if plan.locks and connection.features.has_select_for_update and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        params = list(plan.params)
+        for positions, value in zip(plan.positions, args, strict=True):
+            for position in positions:
+                params[position] = value
+        with connection.cursor() as cursor:
+            cursor.execute(plan.sql, params)
+            rows = cursor.fetchall()
+        if plan.converters:
+            rows = plan.compiler.apply_converters(rows, plan.converters)
+        from_db, names = plan.model.from_db, plan.names
+        return [from_db(using, names, row) for row in rows]
+
+    def _compile(self, using: str) -> _SelectPlan:
+        markers = [_MARKER - i for i in range(self.arity)]
+        queryset = self.build(*markers).using(using)
+        query = queryset.query
+        if query.select_related or query.annotations or queryset._fields is not None or queryset._prefetch_related_lookups:
+            raise ValueError("Select supports plain model querysets only (no select_related, values or annotations)")
+        compiler = query.get_compiler(using=using)
+        # A select_for_update compiles only inside a transaction (on PostgreSQL; checked everywhere).
+        if query.select_for_update and connections[using].get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        sql, params = compiler.as_sql()
+        # A text field's lookup gets the marker as a string (CharField.to_python).
+        positions = tuple(tuple(i for i, p in enumerate(params) if p == marker or p == str(marker)) for marker in markers)
+        if any(not found for found in positions):
+            raise ValueError("an argument of Select did not reach the SQL unchanged; use ids, integers or exact text")
+        columns = [column for column, _sql, _alias in compiler.select]
+        names = tuple(column.target.attname for column in columns)
+        plan = _SelectPlan(sql=sql, params=tuple(params), positions=positions, model=queryset.model, names=names,
+                           compiler=compiler, converters=compiler.get_converters(columns),
+                           locks=bool(query.select_for_update))
+        self._plans[using] = plan
+        return plan
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+_insert_plans: dict[tuple, tuple[str, list[models.Field]]] = {}
+_update_plans: dict[tuple, tuple[str, list[models.Field]]] = {}
+
+
+def insert(obj: models.Model, *, using: str = DEFAULT_DB) -> models.Model:
+    """INSERT one new instance, as ``obj.save()`` would for a new row; sets its id."""
+    insert_many([obj], using=using)
+    return obj
+
+
+def insert_many(objs: Sequence[models.Model], *, using: str = DEFAULT_DB) -> None:
+    """INSERT new instances of one model in one statement; sets their ids (RETURNING)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if model.save is not models.Model.save and not getattr(model, "prepared_insert", False):
+        raise TypeError(f"{model.__name__} has its own save(); save it through the ORM")
+    connection = connections[using]
+    key = (model, using, len(objs))
+    plan = _insert_plans.get(key)
+    if plan is None:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+               f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(meta.pk.column)}")
+        plan = _insert_plans[key] = (sql, fields)
+    sql, fields = plan
+    params = []
+    for obj in objs:
+        if type(obj) is not model or obj.pk is not None:
+            raise ValueError("insert_many takes new instances (no id yet) of one model")
+        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = cursor.fetchall()
+    if len(ids) != len(objs):
+        raise DatabaseError(f"insert returned {len(ids)} ids for {len(objs)} rows")
+    attname = model._meta.pk.attname
+    for obj, (pk,) in zip(objs, ids, strict=True):
+        setattr(obj, attname, pk)
+        obj._state.adding = False
+        obj._state.db = using
+
+
+def update(obj: models.Model, fields: Sequence[str], *, using: str = DEFAULT_DB) -> None:
+    """UPDATE the named fields of a saved instance, as ``obj.save(update_fields=fields)`` does
+    (``auto_now`` fields among them are set to now)."""
+    model = type(obj)
+    if model.save is not models.Model.save:
+        raise TypeError(f"{model.__name__} has its own save(); save it through the ORM")
+    if obj.pk is None:
+        raise ValueError("update takes a saved instance")
+    connection = connections[using]
+    key = (model, using, tuple(fields))
+    plan = _update_plans.get(key)
+    if plan is None:
+        meta = model._meta
+        concrete = [meta.get_field(name) for name in fields]
+        quote = connection.ops.quote_name
+        sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in concrete)} "
+               f"WHERE {quote(meta.pk.column)} = %s")
+        plan = _update_plans[key] = (sql, concrete)
+    sql, concrete = plan
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in concrete]
+    params.append(obj.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if cursor.rowcount != 1:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
