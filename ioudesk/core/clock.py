@@ -22,9 +22,16 @@ def today() -> date:
     pinned = _override.get()
     if pinned is not None:
         return pinned
-    from ioudesk.core.models import Organisation
+    from django.db import connection
 
-    stored = Organisation.objects.order_by("id").values_list("business_date", flat=True).first()
+    # The organisation's (the first one's) business date; a hand-written statement because money
+    # services ask for it several times per call (Organisation.objects.order_by("id").first()).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT business_date FROM core_organisation ORDER BY id LIMIT 1")
+        row = cursor.fetchone()
+    stored = row[0] if row else None
+    if isinstance(stored, str):  # a raw SQLite read of a date column
+        stored = date.fromisoformat(stored)
     return stored or timezone.localdate()
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DatabaseError, connections, models
+from django.db.models import signals
+from django.db.models.base import ModelState
 from django.db.transaction import TransactionManagementError
 
 DEFAULT_DB = "default"
@@ -40,6 +42,19 @@ class _SelectPlan:
     compiler: Any
     converters: dict
     locks: bool
+    plain_init: bool  # no pre_init/post_init receivers: instances can be built without __init__
+
+
+def _loaded(model: type[models.Model], names: tuple[str, ...], row, using: str) -> models.Model:
+    """An instance as ``Model.from_db`` builds it, without going through ``__init__``: the values
+    have been through the fields' converters already (a MoneyField's fen are exact yuan), so the
+    attribute descriptors' checks on assignment have nothing to add, and fields not selected stay
+    deferred. Used only for models without pre_init/post_init receivers."""
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(names, row, strict=True))
+    state = obj._state = ModelState()
+    state.adding, state.db = False, using
+    return obj
 
 
 class Select:
@@ -76,6 +91,8 @@ class Select:
             rows = cursor.fetchall()
         if plan.converters:
             rows = plan.compiler.apply_converters(rows, plan.converters)
+        if plan.plain_init:
+            return [_loaded(plan.model, plan.names, row, using) for row in rows]
         from_db, names = plan.model.from_db, plan.names
         return [from_db(using, names, row) for row in rows]
 
@@ -98,7 +115,9 @@ class Select:
         names = tuple(column.target.attname for column in columns)
         plan = _SelectPlan(sql=sql, params=tuple(params), positions=positions, model=queryset.model, names=names,
                            compiler=compiler, converters=compiler.get_converters(columns),
-                           locks=bool(query.select_for_update))
+                           locks=bool(query.select_for_update),
+                           plain_init=not (signals.pre_init.has_listeners(queryset.model)
+                                           or signals.post_init.has_listeners(queryset.model)))
         self._plans[using] = plan
         return plan
 

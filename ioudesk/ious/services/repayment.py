@@ -168,9 +168,10 @@ def settle_if_paid(iou: Iou, rows: list[Installment], day: date) -> bool:
 
 
 def check_day(iou: Iou, day: date | None) -> date:
-    day = day or clock.today()
-    if day > clock.today():
-        raise ValidationFailed(_("业务日期不能晚于营业日 %(day)s。") % {"day": clock.today().isoformat()})
+    today = clock.today()
+    day = day or today
+    if day > today:
+        raise ValidationFailed(_("业务日期不能晚于营业日 %(day)s。") % {"day": today.isoformat()})
     if iou.disbursed_on and day < iou.disbursed_on:
         raise ValidationFailed(_("还款日期 %(day)s 早于放款日 %(start)s，请核对日期。") % {
             "day": day.isoformat(), "start": iou.disbursed_on.isoformat()})
