@@ -19,6 +19,7 @@ What they leave out, on purpose:
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,13 +74,15 @@ class Select:
     def __init__(self, build: Callable[..., models.QuerySet]):
         self.build = build
         self.arity = len(inspect.signature(build).parameters)
-        self._plans: dict[str, _SelectPlan] = {}
+        # One plan per connection object (each thread has its own): the compiler and its converters
+        # belong to the connection they were made with.
+        self._plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def __call__(self, *args, using: str = DEFAULT_DB) -> list[models.Model]:
         if len(args) != self.arity:
             raise TypeError(f"expected {self.arity} arguments, got {len(args)}")
-        plan = self._plans.get(using) or self._compile(using)
         connection = connections[using]
+        plan = self._plans.get(connection) or self._compile(using)
         if plan.locks and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = list(plan.params)
@@ -118,7 +121,7 @@ class Select:
                            locks=bool(query.select_for_update),
                            plain_init=not (signals.pre_init.has_listeners(queryset.model)
                                            or signals.post_init.has_listeners(queryset.model)))
-        self._plans[using] = plan
+        self._plans[connections[using]] = plan
         return plan
 
 
