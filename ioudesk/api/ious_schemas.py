@@ -133,6 +133,7 @@ class CapOut(Schema):
     within: bool | None
     rule: str
     unprotected_interest: Money
+    unprotected_penalty: Money = Field(description="Penalty accrued beyond the art. 29 cap on overdue charges")
 
 
 class IouDetail(IouRow):
@@ -169,7 +170,8 @@ class IouDetail(IouRow):
     @staticmethod
     def resolve_cap(iou: Iou) -> dict:
         return {"checked_on": iou.cap_checked_on, "rate": iou.cap_rate, "within": iou.cap_within,
-                "rule": iou.cap_rule, "unprotected_interest": iou.cap_unprotected_interest}
+                "rule": iou.cap_rule, "unprotected_interest": iou.cap_unprotected_interest,
+                "unprotected_penalty": iou.cap_unprotected_penalty}
 
     @staticmethod
     def resolve_actions(iou: Iou) -> list[str]:

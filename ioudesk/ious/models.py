@@ -111,6 +111,10 @@ class Iou(TermsFields):
     cap_within = models.BooleanField(_("在保护范围内"), null=True, editable=False)
     cap_rule = models.TextField(_("上限依据"), blank=True, editable=False)
     cap_unprotected_interest = MoneyField(_("不受保护的利息"), default=0, editable=False)
+    # Art. 29: penalty interest accrued beyond what overdue charges may come to (4×LPR a year on
+    # the overdue principal). It is charged as agreed, like interest above the cap, and counted
+    # here so that collection and lawsuits claim only the protected part.
+    cap_unprotected_penalty = MoneyField(_("超出上限的罚息"), default=0, editable=False)
 
     limitation_expires_on = models.DateField(_("诉讼时效届满日"), null=True, blank=True, db_index=True, editable=False)
 

@@ -368,3 +368,17 @@ def test_scanned_paper_iou_is_kept_with_the_iou(client, organisation, head_offic
     assert response.status_code == 302 and response["Location"] == f"/admin/ious/{iou.pk}/"
     assert list(iou.paper_files.values_list("original_name", flat=True)) == ["欠条原件.jpg"]
     assert "欠条原件.jpg" in client.get(f"/admin/ious/{iou.pk}/").content.decode()
+
+
+def test_penalty_above_the_art_29_cap_is_shown_with_the_balances(client, loan, finance, business_date):
+    """Installment 1 (principal 788.49) due 2026-11-03, 25 days late on 2026-11-28: penalty
+    788.49 × 18 % × 25 / 360 = 9.86, of which 788.49 × 12 % × 25 / 365 = 6.48 is protected."""
+    from ioudesk.ious.services.accrual import iou_close_day
+
+    iou_close_day(iou=loan)
+    client.force_login(finance)
+    page = client.get(detail(loan)).content.decode()
+
+    balances = page.split('data-testid="iou-balances"')[1]
+    assert "¥9.86" in balances
+    assert 'data-testid="cap-penalty"' in balances and "累计计收罚息中 ¥3.38 超出法定上限，不受保护" in balances

@@ -8,7 +8,7 @@ posts nothing.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils.translation import gettext as _g
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _g
 from ioudesk.calc import aging
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.interest import PenaltyBasis, penalty_interest
+from ioudesk.calc.legalcap import cap_overdue_charges
 from ioudesk.core import prepared
 from ioudesk.ious import status
 from ioudesk.ious.models import Classification, Installment, Iou, Status
@@ -102,7 +103,7 @@ def _accrue_interest(iou: Iou, rows: list[Installment], day: date, user) -> None
 
 def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
     basis = PenaltyBasis(iou.penalty_basis)
-    total, charged_rows = ZERO, []
+    total, excess, charged_rows = ZERO, ZERO, []
     for row in rows:
         owed = unpaid(row)
         if row.due_date >= day or (owed["principal"] <= 0 and owed["interest"] <= 0):
@@ -122,11 +123,28 @@ def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
         row.penalty_charged += quote.amount
         prepared.update(row, ["penalty_accrued_to", "penalty_charged"])
         total += quote.amount
+        excess += unprotected_penalty(iou, owed["principal"], quote.amount, quote.chargeable_days, day)
         charged_rows.append(row.number)
     if total:
-        post(iou, kind=EntryKind.PENALTY_ACCRUAL, day=day, user=user,
-             memo=_g("罚息计至 %(day)s %(number)s") % {"day": day.isoformat(), "number": iou.number},
+        memo = _g("罚息计至 %(day)s %(number)s") % {"day": day.isoformat(), "number": iou.number}
+        if excess:
+            memo += _g("（超出法定上限 %(amount)s）") % {"amount": excess}
+        post(iou, kind=EntryKind.PENALTY_ACCRUAL, day=day, user=user, memo=memo,
              lines=[Line(AccountCode.PENALTY_RECEIVABLE, debit=total), Line(AccountCode.PENALTY_INCOME, credit=total)])
+    if excess:
+        iou.cap_unprotected_penalty += excess
+        prepared.update(iou, ["cap_unprotected_penalty"])
+
+
+def unprotected_penalty(iou: Iou, principal: Decimal, penalty: Decimal, days: int, day: date) -> Decimal:
+    """Art. 29 (DOMAIN.md §4): overdue charges may come to 4×LPR a year (the IOU's cap rate, from
+    its cap check) on the overdue principal, ACT/365; what this accrual charges beyond that.
+    Zero where the cap does not apply (no cap rate recorded)."""
+    if iou.cap_rate is None or penalty <= 0:
+        return ZERO
+    check = cap_overdue_charges(principal=max(principal, ZERO), overdue_from=day - timedelta(days=days),
+                                until=day, cap_rate=iou.cap_rate, penalty=penalty)
+    return check.excess
 
 
 def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:

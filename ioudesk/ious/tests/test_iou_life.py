@@ -81,6 +81,10 @@ def test_whole_life_of_an_iou(loan, finance):
          ("1303", D("0.00"), D("3.98"))],
     ]
     assert balances(iou) == (D("8415.14"), 0, 0, 0, 0)
+    # Art. 29: overdue charges are protected up to 4×LPR (3.00 % × 4 = 12 %) a year on the overdue
+    # principal, ACT/365: 796.37 × 12 % × 10 / 365 = 2.62; the other 1.36 of the 3.98 is not.
+    assert iou.cap_rate == D("0.12") and iou.cap_unprotected_penalty == D("1.36")
+    assert JournalEntry.objects.filter(iou_id=iou.pk, kind="penalty_accrual").get().memo.endswith("（超出法定上限 1.36）")
 
     # 3. On time, 2026-04-15: interest 84.15, principal 804.34.
     with clock.frozen(date(2026, 4, 15)):
@@ -95,6 +99,8 @@ def test_whole_life_of_an_iou(loan, finance):
         assert last_entries(iou, 1) == [[("1303", D("0.00"), D("2.03")), ("6012", D("2.03"), D("0.00"))]]
         iou.refresh_from_db()
         assert (iou.status, iou.days_past_due, iou.bucket, iou.classification) == ("overdue", 5, "M1", "special_mention")
+        # 812.38 × 12 % × 5 / 365 = 1.34 protected of the 2.03: 0.69 more above the cap.
+        assert iou.cap_unprotected_penalty == D("2.05")
         bounced = iou_repay(iou=iou, amount="888.49", user=finance)
         assert balances(iou) == (D("6798.42"), 0, 0, 0, 0) and iou.status == "active"
         reversal = transaction_reverse(record=bounced, reason="银行退票", user=finance)
@@ -164,6 +170,8 @@ def test_write_off_and_recovery(debtor, manager, approver, finance):
     assert iou.status == "written_off" and iou.recovery_method == "write_off" and iou.days_past_due == 100
     assert balances(iou) == (0, 0, 0, 0, 0)
     assert (iou.written_off_principal, iou.written_off_interest) == (D("5000.00"), D("333.33"))
+    # Art. 29 at 12 %: 5,000 × 12 % × 100 / 365 = 164.38 of the 208.33 penalty is protected.
+    assert iou.cap_unprotected_penalty == D("43.95")
 
     with clock.frozen(date(2026, 9, 1)):
         with pytest.raises(InvalidState, match="已核销"):
@@ -225,3 +233,22 @@ def test_loan_paid_out_in_two_tranches(debtor, manager, approver, finance):
     assert iou.schedules.count() == 2 and iou.maturity_date == date(2027, 1, 15)
     assert last_entries(iou, 1) == [[("100201", D("0.00"), D("40000.00")), ("1301", D("40000.00"), D("0.00"))]]
     assert verify().ok
+
+
+def test_a_licensed_lender_counts_no_penalty_above_the_cap(organisation, debtor, manager, approver, finance):
+    """The cap is a per-organisation setting (DOMAIN.md §4: off for 小额贷款公司 and other licensed
+    lenders): the same ten-day-late installment as the worked example, nothing counted above it."""
+    organisation.interest_cap_applies = False
+    organisation.save(update_fields=["interest_cap_applies"])
+    with clock.frozen(date(2026, 1, 15)):
+        iou, _ = iou_create(iou=Iou(kind="loan", customer=debtor, principal=D("10000"), term=12, rate_text="12%",
+                                    method="equal_installment", contract_date=date(2026, 1, 15)), user=manager)
+        iou_submit(iou=iou, user=manager)
+        iou_approve(iou=iou, user=approver)
+        iou_disburse(iou=iou, user=finance)
+    with clock.frozen(date(2026, 2, 15)):
+        iou_repay(iou=iou, amount="888.49", user=finance)
+    with clock.frozen(date(2026, 3, 25)):
+        late = iou_repay(iou=iou, amount="892.47", user=finance)
+    iou.refresh_from_db()
+    assert late.penalty == D("3.98") and iou.cap_rate is None and iou.cap_unprotected_penalty == D("0.00")

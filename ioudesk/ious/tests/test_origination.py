@@ -150,3 +150,4 @@ def test_an_iou_without_interest_runs_overdue_interest_at_the_lpr(debtor, manage
 
     assert iou.penalty_outstanding == Decimal("48.33") and iou.interest_outstanding == Decimal("0.00")
     assert iou.days_past_due == 10 and iou.status == "overdue"
+    assert iou.cap_unprotected_penalty == Decimal("0.00")  # 3 % is well within art. 29's 12 %
