@@ -19,7 +19,7 @@ from ioudesk.calc.interest import PenaltyBasis, penalty_interest
 from ioudesk.calc.legalcap import cap_overdue_charges
 from ioudesk.core import prepared
 from ioudesk.ious import status
-from ioudesk.ious.models import Classification, Installment, Iou, Status
+from ioudesk.ious.models import Classification, Installment, Iou, Status, Transaction, TransactionKind
 from ioudesk.ious.services.ledgering import ZERO, post
 from ioudesk.ious.status import Event
 from ioudesk.ledger.chart import AccountCode
@@ -102,8 +102,12 @@ def _accrue_interest(iou: Iou, rows: list[Installment], day: date, user) -> None
 
 
 def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
+    """Penalty on what is overdue, from each installment's last accrual (or its due date) to `day`.
+    Each accrual is also kept as a 计罚息 document with what it charged per installment and from
+    when, so that a payment entered later with an earlier date can take it back and accrue again
+    (corrections.rewind)."""
     basis = PenaltyBasis(iou.penalty_basis)
-    total, excess, charged_rows = ZERO, ZERO, []
+    total, excess, details = ZERO, ZERO, []
     for row in rows:
         owed = unpaid(row)
         if row.due_date >= day or (owed["principal"] <= 0 and owed["interest"] <= 0):
@@ -112,9 +116,10 @@ def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
         if rate <= 0:
             continue
         first = row.penalty_accrued_to is None
+        since = row.due_date if first else row.penalty_accrued_to
         quote = penalty_interest(
             overdue_principal=owed["principal"], overdue_interest=owed["interest"], basis=basis,
-            due_date=row.due_date if first else row.penalty_accrued_to, as_of=day, penalty_rate=rate,
+            due_date=since, as_of=day, penalty_rate=rate,
             grace_days=iou.grace_days if first else 0, day_count=DayCount.ACT_360,
         )
         if quote.chargeable_days == 0:
@@ -122,18 +127,25 @@ def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
         row.penalty_accrued_to = day
         row.penalty_charged += quote.amount
         prepared.update(row, ["penalty_accrued_to", "penalty_charged"])
+        row_excess = unprotected_penalty(iou, owed["principal"], quote.amount, quote.chargeable_days, day)
         total += quote.amount
-        excess += unprotected_penalty(iou, owed["principal"], quote.amount, quote.chargeable_days, day)
-        charged_rows.append(row.number)
-    if total:
-        memo = _g("罚息计至 %(day)s %(number)s") % {"day": day.isoformat(), "number": iou.number}
-        if excess:
-            memo += _g("（超出法定上限 %(amount)s）") % {"amount": excess}
-        post(iou, kind=EntryKind.PENALTY_ACCRUAL, day=day, user=user, memo=memo,
-             lines=[Line(AccountCode.PENALTY_RECEIVABLE, debit=total), Line(AccountCode.PENALTY_INCOME, credit=total)])
+        excess += row_excess
+        details.append({"installment": row.pk, "number": row.number, "since": None if first else since.isoformat(),
+                        "penalty": str(quote.amount), "excess": str(row_excess)})
+    if not details:
+        return
+    memo = _g("罚息计至 %(day)s %(number)s") % {"day": day.isoformat(), "number": iou.number}
+    if excess:
+        memo += _g("（超出法定上限 %(amount)s）") % {"amount": excess}
+    entry = post(iou, kind=EntryKind.PENALTY_ACCRUAL, day=day, user=user, memo=memo,
+                 lines=[Line(AccountCode.PENALTY_RECEIVABLE, debit=total), Line(AccountCode.PENALTY_INCOME, credit=total)])
     if excess:
         iou.cap_unprotected_penalty += excess
         prepared.update(iou, ["cap_unprotected_penalty"])
+    prepared.insert(Transaction(
+        iou=iou, kind=TransactionKind.PENALTY, day=day, amount=total, penalty=total, allocation=details,
+        entry_id=entry.pk if entry else None, created_by=user if getattr(user, "is_authenticated", False) else None,
+    ))
 
 
 def unprotected_penalty(iou: Iou, principal: Decimal, penalty: Decimal, days: int, day: date) -> Decimal:

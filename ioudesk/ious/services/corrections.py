@@ -1,14 +1,16 @@
 """冲正 and 减免: corrections that leave the original visible.
 
 A reversal posts the mirror entry of the original and undoes what it did to the installments.
-Reversing a repayment also takes back every later repayment and posts them again in order, so
-the allocation of later payments is what it would have been without the reversed one (Fineract's
-"reprocess" of subsequent transactions). A waiver writes a receivable off against the income it
+Reversing a repayment also takes back every later repayment and penalty accrual and posts them
+again in order (``rewind``/``replay``), so the allocation of later payments and the penalty are
+what they would have been without the reversed one (Fineract's "reprocess" of subsequent
+transactions). A repayment entered late with an earlier date goes through the same rewind. A waiver writes a receivable off against the income it
 came from (Dr 利息收入/罚息收入/手续费收入, Cr the receivable).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
@@ -38,7 +40,9 @@ WAIVABLE = {
 WAIVABLE_NAMES = {"interest": _("利息"), "penalty": _("罚息"), "fee": _("费用")}
 
 
-def _reverse_posting(iou: Iou, original: Transaction, reason: str, user) -> JournalEntry:
+def _reverse_posting(iou: Iou, original: Transaction, reason: str, user) -> JournalEntry | None:
+    if original.entry_id is None:
+        return None  # a penalty accrual that came to 0.00: nothing was posted
     entry = JournalEntry.objects.get(pk=original.entry_id)
     reversal = reverse_entry(entry=entry, reason=reason, user=user, day=clock.today())
     lines = [Line(p.account.code, debit=p.debit, credit=p.credit) for p in reversal.postings.select_related("account")]
@@ -50,7 +54,9 @@ def _reverse_posting(iou: Iou, original: Transaction, reason: str, user) -> Jour
 
 def _undo(iou: Iou, original: Transaction, reason: str, user) -> Transaction:
     reversal = _reverse_posting(iou, original, reason, user)
-    if original.allocation:
+    if original.kind == TransactionKind.PENALTY:
+        _unaccrue_penalty(iou, original)
+    elif original.allocation:
         rows = list(Installment.objects.filter(schedule__iou=iou))
         if original.kind == TransactionKind.WAIVER:
             by_number = {row.number: row for row in rows}
@@ -64,8 +70,23 @@ def _undo(iou: Iou, original: Transaction, reason: str, user) -> Transaction:
     return Transaction.objects.create(
         iou=iou, kind=TransactionKind.REVERSAL, day=clock.today(), amount=original.amount,
         principal=original.principal, interest=original.interest, penalty=original.penalty, fee=original.fee,
-        overpayment=original.overpayment, reverses=original, reason=reason, entry_id=reversal.pk, created_by=user,
+        overpayment=original.overpayment, reverses=original, reason=reason,
+        entry_id=reversal.pk if reversal else None, created_by=user,
     )
+
+
+def _unaccrue_penalty(iou: Iou, accrual: Transaction) -> None:
+    """Take back what one penalty accrual charged on each installment, back to where it started."""
+    by_pk = {row.pk: row for row in Installment.objects.filter(pk__in=[d["installment"] for d in accrual.allocation])}
+    for detail in accrual.allocation:
+        row = by_pk[detail["installment"]]
+        row.penalty_charged -= Decimal(detail["penalty"])
+        row.penalty_accrued_to = date.fromisoformat(detail["since"]) if detail["since"] else None
+        row.save(update_fields=["penalty_charged", "penalty_accrued_to"])
+    excess = sum((Decimal(d["excess"]) for d in accrual.allocation), ZERO)
+    if excess:
+        iou.cap_unprotected_penalty -= excess
+        iou.save(update_fields=["cap_unprotected_penalty", "updated_at"])
 
 
 @transaction.atomic
@@ -104,27 +125,81 @@ def transaction_reverse(*, record: Transaction, reason: str, user, idempotency_k
 
 
 def _reverse_repayment(iou: Iou, record: Transaction, reason: str, user) -> Transaction:
-    later = list(
-        Transaction.objects.filter(iou=iou, kind=TransactionKind.REPAYMENT, reversed_by__isnull=True)
-        .filter(day__gte=record.day).exclude(pk=record.pk)
-        .exclude(day=record.day, pk__lt=record.pk).order_by("day", "pk")
-    )
+    later = later_repayments(iou, record=record)
     replay_reason = _g("因冲正 %(day)s 的还款重新分摊") % {"day": record.day.isoformat()}
-    for payment in reversed(later):
-        _undo(iou, payment, replay_reason, user)
+    accrued_to = rewind(iou, later, after=record.day, reason=replay_reason, user=user)
     result = _undo(iou, record, reason, user)
     if status.can(iou, Event.REOPEN):
         status.transition(iou, Event.REOPEN)
         iou.settled_on = None
         iou.save(update_fields=["status", "settled_on", "updated_at"])
-    for payment in later:
+    replay(iou, later, reason=replay_reason, user=user, accrued_to=accrued_to)
+    return result
+
+
+# --- rewinding to an earlier date --------------------------------------------------------------
+# A repayment reversed, or a repayment entered late with an earlier date, changes what was overdue
+# from its date on: the repayments after it are allocated differently and the penalty after it
+# runs on a different amount. Both are taken back (latest first) and posted again in order, then
+# penalty is accrued again up to where it had been (Fineract's reprocessing of later transactions).
+
+# Money events after the date that rewinding cannot take back and post again by itself.
+BLOCKING = {TransactionKind.WAIVER: _("减免"), TransactionKind.REFUND: _("退还溢缴款"),
+            TransactionKind.WRITE_OFF: _("核销"), TransactionKind.RECOVERY: _("核销后收回"),
+            TransactionKind.DISBURSEMENT: _("放款")}
+
+
+def later_repayments(iou: Iou, *, record: Transaction | None = None, after: date | None = None) -> list[Transaction]:
+    """The live repayments after `record` (same day: entered after it), or dated after `after`,
+    in the order they were posted."""
+    payments = Transaction.objects.filter(iou=iou, kind=TransactionKind.REPAYMENT, reversed_by__isnull=True)
+    if record is not None:
+        payments = payments.filter(day__gte=record.day).exclude(pk=record.pk).exclude(day=record.day, pk__lt=record.pk)
+    else:
+        payments = payments.filter(day__gt=after)
+    return list(payments.order_by("day", "pk"))
+
+
+def penalty_after(iou: Iou, day: date) -> bool:
+    return Transaction.objects.filter(iou=iou, kind=TransactionKind.PENALTY, reversed_by__isnull=True,
+                                      day__gt=day).exists()
+
+
+def rewind(iou: Iou, payments: list[Transaction], *, after: date, reason: str, user) -> date | None:
+    """Take back `payments` and every penalty accrual dated after `after`, latest first. Returns
+    the date penalty had been accrued to (to accrue again to), or None when none was taken back."""
+    penalties = list(Transaction.objects.filter(iou=iou, kind=TransactionKind.PENALTY, reversed_by__isnull=True,
+                                                day__gt=after))
+    if penalties:
+        _refuse_what_cannot_be_replayed(iou, after)
+    for event in sorted([*payments, *penalties], key=lambda t: (t.day, t.pk), reverse=True):
+        _undo(iou, event, reason, user)
+    return max((p.day for p in penalties), default=None)
+
+
+def replay(iou: Iou, payments: list[Transaction], *, reason: str, user, accrued_to: date | None) -> None:
+    """Post `payments` again in order, accrue penalty again up to `accrued_to`, and bring days past
+    due and the status up to the business date."""
+    for payment in payments:
         if payment.payer == _g("溢缴款冲抵") and payment.method == PaymentMethod.OTHER:
             continue  # credit applications happen again by themselves as the payments are replayed
         repay_locked(iou, amount=payment.amount, day=payment.day, method=payment.method, user=user,
-                     reference=payment.reference, payer=payment.payer, reason=replay_reason)
-    rows = current_installments(iou)
-    refresh_delinquency(iou, rows, clock.today())
-    return result
+                     reference=payment.reference, payer=payment.payer, reason=reason)
+    if accrued_to is not None and iou.status in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
+        iou_accrue(iou, day=accrued_to, user=user, refresh=False)
+    refresh_delinquency(iou, current_installments(iou), clock.today())
+
+
+def _refuse_what_cannot_be_replayed(iou: Iou, after: date) -> None:
+    kinds = (Transaction.objects.filter(iou=iou, kind__in=list(BLOCKING), reversed_by__isnull=True, day__gt=after)
+             .order_by("day").values_list("kind", flat=True))
+    names = list(dict.fromkeys(str(BLOCKING[kind]) for kind in kinds))
+    if iou.schedules.filter(effective_from__gt=after, version__gt=1).exists():
+        names.append(str(_("展期/重组/提前结清")))
+    if names:
+        raise InvalidState(_(
+            "%(day)s 之后已计收罚息，并办理过%(what)s。重算这段时间的罚息需要先冲正这些业务；"
+            "也可以按实际入账日期登记。") % {"day": after.isoformat(), "what": str(_("、")).join(names)})
 
 
 def _reverse_disbursement(iou: Iou, record: Transaction, reason: str, user) -> Transaction:

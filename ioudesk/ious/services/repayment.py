@@ -108,10 +108,23 @@ def iou_repay(*, iou: Iou, amount, user, day: date | None = None, method: str = 
         raise ValidationFailed(_("还款金额必须大于0。"))
     if method not in PaymentMethod.values:
         raise ValidationFailed(_("请选择支付方式：现金、银行转账、微信、支付宝或其他。"))
-    day = check_day(iou, day)
+    today = clock.today()
+    day = check_day(iou, day, today=today)
 
-    record = repay_locked(iou, amount=amount, day=day, method=method, reference=reference, payer=payer, user=user,
-                          idempotency_key=idempotency_key)
+    from ioudesk.ious.services import corrections
+
+    if day < today and corrections.penalty_after(iou, day):
+        # Entered late with an earlier date: penalty has run since on money this payment had already
+        # paid. Take back what came after it, post it on its date, and post the rest again in order.
+        reason_ = _g("因补登 %(day)s 的还款重新分摊") % {"day": day.isoformat()}
+        later = corrections.later_repayments(iou, after=day)
+        accrued_to = corrections.rewind(iou, later, after=day, reason=reason_, user=user)
+        record = repay_locked(iou, amount=amount, day=day, method=method, reference=reference, payer=payer,
+                              user=user, idempotency_key=idempotency_key)
+        corrections.replay(iou, later, reason=reason_, user=user, accrued_to=accrued_to)
+    else:
+        record = repay_locked(iou, amount=amount, day=day, method=method, reference=reference, payer=payer,
+                              user=user, idempotency_key=idempotency_key)
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("登记还款"), changes={"amount": [None, str(amount)]},
                  reason=reference)
     return record
@@ -167,8 +180,8 @@ def settle_if_paid(iou: Iou, rows: list[Installment], day: date) -> bool:
     return True
 
 
-def check_day(iou: Iou, day: date | None) -> date:
-    today = clock.today()
+def check_day(iou: Iou, day: date | None, *, today: date | None = None) -> date:
+    today = today or clock.today()
     day = day or today
     if day > today:
         raise ValidationFailed(_("业务日期不能晚于营业日 %(day)s。") % {"day": today.isoformat()})
