@@ -150,6 +150,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA busy_timeout=20000;"
             "PRAGMA cache_size=-65536;"  # 64 MiB page cache per connection
             "PRAGMA mmap_size=268435456;"  # read through 256 MiB of memory map
+            # Checkpoint the WAL every 4,000 pages (16 MiB) instead of SQLite's 1,000: pages written
+            # again and again (the IOU, the counters, index pages) are copied back once per
+            # checkpoint, so a repayment costs less on average (decision 0004); keep at most 64 MiB
+            # of WAL file afterwards.
+            "PRAGMA wal_autocheckpoint=4000;"
+            "PRAGMA journal_size_limit=67108864;"
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": env("IOUDESK_TEST_SQLITE", "") or None}

@@ -19,9 +19,11 @@ What they leave out, on purpose:
 from __future__ import annotations
 
 import inspect
+import typing
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import DatabaseError, connections, models
@@ -31,6 +33,7 @@ from django.db.transaction import TransactionManagementError
 
 DEFAULT_DB = "default"
 _MARKER = -7_070_707_070_707  # stands in for parameter i (as _MARKER - i) while a select compiles
+_DATE_MARKER = date(1, 1, 1)  # … and for a date parameter i, as _DATE_MARKER + i days
 
 
 @dataclass(frozen=True)
@@ -65,15 +68,19 @@ class Select:
             schedule__iou_id=iou_id, schedule__is_current=True).order_by("number"))
         rows = current_installments(iou.pk)
 
-    ``build`` is called once, with stand-in integers, to compile the SQL; its arguments must be
-    values the ORM passes to the database unchanged: ids and other integers, or text compared
-    with a text field (``exact``, not ``iexact`` or ``contains``). Plain model
+    ``build`` is called once, with stand-in values, to compile the SQL; its arguments must be
+    values the ORM passes to the database unchanged: ids and other integers, text compared with
+    a text field (``exact``, not ``iexact`` or ``contains``), or dates compared with a date field,
+    for arguments annotated ``date`` (``def build(iou_id: int, day: date)``). Plain model
     querysets only: ``filter``, ``order_by``, ``only``, ``select_for_update`` and slicing work;
     ``select_related``, ``values`` and annotations do not (refused when compiled)."""
 
     def __init__(self, build: Callable[..., models.QuerySet]):
         self.build = build
-        self.arity = len(inspect.signature(build).parameters)
+        parameters = list(inspect.signature(build).parameters)
+        self.arity = len(parameters)
+        hints = typing.get_type_hints(build) if parameters else {}
+        self.dates = tuple(hints.get(name) is date for name in parameters)
         # One plan per connection object (each thread has its own): the compiler and its converters
         # belong to the connection they were made with.
         self._plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -86,7 +93,9 @@ class Select:
         if plan.locks and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = list(plan.params)
-        for positions, value in zip(plan.positions, args, strict=True):
+        for positions, value, is_date in zip(plan.positions, args, self.dates, strict=True):
+            if is_date:
+                value = connection.ops.adapt_datefield_value(value)
             for position in positions:
                 params[position] = value
         with connection.cursor() as cursor:
@@ -100,7 +109,8 @@ class Select:
         return [from_db(using, names, row) for row in rows]
 
     def _compile(self, using: str) -> _SelectPlan:
-        markers = [_MARKER - i for i in range(self.arity)]
+        ops = connections[using].ops
+        markers = [_DATE_MARKER + timedelta(days=i) if is_date else _MARKER - i for i, is_date in enumerate(self.dates)]
         queryset = self.build(*markers).using(using)
         query = queryset.query
         if query.select_related or query.annotations or queryset._fields is not None or queryset._prefetch_related_lookups:
@@ -111,9 +121,12 @@ class Select:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         sql, params = compiler.as_sql()
         # A text field's lookup gets the marker as a string (CharField.to_python).
-        positions = tuple(tuple(i for i, p in enumerate(params) if p == marker or p == str(marker)) for marker in markers)
+        # A date arrives as the backend adapts it (SQLite: text).
+        stand_ins = [{marker, ops.adapt_datefield_value(marker)} if isinstance(marker, date) else {marker, str(marker)}
+                     for marker in markers]
+        positions = tuple(tuple(i for i, p in enumerate(params) if any(p == x for x in found)) for found in stand_ins)
         if any(not found for found in positions):
-            raise ValueError("an argument of Select did not reach the SQL unchanged; use ids, integers or exact text")
+            raise ValueError("an argument of Select did not reach the SQL unchanged; use ids, integers, exact text or dates")
         columns = [column for column, _sql, _alias in compiler.select]
         names = tuple(column.target.attname for column in columns)
         plan = _SelectPlan(sql=sql, params=tuple(params), positions=positions, model=queryset.model, names=names,

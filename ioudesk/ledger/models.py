@@ -185,7 +185,9 @@ class Posting(AppendOnlyModel):
     """One line of an entry (分录): a debit or a credit, never both, never neither, never negative."""
 
     entry = models.ForeignKey(JournalEntry, verbose_name=_("凭证"), on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(Account, verbose_name=_("科目"), on_delete=models.PROTECT, related_name="postings")
+    # No index of its own: ledger_posting_account_day (account, day, id) serves every lookup by account.
+    account = models.ForeignKey(Account, verbose_name=_("科目"), on_delete=models.PROTECT, related_name="postings",
+                                db_index=False)
     debit = MoneyField(_("借方金额"), default=0)
     credit = MoneyField(_("贷方金额"), default=0)
     # Copied from the entry so that per-IOU and as-of-date sums need no join.

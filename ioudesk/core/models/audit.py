@@ -37,6 +37,7 @@ class AuditEvent(models.Model):
     content_type = models.ForeignKey(
         "contenttypes.ContentType", verbose_name=_("对象类型"), null=True, blank=True,
         on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        db_index=False,  # audit_object_idx (content_type, object_id) serves every lookup by type
     )
     object_id = models.CharField(_("对象ID"), max_length=64, blank=True)
     object_repr = models.CharField(_("对象"), max_length=200, blank=True)

@@ -41,6 +41,21 @@ _CURRENT = prepared.Select(lambda iou_id: Installment.objects.filter(
     schedule__iou_id=iou_id, schedule__is_current=True).order_by("number"))
 
 
+def _installments_due_by(iou_id: int, day: date):
+    return Installment.objects.filter(schedule__iou_id=iou_id, schedule__is_current=True,
+                                      due_date__lte=day).order_by("number")
+
+
+_DUE_BY = prepared.Select(_installments_due_by)
+
+
+def installments_due_by(iou: Iou, day: date) -> list[Installment]:
+    """The current installments due on or before `day`: all a repayment on `day` can touch.
+    The later ones owe nothing yet (no interest accrued, no penalty, and a payment beyond what is
+    due is kept as customer credit, not put on them)."""
+    return _DUE_BY(iou.pk, day)
+
+
 def unpaid(row: Installment) -> dict[str, Decimal]:
     """What is still owed on an installment, by component (interest and fee only once due)."""
     return {
@@ -67,11 +82,13 @@ def penalty_annual_rate(iou: Iou, on: date) -> Decimal:
     return Decimal("0")
 
 
-def iou_accrue(iou: Iou, *, day: date, user=None, refresh: bool = True) -> list[Installment]:
+def iou_accrue(iou: Iou, *, day: date, user=None, refresh: bool = True,
+               rows: list[Installment] | None = None) -> list[Installment]:
     """Bring a locked IOU up to `day`. The caller holds the lock and the transaction. Returns the
     current installments, up to date, for the caller to go on with (`refresh=False` when the caller
-    refreshes days past due itself afterwards)."""
-    rows = current_installments(iou)
+    refreshes days past due itself afterwards; `rows` when it has read the ones it needs, at least
+    every installment due by `day`)."""
+    rows = current_installments(iou) if rows is None else rows
     _accrue_interest(iou, rows, day, user)
     _accrue_penalty(iou, rows, day, user)
     if iou.overpayment > 0:
@@ -159,9 +176,13 @@ def unprotected_penalty(iou: Iou, principal: Decimal, penalty: Decimal, days: in
     return check.excess
 
 
+DELINQUENCY_FIELDS = ("days_past_due", "bucket", "classification", "status")
+
+
 def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:
     """Days past due, aging bucket, five-tier floor, and 逾期 ⇄ 生效 from the unpaid installments."""
     unpaid_due = [row.due_date for row in rows if any(v > 0 for v in unpaid(row).values()) and row.due_date < day]
+    before = [getattr(iou, field) for field in DELINQUENCY_FIELDS]
     dpd = aging.days_past_due(unpaid_due, as_of=day)
     iou.days_past_due, iou.bucket = dpd, aging.loan_bucket(dpd)
     # The floor by days past due (DOMAIN.md §7). Classifying worse than the floor by hand is a
@@ -173,8 +194,10 @@ def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:
         status.transition(iou, Event.CURE)
     from ioudesk.ious.services.ledgering import BALANCE_FIELDS
 
-    prepared.update(iou, ["days_past_due", "bucket", "classification", "status", "updated_at",
-                          *BALANCE_FIELDS.values()])
+    # The balances were moved by the postings just made (not saved yet); the indexed delinquency
+    # columns are written only when they change, which on most payments they do not.
+    changed = [field for field, old in zip(DELINQUENCY_FIELDS, before, strict=True) if getattr(iou, field) != old]
+    prepared.update(iou, [*changed, "updated_at", *BALANCE_FIELDS.values()])
 
 
 def iou_close_day(*, iou: Iou, day: date | None = None, user=None) -> Iou:

@@ -22,7 +22,7 @@ from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import status
 from ioudesk.ious.models import Installment, Iou, PaymentMethod, Status, Transaction, TransactionKind
-from ioudesk.ious.services.accrual import iou_accrue, refresh_delinquency, unpaid
+from ioudesk.ious.services.accrual import installments_due_by, iou_accrue, refresh_delinquency, unpaid
 from ioudesk.ious.services.ledgering import ZERO, lock, post, replayed
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard
@@ -120,21 +120,23 @@ def iou_repay(*, iou: Iou, amount, user, day: date | None = None, method: str = 
         later = corrections.later_repayments(iou, after=day)
         accrued_to = corrections.rewind(iou, later, after=day, reason=reason_, user=user)
         record = repay_locked(iou, amount=amount, day=day, method=method, reference=reference, payer=payer,
-                              user=user, idempotency_key=idempotency_key)
+                              user=user, idempotency_key=idempotency_key, today=today)
         corrections.replay(iou, later, reason=reason_, user=user, accrued_to=accrued_to)
     else:
         record = repay_locked(iou, amount=amount, day=day, method=method, reference=reference, payer=payer,
-                              user=user, idempotency_key=idempotency_key)
+                              user=user, idempotency_key=idempotency_key, today=today)
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("登记还款"), changes={"amount": [None, str(amount)]},
                  reason=reference)
     return record
 
 
 def repay_locked(iou: Iou, *, amount: Decimal, day: date, method: str, user, reference: str = "", payer: str = "",
-                 idempotency_key: str | None = None, reason: str = "") -> Transaction:
+                 idempotency_key: str | None = None, reason: str = "", today: date | None = None) -> Transaction:
     """The posting part of a repayment, for a locked IOU with checked input (also used to replay
-    later payments after a reversal)."""
-    rows = iou_accrue(iou, day=day, user=user, refresh=False)
+    later payments after a reversal). `today`: the business date, when the caller has read it."""
+    today = today or clock.today()
+    # Installments due after both dates owe nothing a payment could meet or make overdue.
+    rows = iou_accrue(iou, day=day, user=user, refresh=False, rows=installments_due_by(iou, max(day, today)))
     allocation = allocate_for(iou, amount, rows, day)
     breakdown = apply_allocation(rows, allocation.lines, day)
     paid = totals(breakdown)
@@ -147,7 +149,7 @@ def repay_locked(iou: Iou, *, amount: Decimal, day: date, method: str, user, ref
         method=method, reference=reference, payer=payer, allocation=breakdown, entry_id=entry.pk,
         idempotency_key=idempotency_key, created_by=user, reason=reason, **paid,
     ))
-    refresh_delinquency(iou, rows, max(day, clock.today()))
+    refresh_delinquency(iou, rows, max(day, today))
     settle_if_paid(iou, rows, day)
     return record
 
