@@ -117,3 +117,16 @@ def test_writes_refuse_what_would_bypass_the_model(paid_loan):
     gone.pk = 10_000_000
     with pytest.raises(DatabaseError, match="did not affect any rows"):
         prepared.update(gone, ["status"])
+
+
+def _due_by(iou_id: int, day: date):
+    return Installment.objects.filter(schedule__iou_id=iou_id, schedule__is_current=True,
+                                      due_date__lte=day).order_by("number")
+
+
+def test_a_select_takes_dates_for_arguments_annotated_date(paid_loan):
+    due_by = prepared.Select(_due_by)
+
+    assert [row.number for row in due_by(paid_loan.pk, date(2026, 2, 15))] == [1]
+    assert [row.due_date for row in due_by(paid_loan.pk, date(2026, 4, 14))] == [date(2026, 2, 15), date(2026, 3, 15)]
+    assert len(due_by(paid_loan.pk, date(2027, 1, 15))) == 12 and due_by(paid_loan.pk, date(2026, 1, 1)) == []
