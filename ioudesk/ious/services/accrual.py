@@ -101,18 +101,23 @@ def iou_accrue(iou: Iou, *, day: date, user=None, refresh: bool = True,
 
 
 def _accrue_interest(iou: Iou, rows: list[Installment], day: date, user) -> None:
+    """Interest and fees of the installments that fell due by `day`, each dated its due date (the
+    day they fell due, even when the accrual runs later), so that a payment entered with an
+    earlier date never meets a receivable the ledger has not booked yet."""
     falling_due = [row for row in rows if row.due_date <= day and not row.interest_accrued]
-    if not falling_due:
-        return
-    interest = sum((row.interest_due for row in falling_due), ZERO)
-    fee = sum((row.fee_due for row in falling_due), ZERO)
-    if interest or fee:
-        post(iou, kind=EntryKind.INTEREST_ACCRUAL, day=day, user=user,
-             memo=_g("第%(numbers)s期利息、费用到期 %(number)s") % {
-                 "numbers": "、".join(str(r.number) for r in falling_due), "number": iou.number},
-             lines=[Line(AccountCode.INTEREST_RECEIVABLE, debit=interest),
-                    Line(AccountCode.INTEREST_INCOME, credit=interest),
-                    Line(AccountCode.FEES_RECEIVABLE, debit=fee), Line(AccountCode.FEE_INCOME, credit=fee)])
+    by_due_date: dict[date, list[Installment]] = {}
+    for row in falling_due:
+        by_due_date.setdefault(row.due_date, []).append(row)
+    for due_date, group in sorted(by_due_date.items()):
+        interest = sum((row.interest_due for row in group), ZERO)
+        fee = sum((row.fee_due for row in group), ZERO)
+        if interest or fee:
+            post(iou, kind=EntryKind.INTEREST_ACCRUAL, day=due_date, user=user,
+                 memo=_g("第%(numbers)s期利息、费用到期 %(number)s") % {
+                     "numbers": "、".join(str(r.number) for r in group), "number": iou.number},
+                 lines=[Line(AccountCode.INTEREST_RECEIVABLE, debit=interest),
+                        Line(AccountCode.INTEREST_INCOME, credit=interest),
+                        Line(AccountCode.FEES_RECEIVABLE, debit=fee), Line(AccountCode.FEE_INCOME, credit=fee)])
     for row in falling_due:
         row.interest_accrued = True
         prepared.update(row, ["interest_accrued"])

@@ -54,6 +54,9 @@ def test_a_payment_entered_after_the_close_takes_back_the_penalty_since_its_date
         iou_close_day(iou=loan)
         assert state(loan) == (D("10000.00"), D("100.00"), D("9.07"), 0, "overdue", 23)
         assert loan.cap_unprotected_penalty == D("3.11")
+        # The interest is booked on the day it fell due, not the day the close ran, so the payment
+        # of 02-20 below never meets an interest receivable the ledger books only later.
+        assert JournalEntry.objects.get(iou_id=loan.pk, kind="interest_accrual").day == date(2026, 2, 15)
 
         # The bank statement shows ¥900.00 arrived on 2026-02-20; it is entered today with that date.
         record = iou_repay(iou=loan, amount="900.00", day=date(2026, 2, 20), user=finance, reference="B0220")
