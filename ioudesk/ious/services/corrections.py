@@ -165,13 +165,15 @@ def penalty_after(iou: Iou, day: date) -> bool:
                                       day__gt=day).exists()
 
 
-def rewind(iou: Iou, payments: list[Transaction], *, after: date, reason: str, user) -> date | None:
+def rewind(iou: Iou, payments: list[Transaction], *, after: date, reason: str, user,
+           late_entry: bool = False) -> date | None:
     """Take back `payments` and every penalty accrual dated after `after`, latest first. Returns
-    the date penalty had been accrued to (to accrue again to), or None when none was taken back."""
+    the date penalty had been accrued to (to accrue again to), or None when none was taken back.
+    `late_entry`: for a repayment entered late (the refusal then says it can be entered as of today)."""
     penalties = list(Transaction.objects.filter(iou=iou, kind=TransactionKind.PENALTY, reversed_by__isnull=True,
                                                 day__gt=after))
     if penalties:
-        _refuse_what_cannot_be_replayed(iou, after)
+        _refuse_what_cannot_be_replayed(iou, after, late_entry)
     for event in sorted([*payments, *penalties], key=lambda t: (t.day, t.pk), reverse=True):
         _undo(iou, event, reason, user)
     return max((p.day for p in penalties), default=None)
@@ -190,16 +192,18 @@ def replay(iou: Iou, payments: list[Transaction], *, reason: str, user, accrued_
     refresh_delinquency(iou, current_installments(iou), clock.today())
 
 
-def _refuse_what_cannot_be_replayed(iou: Iou, after: date) -> None:
+def _refuse_what_cannot_be_replayed(iou: Iou, after: date, late_entry: bool) -> None:
     kinds = (Transaction.objects.filter(iou=iou, kind__in=list(BLOCKING), reversed_by__isnull=True, day__gt=after)
              .order_by("day").values_list("kind", flat=True))
     names = list(dict.fromkeys(str(BLOCKING[kind]) for kind in kinds))
     if iou.schedules.filter(effective_from__gt=after, version__gt=1).exists():
         names.append(str(_("展期/重组/提前结清")))
     if names:
-        raise InvalidState(_(
-            "%(day)s 之后已计收罚息，并办理过%(what)s。重算这段时间的罚息需要先冲正这些业务；"
-            "也可以按实际入账日期登记。") % {"day": after.isoformat(), "what": str(_("、")).join(names)})
+        message = _("%(day)s 之后已计收罚息，并办理过%(what)s。重算这段时间的罚息需要先冲正这些业务。") % {
+            "day": after.isoformat(), "what": str(_("、")).join(names)}
+        if late_entry:
+            message = str(message) + str(_("也可以按今天的营业日登记这笔还款。"))
+        raise InvalidState(message)
 
 
 def _reverse_disbursement(iou: Iou, record: Transaction, reason: str, user) -> Transaction:

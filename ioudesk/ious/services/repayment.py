@@ -118,7 +118,7 @@ def iou_repay(*, iou: Iou, amount, user, day: date | None = None, method: str = 
         # paid. Take back what came after it, post it on its date, and post the rest again in order.
         reason_ = _g("因补登 %(day)s 的还款重新分摊") % {"day": day.isoformat()}
         later = corrections.later_repayments(iou, after=day)
-        accrued_to = corrections.rewind(iou, later, after=day, reason=reason_, user=user)
+        accrued_to = corrections.rewind(iou, later, after=day, reason=reason_, user=user, late_entry=True)
         record = repay_locked(iou, amount=amount, day=day, method=method, reference=reference, payer=payer,
                               user=user, idempotency_key=idempotency_key, today=today)
         corrections.replay(iou, later, reason=reason_, user=user, accrued_to=accrued_to)

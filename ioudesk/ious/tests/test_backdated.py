@@ -132,8 +132,23 @@ def test_a_waiver_after_the_date_is_not_replayed_blindly(loan, finance):
         iou_waive(iou=loan, component="penalty", amount="9.07", reason="首次逾期", user=finance)
         entries = JournalEntry.objects.count()
 
-        with pytest.raises(InvalidState, match="2026-02-20 之后已计收罚息，并办理过减免"):
+        with pytest.raises(InvalidState, match="2026-02-20 之后已计收罚息，并办理过减免。.*也可以按今天的营业日登记这笔还款"):
             iou_repay(iou=loan, amount="900", day=date(2026, 2, 20), user=finance)
 
     assert JournalEntry.objects.count() == entries
     assert state(loan) == (D("10000.00"), D("100.00"), D("0.00"), 0, "overdue", 23)
+
+
+def test_a_reversal_over_a_later_waiver_asks_for_the_waiver_to_be_reversed_first(loan, finance):
+    with clock.frozen(date(2026, 2, 20)):
+        bounced = iou_repay(iou=loan, amount="890.46", user=finance)
+    with clock.frozen(date(2026, 3, 20)):
+        iou_close_day(iou=loan)  # installment 2: penalty 1.99
+        waiver = iou_waive(iou=loan, component="penalty", amount="1.99", reason="客户申请", user=finance)
+        with pytest.raises(InvalidState, match="2026-02-20 之后已计收罚息，并办理过减免。重算这段时间的罚息需要先冲正这些业务。$"):
+            transaction_reverse(record=bounced, reason="银行退票", user=finance)
+
+        transaction_reverse(record=waiver, reason="先冲正减免", user=finance)
+        transaction_reverse(record=bounced, reason="银行退票", user=finance)
+    assert state(loan) == (D("10000.00"), D("192.12"), D("15.00"), 0, "overdue", 33)
+    assert verify().ok
