@@ -34,11 +34,7 @@ TIER_TO_CLASS = {
 
 
 def current_installments(iou: Iou) -> list[Installment]:
-    return _CURRENT(iou.pk)
-
-
-_CURRENT = prepared.Select(lambda iou_id: Installment.objects.filter(
-    schedule__iou_id=iou_id, schedule__is_current=True).order_by("number"))
+    return installments_due_by(iou, date.max)
 
 
 def _installments_due_by(iou_id: int, day: date):

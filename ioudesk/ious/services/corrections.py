@@ -160,9 +160,9 @@ def later_repayments(iou: Iou, *, record: Transaction | None = None, after: date
     return list(payments.order_by("day", "pk"))
 
 
-def penalty_after(iou: Iou, day: date) -> bool:
-    return Transaction.objects.filter(iou=iou, kind=TransactionKind.PENALTY, reversed_by__isnull=True,
-                                      day__gt=day).exists()
+def penalties_after(iou: Iou, day: date):
+    """The live penalty accruals dated after `day`."""
+    return Transaction.objects.filter(iou=iou, kind=TransactionKind.PENALTY, reversed_by__isnull=True, day__gt=day)
 
 
 def rewind(iou: Iou, payments: list[Transaction], *, after: date, reason: str, user,
@@ -170,8 +170,7 @@ def rewind(iou: Iou, payments: list[Transaction], *, after: date, reason: str, u
     """Take back `payments` and every penalty accrual dated after `after`, latest first. Returns
     the date penalty had been accrued to (to accrue again to), or None when none was taken back.
     `late_entry`: for a repayment entered late (the refusal then says it can be entered as of today)."""
-    penalties = list(Transaction.objects.filter(iou=iou, kind=TransactionKind.PENALTY, reversed_by__isnull=True,
-                                                day__gt=after))
+    penalties = list(penalties_after(iou, after))
     if penalties:
         _refuse_what_cannot_be_replayed(iou, after, late_entry)
     for event in sorted([*payments, *penalties], key=lambda t: (t.day, t.pk), reverse=True):

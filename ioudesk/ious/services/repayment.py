@@ -113,18 +113,17 @@ def iou_repay(*, iou: Iou, amount, user, day: date | None = None, method: str = 
 
     from ioudesk.ious.services import corrections
 
-    if day < today and corrections.penalty_after(iou, day):
-        # Entered late with an earlier date: penalty has run since on money this payment had already
-        # paid. Take back what came after it, post it on its date, and post the rest again in order.
-        reason_ = _g("因补登 %(day)s 的还款重新分摊") % {"day": day.isoformat()}
+    # Entered late with an earlier date, after penalty has run since on money this payment had
+    # already paid: take back what came after it, post it on its date, and post the rest again.
+    rewinding = day < today and corrections.penalties_after(iou, day).exists()
+    if rewinding:
+        replay_reason = _g("因补登 %(day)s 的还款重新分摊") % {"day": day.isoformat()}
         later = corrections.later_repayments(iou, after=day)
-        accrued_to = corrections.rewind(iou, later, after=day, reason=reason_, user=user, late_entry=True)
-        record = repay_locked(iou, amount=amount, day=day, method=method, reference=reference, payer=payer,
-                              user=user, idempotency_key=idempotency_key, today=today)
-        corrections.replay(iou, later, reason=reason_, user=user, accrued_to=accrued_to)
-    else:
-        record = repay_locked(iou, amount=amount, day=day, method=method, reference=reference, payer=payer,
-                              user=user, idempotency_key=idempotency_key, today=today)
+        accrued_to = corrections.rewind(iou, later, after=day, reason=replay_reason, user=user, late_entry=True)
+    record = repay_locked(iou, amount=amount, day=day, method=method, reference=reference, payer=payer,
+                          user=user, idempotency_key=idempotency_key, today=today)
+    if rewinding:
+        corrections.replay(iou, later, reason=replay_reason, user=user, accrued_to=accrued_to)
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("登记还款"), changes={"amount": [None, str(amount)]},
                  reason=reference)
     return record
