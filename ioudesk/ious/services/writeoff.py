@@ -46,24 +46,28 @@ def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = Recover
         raise ValidationFailed(_("请选择收回方式。"))
     day = clock.today()
     iou_accrue(iou, day=day, user=user)
-    principal = iou.principal_outstanding
-    interest = iou.interest_outstanding + iou.penalty_outstanding + iou.fee_outstanding
-    total = principal + interest
+    # What is written off, by component (read before posting: the posting moves the balances to 0).
+    principal, interest, penalty, fee = (iou.principal_outstanding, iou.interest_outstanding,
+                                         iou.penalty_outstanding, iou.fee_outstanding)
+    off_balance_interest = interest + penalty + fee  # 核销利息（表外）keeps all but the principal
+    total = principal + off_balance_interest
     lines = [
         Line(AccountCode.LOAN_LOSS, debit=total),
         Line(AccountCode.LOANS, credit=principal),
-        Line(AccountCode.INTEREST_RECEIVABLE, credit=iou.interest_outstanding),
-        Line(AccountCode.PENALTY_RECEIVABLE, credit=iou.penalty_outstanding),
-        Line(AccountCode.FEES_RECEIVABLE, credit=iou.fee_outstanding),
+        Line(AccountCode.INTEREST_RECEIVABLE, credit=interest),
+        Line(AccountCode.PENALTY_RECEIVABLE, credit=penalty),
+        Line(AccountCode.FEES_RECEIVABLE, credit=fee),
         Line(AccountCode.MEMO_WRITTEN_OFF_PRINCIPAL, debit=principal),
-        Line(AccountCode.MEMO_WRITTEN_OFF_INTEREST, debit=interest),
+        Line(AccountCode.MEMO_WRITTEN_OFF_INTEREST, debit=off_balance_interest),
         Line(AccountCode.MEMO_CONTRA, credit=total),
     ]
     entry = post(iou, kind=EntryKind.WRITE_OFF, lines=lines, day=day, user=user,
                  memo=f"{_g('核销')} {iou.number}：{reason}"[:200])
+    # The document's breakdown is the entry's, component by component (the transaction list
+    # shows 利息 and 罚息 from it).
     record = Transaction.objects.create(
         iou=iou, kind=TransactionKind.WRITE_OFF, day=day, amount=total, principal=principal,
-        interest=interest, reason=reason, entry_id=entry.pk,
+        interest=interest, penalty=penalty, fee=fee, reason=reason, entry_id=entry.pk,
         idempotency_key=idempotency_key, created_by=user,
     )
     before = status.transition(iou, Event.WRITE_OFF)
