@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run demo test test-sqlite test-postgres lint bench install install-test clean
+.PHONY: run demo system-packages test test-sqlite test-postgres lint bench install install-test clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,18 +26,21 @@ prepare: $(VENV)/.installed
 	$(BIN)/ioudesk setup
 
 run: prepare
-	@echo "欠条管家 IOU Desk: http://127.0.0.1:$(PORT)/  (stop with Ctrl-C)"
-	$(BIN)/ioudesk runserver 127.0.0.1:$(PORT) --noreload
+	@echo "欠条管家 IOU Desk: http://127.0.0.1:$(PORT)/  (web: gunicorn; one background worker; stop both with Ctrl-C)"
+	$(BIN)/ioudesk serve --port $(PORT)
 
 demo: prepare
 	$(BIN)/ioudesk demo_data
-	@echo "欠条管家 IOU Desk (demo data): http://127.0.0.1:$(PORT)/"
-	$(BIN)/ioudesk runserver 127.0.0.1:$(PORT) --noreload
+	@echo "欠条管家 IOU Desk (demo data): http://127.0.0.1:$(PORT)/  (stop with Ctrl-C)"
+	$(BIN)/ioudesk serve --port $(PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-test: $(VENV)/.installed-test
+system-packages:
+	scripts/system-packages
+
+test: system-packages $(VENV)/.installed-test
 	$(BIN)/python -m ioudesk.core.catalogues
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q

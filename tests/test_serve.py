@@ -1,0 +1,82 @@
+"""`ioudesk serve` (what `make run` starts): gunicorn and one background worker as one command.
+
+Started for real in a subprocess on a free port with its own data directory: the login page and
+static files answer, the worker is running, the access log carries no query strings, and one
+SIGINT (Ctrl-C) stops the web server and the worker together."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _children(pid: int) -> list[str]:
+    out = subprocess.run(["ps", "-o", "args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def environment(tmp_path):
+    env = {**os.environ, "IOUDESK_DATA_DIR": str(tmp_path)}
+    for name in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(name, None)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
+    return env
+
+
+def test_serve_runs_gunicorn_and_a_worker_and_ctrl_c_stops_both(environment, tmp_path):
+    port = _free_port()
+    log = open(tmp_path / "serve.log", "w+")
+    process = subprocess.Popen([sys.executable, "-m", "ioudesk.cli", "serve", "--port", str(port)], cwd=ROOT,
+                               env=environment, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/?q=110101199003077777") as r:
+                    assert r.status == 200
+                    assert "欠条管家" in r.read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail("serve did not answer within 60 s:\n" + log.read())
+                time.sleep(0.5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/ioudesk/backoffice.css") as r:
+            assert r.status == 200 and len(r.read()) > 100
+
+        children = _children(process.pid)
+        assert any("gunicorn" in c for c in children), children
+        assert any("db_worker" in c for c in children), children
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        deadline = time.monotonic() + 10
+        while _children(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    log.seek(0)
+    output = log.read()
+    assert "Starting gunicorn" in output
+    assert '"GET /admin/login/" 200' in output
+    assert "110101199003077777" not in output  # query strings stay out of the access log
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2)
