@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import F
 
+from ioudesk.calc.rates import percent
 from ioudesk.core import clock, scope, services
 from ioudesk.core.fields import MoneySum
 from ioudesk.core.models import AuditEvent
@@ -19,7 +20,7 @@ def portfolio(user) -> dict:
     outstanding = F("principal_outstanding") + F("interest_outstanding") + F("penalty_outstanding") + F("fee_outstanding")
     totals = live.aggregate(outstanding=MoneySum(outstanding), principal=MoneySum("principal_outstanding"))
     overdue = live.filter(status=Status.OVERDUE).aggregate(amount=MoneySum(outstanding))["amount"]
-    rate = (overdue * 100 / totals["outstanding"]).quantize(Decimal("0.01")) if totals["outstanding"] else Decimal("0.00")
+    rate = percent(overdue / totals["outstanding"]) if totals["outstanding"] else Decimal("0.00")
     return {
         "overdue_rate": rate,
         "live_count": live.count(),

@@ -119,13 +119,31 @@ class Rate:
         return f"{quoted}（年化{self.annual_percent_text}%）"
 
 
+def percent(fraction: Decimal, places: int = 2) -> Decimal:
+    """A fraction as a percentage with fixed decimals, half-up (四舍五入, never half-even):
+
+    >>> percent(Decimal("0.124")), percent(Decimal("0.00125"), 1), percent(Decimal("0.00125"))
+    (Decimal('12.40'), Decimal('0.1'), Decimal('0.13'))
+    """
+    return (fraction * _HUNDRED).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def round_rate(fraction: Decimal, places: int = 4) -> Decimal:
+    """A rate as a fraction rounded half-up to ``places`` decimals (4: to 0.01 %):
+
+    >>> round_rate(Decimal("0.120049")), round_rate(Decimal("0.12345"))
+    (Decimal('0.1200'), Decimal('0.1235'))
+    """
+    return fraction.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def percent_text(fraction: Decimal, places: int = 2) -> str:
     """A fraction as a percentage string with fixed decimals, half-up: 0.124 → ``"12.40"``.
 
     >>> percent_text(Decimal("0.124")), percent_text(Decimal("0.1") / 3)
     ('12.40', '3.33')
     """
-    return str((fraction * _HUNDRED).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    return str(percent(fraction, places))
 
 
 def _trim(value: Decimal) -> str:

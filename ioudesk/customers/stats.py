@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.calc.rates import percent
 from ioudesk.core import clock, scope
 from ioudesk.core.errors import NotFound
 from ioudesk.core.models import Branch
@@ -79,7 +80,7 @@ def customers_in_scope(*, user, branch_id: int | None = None, acquired_from: dat
 def _share(count: int, total: int) -> Decimal:
     if not total:
         return Decimal("0.0")
-    return (Decimal(count) * 100 / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return percent(Decimal(count) / total, 1)
 
 
 def _counts(customers: QuerySet, field: str) -> dict:

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.calc.rates import percent
 from ioudesk.core import audit, clock, scope
 from ioudesk.ious.models import LIVE_STATUSES, Installment, Iou, ScheduleVersion, Status, Transaction
 from ioudesk.ious.services.accrual import unpaid
@@ -214,8 +215,8 @@ def iou_page(*, user, pk) -> IouPage:
         iou=iou, today=today, current=current, earlier=earlier, transactions=transactions, entries=entries,
         approvals=list(iou.approvals.select_related("decided_by")),
         events=list(audit.events_for(iou).order_by("-occurred_at", "-id")[:200]),
-        annual_rate_percent=(iou.annual_rate * 100).quantize(Decimal("0.01")) if iou.annual_rate is not None else None,
-        cap_rate_percent=(iou.cap_rate * 100).quantize(Decimal("0.01")) if iou.cap_rate is not None else None,
+        annual_rate_percent=percent(iou.annual_rate) if iou.annual_rate is not None else None,
+        cap_rate_percent=percent(iou.cap_rate) if iou.cap_rate is not None else None,
     )
 
 

@@ -11,7 +11,7 @@ from ioudesk.calc.dates import BusinessDay, Frequency
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.errors import CalcError
 from ioudesk.calc.inputs import cap_verdict
-from ioudesk.calc.rates import parse_rate
+from ioudesk.calc.rates import parse_rate, round_rate
 from ioudesk.calc.schedule import LastInstallment, LoanTerms, Method, Schedule, generate_schedule
 from ioudesk.core.calc_messages import calc_error_message
 from ioudesk.core.errors import ValidationFailed
@@ -114,7 +114,7 @@ def cap_check(iou: Iou, *, organisation_cap_applies: bool, schedule: Schedule | 
     if not applies:
         return CapCheck(False, None, None, "", Decimal("0.00"), schedule.annualised_rate)
     # Rates are stated to 0.01 %: the IRR of fen-rounded payments (12.0001 %) is the stated 12.00 %.
-    stated = schedule.annualised_rate.quantize(Decimal("0.0001"))
+    stated = round_rate(schedule.annualised_rate)
     verdict = calc_guard(cap_verdict, contract_date=iou.contract_date, annual_rate=stated)
     unprotected = Decimal("0.00")
     if not verdict.within_cap:

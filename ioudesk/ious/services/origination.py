@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
-from ioudesk.calc.money import parse_amount
+from ioudesk.calc.money import parse_amount, quantize
 from ioudesk.core import audit, clock, numbering, scope
 from ioudesk.core.errors import PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
@@ -43,7 +43,7 @@ def iou_from_product(*, product: Product, customer, principal: Decimal | str, te
             "term": term, "name": product.name, "low": product.min_term, "high": product.max_term})
     iou = Iou(kind=IouKind.LOAN, product=product, customer=customer, principal=principal, term=term,
               contract_date=contract_date, **{name: getattr(product, name) for name in TERM_FIELDS})
-    iou.upfront_fee = (principal * product.upfront_fee_rate).quantize(Decimal("0.01"))
+    iou.upfront_fee = quantize(principal * product.upfront_fee_rate)  # half-up to the fen, as all money
     iou.installment_fee = product.installment_fee
     iou.prepayment_fee_rate = product.prepayment_fee_rate
     for name, value in fields.items():
