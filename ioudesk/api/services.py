@@ -25,11 +25,11 @@ def _hash(token: str) -> str:
 @transaction.atomic
 def api_token_issue(*, user, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
     if not user.is_active or not user.is_staff:
-        raise ValidationFailed(_("只有在职员工可以使用接口令牌。"))
+        raise ValidationFailed(_("只有在职员工可以使用接口令牌。"), extra={"field": "user"})
     if not (name or "").strip():
-        raise ValidationFailed(_("请填写令牌用途，例如“财务系统对接”。"))
+        raise ValidationFailed(_("请填写令牌用途，例如“财务系统对接”。"), extra={"field": "name"})
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationFailed(_("到期时间必须晚于现在。"))
+        raise ValidationFailed(_("到期时间必须晚于现在。"), extra={"field": "expires_at"})
     token = PREFIX + secrets.token_urlsafe(32)
     record = ApiToken.objects.create(
         user=user, name=name.strip(), prefix=token[:12], key_hash=_hash(token), expires_at=expires_at

@@ -1,7 +1,10 @@
 """What every back-office page of a record gets: the data scope and the audit trail."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -9,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action
 
 from ioudesk.core import audit, scope
+from ioudesk.core.errors import ApplicationError
 
 
 class ScopedAdminMixin:
@@ -81,6 +85,66 @@ class AuditedAdminMixin:
         return redirect(f"{url}?{urlencode({'content_type__id__exact': content_type.pk, 'object_id': object_id})}")
 
 
+class ServiceAdminMixin:
+    """For admins whose save_model / save_related / save_formset / delete_model call services.
+
+    A service that refuses raises an ApplicationError. The admin runs the save inside one database
+    transaction, so the exception undoes everything written so far (nothing saved, nothing
+    audited); the form is then shown again with the service's message next to the field it names
+    (``extra={"field": …}``), or above the form when the form has no such field. A refused delete
+    returns to the record's page with the message."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as error:
+            if request.method != "POST" or getattr(request, "_service_error", None) is not None:
+                raise
+            request._service_error = error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        error = getattr(request, "_service_error", None)
+        if error is None:
+            return form_class
+
+        class RefusedForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                add_service_error(self, error)
+                return cleaned
+
+        return RefusedForm
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            opts = self.model._meta
+            return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]))
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def response_action(self, request, queryset):
+        # A bulk action (删除所选) is all or nothing: one refusal undoes it and says why.
+        try:
+            with transaction.atomic():
+                return super().response_action(request, queryset)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def add_service_error(form, error: ApplicationError) -> None:
+    """A service's refusal on the form: next to the field it names, else above the form."""
+    field = error.extra.get("field")
+    form.add_error(field if field in form.fields else None, ValidationError(str(error.message)))
+
+
 def readonly_admin(cls):
     """A model admin through which nothing can be added, changed or deleted."""
 
@@ -90,4 +154,5 @@ def readonly_admin(cls):
     return cls
 
 
-__all__ = ["AuditedAdminMixin", "ScopedAdminMixin", "readonly_admin", "admin"]
+__all__ = ["AuditedAdminMixin", "ScopedAdminMixin", "ServiceAdminMixin", "add_service_error", "readonly_admin",
+           "admin"]

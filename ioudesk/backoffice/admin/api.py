@@ -8,7 +8,7 @@ from unfold.decorators import action, display
 
 from ioudesk.api.models import ApiToken
 from ioudesk.api.services import api_token_issue, api_token_revoke
-from ioudesk.backoffice.mixins import ScopedAdminMixin
+from ioudesk.backoffice.mixins import ScopedAdminMixin, ServiceAdminMixin
 from ioudesk.core import scope
 from ioudesk.core.errors import ApplicationError
 
@@ -20,7 +20,10 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(ScopedAdminMixin, ModelAdmin):
+class ApiTokenAdmin(ServiceAdminMixin, ScopedAdminMixin, ModelAdmin):
+    """Tokens are issued by api_token_issue (which stores only the hash and audits it); a refusal
+    is shown on the form and nothing is saved (ServiceAdminMixin)."""
+
     form = ApiTokenForm
     list_display = ["prefix", "name", "user", "created_at", "expires_at", "last_used_at", "state"]
     list_filter = ["user"]
@@ -56,22 +59,21 @@ class ApiTokenAdmin(ScopedAdminMixin, ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def add_view(self, request, form_url="", extra_context=None):
-        if request.method == "POST":
-            form = ApiTokenForm(request.POST)
-            form.fields["user"].queryset = scope.scope_queryset(request.user, form.fields["user"].queryset)
-            if form.is_valid():
-                try:
-                    record, token = api_token_issue(
-                        user=form.cleaned_data["user"], name=form.cleaned_data["name"],
-                        expires_at=form.cleaned_data["expires_at"],
-                    )
-                except ApplicationError as error:
-                    messages.error(request, error.message)
-                else:
-                    messages.warning(request, _("令牌只显示这一次，请立即复制保存：%(token)s") % {"token": token})
-                    return redirect(reverse("admin:api_apitoken_change", args=[record.pk]))
-        return super().add_view(request, form_url, extra_context)
+    def save_model(self, request, obj, form, change):
+        record, token = api_token_issue(user=form.cleaned_data["user"], name=form.cleaned_data["name"],
+                                        expires_at=form.cleaned_data["expires_at"])
+        # The admin goes on with the instance it built (log entry, redirect): give it the saved record.
+        for field in ApiToken._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(record, field.attname))
+        obj._state.adding, obj._state.db = False, record._state.db
+        request._issued_token = token
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no relations: the service wrote the token and its audit event
+
+    def response_add(self, request, obj, post_url_continue=None):
+        messages.warning(request, _("令牌只显示这一次，请立即复制保存：%(token)s") % {"token": request._issued_token})
+        return redirect(reverse("admin:api_apitoken_change", args=[obj.pk]))
 
     @action(description=_("吊销令牌"), url_path="revoke", icon="block", permissions=["view"])
     def revoke(self, request, object_id):

@@ -3,7 +3,7 @@ changed, through ioudesk.ledger.services.account_update) and journal entries wit
 Entries are never added, changed or deleted here: money is posted by the services of the IOU app,
 and a correction is a reversing entry."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils.html import format_html
@@ -11,14 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
+from ioudesk.backoffice.mixins import ServiceAdminMixin
 from ioudesk.calc.money import format_yuan
-from ioudesk.core.errors import ApplicationError
 from ioudesk.ledger.models import Account, JournalEntry, Posting
 from ioudesk.ledger.services import account_update
 
 
 @admin.register(Account)
-class AccountAdmin(ModelAdmin):
+class AccountAdmin(ServiceAdminMixin, ModelAdmin):
     list_display = ["code", "name", "type", "normal_side", "parent", "is_active", "ledger_link"]
     list_filter = ["type", "is_active"]
     search_fields = ["code", "name"]
@@ -38,11 +38,9 @@ class AccountAdmin(ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        try:
-            account_update(account=obj, name=form.cleaned_data["name"], is_active=form.cleaned_data["is_active"],
-                           user=request.user)
-        except ApplicationError as error:
-            messages.error(request, error.message)
+        # A refusal is shown on the form and nothing is saved (ServiceAdminMixin).
+        account_update(account=obj, name=form.cleaned_data["name"], is_active=form.cleaned_data["is_active"],
+                       user=request.user)
 
     def save_related(self, request, form, formsets, change):
         pass  # no relations to save: the service wrote the account
