@@ -7,10 +7,10 @@ key with another amount (refused: the one expected error). 2 more threads re-sen
 at random moments, racing the first senders. Whatever the interleaving: exactly 40 repayments,
 1,000.00 repaid, installment 1 paid, principal 9,211.51, credit 111.51, and `ledger verify` clean.
 
-PostgreSQL (the IOU row is locked with SELECT … FOR UPDATE) is the required run:
-    scripts/with-postgres .venv/bin/pytest -q ioudesk/ious/tests/test_concurrency.py
-The SQLite run (IMMEDIATE transactions take the database's write lock) needs a test database file,
-since threads cannot share the in-memory one: IOUDESK_TEST_SQLITE=/tmp/t.sqlite3 pytest …
+Both databases run it in `make test`: PostgreSQL locks the IOU row with SELECT … FOR UPDATE
+(scripts/with-postgres .venv/bin/pytest -q ioudesk/ious/tests/test_concurrency.py); on SQLite the
+IMMEDIATE transactions take the database's write lock, on a file copy of the test database made
+for this test (the `sqlite_file_db` fixture: threads cannot share the in-memory one).
 """
 
 import random
@@ -19,7 +19,6 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from ioudesk.core import clock
@@ -126,17 +125,11 @@ def test_concurrent_repayments_on_postgresql(debtor, manager, approver, finance)
     check_outcome(iou, results, expected, unexpected, entries)
 
 
-def _sqlite_file() -> bool:
-    database = settings.DATABASES["default"]
-    name = str(connection.settings_dict.get("NAME") or "")
-    return database["ENGINE"].endswith("sqlite3") and bool(name) and "memory" not in name
-
-
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_repayments_on_sqlite(debtor, manager, approver, finance):
-    if not _sqlite_file():
-        pytest.skip("SQLite with a test database file only (IOUDESK_TEST_SQLITE=/tmp/…): threads cannot share "
-                    "the in-memory one; PostgreSQL has its own test")
+def test_concurrent_repayments_on_sqlite(sqlite_file_db, debtor, manager, approver, finance):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL has its own test")
+    assert not connection.is_in_memory_db()  # threads share one file, as in production
     iou = disbursed_loan(debtor, manager, approver, finance)
     entries = JournalEntry.objects.count()
 

@@ -1,5 +1,6 @@
-"""Clerks posting at once on PostgreSQL: 8 threads × 25 post_entry calls over 100 idempotency keys,
-each key sent by two threads. Exactly one entry per key, gap-free numbers, the ledger balanced."""
+"""Clerks posting at once: 8 threads × 25 post_entry calls over 100 idempotency keys, each key sent
+by two threads. Exactly one entry per key, gap-free numbers, the ledger balanced. On PostgreSQL,
+and on SQLite with a file copy of the test database (the `sqlite_file_db` fixture)."""
 
 import random
 import threading
@@ -23,6 +24,18 @@ def amount_for(key: int) -> Decimal:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posting_with_duplicate_keys(organisation, chart, business_date):
+    post_concurrently(business_date)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posting_with_duplicate_keys_on_sqlite(sqlite_file_db, organisation, chart, business_date):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL has its own test")
+    assert not connection.is_in_memory_db()
+    post_concurrently(business_date)
+
+
+def post_concurrently(business_date):
     calls = [key for key in range(KEYS) for _ in range(2)]
     random.Random(20261128).shuffle(calls)
     chunks = [calls[i * CALLS:(i + 1) * CALLS] for i in range(THREADS)]
