@@ -12,7 +12,15 @@ Rules (DOMAIN.md §2 and §5):
   from the due date (the usual bank rule — ``from_due_date=False`` counts only the days
   after the grace instead);
 * early settlement: outstanding principal + interest accrued since the last due date +
-  an optional prepayment fee (a rate on the principal repaid early, or a fixed amount).
+  an optional prepayment fee (see :func:`prepayment_fee_on`).
+
+提前还款违约金 / prepayment fee — one rule, for the quote and the settlement alike: only where the
+contract agrees one (民法典第六百七十七条: a borrower may repay early and then owes interest for the
+period actually borrowed, "除当事人另有约定外"; the fee is such an agreement), it is the agreed rate
+on the principal **repaid before it falls due** — the principal of the installments not yet due
+on the settlement date — plus any agreed fixed amount, rounded half-up to the fen. Principal
+already overdue is not repaid early: it is late, and bears penalty interest instead (§5), so it
+carries no prepayment fee. (The product's rate is labelled 按提前归还的本金计 for this reason.)
 
 Worked example: ¥10,000 at 12 % a year for 31 actual days at ACT/360 is ¥103.33:
 
@@ -104,6 +112,23 @@ def penalty_interest(
                         penalty_rate=penalty_rate, amount=amount)
 
 
+def prepayment_fee_on(principal_repaid_early: Decimal, rate: Decimal = ZERO, fixed: Decimal = ZERO) -> Decimal:
+    """提前还款违约金: ``rate`` on the principal repaid before it falls due, plus ``fixed``, half-up.
+
+    Given ¥10,000 lent in 12 monthly installments and 1 %, settled after the 4th installment was
+    paid and the 5th (¥800.00 principal) is overdue, with ¥6,000.00 principal not yet due: the fee
+    is 6,000 × 1 % = 60.00 — not 1 % of the whole ¥6,800.00 outstanding.
+
+    >>> prepayment_fee_on(Decimal("6000.00"), Decimal("0.01"))
+    Decimal('60.00')
+    >>> prepayment_fee_on(Decimal("1234.50"), Decimal("0.01")), prepayment_fee_on(Decimal("0"), fixed=Decimal("50"))
+    (Decimal('12.35'), Decimal('50.00'))
+    """
+    if principal_repaid_early < 0 or rate < 0 or fixed < 0:
+        raise InvalidAmount("提前还款本金、违约金费率和固定金额不能为负数，请核对")
+    return quantize(principal_repaid_early * rate + fixed)
+
+
 @dataclass(frozen=True)
 class SettlementQuote:
     settle_on: date
@@ -125,21 +150,34 @@ def settlement_quote(
     prepayment_fee: Decimal = ZERO,
     overdue_amount: Decimal = ZERO,
     day_count: DayCount = DayCount.ACT_360,
+    principal_not_yet_due: Decimal | None = None,
 ) -> SettlementQuote:
     """What settles the loan on ``settle_on`` (提前结清报价).
 
     ``interest_paid_to`` is the last due date whose interest was paid; ``overdue_amount``
     anything already due and unpaid (installments, penalties) which must be settled too.
+    ``principal_not_yet_due`` is the principal repaid early, on which the prepayment fee is
+    charged (:func:`prepayment_fee_on`); by default all the outstanding principal (nothing overdue).
 
     >>> settlement_quote(outstanding_principal=Decimal("50000"), annual_rate=Decimal("0.12"),
     ...     interest_paid_to=date(2025, 6, 15), settle_on=date(2025, 7, 5),
     ...     prepayment_fee_rate=Decimal("0.01")).total
     Decimal('50833.33')
+
+    With ¥5,000.00 of the ¥50,000.00 already overdue, the fee is 1 % of 45,000.00 = 450.00:
+
+    >>> settlement_quote(outstanding_principal=Decimal("50000"), annual_rate=Decimal("0.12"),
+    ...     interest_paid_to=date(2025, 6, 15), settle_on=date(2025, 7, 5),
+    ...     prepayment_fee_rate=Decimal("0.01"), principal_not_yet_due=Decimal("45000")).prepayment_fee
+    Decimal('450.00')
     """
     if settle_on < interest_paid_to:
         raise InvalidDate("结清日不能早于已付息日，请核对日期")
     interest = interest_between(outstanding_principal, annual_rate, interest_paid_to, settle_on, day_count)
-    fee = quantize(outstanding_principal * prepayment_fee_rate + prepayment_fee)
+    early = outstanding_principal if principal_not_yet_due is None else principal_not_yet_due
+    if early > outstanding_principal:
+        raise InvalidAmount("提前归还的本金不能超过未还本金，请核对")
+    fee = prepayment_fee_on(early, prepayment_fee_rate, prepayment_fee)
     total = outstanding_principal + interest + fee + overdue_amount
     return SettlementQuote(settle_on=settle_on, principal=outstanding_principal, interest=interest,
                            interest_days=day_count.days(interest_paid_to, settle_on), prepayment_fee=fee,

@@ -185,6 +185,15 @@ class IouPage:
     def status_colour(self) -> str:
         return STATUS_COLOURS.get(self.iou.status, "info")
 
+    @property
+    def first_due(self) -> date | None:
+        """首期还款日 as agreed: the IOU's own, or the first installment of the original schedule
+        (a later schedule — an extension, an early settlement — does not change it)."""
+        if self.iou.first_due:
+            return self.iou.first_due
+        original = self.earlier[-1] if self.earlier else self.current
+        return original.rows[0].row.due_date if original and original.rows else None
+
 
 def _schedules(iou: Iou, today: date) -> tuple[ScheduleView | None, list[ScheduleView]]:
     versions = list(iou.schedules.order_by("-version").prefetch_related("installments"))

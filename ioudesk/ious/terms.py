@@ -11,6 +11,7 @@ from ioudesk.calc.dates import BusinessDay, Frequency
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.errors import CalcError
 from ioudesk.calc.inputs import cap_verdict
+from ioudesk.calc.limitation import limitation_expiry
 from ioudesk.calc.rates import parse_rate, round_rate
 from ioudesk.calc.schedule import LastInstallment, LoanTerms, Method, Schedule, generate_schedule
 from ioudesk.core.calc_messages import calc_error_message
@@ -73,13 +74,32 @@ def loan_terms(iou: Iou, *, start: date | None = None, principal: Decimal | None
         method=calc_guard(Method.parse, iou.method),
         frequency=calc_guard(Frequency.parse, iou.frequency),
         day_count=calc_guard(DayCount.parse, iou.day_count),
-        first_due=first_due if first_due is not None else iou.first_due,
+        # The IOU's agreed first due date is for its original schedule only; a later schedule
+        # (extension, tranche) starts again from `start` unless given its own.
+        first_due=first_due if first_due is not None else (iou.first_due if upfront_charges else None),
         business_day=BusinessDay.NONE,
         fee_per_installment=iou.installment_fee,
         upfront_fee=iou.upfront_fee if upfront_charges else Decimal("0"),
         deducted_interest=iou.deducted_interest if upfront_charges else Decimal("0"),
         last_installment=LastInstallment.parse(iou.last_installment),
     )
+
+
+def set_last_due(iou: Iou, last_due: date | None) -> None:
+    """最后到期日 and 诉讼时效届满日, one rule for every schedule an IOU gets (放款, 追加放款, 展期,
+    提前结清): the last due date is the last installment's of the current schedule, and the
+    limitation period runs three years from it (民法典第一百八十八条; for an installment debt from
+    the last installment's due date, 第一百八十九条). No due date (art. 675): none yet, the period
+    runs from a demand, which collections records.
+
+    Early settlement replaces the rest of the schedule with one installment due on the settlement
+    date, which ends the debt: the IOU then shows that date as 最后到期日 (the original last due
+    date stays in schedule version 1) and three years from it as 诉讼时效届满 — which only matters
+    if the settlement payment is reversed and the IOU reopens. 首期还款日 stays the original one.
+
+    The caller saves ``maturity_date`` and ``limitation_expires_on``."""
+    iou.maturity_date = last_due
+    iou.limitation_expires_on = None if last_due is None else limitation_expiry(last_due=last_due).expires_on
 
 
 def schedule_for(iou: Iou, **overrides) -> Schedule:

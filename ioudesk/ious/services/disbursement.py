@@ -27,14 +27,16 @@ from ioudesk.ious.models import (
     Installment,
     Iou,
     IouKind,
+    ScheduleKind,
     ScheduleVersion,
     Status,
     Transaction,
     TransactionKind,
 )
-from ioudesk.ious.services.ledgering import lock, post, replayed
+from ioudesk.ious.services import idempotency
+from ioudesk.ious.services.ledgering import lock, post
 from ioudesk.ious.status import Event
-from ioudesk.ious.terms import calc_guard, schedule_for
+from ioudesk.ious.terms import calc_guard, schedule_for, set_last_due
 from ioudesk.ledger.chart import AccountCode
 from ioudesk.ledger.models import Account, EntryKind
 from ioudesk.ledger.services import Line
@@ -51,7 +53,9 @@ def funding_account_check(code: str) -> str:
 
 def store_schedule(iou: Iou, schedule, *, version: int, effective_from: date, reason: str) -> ScheduleVersion:
     ScheduleVersion.objects.filter(iou=iou, is_current=True).update(is_current=False)
-    stored = ScheduleVersion.objects.create(iou=iou, version=version, effective_from=effective_from, reason=reason)
+    stored = ScheduleVersion.objects.create(iou=iou, version=version, effective_from=effective_from, reason=reason,
+                                            kind=ScheduleKind.DISBURSEMENT, term=iou.term, rate_text=iou.rate_text,
+                                            annual_rate=iou.annual_rate)
     Installment.objects.bulk_create([
         Installment(schedule=stored, number=row.number, due_date=row.due_date, principal_due=row.principal,
                     interest_due=row.interest, fee_due=row.fee)
@@ -61,8 +65,7 @@ def store_schedule(iou: Iou, schedule, *, version: int, effective_from: date, re
 
 
 def limitation_for(iou: Iou, last_due: date | None) -> date | None:
-    """Civil Code art. 188/189: three years from the last due date (an IOU without a due date
-    runs from a demand, which collections will record)."""
+    """Kept for callers of the old name: the rule is ``terms.set_last_due``."""
     if last_due is None:
         return None
     return limitation_expiry(last_due=last_due).expires_on
@@ -75,12 +78,14 @@ def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: st
 
     `amount` below the principal pays out a first tranche: the schedule runs on what was paid
     out, and `iou_disburse_tranche` pays out the rest later (in one or more tranches)."""
+    request = idempotency.request_hash("disbursement", iou=iou.pk, day=day, funding_account=funding_account,
+                                       reference=reference, amount=amount)
     iou = lock(iou)
     if not user.has_perm("ious.disburse_iou") or not scope.can_see_branch(user, iou.branch_id):
         raise PermissionDenied(_("您没有放款的权限。"))
-    existing = replayed(idempotency_key)  # after the lock: a concurrent twin waits, then finds it
+    existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
-        return _same_request(existing, iou, TransactionKind.DISBURSEMENT, TransactionKind.ACTIVATION)
+        return existing
     status.target(iou, Event.DISBURSE)
     day = day or clock.today()
     if day > clock.today():
@@ -103,8 +108,7 @@ def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: st
     if has_due_date:
         schedule = schedule_for(iou, start=day, principal=tranche)
         store_schedule(iou, schedule, version=1, effective_from=day, reason=_g("放款"))
-        iou.maturity_date = schedule.installments[-1].due_date
-    iou.limitation_expires_on = limitation_for(iou, iou.maturity_date)
+    set_last_due(iou, schedule.installments[-1].due_date if has_due_date else None)
     before = status.transition(iou, Event.DISBURSE)
     iou.save(update_fields=["disbursed_on", "maturity_date", "limitation_expires_on", "status", "updated_at"])
 
@@ -127,7 +131,7 @@ def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: st
     record = Transaction.objects.create(
         iou=iou, kind=kind, day=day, amount=net, principal=tranche, interest=iou.deducted_interest,
         fee=iou.upfront_fee, funding_account=funding_account, reference=reference, entry_id=entry.pk,
-        idempotency_key=idempotency_key, created_by=user,
+        idempotency_key=idempotency_key, request_hash=request, created_by=user,
     )
     audit.record(AuditAction.ACTION, obj=iou, verb=memo, changes={"status": [before, iou.status]},
                  reason=f"¥{net:,.2f}")
@@ -152,10 +156,12 @@ def iou_disburse_tranche(*, iou: Iou, amount, user, funding_account: str = Accou
     from ioudesk.ious.services.accrual import current_installments, iou_accrue, refresh_delinquency
     from ioudesk.ious.services.restructure import reschedule
 
+    request = idempotency.request_hash("disbursement_tranche", iou=iou.pk, amount=amount,
+                                       funding_account=funding_account, reference=reference)
     iou = lock(iou)
     if not user.has_perm("ious.disburse_iou") or not scope.can_see_branch(user, iou.branch_id):
         raise PermissionDenied(_("您没有放款的权限。"))
-    existing = replayed(idempotency_key, iou, TransactionKind.DISBURSEMENT)
+    existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
     if iou.kind != IouKind.LOAN or iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
@@ -170,19 +176,14 @@ def iou_disburse_tranche(*, iou: Iou, amount, user, funding_account: str = Accou
     entry = post(iou, kind=EntryKind.DISBURSEMENT, day=day, user=user, memo=f"{_g('追加放款')} {iou.number}",
                  lines=[Line(AccountCode.LOANS, debit=amount), Line(funding_account, credit=amount)])
     left = max(sum(1 for row in current_installments(iou) if row.due_date > day), 1)
-    reschedule(iou, day=day, term=left, reason=_g("追加放款 ¥%(amount)s") % {"amount": f"{amount:,.2f}"})
+    reschedule(iou, day=day, term=left, reason=_g("追加放款 ¥%(amount)s") % {"amount": f"{amount:,.2f}"},
+               kind=ScheduleKind.TRANCHE)
     iou.save()
     refresh_delinquency(iou, current_installments(iou), day)
     record = Transaction.objects.create(
         iou=iou, kind=TransactionKind.DISBURSEMENT, day=day, amount=amount, principal=amount,
         funding_account=funding_account, reference=reference, entry_id=entry.pk, idempotency_key=idempotency_key,
-        created_by=user, reason=_g("追加放款"),
+        request_hash=request, created_by=user, reason=_g("追加放款"),
     )
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("追加放款"), changes={"amount": [None, str(amount)]})
     return record
-
-
-def _same_request(existing: Transaction, iou: Iou, *kinds) -> Transaction:
-    if existing.iou_id != iou.pk or existing.kind not in kinds:
-        raise InvalidState(_("幂等键已用于另一笔业务，请为新请求生成新的幂等键。"))
-    return existing

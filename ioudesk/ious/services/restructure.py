@@ -22,28 +22,28 @@ from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.core.services import organisation_current
 from ioudesk.ious import status
-from ioudesk.ious.models import Installment, Iou, ScheduleVersion, Status
+from ioudesk.ious.models import Installment, Iou, ScheduleKind, ScheduleVersion, Status
+from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import current_installments, iou_accrue, refresh_delinquency, unpaid
-from ioudesk.ious.services.disbursement import limitation_for
 from ioudesk.ious.services.ledgering import ZERO, lock
 from ioudesk.ious.services.repayment import _check_user
 from ioudesk.ious.status import Event
-from ioudesk.ious.terms import calc_guard, cap_check, loan_terms
+from ioudesk.ious.terms import calc_guard, cap_check, loan_terms, set_last_due
 from ioudesk.products.services import terms_rate
 
 
 @transaction.atomic
 def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None = None,
                first_due: date | None = None, idempotency_key: str | None = None) -> ScheduleVersion:
-    """The same idempotency key twice extends once and returns the first new schedule version."""
+    """The same idempotency key with the same request extends once and returns the first new
+    schedule version; with another request it is refused (services/idempotency.py)."""
+    request = idempotency.request_hash("extension", iou=iou.pk, term=term, reason=reason, rate_text=rate_text,
+                                       first_due=first_due)
     iou = lock(iou)
     _check_user(iou, user, "ious.extend_iou")
-    if idempotency_key:
-        existing = ScheduleVersion.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if existing.iou_id != iou.pk:
-                raise InvalidState(_("幂等键已用于另一笔业务，请为新请求生成新的幂等键。"), code="idempotency_conflict")
-            return existing
+    existing = idempotency.replayed_version(idempotency_key, iou=iou, request=request)  # after the lock
+    if existing is not None:
+        return existing
     if iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能展期。") % {
             "number": iou.number, "status": iou.get_status_display()})
@@ -59,8 +59,8 @@ def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None 
         iou.annual_rate, iou.rate_text = terms_rate(rate_text).annual, rate_text
     version, new_schedule, new_terms = reschedule(iou, day=day, term=int(term), reason=reason, first_due=first_due)
     if idempotency_key:
-        version.idempotency_key = idempotency_key
-        version.save(update_fields=["idempotency_key"])
+        version.idempotency_key, version.request_hash = idempotency_key, request
+        version.save(update_fields=["idempotency_key", "request_hash"])
     check = cap_check(iou, organisation_cap_applies=organisation_current().interest_cap_applies,
                       schedule=new_schedule, terms=new_terms)
     iou.cap_checked_on, iou.cap_rate, iou.cap_within, iou.cap_rule = day, check.cap_rate, check.within, check.rule
@@ -76,7 +76,8 @@ def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None 
     return version
 
 
-def reschedule(iou: Iou, *, day: date, term: int, reason: str, first_due: date | None = None):
+def reschedule(iou: Iou, *, day: date, term: int, reason: str, first_due: date | None = None,
+               kind: str = ScheduleKind.EXTENSION):
     """Replace the current schedule from `day`: what is already owed moves to an installment 0
     due on `day`; the outstanding principal not yet due is scheduled again over `term`.
     Returns the new ScheduleVersion, the calc Schedule and the terms it was made from."""
@@ -93,7 +94,8 @@ def reschedule(iou: Iou, *, day: date, term: int, reason: str, first_due: date |
     current.is_current = False
     current.save(update_fields=["is_current"])
     version = ScheduleVersion.objects.create(iou=iou, version=current.version + 1, effective_from=day,
-                                             reason=reason)
+                                             reason=reason, kind=kind, term=term, rate_text=iou.rate_text,
+                                             annual_rate=iou.annual_rate)
     if any(carried.values()):
         Installment.objects.create(
             schedule=version, number=0, due_date=day, principal_due=carried["principal"],
@@ -106,6 +108,5 @@ def reschedule(iou: Iou, *, day: date, term: int, reason: str, first_due: date |
         for row in new_schedule.installments
     ])
     iou.term = term
-    iou.maturity_date = new_schedule.installments[-1].due_date
-    iou.limitation_expires_on = limitation_for(iou, iou.maturity_date)
+    set_last_due(iou, new_schedule.installments[-1].due_date)
     return version, new_schedule, new_terms

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.interest import settlement_quote
-from ioudesk.calc.money import parse_amount, quantize
+from ioudesk.calc.money import parse_amount
 from ioudesk.core import audit, clock
 from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
@@ -26,15 +26,17 @@ from ioudesk.ious.models import (
     Installment,
     Iou,
     PaymentMethod,
+    ScheduleKind,
     ScheduleVersion,
     Status,
     Transaction,
     TransactionKind,
 )
+from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import current_installments, iou_accrue, unpaid
-from ioudesk.ious.services.ledgering import ZERO, lock, post, replayed
+from ioudesk.ious.services.ledgering import ZERO, lock, post
 from ioudesk.ious.services.repayment import _check_user, check_day, funding_for, repay_locked
-from ioudesk.ious.terms import calc_guard
+from ioudesk.ious.terms import calc_guard, set_last_due
 from ioudesk.ledger.chart import AccountCode
 from ioudesk.ledger.models import EntryKind
 from ioudesk.ledger.services import Line
@@ -68,14 +70,16 @@ def quote_locked(iou: Iou, day: date) -> Quote:
     """For an IOU already accrued to `day`."""
     rows = current_installments(iou)
     future_principal = sum((unpaid(row)["principal"] for row in rows if row.due_date > day), ZERO)
+    # The prepayment fee is calc's one rule (calc.interest.prepayment_fee_on): the agreed rate on the
+    # principal not yet due; overdue principal is late, not early.
     calc = calc_guard(
         settlement_quote, outstanding_principal=iou.principal_outstanding, annual_rate=iou.annual_rate,
         interest_paid_to=_interest_paid_to(iou, rows, day), settle_on=day, day_count=DayCount.parse(iou.day_count),
+        prepayment_fee_rate=iou.prepayment_fee_rate, principal_not_yet_due=future_principal,
     )
-    prepayment_fee = quantize(future_principal * iou.prepayment_fee_rate)
     return Quote(day=day, principal=iou.principal_outstanding, interest_due=iou.interest_outstanding,
                  broken_interest=calc.interest, penalty=iou.penalty_outstanding, fee=iou.fee_outstanding,
-                 prepayment_fee=prepayment_fee, credit=iou.overpayment)
+                 prepayment_fee=calc.prepayment_fee, credit=iou.overpayment)
 
 
 @transaction.atomic
@@ -98,9 +102,11 @@ def iou_settlement_quote(*, iou: Iou, user, day: date | None = None) -> Quote:
 @transaction.atomic
 def iou_settle_early(*, iou: Iou, amount, user, method: str = PaymentMethod.BANK_TRANSFER, reference: str = "",
                      payer: str = "", idempotency_key: str | None = None) -> Transaction:
+    request = idempotency.request_hash("early_settlement", iou=iou.pk, amount=amount, method=method,
+                                       reference=reference, payer=payer)
     iou = lock(iou)
     _check_user(iou, user, "ious.record_repayment")
-    existing = replayed(idempotency_key, iou, TransactionKind.REPAYMENT)  # after the lock: a concurrent twin waits, then finds it
+    existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
     if iou.status not in LIVE:
@@ -120,7 +126,7 @@ def iou_settle_early(*, iou: Iou, amount, user, method: str = PaymentMethod.BANK
                 Line(AccountCode.FEE_INCOME, credit=quote.prepayment_fee)])
     _replace_schedule(iou, day, quote)
     record = repay_locked(iou, amount=amount, day=day, method=method, reference=reference, payer=payer,
-                          user=user, idempotency_key=idempotency_key, reason=_g("提前结清"))
+                          user=user, idempotency_key=idempotency_key, request_hash=request, reason=_g("提前结清"))
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("提前结清"), changes={"amount": [None, str(amount)]})
     return record
 
@@ -132,23 +138,25 @@ def _replace_schedule(iou: Iou, day: date, quote: Quote) -> None:
     current.is_current = False
     current.save(update_fields=["is_current"])
     version = ScheduleVersion.objects.create(iou=iou, version=current.version + 1, effective_from=day,
-                                             reason=_g("提前结清"))
+                                             reason=_g("提前结清"), kind=ScheduleKind.SETTLEMENT, term=1,
+                                             rate_text=iou.rate_text, annual_rate=iou.annual_rate)
     Installment.objects.create(
         schedule=version, number=1, due_date=day, principal_due=quote.principal,
         interest_due=owed["interest"] + quote.broken_interest, fee_due=owed["fee"] + quote.prepayment_fee,
         interest_accrued=True, penalty_charged=owed["penalty"], penalty_accrued_to=day,
     )
-    iou.maturity_date = day
-    iou.save(update_fields=["maturity_date", "updated_at"])
+    set_last_due(iou, day)  # the settlement installment is the last one; 首期还款日 is left as agreed
+    iou.save(update_fields=["maturity_date", "limitation_expires_on", "updated_at"])
 
 
 @transaction.atomic
 def iou_refund_credit(*, iou: Iou, user, amount=None, method: str = PaymentMethod.BANK_TRANSFER,
                       reference: str = "", idempotency_key: str | None = None) -> Transaction:
     """退还溢缴款: Dr 客户溢缴款 / Cr the funding account."""
+    request = idempotency.request_hash("refund", iou=iou.pk, amount=amount, method=method, reference=reference)
     iou = lock(iou)
     _check_user(iou, user, "ious.record_repayment")
-    existing = replayed(idempotency_key, iou, TransactionKind.REFUND)  # after the lock: a concurrent twin waits, then finds it
+    existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
     amount = iou.overpayment if amount is None else calc_guard(parse_amount, amount, field="退款金额")
@@ -159,6 +167,6 @@ def iou_refund_credit(*, iou: Iou, user, amount=None, method: str = PaymentMetho
                  lines=[Line(AccountCode.CUSTOMER_CREDIT, debit=amount), Line(funding_for(method), credit=amount)])
     record = Transaction.objects.create(iou=iou, kind=TransactionKind.REFUND, day=day, amount=amount,
                                         overpayment=amount, method=method, reference=reference, entry_id=entry.pk,
-                                        idempotency_key=idempotency_key, created_by=user)
+                                        idempotency_key=idempotency_key, request_hash=request, created_by=user)
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("退还溢缴款"), changes={"amount": [None, str(amount)]})
     return record
