@@ -1,6 +1,7 @@
 from ninja import Router, Schema
 
 from ioudesk.core import scope
+from ioudesk.core.names import person_name
 
 router = Router(tags=["当前用户"])
 
@@ -18,7 +19,7 @@ class MeOut(Schema):
 def me(request):
     user = request.user
     return MeOut(
-        id=user.pk, username=user.username, name=f"{user.last_name}{user.first_name}",
+        id=user.pk, username=user.username, name=person_name(user.last_name, user.first_name),
         branch=user.branch.name if user.branch_id else None,
         roles=sorted(user.groups.values_list("name", flat=True)),
         sees_all_branches=scope.sees_all_branches(user),

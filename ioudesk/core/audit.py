@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
@@ -12,6 +13,7 @@ from ioudesk.core import prepared
 from ioudesk.core.context import Actor, current_actor
 from ioudesk.core.models import AuditEvent
 from ioudesk.core.models.audit import AuditAction
+from ioudesk.core.names import staff_label
 
 # Fields whose values never enter the trail; a change to them is recorded as "已修改".
 SECRET_FIELDS = {"password", "secret", "key", "token"}
@@ -43,7 +45,7 @@ def record(
     if obj is not None:
         event.content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
         event.object_id = str(obj.pk)
-        event.object_repr = (object_repr if object_repr is not None else str(obj))[:200]
+        event.object_repr = (object_repr if object_repr is not None else _repr(obj))[:200]
     elif object_repr:
         event.object_repr = object_repr[:200]
     prepared.insert(event)
@@ -110,6 +112,13 @@ def _jsonable(value):
     if value is None or isinstance(value, (bool, int, str)):
         return value
     return str(value)
+
+
+def _repr(obj: models.Model) -> str:
+    """A staff record is named with its user name too ("张伟（zhangwei）"): two 张伟 stay apart."""
+    if isinstance(obj, AbstractBaseUser):
+        return staff_label(obj)
+    return str(obj)
 
 
 def _branch_of(obj, actor: Actor) -> int | None:

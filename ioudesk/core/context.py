@@ -7,6 +7,8 @@ import contextlib
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from ioudesk.core.names import staff_label
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -29,7 +31,7 @@ def actor_for_user(user, ip_address: str | None = None) -> Actor:
         return Actor(user_id=None, name="匿名", ip_address=ip_address)
     return Actor(
         user_id=user.pk,
-        name=user.get_username(),
+        name=staff_label(user),
         ip_address=ip_address,
         branch_id=getattr(user, "branch_id", None),
     )

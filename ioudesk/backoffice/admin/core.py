@@ -91,7 +91,7 @@ class StaffAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin, ModelAdmin)
 
     @display(description=_("姓名"))
     def full_name(self, obj):
-        return f"{obj.last_name}{obj.first_name}"
+        return obj.get_full_name()
 
     @display(description=_("角色"))
     def role_names(self, obj):

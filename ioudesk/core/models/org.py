@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.core.names import person_name, staff_name
+
 
 class Organisation(models.Model):
     name = models.CharField(_("机构名称"), max_length=120)
@@ -82,3 +84,10 @@ class User(AbstractUser):
         verbose_name = _("员工")
         verbose_name_plural = _("员工")
         swappable = "AUTH_USER_MODEL"
+
+    def __str__(self):
+        return staff_name(self)
+
+    def get_full_name(self):
+        """Family name first without a space ("张伟"), see :mod:`ioudesk.core.names`."""
+        return person_name(self.last_name, self.first_name)
