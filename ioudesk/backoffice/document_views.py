@@ -1,5 +1,5 @@
-"""PDF documents in the back office: the 借条/欠条 of an IOU, the 还款凭证 of a payment and the
-结清证明 of a settled IOU, shown inline (the browser's PDF viewer prints them).
+"""PDF documents in the back office: the 借条/欠条 of an IOU, the 展期协议 of each extension, the
+还款凭证 of a payment and the 结清证明 of a settled IOU, shown inline (the browser's PDF viewer prints them).
 
 The services in ioudesk.documents.services check the permission and the data scope and write the
 audit trail; here an IOU of another branch is a 404, exactly like an id that does not exist, and a
@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _g
 from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.core.errors import ApplicationError, NotFound, PermissionDenied
 from ioudesk.documents import services
-from ioudesk.documents.context import receipt_number
+from ioudesk.documents.context import extension_number, receipt_number
 from ioudesk.documents.pdf import FontMissing
-from ioudesk.ious.models import Iou, Transaction
+from ioudesk.ious.models import Iou, ScheduleVersion, Transaction
 
 
 def pdf_response(content: bytes, filename: str) -> HttpResponse:
@@ -90,8 +90,21 @@ class SettlementPdf(DocumentView):
         return content, services.document_filename(iou.number, "settlement")
 
 
+class ExtensionPdf(DocumentView):
+    """``pk`` is the extension's schedule version."""
+
+    def make(self, user, pk):
+        version = ScheduleVersion.objects.select_related("iou").filter(pk=pk).first()
+        if version is None:
+            raise NotFound()
+        content = services.extension_agreement_pdf(version=version, user=user)
+        number = f"{version.iou.number}-ZQ{extension_number(version):02d}"
+        return content, services.document_filename(number, "extension")
+
+
 urlpatterns = [
     path("ious/<int:pk>/pdf/", IouPdf.as_view(), name="iou_pdf"),
     path("ious/transactions/<int:pk>/receipt.pdf", ReceiptPdf.as_view(), name="receipt_pdf"),
     path("ious/<int:pk>/settlement.pdf", SettlementPdf.as_view(), name="settlement_pdf"),
+    path("ious/schedules/<int:pk>/extension.pdf", ExtensionPdf.as_view(), name="extension_pdf"),
 ]

@@ -3,6 +3,7 @@ values (strings and booleans only) and the table rows. No rendering here, no per
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,7 +18,16 @@ from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError
 from ioudesk.core.masking import mask_id_number, mask_phone
 from ioudesk.core.models import Organisation
-from ioudesk.ious.models import Installment, Iou, IouKind, Status, Transaction, TransactionKind
+from ioudesk.ious.models import (
+    Installment,
+    Iou,
+    IouKind,
+    ScheduleKind,
+    ScheduleVersion,
+    Status,
+    Transaction,
+    TransactionKind,
+)
 
 ZERO = Decimal("0.00")
 
@@ -38,6 +48,7 @@ class DocumentData:
     values: dict[str, object]
     tables: list[Table] = field(default_factory=list)
     watermark: str = ""  # e.g. 样稿 for an IOU not yet approved
+    notice: str = ""  # a line printed under the number, e.g. that identifiers are masked
     tables_after_closing: bool = False  # the IOU's schedule is an attachment after the signatures
 
 
@@ -73,6 +84,7 @@ def rate_text(iou: Iou) -> str:
 
 
 def penalty_text(iou: Iou) -> str:
+    """The penalty clause at ``iou.annual_rate`` (the signed rate on a 借条: see :func:`signed_iou`)."""
     basis = iou.get_penalty_basis_display()
     grace = f"（宽限期{iou.grace_days}天）" if iou.grace_days else ""
     if iou.penalty_daily_rate is not None and iou.penalty_daily_rate > 0:
@@ -123,34 +135,88 @@ def _party(iou: Iou, *, full_identity: bool) -> dict[str, object]:
     }
 
 
-def _schedule_rows(iou: Iou) -> tuple[list, bool]:
-    """The current stored schedule, or (before disbursement) the one the calc engine would make.
-    Returns (rows of (number, due_date, principal, interest, fee)), projected)."""
-    stored = list(Installment.objects.filter(schedule__iou=iou, schedule__is_current=True).order_by("number"))
-    if stored:
-        return [(r.number, r.due_date, r.principal_due, r.interest_due, r.fee_due) for r in stored], False
+def _version_rows(version: ScheduleVersion) -> list[tuple]:
+    """A stored schedule version as rows of (number, due_date, principal, interest, fee, penalty);
+    installment 0 is what was already owed when the version was made (penalty included)."""
+    return [(r.number, r.due_date, r.principal_due, r.interest_due, r.fee_due, r.penalty_charged if not r.number else ZERO)
+            for r in Installment.objects.filter(schedule=version).order_by("number")]
+
+
+def _projected_rows(iou: Iou, **overrides) -> list[tuple]:
+    """The schedule the calc engine makes from the IOU's terms (before disbursement), or []."""
     if iou.kind == IouKind.DEBT and not (iou.due_date or iou.payment_terms):
-        return [], False
+        return []
     from ioudesk.ious.terms import schedule_for
 
     try:
-        schedule = schedule_for(iou)
+        schedule = schedule_for(iou, **overrides)
     except ApplicationError:
-        return [], False
-    return [(r.number, r.due_date, r.principal, r.interest, r.fee) for r in schedule.installments], True
+        return []
+    return [(r.number, r.due_date, r.principal, r.interest, r.fee, ZERO) for r in schedule.installments]
+
+
+def signed_iou(iou: Iou) -> tuple[Iou, list[tuple], str]:
+    """The IOU as the debtor signed it, its schedule at signing, and a note for the table.
+
+    The IOU's own term, rate, first due date and maturity move with an extension, a later tranche
+    or an early settlement; the 借条 prints the signed ones. They are those of schedule version 1
+    (made at disbursement, with the term and rate it was made on); before disbursement, the IOU's
+    fields themselves, with the schedule projected from the contract date. A loan paid out in
+    tranches has a version 1 on the first tranche only: its 借条 shows the whole principal's
+    schedule on the signed terms, projected. Returns an unsaved copy: never save it."""
+    first = ScheduleVersion.objects.filter(iou=iou, version=1).first()
+    if first is None:
+        rows = _projected_rows(iou)
+        return iou, rows, "按借款日测算，实际以放款日生成的还款计划为准。" if rows else ""
+    signed = copy.copy(iou)
+    rows = _version_rows(first)
+    signed.term = first.term or sum(1 for r in rows if r[0]) or iou.term
+    if first.rate_text:
+        signed.rate_text = first.rate_text
+        signed.annual_rate = first.annual_rate if first.annual_rate is not None else iou.annual_rate
+    note = ""
+    if iou.kind == IouKind.LOAN and rows and sum((r[2] for r in rows), ZERO) != iou.principal:
+        projected = _projected_rows(signed, start=first.effective_from, principal=iou.principal,
+                                    term=signed.term, first_due=rows[0][1])
+        if projected:
+            rows, note = projected, "按借款全额测算；分笔放款的，实际以各笔放款时生成的还款计划为准。"
+    if rows:
+        signed.first_due, signed.maturity_date = rows[0][1], rows[-1][1]
+    return signed, rows, note
+
+
+def _term_text(iou: Iou, due: date | None, start: date | None) -> str:
+    if iou.kind == IouKind.DEBT:
+        return f"{chinese(due)}前一次付清" if due else "未约定还款期限"
+    if due:
+        return f"自{chinese(start)}起至{chinese(due)}止，共{iou.term}期"
+    return f"共{iou.term}期"
+
+
+def _schedule_table(rows: list[tuple], caption: str, note: str = "") -> Table:
+    with_fee = any(r[4] for r in rows)
+    with_penalty = any(r[5] for r in rows)
+    header = ["期次", "还款日", "应还本金", "应还利息", *(["费用"] if with_fee else []),
+              *(["罚息"] if with_penalty else []), "应还合计"]
+    body = []
+    for number, due_date, principal, interest, fee, penalty in rows:
+        body.append([f"第{number}期" if number else "展期前欠款", due_date.isoformat(), yuan(principal),
+                     yuan(interest), *([yuan(fee)] if with_fee else []), *([yuan(penalty)] if with_penalty else []),
+                     yuan(principal + interest + fee + penalty)])
+    totals = [sum((r[i] for r in rows), ZERO) for i in (2, 3, 4, 5)]
+    total = ["合计", "", yuan(totals[0]), yuan(totals[1]), *([yuan(totals[2])] if with_fee else []),
+             *([yuan(totals[3])] if with_penalty else []), yuan(sum(totals, ZERO))]
+    return Table(caption=caption, header=header, rows=body, total=total,
+                 numeric_columns=tuple(range(2, len(header))), note=note)
 
 
 def iou_data(iou: Iou, *, full_identity: bool) -> DocumentData:
+    """The 借条/欠条: the terms as signed (:func:`signed_iou`), whatever happened since; an
+    extension has its own document (:func:`extension_data`)."""
     values = _party(iou, full_identity=full_identity)
-    rows, projected = _schedule_rows(iou)
+    iou, rows, note = signed_iou(iou)
     due = iou.maturity_date or iou.due_date or (rows[-1][1] if rows else None)
     start = iou.disbursed_on or iou.contract_date
-    if iou.kind == IouKind.DEBT:
-        term_text = f"{chinese(due)}前一次付清" if due else "未约定还款期限"
-    elif due:
-        term_text = f"自{chinese(start)}起至{chinese(due)}止，共{iou.term}期"
-    else:
-        term_text = f"共{iou.term}期"
     values.update({
         "document_number": iou.number,
         "amount_words": words(iou.principal),
@@ -158,7 +224,7 @@ def iou_data(iou: Iou, *, full_identity: bool) -> DocumentData:
         "due_date": chinese(due),
         "first_due": chinese(rows[0][1] if rows else iou.first_due),
         "term": str(iou.term),
-        "term_text": term_text,
+        "term_text": _term_text(iou, due, start),
         "method": iou.get_method_display(),
         "frequency": iou.get_frequency_display(),
         "installment_figures": figures(sum(rows[0][2:], ZERO)) if rows else "",
@@ -169,23 +235,72 @@ def iou_data(iou: Iou, *, full_identity: bool) -> DocumentData:
         "payment_terms": iou.get_payment_terms_display() if iou.payment_terms else "",
         "has_schedule": len(rows) > 1,
     })
-    tables = []
-    if rows:
-        with_fee = any(r[4] for r in rows)
-        header = ["期次", "还款日", "应还本金", "应还利息", *(["费用"] if with_fee else []), "应还合计"]
-        body = []
-        for number, due_date, principal, interest, fee in rows:
-            body.append([f"第{number}期" if number else "展期前欠款", due_date.isoformat(), yuan(principal),
-                         yuan(interest), *([yuan(fee)] if with_fee else []), yuan(principal + interest + fee)])
-        totals = [sum((r[i] for r in rows), ZERO) for i in (2, 3, 4)]
-        total = ["合计", "", yuan(totals[0]), yuan(totals[1]), *([yuan(totals[2])] if with_fee else []),
-                 yuan(sum(totals, ZERO))]
-        note = "按借款日测算，实际以放款日生成的还款计划为准。" if projected else ""
-        tables.append(Table(caption=f"附：还款计划表（共{len(rows)}期）", header=header, rows=body, total=total,
-                            numeric_columns=tuple(range(2, len(header))), note=note))
+    tables = [_schedule_table(rows, f"附：还款计划表（共{len(rows)}期）", note)] if rows else []
     watermark = "样稿" if iou.status in (Status.DRAFT, Status.PENDING_APPROVAL) else ""
     return DocumentData(number=iou.number, values=values, tables=tables, watermark=watermark,
                         tables_after_closing=True)
+
+
+def extension_versions(iou: Iou) -> list[ScheduleVersion]:
+    """The IOU's extensions (展期/重组), oldest first: each has its 展期协议."""
+    return list(ScheduleVersion.objects.filter(iou=iou, kind=ScheduleKind.EXTENSION).order_by("version"))
+
+
+def extension_number(version: ScheduleVersion) -> int:
+    """1 for the IOU's first extension, 2 for the second …"""
+    return ScheduleVersion.objects.filter(iou_id=version.iou_id, kind=ScheduleKind.EXTENSION,
+                                          version__lte=version.version).count()
+
+
+def extension_data(version: ScheduleVersion, *, full_identity: bool) -> DocumentData:
+    """The 展期协议 of one extension: which IOU (its signed terms), the principal outstanding on the
+    day, what was already due (installment 0 of the new version), the new term, maturity and rate,
+    and the new schedule attached."""
+    iou = version.iou
+    values = _party(iou, full_identity=full_identity)
+    signed, signed_rows, _note = signed_iou(iou)
+    signed_due = signed.maturity_date or signed.due_date or (signed_rows[-1][1] if signed_rows else None)
+    rows = _version_rows(version)
+    carried = [r for r in rows if not r[0]]
+    scheduled = [r for r in rows if r[0]]
+    previous = ScheduleVersion.objects.filter(iou=iou, version__lt=version.version).order_by("-version").first()
+    previous_rows = _version_rows(previous) if previous else []
+    new = copy.copy(iou)
+    new.term = version.term or len(scheduled)
+    if version.rate_text:
+        new.rate_text = version.rate_text
+        new.annual_rate = version.annual_rate if version.annual_rate is not None else iou.annual_rate
+    principal = sum((r[2] for r in rows), ZERO)
+    new_due = scheduled[-1][1] if scheduled else version.effective_from
+    ordinal = extension_number(version)
+    number = f"{iou.number}-ZQ{ordinal:02d}"
+    debt = iou.kind == IouKind.DEBT
+    values.update({
+        "document_number": number,
+        "creditor_role": "债权人" if debt else "出借人",
+        "debtor_role": "债务人" if debt else "借款人",
+        "extension_number": str(ordinal),
+        "extension_date": chinese(version.effective_from),
+        "extension_reason": version.reason,
+        "original_term_text": _term_text(signed, signed_due, signed.disbursed_on or signed.contract_date),
+        "original_rate": rate_text(signed),
+        "previous_due_date": chinese(previous_rows[-1][1] if previous_rows else signed_due),
+        "amount_words": words(principal),
+        "amount_figures": figures(principal),
+        "carried_figures": figures(sum((sum(r[2:], ZERO) for r in carried), ZERO)),
+        "has_carried": bool(carried),
+        "new_term": str(new.term),
+        "new_term_text": f"自{chinese(version.effective_from)}起至{chinese(new_due)}止，共{new.term}期",
+        "new_first_due": chinese(scheduled[0][1] if scheduled else None),
+        "new_due_date": chinese(new_due),
+        "new_rate": rate_text(new),
+        "rate_changed": new.annual_rate != signed.annual_rate,
+        "method": iou.get_method_display(),
+        "installment_figures": figures(sum(scheduled[0][2:], ZERO)) if scheduled else "",
+        "penalty": penalty_text(new),
+    })
+    tables = [_schedule_table(rows, f"附：展期后还款计划表（共{len(scheduled)}期）")] if rows else []
+    return DocumentData(number=number, values=values, tables=tables, tables_after_closing=True)
 
 
 def receipt_number(record: Transaction) -> str:

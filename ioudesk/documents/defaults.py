@@ -1,6 +1,11 @@
 """The wording each kind of document starts with, modelled on the 借条/欠条 commonly used in
 mainland China (出借人、借款人及证件号码、大写和小写金额、用途、期限、利率、逾期责任、担保、签字按手印).
 
+The 展期协议 is the extension agreement both parties sign when an IOU is extended: which IOU, the
+principal outstanding on the day, the new term, maturity and rate, the new schedule attached. A
+guarantor signs it too: under Civil Code art. 695 a change of the term without the guarantor's
+written consent does not move the guarantee period.
+
 A private loan with no agreed rate: under 《最高人民法院关于审理民间借贷案件适用法律若干问题的规定》
 art. 28, the lender may claim overdue interest at the one-year LPR from the day the debt is overdue;
 the generated penalty sentence says so. The administrator can change every word in the back office
@@ -85,6 +90,37 @@ DEFAULTS: dict[str, dict[str, str]] = {
             "收款单位：{{ creditor }}（盖章）\n"
             "经办人：{{ operator }}\n"
             "出具日期：{{ today }}"
+        ),
+    },
+    DocumentKind.EXTENSION: {
+        "title": "展期协议",
+        "body": (
+            "{{ creditor_role }}：{{ creditor }}\n"
+            "{{ debtor_role }}：{{ debtor }}，" + IOU_PARTY + "\n\n"
+            "{{ debtor_role }}于{{ contract_date }}向{{ creditor_role }}出具借据（编号：{{ number }}），"
+            "约定{{ loan_word }}本金人民币（大写）{{ principal_words }}（¥{{ principal_figures }}），"
+            "期限{{ original_term_text }}，利率：{{ original_rate }}。"
+            "现{{ debtor_role }}因{{ extension_reason }}申请展期（第{{ extension_number }}次），经双方协商一致，"
+            "达成如下协议：\n\n"
+            "一、截至{{ extension_date }}，{{ debtor_role }}尚欠{{ loan_word }}本金人民币（大写）{{ amount_words }}"
+            "（¥{{ amount_figures }}）。{% if has_carried %}其中已到期未还的本金、利息、费用及罚息合计"
+            "¥{{ carried_figures }}列为展期前欠款，于{{ extension_date }}到期，不因展期而免除。{% endif %}\n\n"
+            "二、上述{{ loan_word }}展期后的期限为{{ new_term_text }}，最后到期日由{{ previous_due_date }}变更为"
+            "{{ new_due_date }}。还款方式：{{ method }}，每期应还金额见所附展期后还款计划表。\n\n"
+            "三、展期后的利率：{{ new_rate }}{% if rate_changed %}（原利率：{{ original_rate }}）{% endif %}。"
+            "{{ penalty }}\n\n"
+            "四、{% if guarantor %}担保人{{ guarantor }}同意对展期后的债务继续承担连带保证责任，"
+            "保证期间为展期后债务履行期限届满之日起三年。{% endif %}"
+            "除本协议变更的内容外，原借据的其他约定继续有效；原借据与本协议不一致的，以本协议为准。\n\n"
+            "五、{{ debtor_role }}确认上述欠款真实无误。本协议自双方签字（盖章）之日起生效，一式两份，双方各执一份。"
+        ),
+        "closing": (
+            "{{ debtor_role }}（签字并按手印）：＿＿＿＿＿＿＿＿\n"
+            "{{ debtor_id_label }}：{{ debtor_id_number }}\n"
+            "{% if guarantor %}担保人（签字并按手印）：＿＿＿＿＿＿＿＿（{{ guarantor }}）\n{% endif %}"
+            "{{ creditor_role }}：{{ creditor }}（盖章）\n"
+            "{{ creditor_role }}经办人（签字）：＿＿＿＿＿＿＿＿\n"
+            "日期：{{ extension_date }}"
         ),
     },
     DocumentKind.SETTLEMENT: {

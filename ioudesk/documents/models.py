@@ -1,5 +1,5 @@
-"""Document templates (单据模板) the administrator edits: the wording of the 借条, 欠条, 还款凭证 and
-结清证明. The layout (header, title, tables, footer) is drawn by ioudesk.documents.pdf; a template
+"""Document templates (单据模板) the administrator edits: the wording of the 借条, 欠条, 还款凭证,
+结清证明 and 展期协议. The layout (header, title, tables, footer) is drawn by ioudesk.documents.pdf; a template
 holds only the text, with placeholders such as ``{{ amount_words }}`` (see placeholders.py)."""
 
 from django.conf import settings
@@ -13,6 +13,7 @@ class DocumentKind(models.TextChoices):
     IOU_DEBT = "iou_debt", _("欠条")
     RECEIPT = "receipt", _("还款凭证")
     SETTLEMENT = "settlement", _("结清证明")
+    EXTENSION = "extension", _("展期协议")
 
 
 class DocumentTemplate(models.Model):

@@ -98,8 +98,11 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "number": ParagraphStyle("number", parent=base, fontSize=9.5, leading=14, alignment=TA_RIGHT,
                                  textColor=MUTED, spaceAfter=10),
         "body": ParagraphStyle("body", parent=base, firstLineIndent=23, spaceAfter=5, alignment=TA_LEFT),
-        "caption": ParagraphStyle("caption", parent=base, fontSize=10.5, leading=16, spaceBefore=8, spaceAfter=4),
+        "caption": ParagraphStyle("caption", parent=base, fontSize=10.5, leading=16, spaceBefore=8, spaceAfter=4,
+                                  keepWithNext=1),  # never a caption alone at the foot of a page
         "note": ParagraphStyle("note", parent=base, fontSize=8.5, leading=12, textColor=MUTED, spaceBefore=3),
+        "notice": ParagraphStyle("notice", parent=base, fontSize=10, leading=15, textColor=ACCENT, borderColor=ACCENT,
+                                 borderWidth=0.8, borderPadding=5, spaceBefore=2, spaceAfter=12),
         "cell": ParagraphStyle("cell", parent=base, fontSize=9.5, leading=13),
         "closing": ParagraphStyle("closing", parent=base, leading=26, leftIndent=64 * mm),
     }
@@ -202,6 +205,8 @@ def render(*, title: str, body: str, closing: str, data: DocumentData, organisat
 
     story: list = [Paragraph(_markup(_spaced_title(title)), styles["title"]),
                    Paragraph(_markup(_("编号：%(number)s") % {"number": data.number}), styles["number"])]
+    if data.notice:
+        story.append(Paragraph(_markup(data.notice), styles["notice"]))
     story += [Paragraph(_markup(text), styles["body"]) for text in paragraphs(body)]
     tables = [flowable for table in data.tables for flowable in _table(table, styles, font)]
     closing_lines = lines(closing)

@@ -19,14 +19,15 @@ COMMON: dict[str, tuple[str, object]] = {
     "creditor": ("出借人/债权人（留空为本机构）", "欠条管家示范机构"),
     "debtor": ("借款人/债务人姓名或名称", "王建国"),
     "debtor_id_label": ("证件类型：身份证号或统一社会信用代码", "身份证号"),
-    "debtor_id_number": ("证件号码（借条、欠条、结清证明上有查看权限时为完整号码，其余脱敏）", "11010519491231002X"),
+    "debtor_id_number": ("证件号码（借条、欠条、展期协议、结清证明上有查看权限时为完整号码，其余脱敏）", "11010519491231002X"),
     "debtor_phone": ("联系电话（脱敏规则同证件号码）", "13901012345"),
     "debtor_address": ("住址/地址", "北京市朝阳区建国路1号"),
     "contract_date": ("借款/欠款日期，如 二〇二六年十一月二十八日", "二〇二六年十一月二十八日"),
     "today": ("出具日期（营业日）", "二〇二六年十一月二十八日"),
     "principal_words": ("本金大写（不含“人民币”）", "壹万元整"),
     "principal_figures": ("本金小写（不含“¥”）", "10,000.00"),
-    "amount_words": ("本单据的主要金额大写：借条、欠条为本金，还款凭证为本次还款，结清证明为累计还款", "壹万元整"),
+    "amount_words": ("本单据的主要金额大写：借条、欠条为本金，还款凭证为本次还款，结清证明为累计还款，"
+                     "展期协议为展期时尚欠的本金", "壹万元整"),
     "amount_figures": ("主要金额小写（不含“¥”）", "10,000.00"),
     "reason": ("借款用途/欠款事由", "购买生产设备"),
     "loan_word": ("“借款”或“欠款”", "借款"),
@@ -82,11 +83,34 @@ SETTLEMENT: dict[str, tuple[str, object]] = {
     "has_overpayment": ("是否有未退还的溢缴款（真/假）", False),
 }
 
+EXTENSION: dict[str, tuple[str, object]] = {
+    "creditor_role": ("“出借人”（借条）或“债权人”（欠条）", "出借人"),
+    "debtor_role": ("“借款人”（借条）或“债务人”（欠条）", "借款人"),
+    "extension_number": ("第几次展期", "1"),
+    "extension_date": ("展期生效日", "二〇二七年五月二十八日"),
+    "extension_reason": ("展期原因", "经营资金周转困难"),
+    "original_term_text": ("原借据约定的借款期限", "自二〇二六年十一月二十八日起至二〇二七年十一月二十八日止，共12期"),
+    "original_rate": ("原借据约定的利率", "月息1分（折合年利率12.00%）"),
+    "previous_due_date": ("本次展期前的最后到期日", "二〇二七年十一月二十八日"),
+    "carried_figures": ("展期前已到期未还的本金、利息、费用和罚息合计（不含“¥”）", "0.00"),
+    "has_carried": ("是否有展期前已到期未还的款项（真/假）", False),
+    "new_term": ("展期后的期数", "12"),
+    "new_term_text": ("展期后借款期限的完整说明", "自二〇二七年五月二十八日起至二〇二八年五月二十八日止，共12期"),
+    "new_first_due": ("展期后首期还款日", "二〇二七年六月二十八日"),
+    "new_due_date": ("展期后的最后到期日", "二〇二八年五月二十八日"),
+    "new_rate": ("展期后的利率", "月息1分（折合年利率12.00%）"),
+    "rate_changed": ("展期是否改变了利率（真/假）", False),
+    "method": ("还款方式，如 等额本息", "等额本息"),
+    "installment_figures": ("展期后每期应还（首期，不含“¥”）", "481.15"),
+    "penalty": ("展期后的逾期罚息约定（一句话）", "逾期未还的，就逾期本金自逾期之日起按年利率18.00%（合同利率上浮50%）计收罚息。"),
+}
+
 BY_KIND: dict[str, dict[str, tuple[str, object]]] = {
     DocumentKind.IOU_LOAN: {**COMMON, **IOU},
     DocumentKind.IOU_DEBT: {**COMMON, **IOU},
     DocumentKind.RECEIPT: {**COMMON, **RECEIPT},
     DocumentKind.SETTLEMENT: {**COMMON, **SETTLEMENT},
+    DocumentKind.EXTENSION: {**COMMON, **EXTENSION},
 }
 
 

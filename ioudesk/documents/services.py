@@ -1,13 +1,28 @@
-"""Documents: the editable templates, and the PDFs made from them (借条/欠条, 还款凭证, 结清证明).
+"""Documents: the editable templates, and the PDFs made from them (借条/欠条, 展期协议, 还款凭证,
+结清证明).
 
 Every PDF is permission- and scope-checked (``ious.view_iou`` and the user's branches; another
 branch's IOU is "not found", like everywhere else) and recorded in the audit trail as a download.
 
-Personal data on documents: the 借条/欠条 and the 结清证明 are legal instruments handed to the parties,
-so they carry the debtor's full ID number and phone number — but only when the user may see them
-(``customers.view_sensitive_customer``); otherwise they are masked as on every screen. Either way
-the audit event says which (``id_number``: 完整/脱敏), so printing a full number is an audited reveal
-(decision 0002). A 还款凭证 is a routine slip and always masks them (110105********002X).
+What a 借条/欠条 says: the terms the debtor signed (schedule version 1: term, rate, maturity and
+schedule at disbursement), never the current ones; each extension has its own 展期协议 with the new
+terms (ioudesk/documents/context.py, ``signed_iou`` and ``extension_data``).
+
+Personal data on documents (defect 12 of issue 9, decision 0002): the 借条/欠条, the 展期协议 and the
+结清证明 are legal instruments the debtor signs or receives, so they identify the debtor in full —
+the ID number (a company's credit code is not personal data and is always printed) and the phone.
+
+* A user with ``customers.view_sensitive_customer`` gets the full identifiers, and generating the
+  document is an audited reveal: one 查看完整… event on the customer per identifier printed, through
+  ``customers.services.customer_reveal`` (the same door as the 查看 button), besides the download
+  event on the IOU (``id_number``: 完整).
+* A user without it (财务, 审批员, 审计 in the seeded roles) is not refused: they need to read what
+  was signed. They get the masked copy, clearly marked: a boxed notice under the number and the
+  watermark 脱敏件 say that identifiers are partly hidden and that this copy is not for signing
+  (``id_number``: 脱敏 in the download event). Refusing would leave an auditor no way to see the
+  wording of an IOU; the marking keeps a masked copy from being signed by mistake.
+
+A 还款凭证 is a routine slip, not signed by the debtor, and always masks them (110105********002X).
 """
 
 from __future__ import annotations
@@ -20,16 +35,33 @@ from ioudesk.core import audit, scope
 from ioudesk.core.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.documents import pdf
-from ioudesk.documents.context import DocumentData, iou_data, receipt_data, settlement_data
+from ioudesk.documents.context import (
+    DocumentData,
+    extension_data,
+    iou_data,
+    receipt_data,
+    settlement_data,
+)
 from ioudesk.documents.defaults import DEFAULTS
 from ioudesk.documents.models import DocumentKind, DocumentTemplate
 from ioudesk.documents.placeholders import sample_context
 from ioudesk.documents.templating import check, render_text
-from ioudesk.ious.models import Iou, IouKind, Status, Transaction, TransactionKind
+from ioudesk.ious.models import (
+    Iou,
+    IouKind,
+    ScheduleKind,
+    ScheduleVersion,
+    Status,
+    Transaction,
+    TransactionKind,
+)
 
 VIEW_PERMISSION = "ious.view_iou"
 SENSITIVE_PERMISSION = "customers.view_sensitive_customer"
 RECEIPT_KINDS = (TransactionKind.REPAYMENT, TransactionKind.RECOVERY)
+MASKED_NOTICE = ("脱敏件：您没有查看完整个人信息的权限，本件证件号码、联系电话已部分隐去，仅供查阅，"
+                 "不能用于签署或交付当事人。")
+MASKED_WATERMARK = "脱敏件"
 
 
 # --- templates ------------------------------------------------------------------------------------
@@ -127,6 +159,26 @@ def _fresh(iou: Iou) -> Iou:
     return Iou.objects.select_related("customer", "branch").get(pk=iou.pk)
 
 
+def _identity(user, iou: Iou, data_for, *, document: str) -> tuple[DocumentData, bool]:
+    """The document's data with the debtor's identifiers in full (an audited reveal) when the user
+    may see personal data in full, else masked and marked (see the module docstring). Returns the
+    data and whether it is the full version."""
+    full = user.has_perm(SENSITIVE_PERMISSION)
+    data = data_for(full)
+    if not full:
+        data.notice = MASKED_NOTICE
+        data.watermark = data.watermark or MASKED_WATERMARK
+        return data, False
+    from ioudesk.customers.services import customer_reveal
+
+    customer = iou.customer
+    reason = _g("打印%(document)s %(number)s") % {"document": document, "number": data.number}
+    for field in ("phone",) if customer.is_company else ("id_number", "phone"):
+        if getattr(customer, field):
+            customer_reveal(customer=customer, field=field, user=user, reason=reason)
+    return data, True
+
+
 def iou_document_kind(iou: Iou) -> str:
     return DocumentKind.IOU_DEBT if iou.kind == IouKind.DEBT else DocumentKind.IOU_LOAN
 
@@ -138,8 +190,8 @@ def iou_document_pdf(*, iou: Iou, user) -> bytes:
     if iou.status == Status.CANCELLED:
         raise InvalidState(_("借据 %(number)s 已作废，不能生成借条/欠条。") % {"number": iou.number})
     template = active_template(iou_document_kind(iou))
-    full = user.has_perm(SENSITIVE_PERMISSION)
-    content = _render(template, iou_data(iou, full_identity=full), user)
+    data, full = _identity(user, iou, lambda full: iou_data(iou, full_identity=full), document=template.title)
+    content = _render(template, data, user)
     audit.record(AuditAction.DOWNLOAD, obj=iou, verb=_g("生成借条PDF"),
                  changes={"document": [None, template.title], "id_number": [None, "完整" if full else "脱敏"]})
     return content
@@ -171,17 +223,41 @@ def settlement_certificate_pdf(*, iou: Iou, user) -> bytes:
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，尚未结清，不能出具结清证明。") % {
             "number": iou.number, "status": iou.get_status_display()})
     template = active_template(DocumentKind.SETTLEMENT)
-    full = user.has_perm(SENSITIVE_PERMISSION)
-    data = settlement_data(iou, full_identity=full)
+    data, full = _identity(user, iou, lambda full: settlement_data(iou, full_identity=full), document=template.title)
     content = _render(template, data, user)
     audit.record(AuditAction.DOWNLOAD, obj=iou, verb=_g("出具结清证明"),
                  changes={"document": [None, data.number], "id_number": [None, "完整" if full else "脱敏"]})
     return content
 
 
+def extension_agreement_pdf(*, version: ScheduleVersion, user) -> bytes:
+    """The 展期协议 of one extension (a schedule version of kind 展期/重组): the new terms, for both
+    parties to sign. Personal data as on the 借条."""
+    version = ScheduleVersion.objects.select_related("iou__customer", "iou__branch").get(pk=version.pk)
+    iou = version.iou
+    _check_access(user, iou)
+    if version.kind != ScheduleKind.EXTENSION:
+        raise InvalidState(_("借据 %(number)s 的这个还款计划版本不是展期产生的，没有展期协议。") % {"number": iou.number})
+    template = active_template(DocumentKind.EXTENSION)
+    data, full = _identity(user, iou, lambda full: extension_data(version, full_identity=full),
+                           document=template.title)
+    content = _render(template, data, user)
+    audit.record(AuditAction.DOWNLOAD, obj=iou, verb=_g("生成展期协议PDF"),
+                 changes={"document": [None, data.number], "schedule_version": [None, version.version],
+                          "id_number": [None, "完整" if full else "脱敏"]})
+    return content
+
+
+def extension_documents(iou: Iou) -> list[tuple[int, ScheduleVersion]]:
+    """(1, first extension), (2, second) … for the IOU page's document links."""
+    from ioudesk.documents.context import extension_versions
+
+    return list(enumerate(extension_versions(iou), start=1))
+
+
 # File names stay Chinese whatever the user's language (they name a Chinese legal document).
 FILE_TITLES = {DocumentKind.IOU_LOAN: "借条", DocumentKind.IOU_DEBT: "欠条", DocumentKind.RECEIPT: "还款凭证",
-               DocumentKind.SETTLEMENT: "结清证明"}
+               DocumentKind.SETTLEMENT: "结清证明", DocumentKind.EXTENSION: "展期协议"}
 
 
 def document_filename(number: str, kind: str) -> str:

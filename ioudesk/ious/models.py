@@ -186,15 +186,30 @@ class Approval(models.Model):
         return f"{self.get_decision_display()} {self.decided_by}"
 
 
+class ScheduleKind(models.TextChoices):
+    """Why a schedule version was made: typed, so that documents never read it from the reason text."""
+
+    DISBURSEMENT = "disbursement", _("放款")
+    TRANCHE = "tranche", _("追加放款")
+    EXTENSION = "extension", _("展期/重组")
+    SETTLEMENT = "settlement", _("提前结清")
+
+
 class ScheduleVersion(models.Model):
     """One repayment schedule of an IOU. An extension or restructure adds a version; the old one
-    stays, marked not current, so the history is kept."""
+    stays, marked not current, so the history is kept. Each version keeps the terms it was made
+    on (term, rate), because the IOU's own fields move on: the 借条 prints version 1's terms,
+    the 展期协议 an extension version's (ioudesk/documents)."""
 
     iou = models.ForeignKey(Iou, verbose_name=_("借据"), on_delete=models.CASCADE, related_name="schedules")
     version = models.PositiveSmallIntegerField(_("版本"))
     is_current = models.BooleanField(_("当前"), default=True)
     effective_from = models.DateField(_("生效日"))
     reason = models.CharField(_("原因"), max_length=200, blank=True)
+    kind = models.CharField(_("类型"), max_length=12, choices=ScheduleKind.choices, default=ScheduleKind.DISBURSEMENT)
+    term = models.PositiveSmallIntegerField(_("期数"), null=True, blank=True)
+    rate_text = models.CharField(_("利率"), max_length=30, blank=True)
+    annual_rate = models.DecimalField(_("年利率"), max_digits=10, decimal_places=8, null=True, blank=True)
     idempotency_key = models.CharField(_("幂等键"), max_length=80, null=True, blank=True, unique=True,
                                        editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from ioudesk.backoffice.iou_pages.actions import ACTIONS, REVERSE
 from ioudesk.backoffice.iou_pages.common import url_or_none
 from ioudesk.backoffice.pages import BackofficePage
+from ioudesk.documents.services import extension_documents
 from ioudesk.ious import selectors
 from ioudesk.ious.models import Iou, Status, TransactionKind
 
@@ -34,6 +35,8 @@ class IouDetailPage(BackofficePage):
                                   if record.kind in (TransactionKind.REPAYMENT, TransactionKind.RECOVERY) else None)
         documents = [(label, url) for label, url in (
             (_("借据/欠条 PDF"), url_or_none("backoffice:iou_pdf", iou.pk)),
+            *((_("展期协议（第%(n)s次）PDF") % {"n": n}, url_or_none("backoffice:extension_pdf", version.pk))
+              for n, version in extension_documents(iou)),
             (_("结清证明 PDF"), url_or_none("backoffice:settlement_pdf", iou.pk) if iou.status == Status.SETTLED else None),
         ) if url]
         return super().get_context_data(**kwargs, page=page, iou=iou, actions=offered, documents=documents,
