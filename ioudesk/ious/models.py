@@ -275,6 +275,15 @@ class TransactionKind(models.TextChoices):
     RECOVERY = "recovery", _("核销后收回")
 
 
+class PaymentSource(models.TextChoices):
+    """Where the money of a repayment came from: paid in by the customer, or customer credit
+    (溢缴款) applied when an installment fell due. Typed, so that nothing tells them apart by a
+    translated label; a replay after a reversal posts again only what the customer paid."""
+
+    PAYMENT = "payment", _("客户付款")
+    CREDIT = "credit", _("溢缴款冲抵")
+
+
 class PaymentMethod(models.TextChoices):
     CASH = "cash", _("现金")
     BANK_TRANSFER = "bank_transfer", _("银行转账")
@@ -299,6 +308,10 @@ class Transaction(models.Model):
     method = models.CharField(_("支付方式"), max_length=16, choices=PaymentMethod.choices, blank=True, default="")
     reference = models.CharField(_("流水号/凭证号"), max_length=80, blank=True)
     payer = models.CharField(_("付款人"), max_length=100, blank=True)
+    # Nullable without a default, so that adding it is a plain ALTER TABLE ADD COLUMN on SQLite (no
+    # rebuild of a large table); only repayments have one.
+    source = models.CharField(_("资金来源"), max_length=8, choices=PaymentSource.choices, null=True,  # noqa: DJ001
+                              blank=True, editable=False, help_text=_("还款：客户付款或溢缴款冲抵"))
     funding_account = models.CharField(_("资金账户"), max_length=10, blank=True, help_text=_("科目代码，如 100201"))
     reason = models.TextField(_("原因/说明"), blank=True)
     allocation = models.JSONField(_("分摊明细"), default=list, blank=True)

@@ -22,7 +22,7 @@ from ioudesk.core import audit, clock
 from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import status
-from ioudesk.ious.models import Installment, Iou, PaymentMethod, Status, Transaction, TransactionKind
+from ioudesk.ious.models import Installment, Iou, PaymentSource, Status, Transaction, TransactionKind
 from ioudesk.ious.services.accrual import current_installments, iou_accrue, refresh_delinquency, unpaid
 from ioudesk.ious.services.ledgering import ZERO, apply_lines, lock, replayed
 from ioudesk.ious.services.repayment import _check_user, apply_allocation, repay_locked, settle_if_paid
@@ -182,7 +182,7 @@ def replay(iou: Iou, payments: list[Transaction], *, reason: str, user, accrued_
     """Post `payments` again in order, accrue penalty again up to `accrued_to`, and bring days past
     due and the status up to the business date."""
     for payment in payments:
-        if payment.payer == _g("溢缴款冲抵") and payment.method == PaymentMethod.OTHER:
+        if payment.source == PaymentSource.CREDIT:
             continue  # credit applications happen again by themselves as the payments are replayed
         repay_locked(iou, amount=payment.amount, day=payment.day, method=payment.method, user=user,
                      reference=payment.reference, payer=payment.payer, reason=reason)

@@ -21,7 +21,15 @@ from ioudesk.core import audit, clock, prepared, scope
 from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import status
-from ioudesk.ious.models import Installment, Iou, PaymentMethod, Status, Transaction, TransactionKind
+from ioudesk.ious.models import (
+    Installment,
+    Iou,
+    PaymentMethod,
+    PaymentSource,
+    Status,
+    Transaction,
+    TransactionKind,
+)
 from ioudesk.ious.services.accrual import installments_due_by, iou_accrue, refresh_delinquency, unpaid
 from ioudesk.ious.services.ledgering import ZERO, lock, post, replayed
 from ioudesk.ious.status import Event
@@ -144,8 +152,9 @@ def repay_locked(iou: Iou, *, amount: Decimal, day: date, method: str, user, ref
     entry = post(iou, kind=EntryKind.REPAYMENT, lines=lines, day=day, user=user,
                  memo=f"{_g('还款')} {iou.number} {payer}".strip(), save=False)  # saved with the delinquency below
     record = prepared.insert(Transaction(
-        iou=iou, kind=TransactionKind.REPAYMENT, day=day, amount=amount, overpayment=allocation.overpayment,
-        method=method, reference=reference, payer=payer, allocation=breakdown, entry_id=entry.pk,
+        iou=iou, kind=TransactionKind.REPAYMENT, source=PaymentSource.PAYMENT, day=day, amount=amount,
+        overpayment=allocation.overpayment, method=method, reference=reference, payer=payer, allocation=breakdown,
+        entry_id=entry.pk,
         idempotency_key=idempotency_key, created_by=user, reason=reason, **paid,
     ))
     refresh_delinquency(iou, rows, max(day, today))
@@ -163,8 +172,8 @@ def apply_credit(iou: Iou, rows: list[Installment], *, day: date, user=None) -> 
     entry = post(iou, kind=EntryKind.REPAYMENT, day=day, user=user, memo=f"{_g('溢缴款冲抵')} {iou.number}",
                  lines=[Line(AccountCode.CUSTOMER_CREDIT, debit=allocation.applied), *credit_lines(paid)])
     return Transaction.objects.create(
-        iou=iou, kind=TransactionKind.REPAYMENT, day=day, amount=allocation.applied, method=PaymentMethod.OTHER,
-        payer=_g("溢缴款冲抵"), allocation=breakdown, entry_id=entry.pk, created_by=user, **paid,
+        iou=iou, kind=TransactionKind.REPAYMENT, source=PaymentSource.CREDIT, day=day, amount=allocation.applied,
+        method=PaymentMethod.OTHER, payer=_g("溢缴款冲抵"), allocation=breakdown, entry_id=entry.pk, created_by=user, **paid,
     )
 
 
