@@ -17,6 +17,8 @@
 | IOUDESK_UPLOAD_MAX_MB | 20 | largest customer file accepted |
 | IOUDESK_UPLOAD_ALLOWED_TYPES | jpeg,png,gif,webp,heic,pdf,doc,xls,ppt,docx,xlsx,pptx | customer file types (checked by content) |
 | IOUDESK_PDF_FONT | /usr/share/fonts/truetype/wqy/wqy-microhei.ttc | TrueType Chinese font embedded in PDFs (Debian fonts-wqy-microhei) |
+| IOUDESK_IMPORT_MAX_ROWS | 50000 | most customer rows one Excel import file may hold |
+| IOUDESK_IMPORT_BACKGROUND_ROWS | 1000 | an import of more rows (or of a file over 256 KB) is checked and saved by the background worker |
 | IOUDESK_S3_BUCKET (+ _ENDPOINT_URL, _ACCESS_KEY, _SECRET_KEY, _REGION) | unset | keep customer files on S3-compatible storage (needs django-storages and boto3) |
 """
 
@@ -95,6 +97,7 @@ INSTALLED_APPS = [
     "ioudesk.products",
     "ioudesk.ious",
     "ioudesk.documents",
+    "ioudesk.jobs",
     "ioudesk.backoffice",
 ]
 
@@ -248,6 +251,8 @@ IOUDESK_UPLOAD_ALLOWED_TYPES = env_list("IOUDESK_UPLOAD_ALLOWED_TYPES",
                                         "jpeg,png,gif,webp,heic,pdf,doc,xls,ppt,docx,xlsx,pptx")
 
 IOUDESK_PDF_FONT = env("IOUDESK_PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+IOUDESK_IMPORT_MAX_ROWS = int(env("IOUDESK_IMPORT_MAX_ROWS", "50000"))
+IOUDESK_IMPORT_BACKGROUND_ROWS = int(env("IOUDESK_IMPORT_BACKGROUND_ROWS", "1000"))
 
 # --- background tasks -------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import copy
 import json
+from functools import partial
 from io import BytesIO
 from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, HttpResponseRedirect, QueryDict
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse, QueryDict
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.backoffice.pages import BackofficePage
-from ioudesk.core.errors import ApplicationError
+from ioudesk.core.errors import ApplicationError, NotFound
 from ioudesk.core.xlsx import XLSX_TYPE, workbook_response
 from ioudesk.customers import excel, stats
+from ioudesk.customers.excel import background
+from ioudesk.jobs.models import JobKind, JobState
 
 MAX_ERRORS_SHOWN = 1000
 
@@ -56,8 +61,14 @@ def export_changelist(model_admin, request, *, full: bool = False):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_("客户文件（.xlsx）"), widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
-                           help_text=_("请使用导入模板填写；文件不超过 10 MB、20,000 行。"))
+    file = forms.FileField(label=_("客户文件（.xlsx）"), widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "请使用导入模板填写；文件不超过 10 MB、%(rows)s 行。超过 %(background)s 行的文件在后台检查和导入，"
+            "可以离开本页，稍后在“我的导入”中查看进度和结果。") % {
+            "rows": f"{excel.max_rows():,}", "background": f"{background.background_rows():,}"}
 
 
 class ConfirmForm(forms.Form):
@@ -82,12 +93,23 @@ class ImportPage(BackofficePage):
             excel.check_upload(name=upload.name, size=upload.size, head=head)
             upload.seek(0)
             data = upload.read()
-            check = excel.customers_import_check(user=request.user, file=BytesIO(data))
-            token = excel.import_stage(user=request.user, name=upload.name, data=data)
+            if len(data) > excel.BACKGROUND_BYTES:  # not even read here: the worker reads it
+                return self.start_job(background.import_job_check_start(user=request.user, name=upload.name,
+                                                                         data=data))
+            parsed = excel.read_import_file(BytesIO(data))
+            if len(parsed.rows) > background.background_rows():
+                return self.start_job(background.import_job_check_start(user=request.user, name=upload.name,
+                                                                         parsed=parsed))
+            check = excel.customers_import_check(user=request.user, parsed=parsed)
+            token = excel.import_stage(user=request.user, name=upload.name, parsed=parsed)
         except ApplicationError as error:
             form.add_error("file", error.message)
             return self.render_to_response(self.get_context_data(form=form))
         return self.render_to_response(self.get_context_data(check=check, token=token, filename=upload.name))
+
+    def start_job(self, job):
+        enqueue_import_job(job)
+        return HttpResponseRedirect(reverse("backoffice:customer_import_job", args=[job.pk]))
 
     def confirm(self, request):
         form = ConfirmForm(request.POST)
@@ -96,9 +118,11 @@ class ImportPage(BackofficePage):
             return HttpResponseRedirect(reverse("backoffice:customer_import"))
         try:
             staged = excel.import_take(user=request.user, token=form.cleaned_data["token"])
-            result = excel.customers_import(user=request.user, file=BytesIO(staged.data),
+            file = BytesIO(staged.data) if staged.parsed is None else None
+            result = excel.customers_import(user=request.user, file=file, parsed=staged.parsed,
                                             mode=form.cleaned_data["mode"], filename=staged.name)
-            token = excel.import_stage(user=request.user, name=staged.name, data=staged.data) if result.refused else ""
+            token = excel.import_stage(user=request.user, name=staged.name, parsed=result_rows(staged, file),
+                                       data=None) if result.refused else ""
         except ApplicationError as error:
             messages.error(request, error.message)
             return HttpResponseRedirect(reverse("backoffice:customer_import"))
@@ -118,6 +142,87 @@ class ImportPage(BackofficePage):
                           errors_hidden=max(len(result.skipped) - MAX_ERRORS_SHOWN, 0),
                           skipped_rows=len({error.row for error in result.skipped}))
         return super().get_context_data(**kwargs)
+
+
+def result_rows(staged, file):
+    """The rows to stage again after a refused all-or-nothing import (read once more only if
+    the staged upload was never read, which the dry run always does)."""
+    return staged.parsed if staged.parsed is not None else excel.read_import_file(BytesIO(staged.data))
+
+
+def enqueue_import_job(job) -> None:
+    """Queue the worker's task once the job record is committed (the worker must find it)."""
+    from ioudesk.customers.tasks import customer_import_job
+
+    transaction.on_commit(partial(customer_import_job.enqueue, job.pk))
+
+
+class ImportJobPage(BackofficePage):
+    """One background import (dry run or import): progress while it runs, the result when done."""
+
+    template_name = "backoffice/customers/import_job.html"
+    title = _("客户导入进度")
+    permission_required = ("customers.import_customer",)
+
+    def get_job(self):
+        try:
+            return background.import_job(user=self.request.user, pk=self.kwargs["pk"])
+        except NotFound as error:
+            raise Http404(str(error.message)) from error
+
+    def get_context_data(self, **kwargs):
+        job = self.get_job()
+        result = job.result or {}
+        errors = [excel.RowError(*error) for error in result.get("errors", [])][:MAX_ERRORS_SHOWN]
+        hidden = max(result.get("errors_total", 0) - len(errors), 0)
+        confirmable = (job.state == JobState.DONE and not job.params.get("confirmed") and (
+            job.kind == JobKind.CUSTOMER_IMPORT_CHECK or result.get("retry_token")))
+        return super().get_context_data(**kwargs, job=job, result=result, errors=errors, errors_hidden=hidden,
+                                        is_check=job.kind == JobKind.CUSTOMER_IMPORT_CHECK,
+                                        confirmable=confirmable, disabled_attrs={"disabled": True})
+
+    def post(self, request, *args, **kwargs):
+        """确认导入 after a background dry run (or 只导入正确的行 after a refused import)."""
+        job = self.get_job()
+        mode = request.POST.get("mode", "")
+        try:
+            with transaction.atomic():
+                new = background.import_job_confirm(user=request.user, check_job=job, mode=mode)
+                enqueue_import_job(new)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(reverse("backoffice:customer_import_job", args=[job.pk]))
+        return HttpResponseRedirect(reverse("backoffice:customer_import_job", args=[new.pk]))
+
+
+class ImportJobProgress(ImportJobPage):
+    """What the job page polls (htmx, every second): the progress bar; when the job has
+    finished, ``HX-Refresh`` reloads the page to show the result. JSON when asked for it."""
+
+    template_name = "backoffice/customers/_import_progress.html"
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        job = self.get_job()
+        if "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse({"state": job.state, "state_label": str(job.get_state_display()),
+                                 "phase": job.phase, "processed": job.processed, "total": job.total,
+                                 "percent": job.percent, "finished": job.finished})
+        response = render(request, self.template_name, {"job": job})
+        if job.finished and request.headers.get("HX-Request"):
+            response["HX-Refresh"] = "true"
+        return response
+
+
+class ImportJobList(BackofficePage):
+    """我的导入: the user's imports, with their state and results."""
+
+    template_name = "backoffice/customers/import_jobs.html"
+    title = _("我的导入")
+    permission_required = ("customers.import_customer",)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs, jobs=background.import_jobs(user=self.request.user))
 
 
 class ImportTemplateView(BackofficePage):
@@ -204,5 +309,8 @@ class StatsPage(BackofficePage):
 urlpatterns = [
     path("customers/import/", ImportPage.as_view(), name="customer_import"),
     path("customers/import/template/", ImportTemplateView.as_view(), name="customer_import_template"),
+    path("customers/import/jobs/", ImportJobList.as_view(), name="customer_import_jobs"),
+    path("customers/import/jobs/<int:pk>/", ImportJobPage.as_view(), name="customer_import_job"),
+    path("customers/import/jobs/<int:pk>/progress/", ImportJobProgress.as_view(), name="customer_import_progress"),
     path("customers/statistics/", StatsPage.as_view(), name="customer_stats"),
 ]

@@ -48,6 +48,7 @@ def sidebar(request):
             (_("我今天的跟进"), "today", "backoffice:my_follow_ups", "customers.view_followup"),
             (_("客户统计"), "monitoring", "backoffice:customer_stats", "customers.view_customer"),
             (_("导入客户"), "upload_file", "backoffice:customer_import", "customers.import_customer"),
+            (_("我的导入"), "history", "backoffice:customer_import_jobs", "customers.import_customer"),
             (_("客户标签"), "sell", "admin:customers_tag_changelist", "customers.view_tag"),
             (_("来源渠道"), "hub", "admin:customers_sourcechannel_changelist", "customers.view_sourcechannel"),
         )},

@@ -16,7 +16,10 @@ from ioudesk.customers.models import (
 )
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_ROWS = 20_000
+MAX_ROWS = 50_000  # data rows per file; settings.IOUDESK_IMPORT_MAX_ROWS changes it
+BLANK_ROWS_STOP = 1_000  # this many blank rows in a row end the data (trailing formatted rows)
+BACKGROUND_BYTES = 256 * 1024  # a larger upload is checked and imported by the background worker
+BACKGROUND_ROWS = 1_000  # so is a file of more rows (settings.IOUDESK_IMPORT_BACKGROUND_ROWS)
 STAGED_HOURS = 24
 EXPORT_CHUNK = 2000
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import translation
@@ -27,6 +28,7 @@ from ioudesk.customers.excel.columns import (
     ACQUIRED,
     ADDRESS,
     BANK,
+    BLANK_ROWS_STOP,
     BRANCH,
     CATEGORIES,
     CATEGORY,
@@ -118,10 +120,38 @@ def check_upload(*, name: str, size: int, head: bytes) -> None:
         raise ImportFileError(_("该文件不是有效的 .xlsx 文件（可能只是改了扩展名），请用 Excel 另存为 .xlsx 后再导入。"))
 
 
-def _read_rows(file) -> tuple[dict[str, int], list[str], Iterator[tuple[int, dict]]]:
-    """The header (column name → index), ignored column names and the non-blank data rows."""
+def max_rows() -> int:
+    """The most data rows one file may hold (settings.IOUDESK_IMPORT_MAX_ROWS, default MAX_ROWS)."""
+    return int(getattr(settings, "IOUDESK_IMPORT_MAX_ROWS", None) or MAX_ROWS)
+
+
+@dataclass
+class ParsedFile:
+    """An .xlsx read once: the import columns found (name → position in ``rows``' value lists),
+    the ignored column names and the non-blank data rows as (Excel row number, values). Plain
+    values only (str, int, float, bool, date, datetime, None), so it can be staged as JSON and
+    the confirmation checks the same rows again without reading the file a second time."""
+
+    columns: list[str]
+    ignored: list[str]
+    rows: list[tuple[int, list]]
+
+    def values(self, row: list) -> dict:
+        return dict(zip(self.columns, row, strict=False))
+
+
+def read_import_file(file) -> ParsedFile:
+    """Read the first worksheet in openpyxl's read-only (streaming) mode. The sheet's declared
+    size (``max_row``, the <dimension> tag) is not trusted: a sheet formatted down to row
+    1,048,576, or with one stray cell far below, streams empty rows; reading stops after
+    BLANK_ROWS_STOP consecutive blank rows, and a file with more than :func:`max_rows` data rows
+    is refused with the limit named. Time and memory are bounded by the cap, not by the file."""
+    limit = max_rows()
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
+        raise ImportFileError(_("无法读取该文件，请确认它是用 Excel 保存的 .xlsx 文件。")) from error
+    try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True, max_col=60)
         header, header_row = None, 0
@@ -131,39 +161,46 @@ def _read_rows(file) -> tuple[dict[str, int], list[str], Iterator[tuple[int, dic
                 break
             if number >= 10:
                 break
-    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
-        raise ImportFileError(_("无法读取该文件，请确认它是用 Excel 保存的 .xlsx 文件。")) from error
-    if header is None:
-        raise ImportFileError(_("没有找到列名行：第一个工作表的前 10 行中应有一行列名，其中包含“%(name)s”。请使用导入模板。")
-                              % {"name": NAME})
-    columns, ignored = {}, []
-    for index, name in enumerate(header):
-        if not name:
-            continue
-        if name in columns:
-            raise ImportFileError(_("列“%(name)s”出现了两次，请删去多余的一列。") % {"name": name})
-        if name in IMPORT_COLUMNS:
-            columns[name] = index
-        else:
-            ignored.append(name)
-
-    def data_rows():
-        count, numbered = 0, enumerate(rows, start=header_row + 1)
-        while True:
-            try:
-                number, values = next(numbered)
-            except StopIteration:
-                return
-            except Exception as error:  # a damaged worksheet fails while it is being read
-                raise ImportFileError(_("无法读取该文件，请确认它是用 Excel 保存的 .xlsx 文件。")) from error
-            if not any(_text(value) for value in values):
+        if header is None:
+            raise ImportFileError(_("没有找到列名行：第一个工作表的前 10 行中应有一行列名，其中包含“%(name)s”。请使用导入模板。")
+                                  % {"name": NAME})
+        columns, ignored = {}, []
+        for index, name in enumerate(header):
+            if not name:
                 continue
-            count += 1
-            if count > MAX_ROWS:
-                raise ImportFileError(_("文件超过 %(limit)s 行客户，请分批导入。") % {"limit": f"{MAX_ROWS:,}"})
-            yield number, {name: values[index] if index < len(values) else None for name, index in columns.items()}
+            if name in columns:
+                raise ImportFileError(_("列“%(name)s”出现了两次，请删去多余的一列。") % {"name": name})
+            if name in IMPORT_COLUMNS:
+                columns[name] = index
+            else:
+                ignored.append(name)
+        data, blanks = [], 0
+        for number, values in enumerate(rows, start=header_row + 1):
+            if not any(_text(value) for value in values):
+                blanks += 1
+                if blanks >= BLANK_ROWS_STOP:
+                    break  # trailing blank rows: the data has ended
+                continue
+            blanks = 0
+            if len(data) >= limit:
+                raise ImportFileError(_("文件超过 %(limit)s 行客户：每次最多导入 %(limit)s 行，请把文件拆分成几个文件分批导入。")
+                                      % {"limit": f"{limit:,}"})
+            data.append((number, [_plain(values[index]) if index < len(values) else None
+                                  for index in columns.values()]))
+    except ImportFileError:
+        raise
+    except Exception as error:  # a damaged worksheet fails while it is being read
+        raise ImportFileError(_("无法读取该文件，请确认它是用 Excel 保存的 .xlsx 文件。")) from error
+    finally:
+        workbook.close()
+    return ParsedFile(list(columns), ignored, data)
 
-    return columns, ignored, data_rows()
+
+def _plain(value):
+    """A cell value as one of the types ParsedFile keeps (times and durations become text)."""
+    if value is None or isinstance(value, (str, bool, int, float, datetime, date)):
+        return value
+    return str(value)
 
 
 def _text(value) -> str:
@@ -391,18 +428,27 @@ def _require_import_permission(user) -> None:
         raise PermissionDenied(_("您没有导入客户的权限。"))
 
 
-def customers_import_check(*, user, file) -> ImportCheck:
-    """The dry run: read and check every row, save nothing."""
+Progress = Callable[[int, int], None]  # (rows done, rows in all): a background job's progress bar
+PROGRESS_EVERY = 100
+
+
+def _parsed(file, parsed: ParsedFile | None) -> ParsedFile:
+    return parsed if parsed is not None else read_import_file(file)
+
+
+def customers_import_check(*, user, file=None, parsed: ParsedFile | None = None,
+                           progress: Progress | None = None) -> ImportCheck:
+    """The dry run: read (or take the rows already read) and check every row, save nothing."""
     _require_import_permission(user)
     with clock.frozen(clock.today()):  # one business date for the whole file, read once
-        return _check_file(user, file)
+        return _check_file(user, _parsed(file, parsed), progress)
 
 
-def _check_file(user, file) -> ImportCheck:
-    columns, ignored, rows = _read_rows(file)
+def _check_file(user, parsed: ParsedFile, progress: Progress | None = None, *, total: int | None = None) -> ImportCheck:
     lookups, seen, checked = _Lookups(user), {}, []
-    for number, values in rows:
-        row = _check_row(number, values, lookups)
+    total = total or len(parsed.rows)
+    for done, (number, row_values) in enumerate(parsed.rows, start=1):
+        row = _check_row(number, parsed.values(row_values), lookups)
         for column, key in ((ID, row.customer.id_number or row.customer.credit_code), (PHONE, row.customer.phone)):
             if not key or row.has_error(column):
                 continue
@@ -410,9 +456,11 @@ def _check_file(user, file) -> ImportCheck:
             if first != number:
                 row.error(column, _("与第 %(row)d 行的%(column)s重复。") % {"row": first, "column": column})
         checked.append(row)
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, total)
     if not checked:
         raise ImportFileError(_("文件中没有客户数据：请从列名下一行开始填写。"))
-    return ImportCheck(checked, ignored)
+    return ImportCheck(checked, parsed.ignored)
 
 
 @dataclass
@@ -424,20 +472,32 @@ class ImportResult:
     refused: bool = False  # all-or-nothing and something was wrong: nothing was saved
 
 
-def customers_import(*, user, file, mode: str, filename: str = "") -> ImportResult:
-    """Check the file again (the database may have changed since the dry run) and create the
-    customers: all or none (ImportMode.ALL_OR_NOTHING), or every good row (GOOD_ROWS)."""
+def customers_import(*, user, mode: str, file=None, parsed: ParsedFile | None = None, filename: str = "",
+                     progress: Progress | None = None, saving: Callable[[], None] | None = None) -> ImportResult:
+    """Check the rows again (the database may have changed since the dry run) and create the
+    customers: all or none (ImportMode.ALL_OR_NOTHING), or every good row (GOOD_ROWS).
+
+    ``parsed`` is the dry run's reading of the file (staging.py keeps it), so the file is read
+    once. ``progress`` is called every PROGRESS_EVERY rows over check and creation (2 × rows in
+    all); all or nothing creates in one transaction, where progress cannot be seen from outside,
+    so ``saving`` is called once before it instead."""
+    _require_import_permission(user)
     with clock.frozen(clock.today()):
-        return _import(user, file, mode, filename)
+        return _import(user, _parsed(file, parsed), mode, filename, progress, saving)
 
 
-def _import(user, file, mode: str, filename: str) -> ImportResult:
-    check = customers_import_check(user=user, file=file)
+def _import(user, parsed: ParsedFile, mode: str, filename: str, progress: Progress | None,
+            saving: Callable[[], None] | None) -> ImportResult:
+    total = 2 * len(parsed.rows)
+    check = _check_file(user, parsed, progress, total=total)
     result = ImportResult(mode=mode, check=check, skipped=list(check.errors))
+    rows = len(parsed.rows)
     if mode == ImportMode.ALL_OR_NOTHING:
         if check.bad:
             result.refused = True
         else:
+            if saving is not None:
+                saving()
             try:
                 with transaction.atomic():
                     for row in check.good:
@@ -445,11 +505,13 @@ def _import(user, file, mode: str, filename: str) -> ImportResult:
             except _RowFailed as failed:
                 result.created, result.skipped, result.refused = [], [failed.error], True
     elif mode == ImportMode.GOOD_ROWS:
-        for row in check.good:
+        for done, row in enumerate(check.good, start=1):
             try:
                 _create(row, user, result)
             except _RowFailed as failed:
                 result.skipped.append(failed.error)
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(rows + done, total)
     else:
         raise ValidationFailed(_("请选择导入方式。"))
     audit.record(AuditAction.ACTION, verb=_g("导入客户"), object_repr=(filename or _g("客户导入"))[:200], changes={

@@ -233,11 +233,11 @@ def test_files_that_are_not_xlsx_are_refused(client, manager, staging_dir, name,
     assert "check" not in response.context and list(staging_dir.iterdir()) == []
 
 
-def test_files_without_a_header_or_too_many_rows_are_refused(client, manager, monkeypatch):
+def test_files_without_a_header_or_too_many_rows_are_refused(client, manager, settings):
     client.force_login(manager)
     assert "没有找到列名行" in upload(client, xlsx([{"x": 1}], headers=["姓名", "电话"])).content.decode()
     assert "没有客户数据" in upload(client, xlsx([])).content.decode()
-    monkeypatch.setattr(excel.importing, "MAX_ROWS", 5)
+    settings.IOUDESK_IMPORT_MAX_ROWS = 5
     assert "文件超过 5 行客户" in upload(client, xlsx([person(n) for n in range(6)])).content.decode()
 
 
