@@ -1,6 +1,6 @@
 """Days past due, aging buckets and the five-tier classification floor.
 
-Rules (DOMAIN.md §7–8; 商业银行金融资产风险分类办法, 国家金融监督管理总局 2023年第1号令,
+Rules (docs/domain.md §13–14; 商业银行金融资产风险分类办法, 国家金融监督管理总局 2023年第1号令,
 in force 2023-07-01, art. 9–12):
 
 * **DPD** (逾期天数) counts from the day after the oldest unpaid due date;

@@ -1,7 +1,7 @@
 """Allocating a repayment across due installments and their components (还款冲抵顺序).
 
 A strategy is an order of components plus a direction (Apache Fineract's
-"transaction processing strategy"; DOMAIN.md §1):
+"transaction processing strategy"; docs/domain.md §9):
 
 * ``PENALTY_FEE_INTEREST_PRINCIPAL`` (default): 罚息 → 费用 → 利息 → 本金, the order most
   loan contracts state (and 民法典 art. 561 for fees, interest, principal);

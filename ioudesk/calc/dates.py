@@ -1,6 +1,6 @@
 """Dates: parsing, month arithmetic with the month-end rule, due-date series, holidays.
 
-**Month-end rule** (DOMAIN.md §2): due dates are anchored on the start day and clipped to
+**Month-end rule** (docs/domain.md §3): due dates are anchored on the start day and clipped to
 the end of shorter months, so a loan drawn on 31 January falls due on 28/29 February and
 then on 31 March again — each date is computed from the anchor, never from the previous
 due date (which would drift to the 28th for good).

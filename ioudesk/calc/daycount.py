@@ -1,7 +1,7 @@
 """Day-count conventions: how many days, and what fraction of a year, lie between two dates.
 
 * ``30/360`` — every month counts 30 days, the year 360 (the bank convention behind
-  annual = monthly × 12 = daily × 360, DOMAIN.md §2).  The European form (30E/360, ISDA
+  annual = monthly × 12 = daily × 360, docs/domain.md §2).  The European form (30E/360, ISDA
   2006 §4.16(g)) is used: a 31st counts as the 30th at either end, so
   31 Jan → 28 Feb is 28 days and 31 Jan → 31 Mar is 60.
 * ``ACT/360`` — actual days over 360: the usual way Chinese banks charge interest for actual

@@ -7,7 +7,7 @@ women) and a check character: the weighted sum of the first 17 digits with weigh
 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2, mod 11, indexes ``"10X98765432"``.  A lowercase x is
 accepted and stored uppercase.  The address code is checked for shape only: no bundled list
 of areas, because areas are renamed and merged while old numbers stay valid (python-stdnum's
-``cn.ric`` rejects such numbers).  Source: GB 11643-1999 §§ 5–8; DOMAIN.md §10.
+``cn.ric`` rejects such numbers).  Source: GB 11643-1999 §§ 5–8; docs/domain.md §16.
 
 Example from the standard (§ 8, the sample number):
 

@@ -1,6 +1,6 @@
 """Interest for actual days, penalty interest on overdue amounts, early settlement quotes.
 
-Rules (DOMAIN.md §2 and §5):
+Rules (docs/domain.md §3 and §8):
 
 * interest between two dates = balance × annual rate × days / year-days under a day count;
   Chinese banks charge actual days at 年利率 / 360 (ACT/360, the default here), the day of
@@ -19,7 +19,7 @@ contract agrees one (民法典第六百七十七条: a borrower may repay early 
 period actually borrowed, "除当事人另有约定外"; the fee is such an agreement), it is the agreed rate
 on the principal **repaid before it falls due** — the principal of the installments not yet due
 on the settlement date — plus any agreed fixed amount, rounded half-up to the fen. Principal
-already overdue is not repaid early: it is late, and bears penalty interest instead (§5), so it
+already overdue is not repaid early: it is late, and bears penalty interest instead (§8), so it
 carries no prepayment fee. (The product's rate is labelled 按提前归还的本金计 for this reason.)
 
 Worked example: ¥10,000 at 12 % a year for 31 actual days at ACT/360 is ¥103.33:

@@ -1,7 +1,7 @@
 """Annualised rate (年化利率) from the real cash flows, and the principal that counts by law.
 
 **Rule.** Since 2021 lenders must disclose the annualised rate computed on the cash actually
-received and repaid (中国人民银行公告〔2021〕第3号; DOMAIN.md §3): find the periodic internal
+received and repaid (中国人民银行公告〔2021〕第3号; docs/domain.md §5): find the periodic internal
 rate of return ``i`` with
 
     amount actually received = Σ payment_k / (1 + i) ^ t_k

@@ -1,6 +1,6 @@
 """The legal cap on private-lending interest (4 × LPR) and what it protects.
 
-Rules (最高人民法院关于审理民间借贷案件适用法律若干问题的规定, 法释〔2020〕17号; DOMAIN.md §4):
+Rules (最高人民法院关于审理民间借贷案件适用法律若干问题的规定, 法释〔2020〕17号; docs/domain.md §6):
 
 * art. 25: agreed interest above 4 × the one-year LPR at the time the contract was formed is
   not protected;

@@ -1,6 +1,6 @@
 """Limitation of actions (诉讼时效) for an IOU.
 
-Rules (Civil Code; DOMAIN.md §6):
+Rules (Civil Code; docs/domain.md §12):
 
 * art. 188: three years from when the creditor knew or should have known the right was
   infringed — for a debt with a due date, from the day after it falls due; no protection at

@@ -1,6 +1,6 @@
 """Money: yuan as :class:`~decimal.Decimal`, fen as ``int``, half-up rounding to the fen.
 
-Rules (DOMAIN.md §2; 会计基础工作规范): amounts are kept to the fen (0.01 yuan) and
+Rules (docs/domain.md §1; 会计基础工作规范): amounts are kept to the fen (0.01 yuan) and
 rounded half-up (四舍五入), never half-even; ``float`` is refused because 0.1 + 0.2 is not
 0.3.  A user-typed amount with more than two decimals is an error, not a silent rounding.
 

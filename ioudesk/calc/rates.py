@@ -1,7 +1,7 @@
 """Interest rates as Chinese lenders say them, and their conversions.
 
 A :class:`Rate` keeps the number as quoted (per year, month or day) so nothing is lost to
-rounding, and converts with the bank convention (DOMAIN.md §2; 人民币利率管理规定,
+rounding, and converts with the bank convention (docs/domain.md §2; 人民币利率管理规定,
 银发〔1999〕77号 art. 21): **annual = monthly × 12 = daily × 360**.  Actual-day alternatives
 (daily = annual / 365 or / 366) are :meth:`Rate.per_day` with another year length, chosen
 with a day count (see :mod:`ioudesk.calc.daycount`).

@@ -4,7 +4,7 @@ Rule: 18 characters from ``0-9A-Z`` without I, O, S, V and Z (31 symbols, valued
 the order ``0123456789ABCDEFGHJKLMNPQRTUWXY``): a registration authority (first character
 1–9, A, N or Y), an organisation type, a 6-digit administrative division code, a 9-character
 organisation code and a check character: ``C = 31 − (Σ value_i × 3^(i−1) mod 31) mod 31``
-for the first 17, and 31 becomes 0.  Source: GB 32100-2015 § 4 and annex B; DOMAIN.md §10.
+for the first 17, and 31 becomes 0.  Source: GB 32100-2015 § 4 and annex B; docs/domain.md §16.
 (python-stdnum's ``cn.uscc`` rejects codes from authorities A, N and Y.)
 
 >>> validate("91350100M000100Y43").registration_authority

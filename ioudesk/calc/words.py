@@ -1,7 +1,7 @@
 """Amounts in words (大写金额) and Chinese uppercase dates (大写日期).
 
 Rules (会计基础工作规范 art. 52; 支付结算办法 附件一《正确填写票据和结算凭证的基本规定》;
-DOMAIN.md §9):
+docs/domain.md §15):
 
 * digits 零壹贰叁肆伍陆柒捌玖, units 拾佰仟万亿, 元角分; 壹 is written before 拾
   (¥16 is 壹拾陆元);

@@ -4,7 +4,7 @@ sample value (used to check a template when it is saved, and for the preview).
 Every value handed to a template is a plain string or a boolean, never a model: a template cannot
 reach the database or an attribute of anything. Amounts come in pairs: ``*_words`` is the amount in
 words without 人民币 (the template writes “人民币（大写）”), ``*_figures`` the figures without ¥ (the
-template writes “¥”), as DOMAIN.md §9 prints them: 人民币（大写）壹万元整（¥10,000.00）.
+template writes “¥”), as docs/domain.md §15 prints them: 人民币（大写）壹万元整（¥10,000.00）.
 """
 
 from __future__ import annotations

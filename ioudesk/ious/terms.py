@@ -125,7 +125,7 @@ class CapCheck:
 
 def cap_check(iou: Iou, *, organisation_cap_applies: bool, schedule: Schedule | None = None,
               terms: LoanTerms | None = None) -> CapCheck:
-    """DOMAIN.md §4: the agreed cost (the IRR of the real cash flows, which catches deducted
+    """docs/domain.md §6: the agreed cost (the IRR of the real cash flows, which catches deducted
     interest and fees) against 4×LPR at the contract date; how much interest is not protected.
     `terms` and `schedule` default to the IOU's own from its contract date."""
     terms = terms or loan_terms(iou)

@@ -1,6 +1,6 @@
 """Repayment schedules (还款计划): 等额本息, 等额本金, 先息后本, 到期一次还本付息, 等本等息, 自定义.
 
-Rules (DOMAIN.md §2; the formulas as published by the big banks' loan calculators):
+Rules (docs/domain.md §4; the formulas as published by the big banks' loan calculators):
 
 * 等额本息 ``equal_installment``: payment = P·r·(1+r)^n / ((1+r)^n − 1), rounded half-up
   to the fen; each installment's interest is balance × r, its principal the rest.

@@ -14,7 +14,7 @@ MAX_TERM = 600
 
 
 class Method(Option):
-    """还款方式 (DOMAIN.md §2)."""
+    """还款方式 (docs/domain.md §4)."""
 
     EQUAL_INSTALLMENT = "equal_installment"
     EQUAL_PRINCIPAL = "equal_principal"

@@ -16,7 +16,7 @@ from ioudesk.calc.words import amount_in_words, date_in_chinese, date_in_words
         ("1680.32", "壹仟陆佰捌拾元零叁角贰分"),
         ("107000.53", "壹拾万柒仟元零伍角叁分"),
         ("325.04", "叁佰贰拾伍元零肆分"),
-        # the zeros across the 万 and 亿 boundaries (DOMAIN.md §9)
+        # the zeros across the 万 and 亿 boundaries (docs/domain.md §15)
         ("600070000", "陆亿零柒万元整"),
         ("100005000", "壹亿零伍仟元整"),
         ("1000000001", "壹拾亿零壹元整"),

@@ -167,7 +167,7 @@ def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
 
 
 def unprotected_penalty(iou: Iou, principal: Decimal, penalty: Decimal, days: int, day: date) -> Decimal:
-    """Art. 29 (DOMAIN.md §4): overdue charges may come to 4×LPR a year (the IOU's cap rate, from
+    """Art. 29 (docs/domain.md §6): overdue charges may come to 4×LPR a year (the IOU's cap rate, from
     its cap check) on the overdue principal, ACT/365; what this accrual charges beyond that.
     Zero where the cap does not apply (no cap rate recorded)."""
     if iou.cap_rate is None or penalty <= 0:
@@ -186,7 +186,7 @@ def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:
     before = [getattr(iou, field) for field in DELINQUENCY_FIELDS]
     dpd = aging.days_past_due(unpaid_due, as_of=day)
     iou.days_past_due, iou.bucket = dpd, aging.loan_bucket(dpd)
-    # The floor by days past due (DOMAIN.md §7). Classifying worse than the floor by hand is a
+    # The floor by days past due (docs/domain.md §13). Classifying worse than the floor by hand is a
     # collections decision with its own record; here the IOU follows the floor.
     iou.classification = TIER_TO_CLASS[aging.classification_floor(dpd)]
     if dpd > 0 and status.can(iou, Event.FALL_OVERDUE):

@@ -123,7 +123,7 @@ def iou_submit(*, iou: Iou, user) -> Iou:
 
 @transaction.atomic
 def iou_approve(*, iou: Iou, user, comment: str = "") -> Iou:
-    """A supervisor signs the IOU off; it only counts from here (DOMAIN.md §11)."""
+    """A supervisor signs the IOU off; it only counts from here (docs/domain.md §17)."""
     iou = _locked(iou)
     _check_approver(iou, user)
     status.target(iou, Event.APPROVE)

@@ -236,7 +236,7 @@ def test_loan_paid_out_in_two_tranches(debtor, manager, approver, finance):
 
 
 def test_a_licensed_lender_counts_no_penalty_above_the_cap(organisation, debtor, manager, approver, finance):
-    """The cap is a per-organisation setting (DOMAIN.md §4: off for 小额贷款公司 and other licensed
+    """The cap is a per-organisation setting (docs/domain.md §6: off for 小额贷款公司 and other licensed
     lenders): the same ten-day-late installment as the worked example, nothing counted above it."""
     organisation.interest_cap_applies = False
     organisation.save(update_fields=["interest_cap_applies"])
