@@ -9,11 +9,14 @@ refunds, write-off, recoveries) needs an ``Idempotency-Key`` header (1–80 prin
 UUID is best). Without it: 400 ``idempotency_key_required``. The key is passed to the service,
 which posts once per key. Sending the same key again answers **201 again with a byte-identical
 body** (the first transaction; the body holds only what never changes after posting) and the
-header ``Idempotent-Replayed: true``. The same key on another IOU, another operation, another
-amount or another reversed transaction is refused with 422 ``idempotency_key_reused`` and posts
-nothing. A request that failed (4xx) posted nothing, so its key may be sent again.
+header ``Idempotent-Replayed: true``. The same key with any other request — another IOU, another
+endpoint, or any other field of the body (amount, day, method, payer, reference, reason …) — is
+refused with 422 ``idempotency_key_reused`` and posts nothing. The rule is the services' (a
+fingerprint of the request is stored with the key: ioudesk/ious/services/idempotency.py), so the
+back office follows it too. A request that failed (4xx) posted nothing, so its key may be sent again.
 
-Extensions (展期) take the key too: the same key extends once and returns the first new version.
+Extensions (展期) take the key too: the same key and terms extend once and answer the first new
+version with the header; the same key with other terms is refused like a money operation.
 """
 from datetime import date
 from decimal import Decimal
@@ -49,7 +52,6 @@ from ioudesk.api.ious_schemas import (
     TransactionRow,
     WaiverIn,
     WriteOffIn,
-    _yuan,
 )
 from ioudesk.api.permissions import require_perm
 from ioudesk.calc.money import parse_amount
@@ -61,7 +63,6 @@ from ioudesk.ious.models import (
     IouKind,
     ScheduleVersion,
     Transaction,
-    TransactionKind,
 )
 from ioudesk.ious.selectors import iou_queryset
 from ioudesk.ious.services import (
@@ -74,6 +75,7 @@ from ioudesk.ious.services import (
 )
 from ioudesk.ious.services.corrections import iou_waive, transaction_reverse
 from ioudesk.ious.services.disbursement import iou_disburse
+from ioudesk.ious.services.idempotency import IdempotencyKeyReused, is_replay
 from ioudesk.ious.services.repayment import iou_repay
 from ioudesk.ious.services.restructure import iou_extend
 from ioudesk.ious.services.settlement import iou_refund_credit, iou_settle_early, iou_settlement_quote
@@ -95,10 +97,6 @@ KEY_MAX = 80  # Transaction.idempotency_key
 
 class IdempotencyKeyRequired(ApplicationError):
     code = "idempotency_key_required"
-
-
-class IdempotencyKeyReused(ApplicationError):
-    code = "idempotency_key_reused"
 
 
 KeyHeader = Header(None, alias=KEY_HEADER, description="幂等键（必填，如 UUID）：同一笔业务重试时使用同一个键")
@@ -132,49 +130,23 @@ def _key(value: str | None) -> str:
     return key
 
 
-def _check_same(record: Transaction, key: str, iou: Iou, kinds: tuple[str, ...], *, amount: Decimal | None = None,
-                reverses_id: int | None = None) -> Transaction:
-    """The transaction a key produced must come from the same request; anything else is refused."""
-    same = record.iou_id == iou.pk and record.kind in kinds
-    if same and amount is not None:
-        same = record.amount == amount
-    if same and reverses_id is not None:
-        same = record.reverses_id == reverses_id
-    if not same:
-        raise IdempotencyKeyReused(
-            _("幂等键“%(key)s”已用于另一笔业务（借据 %(iou)s 的%(kind)s ¥%(amount)s），不能用于本次请求；"
-              "新业务请生成新的幂等键。") % {
-                "key": key, "iou": record.iou.number, "kind": record.get_kind_display(),
-                "amount": _yuan(record.amount)})
-    return record
-
-
-def _prior(key: str) -> Transaction | None:
-    return Transaction.objects.select_related("iou").filter(idempotency_key=key).first()
-
-
-def _money_operation(response: HttpResponse, key: str, iou: Iou, kinds: tuple[str, ...], call, **match):
+def _money_operation(response: HttpResponse, call):
     """Run one money service with the key; answer 201 with the transaction, first time or replayed.
 
-    A key seen before is checked against this request and its transaction answered (the service
-    returns it without posting). Two requests with one key at the same moment: the service's lock
-    makes one wait; if it then fails on the key's unique index, the winner's transaction is answered.
+    The service decides (services/idempotency.py): the same key with the same request answers the
+    first transaction without posting (then the header says so); with any other request it refuses
+    with IdempotencyKeyReused (422). Two requests with one key at the same moment: the service's
+    lock makes one wait, and it then finds the other's transaction. Should the key's unique index
+    still be hit (the twin was on another IOU), the call is made again and finds the key.
     """
     try:
-        prior = _prior(key)
-        if prior is not None:
-            _check_same(prior, key, iou, kinds, **match)
         try:
             record = call()
         except IntegrityError:
-            record = _prior(key)
-            if record is None:
-                raise
-            prior = record
-        _check_same(record, key, iou, kinds, **match)
+            record = call()
     except IdempotencyKeyReused as error:
         return Status(422, error_body(error.code, error.message))
-    if prior is not None:
+    if is_replay(record):
         response[REPLAYED_HEADER] = "true"
     return Status(201, Transaction.objects.get(pk=record.pk))  # as stored, the same for every replay
 
@@ -331,7 +303,7 @@ def iou_disburse_endpoint(request, response: HttpResponse, iou_id: int, payload:
     require_perm(request, "ious.disburse_iou")
     key, iou = _key(idempotency_key), _iou(request, iou_id)
     return _money_operation(
-        response, key, iou, (TransactionKind.DISBURSEMENT, TransactionKind.ACTIVATION),
+        response,
         lambda: iou_disburse(iou=iou, user=request.user, day=payload.day, funding_account=payload.funding_account,
                              reference=payload.reference, idempotency_key=key))
 
@@ -343,10 +315,9 @@ def iou_repay_endpoint(request, response: HttpResponse, iou_id: int, payload: Re
     key, iou = _key(idempotency_key), _iou(request, iou_id)
     amount = _money(payload.amount, "还款金额")
     return _money_operation(
-        response, key, iou, (TransactionKind.REPAYMENT,),
+        response,
         lambda: iou_repay(iou=iou, amount=amount, user=request.user, day=payload.day, method=payload.method,
-                          reference=payload.reference, payer=payload.payer, idempotency_key=key),
-        amount=amount)
+                          reference=payload.reference, payer=payload.payer, idempotency_key=key))
 
 
 @router.post("/{int:iou_id}/waivers", response={201: TransactionOut, **KEY_ERRORS}, summary="减免利息、罚息或费用")
@@ -356,10 +327,9 @@ def iou_waive_endpoint(request, response: HttpResponse, iou_id: int, payload: Wa
     key, iou = _key(idempotency_key), _iou(request, iou_id)
     amount = _money(payload.amount, "减免金额")
     return _money_operation(
-        response, key, iou, (TransactionKind.WAIVER,),
+        response,
         lambda: iou_waive(iou=iou, component=payload.component, amount=amount, reason=payload.reason,
-                          user=request.user, idempotency_key=key),
-        amount=amount)
+                          user=request.user, idempotency_key=key))
 
 
 @router.post("/{int:iou_id}/transactions/{int:txn_id}/reversal", response={201: TransactionOut, **KEY_ERRORS},
@@ -370,9 +340,8 @@ def iou_reverse_endpoint(request, response: HttpResponse, iou_id: int, txn_id: i
     key, iou = _key(idempotency_key), _iou(request, iou_id)
     record = get_object_or_404(Transaction.objects.select_related("iou"), pk=txn_id, iou=iou)
     return _money_operation(
-        response, key, iou, (TransactionKind.REVERSAL,),
-        lambda: transaction_reverse(record=record, reason=payload.reason, user=request.user, idempotency_key=key),
-        reverses_id=record.pk)
+        response,
+        lambda: transaction_reverse(record=record, reason=payload.reason, user=request.user, idempotency_key=key))
 
 
 @router.post("/{int:iou_id}/early-settlement", response={201: TransactionOut, **KEY_ERRORS},
@@ -383,10 +352,9 @@ def iou_settle_early_endpoint(request, response: HttpResponse, iou_id: int, payl
     key, iou = _key(idempotency_key), _iou(request, iou_id)
     amount = _money(payload.amount, "还款金额")
     return _money_operation(
-        response, key, iou, (TransactionKind.REPAYMENT,),
+        response,
         lambda: iou_settle_early(iou=iou, amount=amount, user=request.user, method=payload.method,
-                                 reference=payload.reference, payer=payload.payer, idempotency_key=key),
-        amount=amount)
+                                 reference=payload.reference, payer=payload.payer, idempotency_key=key))
 
 
 @router.post("/{int:iou_id}/refunds", response={201: TransactionOut, **KEY_ERRORS}, summary="退还溢缴款")
@@ -396,10 +364,9 @@ def iou_refund_endpoint(request, response: HttpResponse, iou_id: int, payload: R
     key, iou = _key(idempotency_key), _iou(request, iou_id)
     amount = None if payload.amount is None else _money(payload.amount, "退款金额")
     return _money_operation(
-        response, key, iou, (TransactionKind.REFUND,),
+        response,
         lambda: iou_refund_credit(iou=iou, user=request.user, amount=amount, method=payload.method,
-                                  reference=payload.reference, idempotency_key=key),
-        amount=amount)
+                                  reference=payload.reference, idempotency_key=key))
 
 
 @router.post("/{int:iou_id}/extensions", response={201: ScheduleVersionOut, **KEY_ERRORS},
@@ -408,9 +375,14 @@ def iou_extend_endpoint(request, response: HttpResponse, iou_id: int, payload: E
                         idempotency_key: str | None = KeyHeader):
     require_perm(request, "ious.extend_iou")
     key, iou = _key(idempotency_key), _iou(request, iou_id)
-    version = iou_extend(iou=iou, term=payload.term, user=request.user, reason=payload.reason,
-                         rate_text=payload.rate_text, first_due=payload.first_due, idempotency_key=key)
-    return Status(201, version)
+    try:
+        version = iou_extend(iou=iou, term=payload.term, user=request.user, reason=payload.reason,
+                             rate_text=payload.rate_text, first_due=payload.first_due, idempotency_key=key)
+    except IdempotencyKeyReused as error:
+        return Status(422, error_body(error.code, error.message))
+    if is_replay(version):
+        response[REPLAYED_HEADER] = "true"
+    return Status(201, ScheduleVersion.objects.get(pk=version.pk))
 
 
 @router.post("/{int:iou_id}/write-off", response={201: TransactionOut, **KEY_ERRORS},
@@ -420,7 +392,7 @@ def iou_write_off_endpoint(request, response: HttpResponse, iou_id: int, payload
     require_perm(request, "ious.write_off_iou")
     key, iou = _key(idempotency_key), _iou(request, iou_id)
     return _money_operation(
-        response, key, iou, (TransactionKind.WRITE_OFF,),
+        response,
         lambda: iou_write_off(iou=iou, user=request.user, reason=payload.reason,
                               recovery_method=payload.recovery_method, idempotency_key=key))
 
@@ -432,7 +404,6 @@ def iou_recover_endpoint(request, response: HttpResponse, iou_id: int, payload: 
     key, iou = _key(idempotency_key), _iou(request, iou_id)
     amount = _money(payload.amount, "收回金额")
     return _money_operation(
-        response, key, iou, (TransactionKind.RECOVERY,),
+        response,
         lambda: iou_recover(iou=iou, amount=amount, user=request.user, day=payload.day, method=payload.method,
-                            reference=payload.reference, payer=payload.payer, idempotency_key=key),
-        amount=amount)
+                            reference=payload.reference, payer=payload.payer, idempotency_key=key))

@@ -212,6 +212,10 @@ class ScheduleVersion(models.Model):
     annual_rate = models.DecimalField(_("年利率"), max_digits=10, decimal_places=8, null=True, blank=True)
     idempotency_key = models.CharField(_("幂等键"), max_length=80, null=True, blank=True, unique=True,
                                        editable=False)
+    # Nullable without a default, so that adding it is a plain ALTER TABLE ADD COLUMN on SQLite (no
+    # rebuild of a large table); None on records made before fingerprints (services/idempotency.py).
+    request_hash = models.CharField(_("请求指纹"), max_length=64, null=True, blank=True,  # noqa: DJ001
+                                    editable=False, help_text=_("幂等键所对应请求的 SHA-256 指纹"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -319,6 +323,8 @@ class Transaction(models.Model):
     reverses = models.OneToOneField("self", verbose_name=_("冲正的原交易"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="reversed_by")
     idempotency_key = models.CharField(_("幂等键"), max_length=80, null=True, blank=True, unique=True)
+    request_hash = models.CharField(_("请求指纹"), max_length=64, null=True, blank=True,  # noqa: DJ001
+                                    editable=False, help_text=_("幂等键所对应请求的 SHA-256 指纹"))  # as above
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

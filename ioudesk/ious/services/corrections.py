@@ -23,8 +23,9 @@ from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import status
 from ioudesk.ious.models import Installment, Iou, PaymentSource, Status, Transaction, TransactionKind
+from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import current_installments, iou_accrue, refresh_delinquency, unpaid
-from ioudesk.ious.services.ledgering import ZERO, apply_lines, lock, replayed
+from ioudesk.ious.services.ledgering import ZERO, apply_lines, lock
 from ioudesk.ious.services.repayment import _check_user, apply_allocation, repay_locked, settle_if_paid
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard
@@ -92,10 +93,11 @@ def _unaccrue_penalty(iou: Iou, accrual: Transaction) -> None:
 @transaction.atomic
 def transaction_reverse(*, record: Transaction, reason: str, user, idempotency_key: str | None = None) -> Transaction:
     """冲正 a repayment, a waiver or (before anything else happened) a disbursement."""
+    request = idempotency.request_hash("reversal", iou=record.iou_id, transaction=record.pk, reason=reason)
     iou = lock(record.iou)
     record = Transaction.objects.select_for_update().get(pk=record.pk)
     _check_user(iou, user, "ious.reverse_transaction")
-    existing = replayed(idempotency_key, iou, TransactionKind.REVERSAL)  # after the lock: a concurrent twin waits, then finds it
+    existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
     reason = (reason or "").strip()
@@ -118,7 +120,7 @@ def transaction_reverse(*, record: Transaction, reason: str, user, idempotency_k
     else:
         raise InvalidState(_("只能冲正还款、减免或放款。"))
     if idempotency_key:
-        Transaction.objects.filter(pk=result.pk).update(idempotency_key=idempotency_key)
+        Transaction.objects.filter(pk=result.pk).update(idempotency_key=idempotency_key, request_hash=request)
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("冲正"), reason=reason,
                  changes={"transaction": [f"{record.get_kind_display()} {record.amount}", None]})
     return result
@@ -221,9 +223,10 @@ def _reverse_disbursement(iou: Iou, record: Transaction, reason: str, user) -> T
 def iou_waive(*, iou: Iou, component: str, amount, reason: str, user,
               idempotency_key: str | None = None) -> Transaction:
     """减免 part or all of the interest, penalty or fees owed (oldest installment first)."""
+    request = idempotency.request_hash("waiver", iou=iou.pk, component=component, amount=amount, reason=reason)
     iou = lock(iou)
     _check_user(iou, user, "ious.waive_iou")
-    existing = replayed(idempotency_key, iou, TransactionKind.WAIVER)  # after the lock: a concurrent twin waits, then finds it
+    existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
     if iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
@@ -259,7 +262,8 @@ def iou_waive(*, iou: Iou, component: str, amount, reason: str, user,
     iou.save(update_fields=[*apply_lines(iou, lines), "updated_at"])
     record = Transaction.objects.create(
         iou=iou, kind=TransactionKind.WAIVER, day=day, amount=amount, reason=reason, allocation=breakdown,
-        entry_id=entry.pk, idempotency_key=idempotency_key, created_by=user, **{component: amount},
+        entry_id=entry.pk, idempotency_key=idempotency_key, request_hash=request, created_by=user,
+        **{component: amount},
     )
     refresh_delinquency(iou, rows, day)
     settle_if_paid(iou, rows, day)

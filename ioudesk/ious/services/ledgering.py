@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from ioudesk.core import prepared
-from ioudesk.ious.models import Iou, Transaction
+from ioudesk.ious.models import Iou
 from ioudesk.ledger.chart import ACCOUNT_COMPONENTS, AccountCode
 from ioudesk.ledger.services import Line, post_entry
 
@@ -39,8 +39,6 @@ def lock(iou: Iou) -> Iou:
 
 # Compiled once: the money services run these on every call (see core.prepared).
 _LOCKED = prepared.Select(lambda pk: Iou.objects.select_for_update().filter(pk=pk))
-_BY_KEY = prepared.Select(lambda key: Transaction.objects.filter(idempotency_key=key).only(
-    "pk", "iou_id", "kind", "amount", "day").order_by()[:1])  # the key is unique: no order needed
 
 
 def apply_lines(iou: Iou, lines: list[Line]) -> list[str]:
@@ -74,22 +72,6 @@ def post(iou: Iou, *, kind: str, lines: list[Line], day: date, memo: str, user=N
     if fields and save:
         prepared.update(iou, [*fields, "updated_at"])
     return entry
-
-
-def replayed(idempotency_key: str | None, iou: Iou | None = None, *kinds: str) -> Transaction | None:
-    """The transaction an idempotency key already produced (the same request sent twice). A key
-    already used for another IOU or another kind of business is refused."""
-    if not idempotency_key:
-        return None
-    found = _BY_KEY(idempotency_key)
-    existing = found[0] if found else None
-    if existing is not None and iou is not None and (existing.iou_id != iou.pk or (kinds and existing.kind not in kinds)):
-        from django.utils.translation import gettext_lazy as _
-
-        from ioudesk.core.errors import InvalidState
-
-        raise InvalidState(_("幂等键已用于另一笔业务，请为新请求生成新的幂等键。"), code="idempotency_conflict")
-    return existing
 
 
 ZERO = Decimal("0.00")

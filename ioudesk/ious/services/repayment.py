@@ -30,8 +30,9 @@ from ioudesk.ious.models import (
     Transaction,
     TransactionKind,
 )
+from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import installments_due_by, iou_accrue, refresh_delinquency, unpaid
-from ioudesk.ious.services.ledgering import ZERO, lock, post, replayed
+from ioudesk.ious.services.ledgering import ZERO, lock, post
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard
 from ioudesk.ledger.chart import AccountCode
@@ -103,11 +104,13 @@ def credit_lines(totals_: dict[str, Decimal]) -> list[Line]:
 def iou_repay(*, iou: Iou, amount, user, day: date | None = None, method: str = PaymentMethod.BANK_TRANSFER,
               reference: str = "", payer: str = "", idempotency_key: str | None = None) -> Transaction:
     """Record a payment. The same idempotency key twice posts once and returns the first result."""
+    request = idempotency.request_hash("repayment", iou=iou.pk, amount=amount, day=day, method=method,
+                                       reference=reference, payer=payer)
     iou = lock(iou)
     _check_user(iou, user, "ious.record_repayment")
-    existing = replayed(idempotency_key)  # after the lock: a concurrent twin waits, then finds it
+    existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
-        return _same(existing, iou, amount)
+        return existing
     if iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能登记还款。") % {
             "number": iou.number, "status": iou.get_status_display()})
@@ -129,7 +132,7 @@ def iou_repay(*, iou: Iou, amount, user, day: date | None = None, method: str = 
         later = corrections.later_repayments(iou, after=day)
         accrued_to = corrections.rewind(iou, later, after=day, reason=replay_reason, user=user, late_entry=True)
     record = repay_locked(iou, amount=amount, day=day, method=method, reference=reference, payer=payer,
-                          user=user, idempotency_key=idempotency_key, today=today)
+                          user=user, idempotency_key=idempotency_key, request_hash=request, today=today)
     if rewinding:
         corrections.replay(iou, later, reason=replay_reason, user=user, accrued_to=accrued_to)
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("登记还款"), changes={"amount": [None, str(amount)]},
@@ -138,9 +141,11 @@ def iou_repay(*, iou: Iou, amount, user, day: date | None = None, method: str = 
 
 
 def repay_locked(iou: Iou, *, amount: Decimal, day: date, method: str, user, reference: str = "", payer: str = "",
-                 idempotency_key: str | None = None, reason: str = "", today: date | None = None) -> Transaction:
+                 idempotency_key: str | None = None, request_hash: str | None = None, reason: str = "",
+                 today: date | None = None) -> Transaction:
     """The posting part of a repayment, for a locked IOU with checked input (also used to replay
-    later payments after a reversal). `today`: the business date, when the caller has read it."""
+    later payments after a reversal). `today`: the business date, when the caller has read it;
+    `request_hash`: the fingerprint stored with the key (services/idempotency.py)."""
     today = today or clock.today()
     # Installments due after both dates owe nothing a payment could meet or make overdue.
     rows = iou_accrue(iou, day=day, user=user, refresh=False, rows=installments_due_by(iou, max(day, today)))
@@ -155,7 +160,7 @@ def repay_locked(iou: Iou, *, amount: Decimal, day: date, method: str, user, ref
         iou=iou, kind=TransactionKind.REPAYMENT, source=PaymentSource.PAYMENT, day=day, amount=amount,
         overpayment=allocation.overpayment, method=method, reference=reference, payer=payer, allocation=breakdown,
         entry_id=entry.pk,
-        idempotency_key=idempotency_key, created_by=user, reason=reason, **paid,
+        idempotency_key=idempotency_key, request_hash=request_hash, created_by=user, reason=reason, **paid,
     ))
     refresh_delinquency(iou, rows, max(day, today))
     settle_if_paid(iou, rows, day)
@@ -204,10 +209,3 @@ def check_day(iou: Iou, day: date | None, *, today: date | None = None) -> date:
 def _check_user(iou: Iou, user, perm: str) -> None:
     if not user.has_perm(perm) or not scope.can_see_branch(user, iou.branch_id):
         raise PermissionDenied(_("您没有办理此业务的权限。"))
-
-
-def _same(existing: Transaction, iou: Iou, amount) -> Transaction:
-    if existing.iou_id != iou.pk or existing.kind != TransactionKind.REPAYMENT \
-            or existing.amount != calc_guard(parse_amount, amount, field="还款金额"):
-        raise InvalidState(_("幂等键已用于另一笔业务，请为新请求生成新的幂等键。"))
-    return existing

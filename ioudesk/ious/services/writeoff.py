@@ -20,8 +20,9 @@ from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import status
 from ioudesk.ious.models import Iou, PaymentMethod, RecoveryMethod, Status, Transaction, TransactionKind
+from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import iou_accrue
-from ioudesk.ious.services.ledgering import lock, post, replayed
+from ioudesk.ious.services.ledgering import lock, post
 from ioudesk.ious.services.repayment import _check_user, check_day, funding_for
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard
@@ -33,9 +34,10 @@ from ioudesk.ledger.services import Line
 @transaction.atomic
 def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = RecoveryMethod.WRITE_OFF,
                   idempotency_key: str | None = None) -> Transaction:
+    request = idempotency.request_hash("write_off", iou=iou.pk, reason=reason, recovery_method=recovery_method)
     iou = lock(iou)
     _check_user(iou, user, "ious.write_off_iou")
-    existing = replayed(idempotency_key, iou, TransactionKind.WRITE_OFF)  # after the lock: a concurrent twin waits, then finds it
+    existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
     status.target(iou, Event.WRITE_OFF)
@@ -68,7 +70,7 @@ def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = Recover
     record = Transaction.objects.create(
         iou=iou, kind=TransactionKind.WRITE_OFF, day=day, amount=total, principal=principal,
         interest=interest, penalty=penalty, fee=fee, reason=reason, entry_id=entry.pk,
-        idempotency_key=idempotency_key, created_by=user,
+        idempotency_key=idempotency_key, request_hash=request, created_by=user,
     )
     before = status.transition(iou, Event.WRITE_OFF)
     iou.written_off_on, iou.recovery_method = day, recovery_method
@@ -82,9 +84,11 @@ def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = Recover
 @transaction.atomic
 def iou_recover(*, iou: Iou, amount, user, day: date | None = None, method: str = PaymentMethod.BANK_TRANSFER,
                 reference: str = "", payer: str = "", idempotency_key: str | None = None) -> Transaction:
+    request = idempotency.request_hash("recovery", iou=iou.pk, amount=amount, day=day, method=method,
+                                       reference=reference, payer=payer)
     iou = lock(iou)
     _check_user(iou, user, "ious.record_repayment")
-    existing = replayed(idempotency_key, iou, TransactionKind.RECOVERY)  # after the lock: a concurrent twin waits, then finds it
+    existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
     if iou.status != Status.WRITTEN_OFF:
@@ -107,6 +111,7 @@ def iou_recover(*, iou: Iou, amount, user, day: date | None = None, method: str 
     record = Transaction.objects.create(
         iou=iou, kind=TransactionKind.RECOVERY, day=day, amount=amount, principal=principal, interest=interest,
         method=method, reference=reference, payer=payer, entry_id=entry.pk, idempotency_key=idempotency_key,
+        request_hash=request,
         created_by=user,
     )
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("核销后收回"), changes={"amount": [None, str(amount)]})
