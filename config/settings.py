@@ -19,6 +19,7 @@
 | IOUDESK_PDF_FONT | /usr/share/fonts/truetype/wqy/wqy-microhei.ttc | TrueType Chinese font embedded in PDFs (Debian fonts-wqy-microhei) |
 | IOUDESK_IMPORT_MAX_ROWS | 50000 | most customer rows one Excel import file may hold |
 | IOUDESK_IMPORT_BACKGROUND_ROWS | 1000 | an import of more rows (or of a file over 256 KB) is checked and saved by the background worker |
+| IOUDESK_BUSINESS_DATE_MAX_DAYS_AHEAD | 31 | how far after today's date the business date (营业日) may be set |
 | IOUDESK_S3_BUCKET (+ _ENDPOINT_URL, _ACCESS_KEY, _SECRET_KEY, _REGION) | unset | keep customer files on S3-compatible storage (needs django-storages and boto3) |
 """
 
@@ -253,6 +254,7 @@ IOUDESK_UPLOAD_ALLOWED_TYPES = env_list("IOUDESK_UPLOAD_ALLOWED_TYPES",
 IOUDESK_PDF_FONT = env("IOUDESK_PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 IOUDESK_IMPORT_MAX_ROWS = int(env("IOUDESK_IMPORT_MAX_ROWS", "50000"))
 IOUDESK_IMPORT_BACKGROUND_ROWS = int(env("IOUDESK_IMPORT_BACKGROUND_ROWS", "1000"))
+BUSINESS_DATE_MAX_DAYS_AHEAD = int(env("IOUDESK_BUSINESS_DATE_MAX_DAYS_AHEAD", "31"))
 
 # --- background tasks -------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

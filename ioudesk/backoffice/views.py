@@ -36,7 +36,8 @@ class BusinessDateForm(forms.Form):
         label=_("营业日"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("留空表示使用当天日期。"),
     )
-    reason = forms.CharField(label=_("原因"), max_length=200, help_text=_("例如：补录 11 月 20 日的还款。"))
+    reason = forms.CharField(label=_("原因"), max_length=200,
+                             help_text=_("例如：演示环境固定营业日。补录以前的业务请在该业务的表单中填写业务日期。"))
 
 
 class BusinessDatePage(BackofficePage):
@@ -53,9 +54,11 @@ class BusinessDatePage(BackofficePage):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         try:
-            services.business_date_set(day=form.cleaned_data["business_date"], reason=form.cleaned_data["reason"])
+            services.business_date_set(new_date=form.cleaned_data["business_date"],
+                                       reason=form.cleaned_data["reason"], actor=request.user)
         except ApplicationError as error:
-            form.add_error(None, error.message)
+            field = error.extra.get("field")
+            form.add_error(field if field in form.fields else None, error.message)
             return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, _("营业日已设置为 %(day)s。") % {"day": clock.today().isoformat()})
         return redirect("backoffice:business_date")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.core import audit
-from ioudesk.core.errors import ValidationFailed
+from ioudesk.core.context import actor_for_user, current_actor
+from ioudesk.core.errors import PermissionDenied, ValidationFailed
 from ioudesk.core.models import Branch, Organisation, User
 from ioudesk.core.models.audit import AuditAction
 
@@ -36,18 +37,63 @@ def organisation_current() -> Organisation:
     return organisation
 
 
+EARLIEST_BUSINESS_DATE = date(2000, 1, 1)
+
+
 @transaction.atomic
-def business_date_set(*, day: date | None, reason: str = "") -> Organisation:
-    organisation = Organisation.objects.select_for_update().get(pk=organisation_current().pk)
+def business_date_set(*, organisation: Organisation | None = None, new_date: date | None, reason: str,
+                      actor=None) -> Organisation:
+    """Set (or with None clear) the business date (营业日) everything is done on.
+
+    Refused: without a reason; a date before the last business already booked (the latest journal
+    entry's day, the latest IOU transaction's day), because posting earlier than the books already
+    are would put entries behind a day that is done; before 2000-01-01; and more than
+    ``settings.BUSINESS_DATE_MAX_DAYS_AHEAD`` days after today's real date. Clearing means "today's
+    real date" and is checked the same way. `actor`: the staff member, who needs the
+    core.set_business_date permission (None: the system, e.g. a command run by an operator)."""
+    from django.apps import apps
+    from django.conf import settings
+    from django.db.models import Max
+    from django.utils import timezone
+
+    if actor is not None and not actor.has_perm("core.set_business_date"):
+        raise PermissionDenied(_("您没有设置营业日的权限。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请填写设置营业日的原因，例如：补录 11 月 20 日的还款。"), extra={"field": "reason"})
+    organisation = Organisation.objects.select_for_update().get(pk=(organisation or organisation_current()).pk)
+    real_today = timezone.localdate()
+    effective = new_date or real_today
+    ahead = settings.BUSINESS_DATE_MAX_DAYS_AHEAD
+    if effective < EARLIEST_BUSINESS_DATE:
+        raise ValidationFailed(_("营业日 %(day)s 不合理：不能早于 %(earliest)s。") % {
+            "day": effective.isoformat(), "earliest": EARLIEST_BUSINESS_DATE.isoformat()}, extra={"field": "business_date"})
+    if effective > real_today + timedelta(days=ahead):
+        raise ValidationFailed(_("营业日 %(day)s 太远：最多只能比今天（%(today)s）晚 %(ahead)d 天。") % {
+            "day": effective.isoformat(), "today": real_today.isoformat(), "ahead": ahead},
+            extra={"field": "business_date"})
+    # The books already reach this far (looked up by name: core does not import the money apps).
+    booked = [
+        (apps.get_model("ledger", "JournalEntry").objects.aggregate(day=Max("day"))["day"], _("记账凭证")),
+        (apps.get_model("ious", "Transaction").objects.aggregate(day=Max("day"))["day"], _("借据交易")),
+    ]
+    for latest, what in booked:
+        if latest is not None and effective < latest:
+            raise ValidationFailed(
+                _("营业日不能设为 %(day)s：已有 %(latest)s 的%(what)s，营业日不能早于已入账的业务日期。"
+                  "补录更早的业务请在相应表单中填写业务日期。") % {
+                    "day": effective.isoformat(), "latest": latest.isoformat(), "what": what},
+                extra={"field": "business_date"})
     before = organisation.business_date
-    organisation.business_date = day
+    organisation.business_date = new_date
     organisation.save(update_fields=["business_date"])
     audit.record(
         AuditAction.ACTION,
         obj=organisation,
         verb="设置营业日",
-        changes={"business_date": [str(before) if before else None, str(day) if day else None]},
+        changes={"business_date": [str(before) if before else None, str(new_date) if new_date else None]},
         reason=reason,
+        actor=actor_for_user(actor, current_actor().ip_address) if actor is not None else None,
     )
     return organisation
 

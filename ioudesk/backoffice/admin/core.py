@@ -30,6 +30,9 @@ class OrganisationAdmin(AuditedAdminMixin, ModelAdmin):
         (None, {"fields": ["name", "short_name", "logo_text", "currency_display"]}),
         (_("业务规则"), {"fields": ["interest_cap_applies", "business_date"]}),
     ]
+    # The business date is changed only on its own page, through services.business_date_set (its
+    # guards and audit event), never by this form.
+    readonly_fields = ["business_date"]
 
     def has_add_permission(self, request):
         return not Organisation.objects.exists() and super().has_add_permission(request)

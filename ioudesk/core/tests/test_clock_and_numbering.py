@@ -9,18 +9,18 @@ from ioudesk.core.models import AuditEvent, DocumentSequence, Organisation
 
 
 def test_business_date_follows_the_organisation_setting(organisation):
-    services.business_date_set(day=date(2026, 11, 20), reason="补录 11 月 20 日的还款")
+    services.business_date_set(new_date=date(2026, 11, 20), reason="补录 11 月 20 日的还款")
 
     assert clock.today() == date(2026, 11, 20)
     event = AuditEvent.objects.get(verb="设置营业日")
     assert event.changes["business_date"] == [None, "2026-11-20"] and event.reason.startswith("补录")
 
-    services.business_date_set(day=None, reason="恢复")
+    services.business_date_set(new_date=None, reason="恢复")
     assert clock.today() != date(2026, 11, 20) or date.today() == date(2026, 11, 20)
 
 
 def test_frozen_clock_wins_over_the_setting(organisation):
-    services.business_date_set(day=date(2026, 1, 1))
+    services.business_date_set(new_date=date(2026, 1, 1), reason="演示")
 
     with clock.frozen(date(2026, 11, 28)):
         assert clock.today() == date(2026, 11, 28)
