@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import PlainSerializer
 
-from ioudesk.ious import status as iou_status
+from ioudesk.ious import predicates
 from ioudesk.ious.models import (
     DebtReason,
     Installment,
@@ -174,8 +174,11 @@ class IouDetail(IouRow):
                 "unprotected_penalty": iou.cap_unprotected_penalty}
 
     @staticmethod
-    def resolve_actions(iou: Iou) -> list[str]:
-        return [event.value for event in iou_status.available_events(iou)]
+    def resolve_actions(iou: Iou, context) -> list[str]:
+        """What the caller may do now: the domain's predicates with the caller's permissions (the
+        same as the back office offers)."""
+        request = (context or {}).get("request")
+        return predicates.offered_actions(getattr(request, "user", None), iou)
 
 
 class IouCreated(IouDetail):

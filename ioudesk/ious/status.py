@@ -1,5 +1,5 @@
 """The IOU's status machine: the one transition table, and the one door through which a status
-changes. Services call `transition()`; the UI asks `can()` which actions to offer.
+changes. Services call `transition()`; what the UI may offer is asked of `predicates.py`.
 
     草稿 → 待审批 → 已批准 → 已放款/生效 → 已结清
                 ↘ (驳回) 草稿       ↘ 逾期 ⇄ 生效, 已展期, 已核销
@@ -13,7 +13,7 @@ from enum import Enum
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.core.errors import InvalidState
-from ioudesk.ious.models import Iou, Status
+from ioudesk.ious.models import LIVE_STATUSES, Iou, Status
 
 S = Status
 
@@ -33,7 +33,7 @@ class Event(Enum):
     UNDO_DISBURSE = "undo_disburse"
 
 
-LIVE = (S.ACTIVE, S.OVERDUE, S.EXTENDED)
+LIVE = LIVE_STATUSES  # the one tuple (models.py)
 
 # (event, from status) → to status. None as the target keeps the current status.
 TRANSITIONS: dict[tuple[Event, str], str] = {

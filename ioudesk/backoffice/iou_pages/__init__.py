@@ -1,6 +1,6 @@
 """The IOU pages of the back office: create (借款按产品 / 欠条 / 借条), the IOU page, and one small form
-page per action. Each action: the status allows it (``status.can`` or the service's own guard) and
-the user has the permission → a button; POST → one service call → message and back to the IOU;
+page per action. Each action: the domain's predicate allows it (``ioudesk/ious/predicates.py``, the one the
+service refuses with) and the user has the permission → a button; POST → one service call → message and back to the IOU;
 an ApplicationError is shown in the form and nothing is posted."""
 
 from django.urls import path

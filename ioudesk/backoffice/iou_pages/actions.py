@@ -1,6 +1,6 @@
-"""One small form page per action on an IOU: the status (``status.can`` or the service's own guard) and
-the user's permission decide whether it is offered; POST → one service call → message and back to the
-IOU; an ApplicationError is shown in the form and nothing is posted. Money forms carry an
+"""One small form page per action on an IOU: the domain's predicate (``ioudesk/ious/predicates.py``, the
+same one the service refuses with) and the user's permission decide whether it is offered; POST → one
+service call → message and back to the IOU; an ApplicationError is shown in the form and nothing is posted. Money forms carry an
 idempotency key made when the form is shown, so a double submit posts once."""
 
 from __future__ import annotations
@@ -17,20 +17,19 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from ioudesk.backoffice.iou_pages.common import DATE, LIVE, NUMBER
+from ioudesk.backoffice.iou_pages.common import DATE, NUMBER
 from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError
-from ioudesk.ious import selectors, status
-from ioudesk.ious.models import Iou, IouKind, PaymentMethod, RecoveryMethod, Status
+from ioudesk.ious import predicates, selectors
+from ioudesk.ious.models import Iou, IouKind, PaymentMethod, RecoveryMethod
 from ioudesk.ious.services import iou_approve, iou_cancel, iou_reject, iou_submit
 from ioudesk.ious.services.corrections import WAIVABLE_NAMES, iou_waive, transaction_reverse
-from ioudesk.ious.services.disbursement import disbursed_total, iou_disburse, iou_disburse_tranche
+from ioudesk.ious.services.disbursement import iou_disburse, iou_disburse_tranche
 from ioudesk.ious.services.repayment import iou_repay
 from ioudesk.ious.services.restructure import iou_extend
 from ioudesk.ious.services.settlement import iou_refund_credit, iou_settle_early, iou_settlement_quote
 from ioudesk.ious.services.writeoff import iou_recover, iou_write_off
-from ioudesk.ious.status import Event
 from ioudesk.ledger.selectors import funding_accounts
 
 
@@ -180,7 +179,7 @@ class Action:
     in_bar: bool = True  # offered as a button on the IOU page (冲正 is offered per transaction)
 
     def offered(self, iou: Iou, user) -> bool:
-        return self.in_bar and user.has_perm(self.permission) and self.allowed(iou)
+        return self.in_bar and predicates.may(user, iou, self.name)  # permission, branch and predicate
 
 
 def _submit(iou, user, data, form, request):
@@ -216,10 +215,6 @@ def _tranche(iou, user, data, form, request):
     record = iou_disburse_tranche(iou=iou, amount=data["amount"], user=user, funding_account=data["funding_account"],
                                   reference=data["reference"], idempotency_key=form.key())
     return _("已追加放款 ¥%(amount)s，还款计划已按剩余期数重新安排。") % {"amount": f"{record.amount:,.2f}"}
-
-
-def _tranche_offered(iou: Iou) -> bool:
-    return iou.kind == IouKind.LOAN and iou.status in LIVE and disbursed_total(iou) < iou.principal
 
 
 def _repay(iou, user, data, form, request):
@@ -277,41 +272,36 @@ def _recover(iou, user, data, form, request):
     return _("已登记核销后收回 ¥%(amount)s。") % {"amount": f"{record.amount:,.2f}"}
 
 
-def _live(iou: Iou) -> bool:
-    return iou.status in LIVE
-
-
 REVERSE = Action("reverse", _("冲正"), ReverseForm, "ious.reverse_transaction", lambda iou: True, _reverse,
                  variant="danger", in_bar=False,
                  intro=_("冲正会记一笔反向凭证，原交易保留可查；冲正还款时，其后的还款按顺序重新分摊。"))
 
 ACTIONS: dict[str, Action] = {a.name: a for a in [
-    Action("submit", _("提交审批"), ConfirmForm, "ious.change_iou", lambda iou: status.can(iou, Event.SUBMIT),
+    Action("submit", _("提交审批"), ConfirmForm, "ious.change_iou", predicates.can_submit,
            _submit, variant="primary", intro=_("提交后由主管审批；录入人不能审批自己录入的借据。")),
-    Action("approve", _("审批通过"), CommentForm, "ious.approve_iou", lambda iou: status.can(iou, Event.APPROVE),
+    Action("approve", _("审批通过"), CommentForm, "ious.approve_iou", predicates.can_approve,
            _approve, variant="primary"),
-    Action("reject", _("驳回"), CommentForm, "ious.approve_iou", lambda iou: status.can(iou, Event.REJECT), _reject,
+    Action("reject", _("驳回"), CommentForm, "ious.approve_iou", predicates.can_reject, _reject,
            intro=_("驳回时请在审批意见中说明需要修改什么；借据退回草稿。")),
-    Action("disburse", _("放款/生效"), DisburseForm, "ious.disburse_iou", lambda iou: status.can(iou, Event.DISBURSE),
+    Action("disburse", _("放款/生效"), DisburseForm, "ious.disburse_iou", predicates.can_disburse,
            _disburse, variant="primary", intro=_("放款后按借据条款生成还款计划并记账；欠条生效时确认应收，不涉及资金账户。")),
-    Action("tranche", _("追加放款"), TrancheForm, "ious.disburse_iou", _tranche_offered, _tranche,
+    Action("tranche", _("追加放款"), TrancheForm, "ious.disburse_iou", predicates.can_disburse_tranche, _tranche,
            intro=_("分笔放款：本笔放款后，未到期本金按剩余期数重新安排还款计划，原计划保留在历史中。")),
-    Action("repay", _("登记还款"), RepayForm, "ious.record_repayment", _live, _repay, variant="primary",
+    Action("repay", _("登记还款"), RepayForm, "ious.record_repayment", predicates.can_repay, _repay, variant="primary",
            intro=_("按借据的冲抵顺序分摊；多付部分转为溢缴款，在下期到期时自动冲抵或办理退还。")),
-    Action("settle", _("提前结清"), SettleForm, "ious.record_repayment", _live, _settle,
+    Action("settle", _("提前结清"), SettleForm, "ious.record_repayment", predicates.can_settle_early, _settle,
            intro=_("按今日报价一次还清全部欠款；剩余还款计划由一期结清计划取代，原计划保留在历史中。")),
-    Action("waive", _("减免"), WaiveForm, "ious.waive_iou", _live, _waive,
+    Action("waive", _("减免"), WaiveForm, "ious.waive_iou", predicates.can_waive, _waive,
            intro=_("减免利息、罚息或费用（从最早一期起）；本金不能减免，请走核销流程。")),
-    Action("refund", _("退还溢缴款"), RefundForm, "ious.record_repayment",
-           lambda iou: iou.overpayment > 0 and iou.status not in (Status.WRITTEN_OFF, Status.CANCELLED), _refund),
-    Action("extend", _("展期/重组"), ExtendForm, "ious.extend_iou", _live, _extend,
+    Action("refund", _("退还溢缴款"), RefundForm, "ious.record_repayment", predicates.can_refund,
+           _refund),
+    Action("extend", _("展期/重组"), ExtendForm, "ious.extend_iou", predicates.can_extend, _extend,
            intro=_("已到期未还的部分并入第0期，今日到期；未到期本金按新期数重新安排。诉讼时效和利率上限重新计算。")),
-    Action("write_off", _("核销"), WriteOffForm, "ious.write_off_iou", lambda iou: status.can(iou, Event.WRITE_OFF),
+    Action("write_off", _("核销"), WriteOffForm, "ious.write_off_iou", predicates.can_write_off,
            _write_off, variant="danger", intro=_("核销将全部未还余额转入表外登记，之后的收回记为核销后收回。")),
-    Action("recover", _("核销后收回"), RecoverForm, "ious.record_repayment",
-           lambda iou: iou.status == Status.WRITTEN_OFF and iou.written_off_principal + iou.written_off_interest > 0,
+    Action("recover", _("核销后收回"), RecoverForm, "ious.record_repayment", predicates.can_recover,
            _recover, variant="primary"),
-    Action("cancel", _("作废"), ReasonForm, "ious.change_iou", lambda iou: status.can(iou, Event.CANCEL), _cancel,
+    Action("cancel", _("作废"), ReasonForm, "ious.change_iou", predicates.can_cancel, _cancel,
            variant="danger", intro=_("作废后借据不能再使用，记录保留可查。")),
     REVERSE,
 ]}
@@ -363,6 +353,11 @@ class IouActionPage(BackofficePage):
                                         back=reverse("backoffice:iou_detail", args=[iou.pk]))
 
     def get(self, request, *args, **kwargs):
+        if self.action.name == "reverse":
+            record = selectors.transaction_get(user=request.user, iou=self.iou(), pk=request.GET.get("transaction"))
+            if not predicates.can_reverse(record, self.iou()):
+                messages.error(request, _("这笔交易不能冲正：%(what)s。") % {"what": str(record)})
+                return redirect("backoffice:iou_detail", pk=self.iou().pk)
         if not self.action.allowed(self.iou()):
             messages.error(request, _("借据 %(number)s 当前状态为“%(status)s”，不能%(action)s。") % {
                 "number": self.iou().number, "status": self.iou().get_status_display(), "action": self.action.label})

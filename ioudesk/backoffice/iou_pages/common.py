@@ -6,12 +6,10 @@ from django import forms
 from django.urls import NoReverseMatch, reverse
 
 from ioudesk.calc.money import parse_amount
-from ioudesk.ious.models import Status
 from ioudesk.ious.terms import calc_guard
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 NUMBER = forms.TextInput(attrs={"inputmode": "numeric"})  # styled like the other inputs
-LIVE = (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED)
 
 
 def url_or_none(name: str, *args) -> str | None:

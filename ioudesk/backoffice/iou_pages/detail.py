@@ -10,8 +10,8 @@ from ioudesk.backoffice.iou_pages.actions import ACTIONS, REVERSE
 from ioudesk.backoffice.iou_pages.common import url_or_none
 from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.documents.services import extension_documents
-from ioudesk.ious import selectors
-from ioudesk.ious.models import Iou, Status, TransactionKind
+from ioudesk.ious import predicates, selectors
+from ioudesk.ious.models import Iou, Status
 
 
 class IouDetailPage(BackofficePage):
@@ -32,7 +32,7 @@ class IouDetailPage(BackofficePage):
         for record in page.transactions:
             record.reversible = can_reverse and reversible(iou, record, page.transactions)
             record.receipt_url = (url_or_none("backoffice:receipt_pdf", record.pk)
-                                  if record.kind in (TransactionKind.REPAYMENT, TransactionKind.RECOVERY) else None)
+                                  if predicates.can_print_receipt(record) else None)
         documents = [(label, url) for label, url in (
             (_("借据/欠条 PDF"), url_or_none("backoffice:iou_pdf", iou.pk)),
             *((_("展期协议（第%(n)s次）PDF") % {"n": n}, url_or_none("backoffice:extension_pdf", version.pk))
@@ -44,14 +44,5 @@ class IouDetailPage(BackofficePage):
 
 
 def reversible(iou: Iou, record, transactions) -> bool:
-    """What 冲正 is offered on: a repayment or waiver not yet reversed; a disbursement while it is
-    the IOU's only transaction (the service says the same, with its reasons)."""
-    if iou.status == Status.WRITTEN_OFF or record.kind == TransactionKind.REVERSAL:
-        return False
-    if getattr(record, "reversed_by", None) is not None or record.is_reversed:
-        return False
-    if record.kind in (TransactionKind.REPAYMENT, TransactionKind.WAIVER):
-        return True
-    if record.kind in (TransactionKind.DISBURSEMENT, TransactionKind.ACTIVATION):
-        return len(transactions) == 1
-    return False
+    """What 冲正 is offered on: the domain's predicate (predicates.can_reverse)."""
+    return predicates.can_reverse(record, iou, only_transaction=len(transactions) == 1)

@@ -18,8 +18,8 @@ from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.interest import PenaltyBasis, penalty_interest
 from ioudesk.calc.legalcap import cap_overdue_charges
 from ioudesk.core import prepared
-from ioudesk.ious import status
-from ioudesk.ious.models import Classification, Installment, Iou, Status, Transaction, TransactionKind
+from ioudesk.ious import predicates, status
+from ioudesk.ious.models import Classification, Installment, Iou, Transaction, TransactionKind
 from ioudesk.ious.services.ledgering import ZERO, post
 from ioudesk.ious.status import Event
 from ioudesk.ledger.chart import AccountCode
@@ -211,6 +211,6 @@ def iou_close_day(*, iou: Iou, day: date | None = None, user=None) -> Iou:
 
     with transaction.atomic():
         iou = lock(iou)
-        if iou.status in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
+        if predicates.is_live(iou):
             iou_accrue(iou, day=day or clock.today(), user=user)
         return iou

@@ -21,7 +21,7 @@ from ioudesk.calc.money import parse_amount
 from ioudesk.core import audit, clock
 from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
-from ioudesk.ious import status
+from ioudesk.ious import predicates, status
 from ioudesk.ious.models import Installment, Iou, PaymentSource, Status, Transaction, TransactionKind
 from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import current_installments, iou_accrue, refresh_delinquency, unpaid
@@ -188,7 +188,7 @@ def replay(iou: Iou, payments: list[Transaction], *, reason: str, user, accrued_
             continue  # credit applications happen again by themselves as the payments are replayed
         repay_locked(iou, amount=payment.amount, day=payment.day, method=payment.method, user=user,
                      reference=payment.reference, payer=payment.payer, reason=reason)
-    if accrued_to is not None and iou.status in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
+    if accrued_to is not None and predicates.is_live(iou):
         iou_accrue(iou, day=accrued_to, user=user, refresh=False)
     refresh_delinquency(iou, current_installments(iou), clock.today())
 
@@ -229,7 +229,7 @@ def iou_waive(*, iou: Iou, component: str, amount, reason: str, user,
     existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
-    if iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
+    if not predicates.can_waive(iou):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能减免。") % {
             "number": iou.number, "status": iou.get_status_display()})
     if component not in WAIVABLE:

@@ -11,7 +11,6 @@ recognised against 营业收入 (goods, services) when it takes effect.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _g
@@ -22,17 +21,17 @@ from ioudesk.calc.money import parse_amount
 from ioudesk.core import audit, clock, scope
 from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
-from ioudesk.ious import status
+from ioudesk.ious import predicates, status
 from ioudesk.ious.models import (
     Installment,
     Iou,
     IouKind,
     ScheduleKind,
     ScheduleVersion,
-    Status,
     Transaction,
     TransactionKind,
 )
+from ioudesk.ious.predicates import disbursed_total
 from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.ledgering import lock, post
 from ioudesk.ious.status import Event
@@ -138,15 +137,6 @@ def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: st
     return record
 
 
-def disbursed_total(iou: Iou) -> Decimal:
-    """Principal paid out so far (tranches not reversed)."""
-    return sum(
-        (t.principal for t in Transaction.objects.filter(
-            iou=iou, kind=TransactionKind.DISBURSEMENT, reversed_by__isnull=True)),
-        Decimal("0.00"),
-    )
-
-
 @transaction.atomic
 def iou_disburse_tranche(*, iou: Iou, amount, user, funding_account: str = AccountCode.BANK_BASIC,
                          reference: str = "", idempotency_key: str | None = None) -> Transaction:
@@ -164,8 +154,8 @@ def iou_disburse_tranche(*, iou: Iou, amount, user, funding_account: str = Accou
     existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
-    if iou.kind != IouKind.LOAN or iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
-        raise InvalidState(_("只有已放款、未结清的借款可以追加放款。"))
+    if not predicates.can_disburse_tranche(iou):
+        raise InvalidState(_("只有已放款、未结清且尚有本金未放出的借款可以追加放款。"))
     amount = calc_guard(parse_amount, amount, field="放款金额")
     remaining = iou.principal - disbursed_total(iou)
     if not 0 < amount <= remaining:

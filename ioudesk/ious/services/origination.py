@@ -15,7 +15,7 @@ from ioudesk.core import audit, clock, numbering, scope
 from ioudesk.core.errors import PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.core.services import organisation_current
-from ioudesk.ious import status
+from ioudesk.ious import predicates, status
 from ioudesk.ious.models import Approval, Iou, IouKind
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard, cap_check, due_from_payment_terms, schedule_for
@@ -159,6 +159,6 @@ def _check_maker(iou: Iou, user) -> None:
 def _check_approver(iou: Iou, user) -> None:
     if not user.has_perm("ious.approve_iou") or not scope.can_see_branch(user, iou.branch_id):
         raise PermissionDenied(_("您没有审批该借据的权限。"))
-    if iou.created_by_id == user.pk:
+    if predicates.is_maker(iou, user):
         raise PermissionDenied(_("录入人不能审批自己录入的借据，请由主管审批。"))
 

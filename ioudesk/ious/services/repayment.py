@@ -20,13 +20,12 @@ from ioudesk.calc.money import parse_amount
 from ioudesk.core import audit, clock, prepared, scope
 from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
-from ioudesk.ious import status
+from ioudesk.ious import predicates, status
 from ioudesk.ious.models import (
     Installment,
     Iou,
     PaymentMethod,
     PaymentSource,
-    Status,
     Transaction,
     TransactionKind,
 )
@@ -111,7 +110,7 @@ def iou_repay(*, iou: Iou, amount, user, day: date | None = None, method: str = 
     existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
-    if iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
+    if not predicates.can_repay(iou):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能登记还款。") % {
             "number": iou.number, "status": iou.get_status_display()})
     amount = calc_guard(parse_amount, amount, field="还款金额")

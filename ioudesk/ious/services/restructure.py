@@ -21,8 +21,8 @@ from ioudesk.core import audit, clock
 from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.core.services import organisation_current
-from ioudesk.ious import status
-from ioudesk.ious.models import Installment, Iou, ScheduleKind, ScheduleVersion, Status
+from ioudesk.ious import predicates, status
+from ioudesk.ious.models import Installment, Iou, ScheduleKind, ScheduleVersion
 from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import current_installments, iou_accrue, refresh_delinquency, unpaid
 from ioudesk.ious.services.ledgering import ZERO, lock
@@ -44,7 +44,7 @@ def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None 
     existing = idempotency.replayed_version(idempotency_key, iou=iou, request=request)  # after the lock
     if existing is not None:
         return existing
-    if iou.status not in (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED):
+    if not predicates.can_extend(iou):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能展期。") % {
             "number": iou.number, "status": iou.get_status_display()})
     reason = (reason or "").strip()

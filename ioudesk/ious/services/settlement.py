@@ -22,13 +22,13 @@ from ioudesk.calc.money import parse_amount
 from ioudesk.core import audit, clock
 from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
+from ioudesk.ious import predicates
 from ioudesk.ious.models import (
     Installment,
     Iou,
     PaymentMethod,
     ScheduleKind,
     ScheduleVersion,
-    Status,
     Transaction,
     TransactionKind,
 )
@@ -40,8 +40,6 @@ from ioudesk.ious.terms import calc_guard, set_last_due
 from ioudesk.ledger.chart import AccountCode
 from ioudesk.ledger.models import EntryKind
 from ioudesk.ledger.services import Line
-
-LIVE = (Status.ACTIVE, Status.OVERDUE, Status.EXTENDED)
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,7 @@ def iou_settlement_quote(*, iou: Iou, user, day: date | None = None) -> Quote:
     the quote needs runs in a savepoint that is rolled back."""
     iou = lock(iou)
     _check_user(iou, user, "ious.view_iou")
-    if iou.status not in LIVE:
+    if not predicates.can_settle_early(iou):
         raise InvalidState(_("只有未结清的借据可以报价提前结清。"))
     day = check_day(iou, day)
     savepoint = transaction.savepoint()
@@ -109,7 +107,7 @@ def iou_settle_early(*, iou: Iou, amount, user, method: str = PaymentMethod.BANK
     existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
-    if iou.status not in LIVE:
+    if not predicates.can_settle_early(iou):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能提前结清。") % {
             "number": iou.number, "status": iou.get_status_display()})
     day = clock.today()
@@ -159,6 +157,9 @@ def iou_refund_credit(*, iou: Iou, user, amount=None, method: str = PaymentMetho
     existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
+    if iou.overpayment > 0 and not predicates.can_refund(iou):
+        raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能退还溢缴款。") % {
+            "number": iou.number, "status": iou.get_status_display()})
     amount = iou.overpayment if amount is None else calc_guard(parse_amount, amount, field="退款金额")
     if amount <= 0 or amount > iou.overpayment:
         raise ValidationFailed(_("退款金额必须大于0且不超过溢缴款余额 ¥%(credit)s。") % {"credit": f"{iou.overpayment:,.2f}"})

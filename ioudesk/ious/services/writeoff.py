@@ -18,7 +18,7 @@ from ioudesk.calc.money import parse_amount
 from ioudesk.core import audit, clock
 from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
-from ioudesk.ious import status
+from ioudesk.ious import predicates, status
 from ioudesk.ious.models import Iou, PaymentMethod, RecoveryMethod, Status, Transaction, TransactionKind
 from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import iou_accrue
@@ -91,7 +91,9 @@ def iou_recover(*, iou: Iou, amount, user, day: date | None = None, method: str 
     existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
-    if iou.status != Status.WRITTEN_OFF:
+    if not predicates.can_recover(iou):
+        if iou.status == Status.WRITTEN_OFF:
+            raise InvalidState(_("核销的金额已全部收回，不能再登记核销后收回。"))
         raise InvalidState(_("只有已核销的借据才能登记核销后收回；未核销的请登记还款。"))
     amount = calc_guard(parse_amount, amount, field="收回金额")
     remaining = iou.written_off_principal + iou.written_off_interest

@@ -1,0 +1,155 @@
+"""What may be done to an IOU now: one predicate per action, next to the transition table
+(status.py). The back office offers a button, the API lists an action, and the service refuses,
+all by the same predicate (Saleor's ``Order.can_cancel()``, checked again in the action).
+
+A predicate answers from the IOU's state alone (``can_approve`` and ``can_reject`` also need the
+user: the maker of an IOU may not sign it off, docs/domain.md §17). Whether the user holds the
+permission and sees the branch is the other half: ``may(user, iou, action)`` checks both, and
+``offered_actions(user, iou)`` lists what a page or the API offers.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ioudesk.core import scope
+from ioudesk.ious import status
+from ioudesk.ious.models import LIVE_STATUSES, Iou, IouKind, Status, Transaction, TransactionKind
+from ioudesk.ious.status import Event
+
+LIVE = LIVE_STATUSES  # 生效, 逾期, 已展期: disbursed and not settled, written off or cancelled
+
+
+def is_live(iou: Iou) -> bool:
+    return iou.status in LIVE
+
+
+def can_submit(iou: Iou) -> bool:
+    return status.can(iou, Event.SUBMIT)
+
+
+def is_maker(iou: Iou, user) -> bool:
+    return user is not None and iou.created_by_id is not None and iou.created_by_id == user.pk
+
+
+def can_approve(iou: Iou, user=None) -> bool:
+    """待审批, and not by the person who entered it (maker-checker; without a user: the status alone)."""
+    return status.can(iou, Event.APPROVE) and not is_maker(iou, user)
+
+
+def can_reject(iou: Iou, user=None) -> bool:
+    return status.can(iou, Event.REJECT) and not is_maker(iou, user)
+
+
+def can_cancel(iou: Iou) -> bool:
+    return status.can(iou, Event.CANCEL)
+
+
+def can_disburse(iou: Iou) -> bool:
+    return status.can(iou, Event.DISBURSE)
+
+
+def disbursed_total(iou: Iou) -> Decimal:
+    """Principal paid out so far (tranches not reversed)."""
+    return sum((t.principal for t in Transaction.objects.filter(
+        iou=iou, kind=TransactionKind.DISBURSEMENT, reversed_by__isnull=True)), Decimal("0.00"))
+
+
+def can_disburse_tranche(iou: Iou) -> bool:
+    """A live loan paid out in part (分笔放款) with principal still to pay out."""
+    return iou.kind == IouKind.LOAN and is_live(iou) and disbursed_total(iou) < iou.principal
+
+
+def can_repay(iou: Iou) -> bool:
+    return is_live(iou)
+
+
+def can_settle_early(iou: Iou) -> bool:
+    return is_live(iou)
+
+
+def can_waive(iou: Iou) -> bool:
+    return is_live(iou)
+
+
+def can_refund(iou: Iou) -> bool:
+    """Customer credit is left to pay back, and the IOU is not written off or cancelled (a
+    settled IOU's credit is refunded)."""
+    return iou.overpayment > 0 and iou.status not in (Status.WRITTEN_OFF, Status.CANCELLED)
+
+
+def can_extend(iou: Iou) -> bool:
+    return status.can(iou, Event.EXTEND)
+
+
+def can_write_off(iou: Iou) -> bool:
+    return status.can(iou, Event.WRITE_OFF)
+
+
+def can_recover(iou: Iou) -> bool:
+    """Written off, with something of the written-off amount still not recovered."""
+    return iou.status == Status.WRITTEN_OFF and iou.written_off_principal + iou.written_off_interest > 0
+
+
+REVERSIBLE_KINDS = (TransactionKind.REPAYMENT, TransactionKind.WAIVER)
+
+
+def can_reverse(record: Transaction, iou: Iou | None = None, *, only_transaction: bool | None = None) -> bool:
+    """冲正 is offered on a repayment or waiver not yet reversed, and on a disbursement while it is
+    the IOU's only transaction; never on a written-off IOU (the service says why, with its reasons).
+    ``only_transaction``: whether the IOU has no other transaction, when the caller knows."""
+    iou = iou or record.iou
+    if iou.status == Status.WRITTEN_OFF or record.kind == TransactionKind.REVERSAL or _reversed(record):
+        return False
+    if record.kind in REVERSIBLE_KINDS:
+        return True
+    if record.kind in (TransactionKind.DISBURSEMENT, TransactionKind.ACTIVATION):
+        if only_transaction is None:
+            only_transaction = not Transaction.objects.filter(iou_id=iou.pk).exclude(pk=record.pk).exists()
+        return only_transaction
+    return False
+
+
+RECEIPT_KINDS = (TransactionKind.REPAYMENT, TransactionKind.RECOVERY)
+
+
+def can_print_receipt(record: Transaction) -> bool:
+    """还款凭证: for a repayment or a recovery after write-off that stands (not reversed)."""
+    return record.kind in RECEIPT_KINDS and not _reversed(record)
+
+
+def _reversed(record: Transaction) -> bool:
+    return record.is_reversed  # select_related("reversed_by") spares the query
+
+
+# action → (the permission it needs, the predicate on the IOU and the user). The back office's
+# buttons and the API's `actions` come from here; 冲正 and receipts are per transaction (above).
+ACTIONS: dict[str, tuple[str, object]] = {
+    "submit": ("ious.change_iou", lambda iou, user: can_submit(iou)),
+    "approve": ("ious.approve_iou", can_approve),
+    "reject": ("ious.approve_iou", can_reject),
+    "disburse": ("ious.disburse_iou", lambda iou, user: can_disburse(iou)),
+    "tranche": ("ious.disburse_iou", lambda iou, user: can_disburse_tranche(iou)),
+    "repay": ("ious.record_repayment", lambda iou, user: can_repay(iou)),
+    "settle": ("ious.record_repayment", lambda iou, user: can_settle_early(iou)),
+    "waive": ("ious.waive_iou", lambda iou, user: can_waive(iou)),
+    "refund": ("ious.record_repayment", lambda iou, user: can_refund(iou)),
+    "extend": ("ious.extend_iou", lambda iou, user: can_extend(iou)),
+    "write_off": ("ious.write_off_iou", lambda iou, user: can_write_off(iou)),
+    "recover": ("ious.record_repayment", lambda iou, user: can_recover(iou)),
+    "cancel": ("ious.change_iou", lambda iou, user: can_cancel(iou)),
+}
+
+
+def has_permission(user, iou: Iou, permission: str) -> bool:
+    return bool(user is not None and user.has_perm(permission) and scope.can_see_branch(user, iou.branch_id))
+
+
+def may(user, iou: Iou, action: str) -> bool:
+    """The user holds the action's permission for the IOU's branch, and the IOU allows it now."""
+    permission, allowed = ACTIONS[action]
+    return has_permission(user, iou, permission) and allowed(iou, user)
+
+
+def offered_actions(user, iou: Iou) -> list[str]:
+    return [name for name in ACTIONS if may(user, iou, name)]
