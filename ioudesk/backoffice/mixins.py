@@ -1,4 +1,5 @@
-"""What every back-office page of a record gets: the data scope and the audit trail."""
+"""What every back-office page of a record gets: the data scope, the audit trail, and form fields
+that look like form fields."""
 
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
@@ -11,11 +12,34 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action
 
+from ioudesk.backoffice.widgets import style_form
 from ioudesk.core import audit, scope
 from ioudesk.core.errors import ApplicationError
+from ioudesk.core.fields import EncryptedTextField
 
 
-class ScopedAdminMixin:
+class UnfoldWidgetsMixin:
+    """Every field of the add/change form and its inlines gets Unfold's input styling, declared
+    fields included (see :mod:`ioudesk.backoffice.widgets`); an encrypted field (身份证号, 手机号,
+    银行账号 …) is a one-line input, not the textarea of the TextField it is stored as."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, EncryptedTextField) and "widget" not in kwargs:
+            from unfold.widgets import UnfoldAdminTextInputWidget
+
+            kwargs["widget"] = UnfoldAdminTextInputWidget
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return style_form(super().get_form(request, obj, change=change, **kwargs))
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            formset.form = style_form(formset.form)
+            yield formset, inline
+
+
+class ScopedAdminMixin(UnfoldWidgetsMixin):
     """Lists, detail pages and actions only ever see the records of the user's branches.
 
     Django admin looks every object up through `get_queryset`, so an id from another branch typed
@@ -28,7 +52,7 @@ class ScopedAdminMixin:
         return scope.scope_queryset(request.user, queryset, self.scope_branch_field)
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(UnfoldWidgetsMixin):
     """Every create, update and delete through the back office lands in the audit trail, with the
     fields before and after (many-to-many included). Detail pages get a link to the record's trail."""
 

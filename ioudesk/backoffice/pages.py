@@ -1,8 +1,11 @@
 """Base for the back office's own pages, drawn in Unfold's layout with its sidebar."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.views.generic import TemplateView
+
+from ioudesk.backoffice.widgets import style_form
 
 
 class BackofficePage(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
@@ -16,4 +19,8 @@ class BackofficePage(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         self.request.current_app = admin.site.name
-        return super().get_context_data(**kwargs, **admin.site.each_context(self.request), title=self.title)
+        context = super().get_context_data(**kwargs, **admin.site.each_context(self.request), title=self.title)
+        for value in context.values():  # every form the page shows has visible input boxes
+            if isinstance(value, forms.BaseForm):
+                style_form(value)
+        return context

@@ -227,6 +227,11 @@ class EncryptedTextField(models.TextField):
         except crypto.DecryptionError as error:
             raise crypto.DecryptionError(f"{_field_label(self)}：{error}") from None
 
+    def formfield(self, **kwargs):
+        # An ID number, phone or account number is one line: a text input, not TextField's textarea.
+        # The back office gives it Unfold's styling (ioudesk.backoffice.mixins.UnfoldWidgetsMixin).
+        return super().formfield(**{"widget": forms.TextInput, **kwargs})
+
     def get_lookup(self, lookup_name):
         if lookup_name == "isnull":
             return super().get_lookup(lookup_name)

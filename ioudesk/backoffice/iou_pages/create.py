@@ -8,10 +8,10 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from unfold.widgets import UnfoldAdminAutocompleteModelChoiceFieldWidget
 
 from ioudesk.backoffice.iou_pages.common import DATE, NUMBER, amount_of
 from ioudesk.backoffice.pages import BackofficePage
+from ioudesk.backoffice.widgets import AutocompleteSelect
 from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError
 from ioudesk.customers.models import Customer
@@ -46,7 +46,7 @@ class CustomerChoiceField(forms.ModelChoiceField):
 
 
 def customer_field() -> CustomerChoiceField:
-    widget = UnfoldAdminAutocompleteModelChoiceFieldWidget()
+    widget = AutocompleteSelect()
     widget.attrs.update({"data-ajax--url": reverse("backoffice:iou_customer_search"), "data-allow-clear": "false",
                          "data-placeholder": _("输入姓名、拼音、手机号或客户编号查找")})
     return CustomerChoiceField(label=_("债务人（客户）"), queryset=Customer.objects.none(), widget=widget)
