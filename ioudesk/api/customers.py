@@ -8,8 +8,10 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from ioudesk.api.errors import READ_ERRORS, WRITE_ERRORS
+from ioudesk.api.pagination import Pages
 from ioudesk.api.permissions import require_perm
 from ioudesk.core import scope
 from ioudesk.core.masking import mask_bank_account, mask_id_number, mask_phone
@@ -139,8 +141,7 @@ def _apply(customer: Customer, data: dict) -> list[Tag] | None:
         customer.source = SourceChannel.objects.filter(name=source).first() if source else None
         if source and customer.source is None:
             raise ValidationFailed(_("来源渠道“%(name)s”不存在，请先在后台“来源渠道”中添加。") % {"name": source})
-    for key, value in data.items():
-        setattr(customer, key, value)
+    services.customer_assign(customer, **data)
     if tags is None:
         return None
     found = list(Tag.objects.filter(name__in=tags))
@@ -150,8 +151,8 @@ def _apply(customer: Customer, data: dict) -> list[Tag] | None:
     return found
 
 
-@router.get("", response=list[CustomerOut], summary="客户列表（搜索、筛选、分页）")
-@paginate(PageNumberPagination, page_size=50)
+@router.get("", response={200: list[CustomerOut], **READ_ERRORS}, summary="客户列表（搜索、筛选、分页）")
+@paginate(Pages, page_size=50)
 def customer_list(request, filters: Query[Filters]):
     require_perm(request, "customers.view_customer")
     queryset = search_customers(request.user, filters.q, _scoped(request))
@@ -163,13 +164,13 @@ def customer_list(request, filters: Query[Filters]):
     return [CustomerOut.from_customer(c) for c in queryset]
 
 
-@router.get("/{int:customer_id}", response=CustomerOut, summary="客户详情")
+@router.get("/{int:customer_id}", response={200: CustomerOut, **READ_ERRORS}, summary="客户详情")
 def customer_detail(request, customer_id: int):
     require_perm(request, "customers.view_customer")
     return CustomerOut.from_customer(get_object_or_404(_scoped(request), pk=customer_id))
 
 
-@router.post("", response={201: CustomerOut}, summary="新建客户")
+@router.post("", response={201: CustomerOut, **WRITE_ERRORS}, summary="新建客户")
 def customer_create(request, payload: CustomerIn):
     require_perm(request, "customers.add_customer")
     data = payload.dict()
@@ -180,7 +181,7 @@ def customer_create(request, payload: CustomerIn):
     return Status(201, CustomerOut.from_customer(customer))
 
 
-@router.patch("/{int:customer_id}", response=CustomerOut, summary="修改客户")
+@router.patch("/{int:customer_id}", response={200: CustomerOut, **WRITE_ERRORS}, summary="修改客户")
 def customer_update(request, customer_id: int, payload: CustomerPatch):
     require_perm(request, "customers.change_customer")
     customer = get_object_or_404(_scoped(request), pk=customer_id)
@@ -191,7 +192,7 @@ def customer_update(request, customer_id: int, payload: CustomerPatch):
     return CustomerOut.from_customer(customer)
 
 
-@router.delete("/{int:customer_id}", response={204: None}, summary="删除客户（有资料或借据的客户不能删除）")
+@router.delete("/{int:customer_id}", response={204: None, **WRITE_ERRORS}, summary="删除客户（有资料或借据的客户不能删除）")
 def customer_delete(request, customer_id: int, reason: str = ""):
     require_perm(request, "customers.delete_customer")
     services.customer_delete(customer=get_object_or_404(_scoped(request), pk=customer_id), reason=reason)
@@ -203,7 +204,13 @@ class RevealIn(Schema):
     reason: str = ""
 
 
-@router.post("/{int:customer_id}/reveal", summary="查看完整敏感信息（记入审计日志）")
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+@router.post("/{int:customer_id}/reveal", response={200: RevealOut, **WRITE_ERRORS},
+             summary="查看完整敏感信息（记入审计日志）")
 def customer_reveal(request, customer_id: int, payload: RevealIn):
     customer = get_object_or_404(_scoped(request), pk=customer_id)
     value = services.customer_reveal(customer=customer, field=payload.field, user=request.user, reason=payload.reason)
@@ -232,14 +239,14 @@ def _file_out(row) -> FileOut:
                    download_url=f"/api/v1/customers/files/{row.pk}/download")
 
 
-@router.get("/{int:customer_id}/files", response=list[FileOut], summary="客户资料列表")
+@router.get("/{int:customer_id}/files", response={200: list[FileOut], **READ_ERRORS}, summary="客户资料列表")
 def file_list(request, customer_id: int):
     require_perm(request, "customers.view_customerfile")
     customer = get_object_or_404(_scoped(request), pk=customer_id)
     return [_file_out(row) for row in customer.files.select_related("uploaded_by")]
 
 
-@router.post("/{int:customer_id}/files", response={201: FileOut}, summary="上传客户资料（multipart：file、kind、note）")
+@router.post("/{int:customer_id}/files", response={201: FileOut, **WRITE_ERRORS}, summary="上传客户资料（multipart：file、kind、note）")
 def file_upload(request, customer_id: int, file: File[UploadedFile], kind: Form[str] = "other",
                 note: Form[str] = ""):
     from ioudesk.customers.files import customer_file_upload
@@ -249,7 +256,7 @@ def file_upload(request, customer_id: int, file: File[UploadedFile], kind: Form[
     return Status(201, _file_out(row))
 
 
-@router.get("/files/{int:file_id}/download", summary="下载客户资料（记入审计日志）")
+@router.get("/files/{int:file_id}/download", response={200: None, **READ_ERRORS}, summary="下载客户资料（记入审计日志）")
 def file_download(request, file_id: int):
     from django.http import FileResponse
 
@@ -291,14 +298,14 @@ def _follow_up_out(row) -> FollowUpOut:
                        owner=row.owner.username)
 
 
-@router.get("/{int:customer_id}/follow-ups", response=list[FollowUpOut], summary="跟进记录")
+@router.get("/{int:customer_id}/follow-ups", response={200: list[FollowUpOut], **READ_ERRORS}, summary="跟进记录")
 def follow_up_list(request, customer_id: int):
     require_perm(request, "customers.view_followup")
     customer = get_object_or_404(_scoped(request), pk=customer_id)
     return [_follow_up_out(row) for row in customer.follow_ups.select_related("owner")]
 
 
-@router.post("/{int:customer_id}/follow-ups", response={201: FollowUpOut}, summary="记录一次跟进")
+@router.post("/{int:customer_id}/follow-ups", response={201: FollowUpOut, **WRITE_ERRORS}, summary="记录一次跟进")
 def follow_up_create(request, customer_id: int, payload: FollowUpIn):
     from django.utils import timezone
 

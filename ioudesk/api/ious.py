@@ -26,15 +26,14 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
-from ioudesk.api.errors import error_body
+from ioudesk.api.errors import READ_ERRORS, WRITE_ERRORS, error_body
 from ioudesk.api.ious_schemas import (
     PRODUCT_FIELDS,
     CommentIn,
     DisburseIn,
     EarlySettlementIn,
-    ErrorOut,
     ExtensionIn,
     Filters,
     IouCreated,
@@ -53,6 +52,7 @@ from ioudesk.api.ious_schemas import (
     WaiverIn,
     WriteOffIn,
 )
+from ioudesk.api.pagination import Pages
 from ioudesk.api.permissions import require_perm
 from ioudesk.calc.money import parse_amount
 from ioudesk.core import clock, scope
@@ -69,7 +69,6 @@ from ioudesk.ious.services import (
     iou_approve,
     iou_cancel,
     iou_create,
-    iou_from_product,
     iou_reject,
     iou_submit,
 )
@@ -151,14 +150,14 @@ def _money_operation(response: HttpResponse, call):
     return Status(201, Transaction.objects.get(pk=record.pk))  # as stored, the same for every replay
 
 
-KEY_ERRORS = {400: ErrorOut, 422: ErrorOut}
+KEY_ERRORS = WRITE_ERRORS  # 400 idempotency_key_required, 422 idempotency_key_reused, …
 
 
 # --- reads -------------------------------------------------------------------------------------
 
 
-@router.get("", response=list[IouRow], summary="借据列表（筛选、分页）")
-@paginate(PageNumberPagination, page_size=50)
+@router.get("", response={200: list[IouRow], **READ_ERRORS}, summary="借据列表（筛选、分页）")
+@paginate(Pages, page_size=50)
 def iou_list(request, filters: Query[Filters]):
     require_perm(request, "ious.view_iou")
     queryset = _scoped(request).order_by("-id")
@@ -170,13 +169,13 @@ def iou_list(request, filters: Query[Filters]):
     return queryset
 
 
-@router.get("/{int:iou_id}", response=IouDetail, summary="借据详情（条款、余额、状态、利率上限检查）")
+@router.get("/{int:iou_id}", response={200: IouDetail, **READ_ERRORS}, summary="借据详情（条款、余额、状态、利率上限检查）")
 def iou_detail(request, iou_id: int):
     require_perm(request, "ious.view_iou")
     return _iou(request, iou_id)
 
 
-@router.get("/{int:iou_id}/schedule", response=ScheduleOut, summary="还款计划（当前版本及历史版本）")
+@router.get("/{int:iou_id}/schedule", response={200: ScheduleOut, **READ_ERRORS}, summary="还款计划（当前版本及历史版本）")
 def iou_schedule(request, iou_id: int):
     require_perm(request, "ious.view_iou")
     iou = _iou(request, iou_id)
@@ -184,7 +183,7 @@ def iou_schedule(request, iou_id: int):
     return {"current": next((v for v in versions if v.is_current), None), "versions": versions}
 
 
-@router.get("/{int:iou_id}/transactions", response=list[TransactionRow], summary="交易（放款、还款、减免、冲正…）")
+@router.get("/{int:iou_id}/transactions", response={200: list[TransactionRow], **READ_ERRORS}, summary="交易（放款、还款、减免、冲正…）")
 def iou_transactions(request, iou_id: int):
     require_perm(request, "ious.view_iou")
     iou = _iou(request, iou_id)
@@ -203,13 +202,13 @@ def _quote(request, iou_id: int, day: date | None):
     return {**{name: getattr(quote, name) for name in QuoteOut.model_fields if name != "total"}, "total": quote.total}
 
 
-@router.get("/{int:iou_id}/settlement-quote", response=QuoteOut,
+@router.get("/{int:iou_id}/settlement-quote", response={200: QuoteOut, **READ_ERRORS},
             summary="提前结清报价（先计提到报价日已到期的利息和罚息）")
 def iou_settlement_quote_get(request, iou_id: int, day: date | None = None):
     return _quote(request, iou_id, day)
 
 
-@router.post("/{int:iou_id}/settlement-quote", response=QuoteOut, summary="提前结清报价（同 GET）")
+@router.post("/{int:iou_id}/settlement-quote", response={200: QuoteOut, **READ_ERRORS}, summary="提前结清报价（同 GET）")
 def iou_settlement_quote_post(request, iou_id: int, payload: QuoteIn):
     return _quote(request, iou_id, payload.day)
 
@@ -217,7 +216,9 @@ def iou_settlement_quote_post(request, iou_id: int, payload: QuoteIn):
 # --- origination and sign-off -------------------------------------------------------------------
 
 
-def _build(request, payload: IouIn) -> Iou:
+def _fields(request, payload: IouIn) -> dict:
+    """The request as iou_create's keyword arguments (the service builds the IOU); field errors
+    are reported with the field's name."""
     data = payload.dict(exclude_unset=True)
     customer = get_object_or_404(scope.scope_queryset(request.user, Customer.objects.all()), pk=payload.customer_id)
     contract_date = payload.contract_date or clock.today()
@@ -238,8 +239,8 @@ def _build(request, payload: IouIn) -> Iou:
         if product is None:
             raise ValidationFailed(_("产品不存在（product_id=%(id)s）。") % {"id": payload.product_id},
                                    extra={"details": [{"field": "product_id", "message": _("产品不存在")}]})
-        return iou_from_product(product=product, customer=customer, principal=payload.principal, term=payload.term,
-                                contract_date=contract_date, **general)
+        return {"kind": IouKind.LOAN, "product": product, "customer": customer, "principal": payload.principal,
+                "term": payload.term, "contract_date": contract_date, **general}
 
     if payload.kind == IouKind.LOAN:
         details += [{"field": name, "message": _("普通借条必须填写（如利率 12%、期数 12）")}
@@ -247,47 +248,39 @@ def _build(request, payload: IouIn) -> Iou:
         if details:
             raise ValidationFailed(_("请求数据有误：") + "；".join(f"{d['field']}：{d['message']}" for d in details),
                                    extra={"details": details})
-    iou = Iou(kind=payload.kind, customer=customer, principal=_money(payload.principal, "本金"),
-              term=payload.term or 1, contract_date=contract_date, **general)
-    for name in PRODUCT_FIELDS:
-        value = data.get(name)
-        if value is None:
-            continue
-        if name in ("deducted_interest", "upfront_fee", "installment_fee"):
-            value = _money(value, {"deducted_interest": "预扣利息", "upfront_fee": "放款手续费",
-                                   "installment_fee": "每期手续费"}[name])
-        setattr(iou, name, value)
-    return iou
+    terms = {name: data[name] for name in PRODUCT_FIELDS if data.get(name) is not None}
+    return {"kind": payload.kind, "customer": customer, "principal": _money(payload.principal, "本金"),
+            "term": payload.term or 1, "contract_date": contract_date, **general, **terms}
 
 
-@router.post("", response={201: IouCreated}, summary="新建借据：产品借款、普通借条或欠条（草稿）")
+@router.post("", response={201: IouCreated, **WRITE_ERRORS}, summary="新建借据：产品借款、普通借条或欠条（草稿）")
 def iou_create_endpoint(request, payload: IouIn):
     require_perm(request, "ious.add_iou")
-    iou, warning = iou_create(iou=_build(request, payload), user=request.user)
+    iou, warning = iou_create(user=request.user, **_fields(request, payload))
     iou = _fresh(iou)
     iou.cap_warning = warning
     return Status(201, iou)
 
 
-@router.post("/{int:iou_id}/submit", response=IouDetail, summary="提交审批")
+@router.post("/{int:iou_id}/submit", response={200: IouDetail, **WRITE_ERRORS}, summary="提交审批")
 def iou_submit_endpoint(request, iou_id: int):
     require_perm(request, "ious.add_iou")
     return _fresh(iou_submit(iou=_iou(request, iou_id), user=request.user))
 
 
-@router.post("/{int:iou_id}/approve", response=IouDetail, summary="审批通过（录入人以外的审批员）")
+@router.post("/{int:iou_id}/approve", response={200: IouDetail, **WRITE_ERRORS}, summary="审批通过（录入人以外的审批员）")
 def iou_approve_endpoint(request, iou_id: int, payload: CommentIn):
     require_perm(request, "ious.approve_iou")
     return _fresh(iou_approve(iou=_iou(request, iou_id), user=request.user, comment=payload.comment))
 
 
-@router.post("/{int:iou_id}/reject", response=IouDetail, summary="驳回（退回草稿，须填写审批意见）")
+@router.post("/{int:iou_id}/reject", response={200: IouDetail, **WRITE_ERRORS}, summary="驳回（退回草稿，须填写审批意见）")
 def iou_reject_endpoint(request, iou_id: int, payload: CommentIn):
     require_perm(request, "ious.approve_iou")
     return _fresh(iou_reject(iou=_iou(request, iou_id), user=request.user, comment=payload.comment))
 
 
-@router.post("/{int:iou_id}/cancel", response=IouDetail, summary="作废（草稿、待审批、已批准的借据）")
+@router.post("/{int:iou_id}/cancel", response={200: IouDetail, **WRITE_ERRORS}, summary="作废（草稿、待审批、已批准的借据）")
 def iou_cancel_endpoint(request, iou_id: int, payload: ReasonIn):
     require_perm(request, "ious.add_iou")
     return _fresh(iou_cancel(iou=_iou(request, iou_id), user=request.user, reason=payload.reason))

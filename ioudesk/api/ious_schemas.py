@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import PlainSerializer
 
+from ioudesk.api.errors import ErrorOut  # noqa: F401  (the one error schema, defined with the error mapping)
 from ioudesk.ious import predicates
 from ioudesk.ious.models import (
     DebtReason,
@@ -49,12 +50,6 @@ def _allocation_key(key: str) -> tuple[int, str]:
 
 
 # --- output ------------------------------------------------------------------------------------
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: list[Any] = []
 
 
 class IouRow(Schema):

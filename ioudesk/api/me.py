@@ -1,5 +1,6 @@
 from ninja import Router, Schema
 
+from ioudesk.api.errors import documented
 from ioudesk.core import scope
 from ioudesk.core.names import person_name
 
@@ -15,7 +16,7 @@ class MeOut(Schema):
     sees_all_branches: bool
 
 
-@router.get("", response=MeOut, summary="当前令牌所属的员工")
+@router.get("", response={200: MeOut, **documented(401)}, summary="当前令牌所属的员工")
 def me(request):
     user = request.user
     return MeOut(

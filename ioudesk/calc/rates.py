@@ -164,6 +164,9 @@ def _number(text: str) -> Decimal:
         raise InvalidRate(f"无法识别利率中的数字：{text}") from None
 
 
+MAX_RATE_TEXT = 40
+
+
 def parse_rate(text: str, *, max_annual: Decimal = MAX_ANNUAL) -> Rate:
     """Parse a quoted rate; see the module docstring for the forms and decisions.
 
@@ -178,6 +181,8 @@ def parse_rate(text: str, *, max_annual: Decimal = MAX_ANNUAL) -> Rate:
         raise InvalidRate("利率请以文字传入，如“年化12%”“月息1分”")
     raw = text
     cleaned = text.strip().replace(" ", "").replace("％", "%")
+    if len(cleaned) > MAX_RATE_TEXT:  # a rate is a few characters; 100,000 digits overflowed Decimal
+        raise InvalidRate(f"利率“{cleaned[:20]}…”太长（{len(cleaned)}个字符），请写成“年化12%”“月息1分”或“日息万五”")
     if not cleaned:
         raise InvalidRate("请输入利率，如“年化12%”“月息1分”或“日息万五”")
     unit = None
@@ -185,8 +190,11 @@ def parse_rate(text: str, *, max_annual: Decimal = MAX_ANNUAL) -> Rate:
         if cleaned.startswith(prefix):
             unit, cleaned = prefix_unit, cleaned[len(prefix):]
             break
-    rate = _parse_body(cleaned, unit, raw)
-    _check_range(rate, raw, max_annual)
+    try:
+        rate = _parse_body(cleaned, unit, raw)
+        _check_range(rate, raw, max_annual)
+    except InvalidOperation as error:  # digits beyond what the range check can quantize
+        raise RateOutOfRange(f"利率{raw.strip()[:20]}超出可接受范围，请检查是否多输了位数") from error
     return rate
 
 

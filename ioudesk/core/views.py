@@ -1,10 +1,19 @@
-"""Error pages in the product's style and language. They never show a stack trace."""
+"""Error pages in the product's style and language. They never show a stack trace. Under /api/
+they are the API's JSON error shape ({"code", "message", "details"}), e.g. for /api/v1/customers/abc,
+which Django's URL resolver answers before the API sees it."""
 
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+API_PREFIX = "/api/"
+API_CODES = {400: "bad_request", 403: "permission_denied", 404: "not_found", 500: "server_error"}
+
 
 def _error(request, status, title, message):
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"code": API_CODES[status], "message": str(message), "details": []}, status=status,
+                            json_dumps_params={"ensure_ascii": False})
     return render(request, "ioudesk/error.html", {"status": status, "title": title, "message": message}, status=status)
 
 

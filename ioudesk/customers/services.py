@@ -7,9 +7,12 @@ columns, and records the change in the audit trail with personal data masked.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date
 
-from django.db import transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
@@ -24,11 +27,125 @@ from ioudesk.core.masking import mask_bank_account, mask_id_number, mask_phone
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.customers.models import Customer, CustomerKind, Tag
 from ioudesk.customers.pinyin import name_pinyin
+from ioudesk.customers.search_index import name_bigrams
 
 PREFIX = "KH"
 ID_PURPOSE, PHONE_PURPOSE = "customer.id_number", "customer.phone"
 SENSITIVE = {"id_number": mask_id_number, "phone": mask_phone, "bank_account": mask_bank_account}
-DERIVED = {"phone_index", "phone_last4", "id_number_index", "id_last4", "name_pinyin", "name_initials"}
+DERIVED = {"phone_index", "phone_last4", "id_number_index", "id_last4", "name_pinyin", "name_initials",
+           "name_bigrams"}
+
+
+# The earliest 建档日期 accepted: anything before it is a typing error (1800-01-01, 0001-01-01).
+MIN_ACQUIRED_ON = date(1990, 1, 1)
+NOTES_MAX_LENGTH = 2000
+BANK_ACCOUNT_RE = re.compile(r"^\d{6,32}$")
+MONEY_FIELDS = ("monthly_income", "registered_capital")
+ID_LENGTH_MAX = 40  # anything longer is not an ID number, USCC or phone: refused before the checks
+
+
+def _field_error(field: str, message, code: str | None = None) -> ValidationFailed:
+    """A validation error about one field: the message names it, `extra["field"]` says which."""
+    return ValidationFailed(message, code=code,
+                            extra={"field": field, "details": [{"field": field, "message": str(message)}]})
+
+
+class _Problems(list):
+    """Every field error found in one pass, so a form (or an import row) shows them all at once."""
+
+    def add(self, field: str, message, code: str | None = None) -> None:
+        if not any(problem["field"] == field for problem in self):
+            self.append({"field": field, "message": str(message), "code": code})
+
+    def raise_any(self) -> None:
+        if self:
+            first = self[0]
+            raise ValidationFailed("；".join(problem["message"] for problem in self), code=first["code"], extra={
+                "field": first["field"],
+                "details": [{"field": problem["field"], "message": problem["message"]} for problem in self]})
+
+
+def _label(field: str) -> str:
+    return str(Customer._meta.get_field(field).verbose_name)
+
+
+def customer_assign(customer: Customer, **values) -> Customer:
+    """Copy typed values onto a customer (the API's create and patch), turning a value the
+    field cannot hold (an amount like "abc" or "0.001") into a ValidationFailed naming the field.
+    Everything else is checked by customer_validate."""
+    problems = _Problems()
+    for name, value in values.items():
+        try:
+            setattr(customer, name, value)
+        except (DjangoValidationError, TypeError, ValueError):
+            problems.add(name, _("%(field)s格式不正确，请输入如 12345.67 的金额（最多两位小数）。")
+                         % {"field": _label(name)})
+    problems.raise_any()
+    return customer
+
+
+def _clean_fields(customer: Customer, problems: _Problems) -> None:
+    """Required values, lengths, amounts, dates, choices, branch and owner: the same rules for the
+    back-office form, the API and the Excel import."""
+    for field in Customer._meta.concrete_fields:
+        if not field.editable or field.name in DERIVED or field.primary_key or field.is_relation:
+            continue
+        value = getattr(customer, field.attname)
+        if value is None and not field.null:
+            if field.blank and isinstance(field, (models.CharField, models.TextField)):
+                setattr(customer, field.attname, "")  # null from the API means "nothing"
+            elif field.name != "acquired_on":  # the business date when left out
+                problems.add(field.name, _("请填写%(field)s。") % {"field": field.verbose_name})
+            continue
+        if isinstance(value, str):
+            limit = field.max_length or (NOTES_MAX_LENGTH if field.name == "notes" else None)
+            if field.name in SENSITIVE or field.name == "credit_code":
+                limit = ID_LENGTH_MAX
+            if limit and len(value) > limit:
+                problems.add(field.name, _("%(field)s不能超过 %(n)d 个字（现在 %(count)d 个）。") % {
+                    "field": field.verbose_name, "n": limit, "count": len(value)})
+            elif field.choices and value not in {choice for choice, _text in field.flatchoices}:
+                problems.add(field.name, _("%(field)s“%(value)s”不是可选值。") % {
+                    "field": field.verbose_name, "value": value[:20]})
+    for name in MONEY_FIELDS:
+        amount = getattr(customer, name)
+        if amount is not None and amount < 0:
+            problems.add(name, _("%(field)s不能为负数。") % {"field": _label(name)})
+    if customer.acquired_on is not None:
+        today = clock.today()
+        if customer.acquired_on > today:
+            problems.add("acquired_on", _("建档日期 %(day)s 晚于营业日 %(today)s，请核对。") % {
+                "day": customer.acquired_on.isoformat(), "today": today.isoformat()})
+        elif customer.acquired_on < MIN_ACQUIRED_ON:
+            problems.add("acquired_on", _("建档日期 %(day)s 早于 %(floor)s，请核对。") % {
+                "day": customer.acquired_on.isoformat(), "floor": MIN_ACQUIRED_ON.isoformat()})
+    if customer.bank_account and len(customer.bank_account) <= ID_LENGTH_MAX:
+        digits = re.sub(r"[\s-]", "", customer.bank_account)
+        if BANK_ACCOUNT_RE.match(digits):
+            customer.bank_account = digits
+        else:
+            problems.add("bank_account", _("银行账号应为 6 到 32 位数字。"))
+    _clean_branch_and_owner(customer, problems)
+
+
+def _clean_branch_and_owner(customer: Customer, problems: _Problems) -> None:
+    from django.contrib.auth import get_user_model
+
+    from ioudesk.core.models import Branch
+
+    if customer.branch_id is None:
+        problems.add("branch", _("请选择所属网点。"))
+        return
+    if not Branch.objects.filter(pk=customer.branch_id).exists():
+        problems.add("branch", _("所属网点不存在。"))
+        return
+    if customer.owner_id is not None:
+        owner = get_user_model().objects.filter(pk=customer.owner_id).first()
+        if owner is None or not owner.is_active or not owner.is_staff:
+            problems.add("owner", _("客户经理须是在职的员工账号。"))
+        elif not scope.can_see_branch(owner, customer.branch_id):
+            problems.add("owner", _("客户经理 %(name)s 看不到该客户所在的网点，请选择本网点（或上级网点）的员工。")
+                         % {"name": owner.get_username()})
 
 
 class DuplicateCustomer(ValidationFailed):
@@ -96,35 +213,42 @@ def _duplicate_error(duplicates: list[Duplicate], user) -> DuplicateCustomer:
     return DuplicateCustomer(message, extra={"duplicates": links})
 
 
-def _clean_identity(customer: Customer) -> None:
+def _clean_identity(customer: Customer, problems: _Problems) -> None:
     """Validate and normalise the identity fields, and derive everything searched on."""
     try:
         if customer.kind == CustomerKind.INDIVIDUAL:
             customer.credit_code = ""
-            if customer.id_number:
+            if customer.id_number and len(customer.id_number) <= ID_LENGTH_MAX:
                 card = idcheck.validate(customer.id_number, today=clock.today())
                 customer.id_number, customer.birth_date = card.number, card.birth_date
                 customer.sex = "M" if card.sex == "男" else "F"
-            else:
+            elif not customer.id_number:
                 customer.birth_date, customer.sex = None, ""
         else:
             customer.id_number, customer.birth_date, customer.sex = "", None, ""
             customer.marital_status = ""
-            if customer.credit_code:
+            if customer.credit_code and len(customer.credit_code) <= ID_LENGTH_MAX:
                 customer.credit_code = uscc.validate(customer.credit_code).code
     except InvalidIdentifier as error:
         field = _g("身份证号") if customer.kind == CustomerKind.INDIVIDUAL else _g("统一社会信用代码")
         message = calc_error_message(error)
-        raise ValidationFailed(message if field in message else f"{field}：{message}", code=error.code) from error
-    customer.phone = validate_phone(customer.phone)
+        problems.add("id_number" if customer.kind == CustomerKind.INDIVIDUAL else "credit_code",
+                     message if field in message else f"{field}：{message}", code=error.code)
+    if len(customer.phone or "") <= ID_LENGTH_MAX:
+        try:
+            customer.phone = validate_phone(customer.phone)
+        except ValidationFailed as error:
+            problems.add("phone", error.message)
     customer.name = " ".join((customer.name or "").split())
     if not customer.name:
-        raise ValidationFailed(_("请填写客户姓名或企业名称。"))
+        problems.add("name", _("请填写客户姓名或企业名称。"))
+    problems.raise_any()
     customer.id_number_index = blind_index(customer.id_number, ID_PURPOSE) if customer.id_number else ""
     customer.id_last4 = customer.id_number[-4:] if customer.id_number else ""
     customer.phone_index = blind_index(customer.phone, PHONE_PURPOSE) if customer.phone else ""
     customer.phone_last4 = customer.phone[-4:] if customer.phone else ""
     customer.name_pinyin, customer.name_initials = name_pinyin(customer.name, person=customer.kind == CustomerKind.INDIVIDUAL)
+    customer.name_bigrams = name_bigrams(customer.name)  # the substring index (search_index.py)
 
 
 def audit_snapshot(customer: Customer) -> dict:
@@ -140,8 +264,10 @@ def audit_snapshot(customer: Customer) -> dict:
 def customer_validate(*, customer: Customer, user=None) -> Customer:
     """Check a customer before saving (forms call this to show errors next to the fields):
     identity numbers, phone, duplicates, and that the user may keep records in that branch.
-    Normalises the instance in place."""
-    _clean_identity(customer)
+    Normalises the instance in place. Errors about one field carry `extra["field"]`."""
+    problems = _Problems()
+    _clean_fields(customer, problems)
+    _clean_identity(customer, problems)
     duplicates = find_duplicates(id_number=customer.id_number, credit_code=customer.credit_code,
                                  phone=customer.phone, exclude_pk=customer.pk)
     if duplicates:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -303,18 +302,14 @@ def _check_row(number: int, values: dict, lookups: _Lookups) -> CheckedRow:
         customer.marital_status = choice(MARITAL, MARITAL_STATUSES, MaritalStatus.UNKNOWN)
     customer.address, customer.industry = text.get(ADDRESS, ""), text.get(INDUSTRY, "")
     customer.bank_name, customer.notes = text.get(BANK, ""), str(values.get(NOTES) or "").strip()
-    for column, attribute in ((NAME, "name"), (ADDRESS, "address"), (BANK, "bank_name"), (INDUSTRY, "industry"),
-                              (EMPLOYER, "legal_representative" if company else "employer")):
-        limit = Customer._meta.get_field(attribute).max_length
-        if len(getattr(customer, attribute)) > limit and not row.has_error(column):
-            row.error(column, _("不能超过 %(n)d 个字。") % {"n": limit})
     if not row.has_error(NAME):
         _validate(row, lookups.user)
     return row
 
 
 def _validate(row: CheckedRow, user) -> None:
-    """The services' own checks: identity numbers, duplicates in the database, branch scope."""
+    """The services' own checks (the same as the form's and the API's): lengths, amounts, dates,
+    owner, identity numbers, duplicates in the database, branch scope."""
     try:
         services.customer_validate(customer=row.customer, user=user)
     except services.DuplicateCustomer as error:
@@ -325,22 +320,28 @@ def _validate(row: CheckedRow, user) -> None:
                 row.error(DUPLICATE_COLUMNS[duplicate["field"]],
                           _("也已登记为客户 %(number)s，请勿重复建档。") % duplicate)
     except ApplicationError as error:
-        if not row.has_error(_error_column(error)):
-            row.error(_error_column(error), error.message)
+        for detail in error.extra.get("details") or [{"field": error.extra.get("field"), "message": error.message}]:
+            column = FIELD_COLUMNS.get(detail["field"], ID) if not isinstance(error, PermissionDenied) else BRANCH
+            if not row.has_error(column):
+                row.error(column, detail["message"])
 
 
 DUPLICATE_COLUMNS = {"id_number": ID, "credit_code": ID, "phone": PHONE}
+FIELD_COLUMNS = {**DUPLICATE_COLUMNS, "name": NAME, "kind": KIND, "category": CATEGORY, "risk_grade": GRADE,
+                 "source": SOURCE, "branch": BRANCH, "owner": OWNER, "acquired_on": ACQUIRED, "address": ADDRESS,
+                 "employer": EMPLOYER, "legal_representative": EMPLOYER, "monthly_income": MONEY,
+                 "registered_capital": MONEY, "marital_status": MARITAL, "industry": INDUSTRY, "bank_name": BANK,
+                 "bank_account": ACCOUNT, "notes": NOTES}
 
 
 def _error_column(error: ApplicationError) -> str:
-    """The column a service error is about.  Name and phone are checked before the services are
-    called, so a plain validation error from them is about the 证件号."""
+    """The column a service error is about (the field it names; the 证件号 if none)."""
     if isinstance(error, services.DuplicateCustomer):
         duplicates = error.extra.get("duplicates") or [{"field": "id_number"}]
         return DUPLICATE_COLUMNS[duplicates[0]["field"]]
     if isinstance(error, PermissionDenied):
         return BRANCH
-    return ID
+    return FIELD_COLUMNS.get(error.extra.get("field"), ID)
 
 
 def _grade(value: str) -> str:
@@ -362,10 +363,7 @@ def _identity_text(value) -> str:
 def _account(value) -> str:
     if isinstance(value, float) or isinstance(value, int) and len(str(value)) > 15:
         raise ValidationFailed(_("银行账号是按数字保存的，Excel 会丢失末尾几位：请把该列设为文本格式后重新填写。"))
-    digits = re.sub(r"[\s-]", "", _text(value))
-    if digits and not (digits.isdigit() and 6 <= len(digits) <= 32):
-        raise ValidationFailed(_("银行账号应为 6 到 32 位数字。"))
-    return digits
+    return _text(value)  # the digits are checked by the service
 
 
 def _named(mapping: dict, name: str, what: str):
@@ -395,9 +393,7 @@ def _date(value, today: date) -> date:
         day = _parse_date(value.strip())
     else:
         raise ValidationFailed(_("请填写日期，如 2026-11-28。"))
-    if day > today:
-        raise ValidationFailed(_("建档日期 %(day)s 晚于营业日 %(today)s。") % {"day": day, "today": today})
-    return day
+    return day  # the range is checked by the service
 
 
 def _parse_date(text: str) -> date:
@@ -414,10 +410,7 @@ def _money(value, column: str) -> Decimal | None:
         return None
     if isinstance(value, bool):
         raise ValidationFailed(_("请填写金额数字。"))
-    amount = parse_amount(repr(value) if isinstance(value, float) else value, field=column)
-    if amount < 0:
-        raise ValidationFailed(_("金额不能为负数。"))
-    return amount
+    return parse_amount(repr(value) if isinstance(value, float) else value, field=column)  # sign: the service
 
 
 # --- import: the whole file -------------------------------------------------------------------
