@@ -106,7 +106,9 @@ def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: st
     has_due_date = iou.kind == IouKind.LOAN or iou.due_date is not None
     if has_due_date:
         schedule = schedule_for(iou, start=day, principal=tranche)
-        store_schedule(iou, schedule, version=1, effective_from=day, reason=_g("放款"))
+        # Version 1, or the next one when an earlier disbursement was reversed (its schedule stays).
+        last = iou.schedules.order_by("-version").values_list("version", flat=True).first() or 0
+        store_schedule(iou, schedule, version=last + 1, effective_from=day, reason=_g("放款"))
     set_last_due(iou, schedule.installments[-1].due_date if has_due_date else None)
     before = status.transition(iou, Event.DISBURSE)
     iou.save(update_fields=["disbursed_on", "maturity_date", "limitation_expires_on", "status", "updated_at"])

@@ -81,6 +81,8 @@ def reschedule(iou: Iou, *, day: date, term: int, reason: str, first_due: date |
     """Replace the current schedule from `day`: what is already owed moves to an installment 0
     due on `day`; the outstanding principal not yet due is scheduled again over `term`.
     Returns the new ScheduleVersion, the calc Schedule and the terms it was made from."""
+    if not iou.schedules.filter(is_current=True).exists():
+        raise InvalidState(_("该欠条未约定还款期限，没有还款计划可以展期。"))
     rows = current_installments(iou)
     carried = {k: sum((max(unpaid(row)[k], ZERO) for row in rows if row.due_date <= day or k == "penalty"), ZERO)
                for k in ("principal", "interest", "fee", "penalty")}

@@ -132,10 +132,10 @@ def iou_settle_early(*, iou: Iou, amount, user, method: str = PaymentMethod.BANK
 def _replace_schedule(iou: Iou, day: date, quote: Quote) -> None:
     rows = current_installments(iou)
     owed = {k: sum((max(unpaid(row)[k], ZERO) for row in rows), ZERO) for k in ("interest", "fee", "penalty")}
-    current = ScheduleVersion.objects.get(iou=iou, is_current=True)
-    current.is_current = False
-    current.save(update_fields=["is_current"])
-    version = ScheduleVersion.objects.create(iou=iou, version=current.version + 1, effective_from=day,
+    # A 欠条 without a due date has no schedule yet: its settlement installment is version 1.
+    last = iou.schedules.order_by("-version").values_list("version", flat=True).first() or 0
+    ScheduleVersion.objects.filter(iou=iou, is_current=True).update(is_current=False)
+    version = ScheduleVersion.objects.create(iou=iou, version=last + 1, effective_from=day,
                                              reason=_g("提前结清"), kind=ScheduleKind.SETTLEMENT, term=1,
                                              rate_text=iou.rate_text, annual_rate=iou.annual_rate)
     Installment.objects.create(
