@@ -90,6 +90,8 @@ class Customer(models.Model):
     name = models.CharField(_("姓名/名称"), max_length=100, db_index=True)
     name_pinyin = models.CharField(_("拼音"), max_length=300, editable=False, db_index=True, default="")
     name_initials = models.CharField(_("拼音首字母"), max_length=100, editable=False, db_index=True, default="")
+    # "王建 建国": substring search; indexed by FTS5 (SQLite) or GIN (PostgreSQL), see customers/search_index.py
+    name_bigrams = models.TextField(_("名称检索词"), editable=False, default="")
     branch = models.ForeignKey("core.Branch", verbose_name=_("所属网点"), on_delete=models.PROTECT,
                                related_name="customers")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), null=True, blank=True,

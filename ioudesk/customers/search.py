@@ -13,7 +13,9 @@ shape                       meaning                                          col
 4 digits (last may be X)    last four digits of the phone or ID number       phone_last4, id_last4
 KH + digits                 customer number, whole or its beginning          number
 Latin letters               pinyin (zhangsan, zhang) or initials (zs)        name_pinyin, name_initials
-anything else               the beginning of the name (张三 finds 张三丰)    name
+2+ letters/digits, not the  any part of the name (建国 finds 王建国, 悟空      name_bigrams (FTS5 on
+above                       finds 测试用户孙悟空, 华信 finds 北京华信科技…)   SQLite, GIN on PG)
+one character               the beginning of the name (张 finds 张三丰)      name
 ==========================  ===============================================  =====================
 
 Prefixes are written as ranges (``name >= '张三' AND name < '张上'``), not ``__startswith``:
@@ -21,8 +23,10 @@ on SQLite Django's ``LIKE … ESCAPE`` cannot use a B-tree index, a range always
 PostgreSQL too, whatever the collation, since both bounds compare the same way the index sorts).
 Full-width characters (１３８…) are folded to ASCII first (NFKC), as the blind index does.
 
-Searching inside names ("三丰" for 张三丰) is not offered: no index can answer it, and scanning
-a million names takes hundreds of milliseconds (see docs/benchmarks.md, "Customer search").
+Searching inside names ("三丰" for 张三丰) is answered from the substring index of
+``ioudesk.customers.search_index`` (the name's overlapping pairs of characters; decision 0005),
+never by scanning names (``LIKE '%三丰%'`` reads all of them: hundreds of milliseconds at a
+million customers). Spaces and punctuation are ignored there ("北京 华信" finds 北京华信科技).
 """
 
 from __future__ import annotations
@@ -31,11 +35,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from ioudesk.calc import idcheck, uscc
 from ioudesk.core import scope
 from ioudesk.core.crypto import blind_index
+from ioudesk.customers import search_index
 from ioudesk.customers.models import Customer
 from ioudesk.customers.services import ID_PURPOSE, PHONE_PURPOSE, PREFIX, phone_normalised
 
@@ -52,12 +58,14 @@ _LETTERS = re.compile(r"^[a-z]+$")
 class Term:
     """One indexed condition the query stands for: ``kind`` names it (for tests and the bench)."""
 
-    kind: str  # phone | id_number | credit_code | last4 | number | pinyin | initials | name
+    kind: str  # phone | id_number | credit_code | last4 | number | pinyin | initials | substring | name
     column: str
     value: str
     prefix: bool = False
 
     def q(self) -> Q:
+        if self.kind == "substring":  # pk IN (the ids the substring index gives)
+            return search_index.substring_ids(self.value, connection.vendor)
         if not self.prefix:
             return Q(**{self.column: self.value})
         return Q(**{f"{self.column}__gte": self.value, f"{self.column}__lt": successor(self.value)})
@@ -85,7 +93,9 @@ def terms(query: str) -> list[Term]:
     """What a search box query means, as indexed conditions (ORed); [] for an empty query.
 
     >>> [(t.kind, t.value) for t in terms("zs")]
-    [('pinyin', 'zs'), ('initials', 'zs')]
+    [('pinyin', 'zs'), ('initials', 'zs'), ('substring', 'zs')]
+    >>> [(t.kind, t.value) for t in terms("北京 华信")]
+    [('substring', '北京华信')]
     >>> [(t.kind, t.value) for t in terms("００２ｘ")]
     [('last4', '002X'), ('last4', '002X')]
     >>> [(t.kind, t.value, t.prefix) for t in terms("kh20261128-00")]
@@ -117,9 +127,12 @@ def terms(query: str) -> list[Term]:
     if number:
         return [number]
     letters = compact.lower()
-    if _LETTERS.match(letters):
+    if _LETTERS.match(letters):  # pinyin, and letters in the name itself (ABC贸易有限公司)
         return [Term("pinyin", "name_pinyin", letters, prefix=True),
-                Term("initials", "name_initials", letters, prefix=True)]
+                Term("initials", "name_initials", letters, prefix=True),
+                Term("substring", "name_bigrams", letters)]
+    if len(search_index.folded(text)) >= 2:
+        return [Term("substring", "name_bigrams", search_index.folded(text))]
     return [Term("name", "name", text, prefix=True)]
 
 
@@ -150,8 +163,8 @@ def search_condition(query: str) -> Q | None:
 def search_customers(user, query: str, queryset: QuerySet | None = None) -> QuerySet:
     """The customers ``user`` may see (data scope) that match ``query``; all of them for an empty query."""
     queryset = scope.scope_queryset(user, queryset if queryset is not None else Customer.objects.all())
-    condition = search_condition(query)
-    if condition is None:
+    found = terms(query)
+    if not found:
         return queryset
     # Search as "id IN (the matching ids)" rather than with the condition itself. The subquery can
     # only be answered from the search columns' indexes; the outer query then seeks each id (in the
@@ -159,4 +172,10 @@ def search_customers(user, query: str, queryset: QuerySet | None = None) -> Quer
     # straight from the sorted id list. Written directly, the condition would compete with the
     # scope's branch_id IN (…) — without ANALYZE statistics SQLite reads the whole branch row by
     # row (100–200 ms at a million customers) — and the page would join and sort every match.
+    # A substring term alone already is "id IN (ids from the substring index)": not wrapped again.
+    # With other terms (pinyin) it joins their OR inside the one subquery: two IN lists ORed in the
+    # outer query would make SQLite read the user's whole branch to test each id against both.
+    condition = search_condition(query)
+    if all(term.kind == "substring" for term in found):
+        return queryset.filter(condition)
     return queryset.filter(pk__in=Customer.objects.filter(condition).values("pk"))
