@@ -54,6 +54,14 @@ test-postgres: $(VENV)/.installed-test
 	$(BIN)/python -m ioudesk.core.catalogues
 	scripts/with-postgres $(BIN)/pytest -q -m "not browser"
 
+# The money core's state machine at length (make test runs it briefly): many more and longer
+# random sequences, on SQLite and PostgreSQL. SOAK_EXAMPLES=2000 make soak for a longer run.
+.PHONY: soak
+SOAK_EXAMPLES ?= 500
+soak: $(VENV)/.installed-test
+	HYPOTHESIS_PROFILE=soak IOUDESK_SOAK_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/pytest -q ioudesk/ious/tests/test_stateful.py
+	HYPOTHESIS_PROFILE=soak IOUDESK_SOAK_EXAMPLES=$(SOAK_EXAMPLES) scripts/with-postgres $(BIN)/pytest -q ioudesk/ious/tests/test_stateful.py
+
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py --output docs/benchmarks.md
 
