@@ -1,6 +1,5 @@
 """Back office for the organisation, branches, staff, roles and the audit trail."""
 
-from axes.utils import reset as axes_reset
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -14,10 +13,9 @@ from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin, readonly_admin
-from ioudesk.core import audit, services
+from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin, ServiceAdminMixin, readonly_admin
+from ioudesk.core import audit, services, staff
 from ioudesk.core.models import AuditEvent, Branch, Organisation, User
-from ioudesk.core.models.audit import AuditAction
 from ioudesk.core.permissions import label_permission_field
 
 admin.site.unregister(Group)
@@ -70,15 +68,41 @@ class StaffChangeForm(UserChangeForm):
         model = User
 
 
+class StaffPasswordForm(AdminPasswordChangeForm):
+    """The administrator's 修改密码 page: the password is set by staff_set_password (validated,
+    audited without the password)."""
+
+    def save(self, commit=True):
+        password = self.cleaned_data["password1"] if self.cleaned_data.get("set_usable_password", True) else None
+        return staff.staff_set_password(staff=self.user, password=password)
+
+
+def _take_saved(obj, saved) -> None:
+    """The admin goes on with the instance it built (log entry, redirect): give it the saved record."""
+    for field in type(saved)._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding, obj._state.db = False, saved._state.db
+
+
+# The staff form's fields that staff_update takes by the same name.
+STAFF_FIELDS = ["username", "first_name", "last_name", "email", "phone", "branch", "is_active", "is_staff",
+                "is_superuser"]
+
+
 @admin.register(User)
-class StaffAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin, ModelAdmin):
+class StaffAdmin(ServiceAdminMixin, AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin, ModelAdmin):
+    """Staff are written only through ioudesk.core.staff (its guards: not yourself, not the last
+    系统管理员, unique user names …); a refusal is shown on the form and nothing is saved. Staff are
+    deactivated, never deleted: IOUs, approvals and the audit trail point at them."""
+
     form = StaffChangeForm
     add_form = StaffCreationForm
-    change_password_form = AdminPasswordChangeForm
+    change_password_form = StaffPasswordForm
     list_display = ["username", "full_name", "branch", "role_names", "is_active", "last_login"]
     list_filter = ["branch", "groups", "is_active"]
     search_fields = ["username", "first_name", "last_name", "email", "phone"]
     ordering = ["username"]
+    actions = ["deactivate_selected", "activate_selected"]
     actions_detail = ["open_audit_trail", "unlock_account"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
@@ -107,41 +131,80 @@ class StaffAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin, ModelAdmin)
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         return label_permission_field(field) if db_field.name == "user_permissions" else field
 
-    def audit_verb(self, before, after):
-        if before is not None and before.get("groups") != after.get("groups"):
-            return "修改角色"
-        return ""
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead (停用所选员工)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.is_staff = True  # everyone created here works in the back office
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        if not change:  # everyone created here works in the back office (is_staff)
+            saved = staff.staff_create(username=data["username"], password=data.get("password1") or None,
+                                       branch=data.get("branch"), actor=request.user)
+            _take_saved(obj, saved)
+            return
+        values = {name: data[name] for name in STAFF_FIELDS if name in data}
+        if "groups" in data:
+            values["roles"] = data["groups"]
+        if "user_permissions" in data:
+            values["permissions"] = data["user_permissions"]
+        staff.staff_update(staff=obj, actor=request.user, **values)
 
-    def user_change_password(self, request, id, form_url=""):
-        response = super().user_change_password(request, id, form_url)
-        if request.method == "POST" and response.status_code == 302:
-            user = self.get_object(request, id)
-            audit.record(AuditAction.ACTION, obj=user, verb="修改密码", changes={"password": [audit.HIDDEN, audit.HIDDEN]})
-        return response
+    def save_related(self, request, form, formsets, change):
+        pass  # roles and permissions are saved, and audited, by staff_update
+
+    @action(description=_("停用所选员工"), permissions=["change"])
+    def deactivate_selected(self, request, queryset):
+        for member in queryset:
+            staff.staff_deactivate(staff=member, actor=request.user)
+        messages.success(request, _("已停用 %(count)d 位员工。") % {"count": len(queryset)})
+
+    @action(description=_("启用所选员工"), permissions=["change"])
+    def activate_selected(self, request, queryset):
+        for member in queryset:
+            staff.staff_activate(staff=member, actor=request.user)
+        messages.success(request, _("已启用 %(count)d 位员工。") % {"count": len(queryset)})
 
     @action(description=_("解除登录锁定"), url_path="unlock", icon="lock_open", permissions=["change"])
     def unlock_account(self, request, object_id):
         user = self.get_object(request, object_id)
         if user is None:
             return redirect(reverse("admin:core_user_changelist"))
-        cleared = axes_reset(username=user.username)
-        audit.record(AuditAction.ACTION, obj=user, verb="解除登录锁定", changes={"attempts": [cleared, 0]})
+        staff.staff_unlock(staff=user)
         messages.success(request, _("已解除 %(name)s 的登录锁定。") % {"name": user.username})
         return redirect(reverse("admin:core_user_change", args=[user.pk]))
 
 
 @admin.register(Group)
-class RoleAdmin(AuditedAdminMixin, BaseGroupAdmin, ModelAdmin):
+class RoleAdmin(ServiceAdminMixin, AuditedAdminMixin, BaseGroupAdmin, ModelAdmin):
+    """Roles are saved and deleted through ioudesk.core.staff.role_save / role_delete: the seeded
+    roles keep their names and stay; a refusal is shown on the form and nothing is saved."""
+
     list_display = ["name", "permission_count", "member_count"]
+
+    def save_model(self, request, obj, form, change):
+        staff.role_save(role=obj, name=form.cleaned_data["name"], permissions=form.cleaned_data.get("permissions", []),
+                        actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the permissions are saved, and audited, by role_save
+
+    def delete_model(self, request, obj):
+        staff.role_delete(role=obj, actor=request.user)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         return label_permission_field(field) if db_field.name == "permissions" else field
+
+    def get_fields(self, request, obj=None):
+        # Read only (审计): the permissions by their names in the user's language, not Django's "Can view …".
+        if obj is not None and not self.has_change_permission(request, obj):
+            return ["name", "permission_labels"]
+        return super().get_fields(request, obj)
+
+    @display(description=_("权限"))
+    def permission_labels(self, obj):
+        from ioudesk.core.permissions import permission_label
+
+        return "；".join(permission_label(p) for p in obj.permissions.select_related("content_type"))
 
     @display(description=_("权限数"))
     def permission_count(self, obj):
