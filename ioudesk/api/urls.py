@@ -11,6 +11,7 @@ api = NinjaAPI(
     "错误统一为 `{\"code\", \"message\", \"details\"}`。",
     auth=StaffToken(),
     urls_namespace="api",
+    docs_url="/docs/swagger",  # /api/v1/docs is the back office's reference page (ioudesk/backoffice/api_docs.py)
     docs_decorator=staff_member_required,  # the docs and schema are for signed-in staff
 )
 errors.install(api)

@@ -79,10 +79,15 @@ def test_docs_and_schema_for_signed_in_staff_only(client, admin_user_zh):
     client.force_login(admin_user_zh)
 
     docs = client.get("/api/v1/docs")
+    swagger = client.get("/api/v1/docs/swagger")
     schema = client.get("/api/v1/openapi.json")
 
-    assert docs.status_code == 200 and "/static/ninja/swagger-ui-bundle.js" in docs.content.decode()
-    assert "cdn" not in docs.content.decode().lower()
+    assert swagger.status_code == 200 and "/static/ninja/swagger-ui-bundle.js" in swagger.content.decode()
+    assert "cdn" not in swagger.content.decode().lower()
+    # the reference page is the back office's own, in Chinese, from the same OpenAPI document
+    page = docs.content.decode()
+    assert docs.status_code == 200 and "接口文档" in page and "/api/v1/docs/swagger" in page
+    assert "登记还款" in page and "/api/v1/ious/{iou_id}/repayments" in page and "Idempotency-Key" in page
     assert schema.json()["info"]["title"] == "欠条管家 API"
     assert "/api/v1/me" in schema.json()["paths"]
 
