@@ -410,7 +410,8 @@ def run(args) -> tuple[str, bool]:
         SECTION,
         "",
         "Run alone with `python bench/customer_search_bench.py --output docs/benchmarks.md`"
-        " (`--rows N` for a smaller run).",
+        " (`--rows N` for a smaller run; `--keep DIR` keeps the database, `--reuse DIR` times it again without"
+        " generating).",
         f"{args.rows:,} generated customers (5 % companies) over {BRANCHES} branches in a fresh SQLite database,"
         " ANALYZEd; each query is `search_customers()` evaluated as the back office list does: the capped count"
         " (`ioudesk.core.paginator.capped_count`, at most 10,001 rows)"
