@@ -24,6 +24,9 @@ from ioudesk.products.terms import DayCount, Frequency, RepaymentMethod
 # --- choosing a customer ----------------------------------------------------------------------
 
 
+MAX_PAGE = 1000  # of 20 customers: a search narrower than that is typed, not paged
+
+
 class CustomerSearchView(BackofficePage):
     """JSON for the customer box (select2): the customers the user may see matching the term."""
 
@@ -31,7 +34,8 @@ class CustomerSearchView(BackofficePage):
 
     def get(self, request, *args, **kwargs):
         term = (request.GET.get("term") or request.GET.get("q") or "").strip()
-        page = max(int(request.GET.get("page") or 1), 1)
+        page = request.GET.get("page") or "1"
+        page = min(max(int(page), 1), MAX_PAGE) if page.isdigit() and len(page) < 8 else 1  # ?page=abc: 1
         found = search_customers(request.user, term).order_by("-id")[(page - 1) * 20:page * 20 + 1]
         rows = list(found)
         return JsonResponse({
@@ -181,7 +185,8 @@ class IouCreatePage(BackofficePage):
             try:
                 iou, warning = iou_create(iou=form.build(), user=request.user)
             except ApplicationError as error:
-                form.add_error(None, error.message)
+                field = error.extra.get("field")
+                form.add_error(field if field in form.fields else None, error.message)
             else:
                 messages.success(request, _("已建立借据 %(number)s（草稿），请核对后提交审批。") % {"number": iou.number})
                 if warning:
