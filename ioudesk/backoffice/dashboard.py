@@ -10,6 +10,7 @@ from ioudesk.calc.rates import percent
 from ioudesk.core import clock, scope, services
 from ioudesk.core.fields import MoneySum
 from ioudesk.core.models import AuditEvent
+from ioudesk.core.models.audit import AuditAction
 from ioudesk.customers.followups import follow_ups_due
 from ioudesk.customers.models import Customer
 from ioudesk.ious.models import LIVE_STATUSES, Iou, Status
@@ -32,6 +33,15 @@ def portfolio(user) -> dict:
     }
 
 
+# Signing in and out is not something the user did to the business: 我最近的操作 leaves it out
+# (the audit log keeps it).
+SESSION_ACTIONS = (AuditAction.LOGIN, AuditAction.LOGOUT, AuditAction.LOGIN_FAILED, AuditAction.LOCKOUT)
+
+
+def recent_business_events(user, limit: int = 8):
+    return AuditEvent.objects.filter(actor_id=user.pk).exclude(action__in=SESSION_ACTIONS)[:limit]
+
+
 def dashboard_callback(request, context):
     user = request.user
     context.update(
@@ -43,7 +53,7 @@ def dashboard_callback(request, context):
             "customer_count": scope.scope_queryset(user, Customer.objects.all()).count(),
             "portfolio": portfolio(user) if user.has_perm("ious.view_iou") else None,
             "follow_ups_due": follow_ups_due(user=user).count(),
-            "recent_events": AuditEvent.objects.filter(actor_id=user.pk)[:8],
+            "recent_events": recent_business_events(user),
         }
     )
     return context

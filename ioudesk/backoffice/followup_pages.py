@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError
-from ioudesk.customers import followups
+from ioudesk.customers import followups, permissions
 
 
 class MyFollowUpsPage(BackofficePage):
@@ -21,7 +21,10 @@ class MyFollowUpsPage(BackofficePage):
         rows = list(followups.follow_ups_due(user=self.request.user, day=today))
         for follow_up in rows:
             follow_up.days_overdue = (today - follow_up.next_action_on).days
-        return super().get_context_data(**kwargs, today=today, rows=rows)
+            follow_up.can_follow_up = permissions.can_add_follow_up(
+                self.request.user, customer=follow_up.customer, prospect=follow_up.prospect)
+        return super().get_context_data(**kwargs, today=today, rows=rows,
+                                        can_add=permissions.can_add_follow_up(self.request.user))
 
     def post(self, request, *args, **kwargs):
         follow_up = followups.follow_up_get(user=request.user, pk=request.POST.get("follow_up"))

@@ -102,7 +102,10 @@ class AuditedAdminMixin(UnfoldWidgetsMixin):
         for obj in queryset:
             self.delete_model(request, obj)
 
-    @action(description=_("审计记录"), url_path="audit-trail", icon="history")
+    def has_audit_trail_permission(self, request, obj=None):
+        return request.user.has_perm("core.view_auditevent")
+
+    @action(description=_("审计记录"), url_path="audit-trail", icon="history", permissions=["audit_trail"])
     def open_audit_trail(self, request, object_id):
         content_type = ContentType.objects.get_for_model(self.model, for_concrete_model=False)
         url = reverse("admin:core_auditevent_changelist")

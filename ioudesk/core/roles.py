@@ -38,7 +38,9 @@ ROLES: dict[str, list[str]] = {
         "applications.view_*",
     ],
     COLLECTOR: [
-        "customers.view_*", "customers.view_sensitive_customer", "ious.view_*", "collections.*", "notify.*", "documents.view_*",
+        # add_followup: contact records for the customers whose IOUs they collect (ioudesk.customers.permissions)
+        "customers.view_*", "customers.view_sensitive_customer", "customers.add_followup", "ious.view_*",
+        "collections.*", "notify.*", "documents.view_*",
     ],
     AUDITOR: [
         "*.view_*", "core.view_all_branches",

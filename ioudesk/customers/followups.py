@@ -24,7 +24,7 @@ from ioudesk.core.crypto import blind_index
 from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.masking import mask_phone
 from ioudesk.core.models.audit import AuditAction
-from ioudesk.customers import services
+from ioudesk.customers import permissions, services
 from ioudesk.customers.models import (
     Customer,
     CustomerKind,
@@ -209,6 +209,13 @@ def follow_up_check(*, customer: Customer | None = None, prospect: Prospect | No
     acting = user or owner
     if not scope.can_see_branch(acting, target.branch_id):
         raise PermissionDenied(_("该客户不属于您所在的网点，不能为其记录跟进。"))
+    if user is not None and not permissions.can_add_follow_up(user, customer=customer, prospect=prospect):
+        if not user.has_perm("customers.add_followup"):
+            raise PermissionDenied(_("您没有记录跟进的权限。"))
+        if prospect is not None:
+            raise PermissionDenied(_("催收员只为有借据在催收的客户记录跟进，不跟进潜在客户。"), extra={"field": "prospect"})
+        raise PermissionDenied(_("催收员只为有借据在催收的客户记录跟进：%(name)s 没有在贷或已核销的借据。") % {
+            "name": customer.name}, extra={"field": "customer"})
     if owner is None or not owner.is_active:
         raise ValidationFailed(_("请选择在职的跟进人。"), extra={"field": "owner"})
     if owner != acting and not scope.can_see_branch(owner, target.branch_id):

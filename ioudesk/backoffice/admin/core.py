@@ -206,6 +206,18 @@ class RoleAdmin(ServiceAdminMixin, AuditedAdminMixin, BaseGroupAdmin, ModelAdmin
 
         return "；".join(permission_label(p) for p in obj.permissions.select_related("content_type"))
 
+    def get_fields(self, request, obj=None):
+        # Read only (审计): the permissions by their names in the user's language, not Django's "Can view …".
+        if obj is not None and not self.has_change_permission(request, obj):
+            return ["name", "permission_labels"]
+        return super().get_fields(request, obj)
+
+    @display(description=_("权限"))
+    def permission_labels(self, obj):
+        from ioudesk.core.permissions import permission_label
+
+        return "；".join(permission_label(p) for p in obj.permissions.select_related("content_type"))
+
     @display(description=_("权限数"))
     def permission_count(self, obj):
         return obj.permissions.count()
@@ -237,7 +249,7 @@ class AuditEventAdmin(ScopedAdminMixin, ModelAdmin):
             return "—"
         rows = format_html_join(
             "", "<tr><td class='pr-4 font-medium'>{}</td><td class='pr-4'>{}</td><td>{}</td></tr>",
-            ((field, _show(values[0]), _show(values[1])) for field, values in obj.changes.items()),
+            ((_change_label(obj, field), *_before_after(values)) for field, values in obj.changes.items()),
         )
         return format_html(
             "<table><thead><tr><th class='pr-4 text-left'>{}</th><th class='pr-4 text-left'>{}</th>"
@@ -249,9 +261,34 @@ class AuditEventAdmin(ScopedAdminMixin, ModelAdmin):
         return request.user.has_perm("core.view_auditevent")
 
 
+# What the trail records besides model fields (an export's row count, cleared login failures …).
+CHANGE_LABELS = {"rows": _("行数"), "full_sensitive_data": _("含完整证件号、手机号"), "attempts": _("登录失败次数"),
+                 "follow_ups": _("跟进记录")}
+
+
+def _change_label(event, key: str) -> str:
+    """A changed field by its name on the page (姓名), not its name in the code (name)."""
+    model = event.content_type.model_class() if event.content_type_id else None
+    if model is not None:
+        try:
+            return str(model._meta.get_field(key).verbose_name)
+        except Exception:  # noqa: BLE001  (FieldDoesNotExist, or a reverse relation without a verbose name)
+            pass
+    return str(CHANGE_LABELS.get(key, key))
+
+
+def _before_after(values) -> tuple[str, str]:
+    """A change is recorded as [before, after]; a fact (e.g. an export's row count) as its value."""
+    if isinstance(values, (list, tuple)) and len(values) == 2:
+        return _show(values[0]), _show(values[1])
+    return "—", _show(values)
+
+
 def _show(value):
     if value is None or value == "" or value == []:
         return "—"
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     return str(value)

@@ -43,11 +43,12 @@ class CustomerForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["acquired_on"].required = False
+        if "acquired_on" in self.fields:  # a read-only form (view permission only) has no fields
+            self.fields["acquired_on"].required = False
         for name, mask in SENSITIVE_MASKS.items():
             stored = getattr(self.instance, name, "") if self.instance.pk else ""
             self.initial[name] = ""
-            if stored:
+            if stored and name in self.fields:
                 self.fields[name].widget.attrs["placeholder"] = mask(stored)
                 self.fields[name].help_text = _("已登记：%(masked)s。留空表示不修改。") % {"masked": mask(stored)}
 
@@ -159,6 +160,12 @@ class CustomerAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
             from ioudesk.core.models.audit import AuditAction
 
             audit.record(AuditAction.UPDATE, obj=form.instance, changes={"tags": [before, after]})
+
+    def has_delete_permission(self, request, obj=None):
+        # A customer with IOUs, files … cannot be deleted: the page does not offer it (delete_view says why).
+        if obj is not None and services.customer_delete_blockers(obj):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def delete_model(self, request, obj):
         services.customer_delete(customer=obj)

@@ -22,7 +22,7 @@ from ioudesk.core.crypto import blind_index
 from ioudesk.core.errors import ApplicationError
 from ioudesk.core.masking import mask_phone
 from ioudesk.core.models import Branch
-from ioudesk.customers import followups, services
+from ioudesk.customers import followups, permissions, services
 from ioudesk.customers.models import Customer, CustomerKind, FollowUp, Prospect, ProspectStatus
 
 STATUS_COLOURS = {ProspectStatus.NEW: "info", ProspectStatus.FOLLOWING: "warning",
@@ -356,6 +356,8 @@ class FollowUpAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
+            if permissions.records_follow_ups_for_debtors_only(request.user):  # 催收员: customers only
+                return [(_("跟进对象"), {"fields": ["customer"]}), *self.fieldsets[1:]]
             return self.fieldsets
         return [*self.fieldsets, (_("记录"), {"fields": ["next_action_done", "branch", "created_at"]})]
 

@@ -362,6 +362,10 @@ class IouActionPage(BackofficePage):
             messages.error(request, _("借据 %(number)s 当前状态为“%(status)s”，不能%(action)s。") % {
                 "number": self.iou().number, "status": self.iou().get_status_display(), "action": self.action.label})
             return redirect("backoffice:iou_detail", pk=self.iou().pk)
+        if self.action.name in ("approve", "reject") and predicates.is_maker(self.iou(), request.user):
+            # the form, opened by its address, would only be refused on submit (maker-checker)
+            messages.error(request, _("录入人不能审批自己录入的借据，请由主管审批。"))
+            return redirect("backoffice:iou_detail", pk=self.iou().pk)
         return super().get(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):

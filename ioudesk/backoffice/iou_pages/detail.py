@@ -34,7 +34,7 @@ class IouDetailPage(BackofficePage):
             record.receipt_url = (url_or_none("backoffice:receipt_pdf", record.pk)
                                   if predicates.can_print_receipt(record) else None)
         documents = [(label, url) for label, url in (
-            (_("借据/欠条 PDF"), url_or_none("backoffice:iou_pdf", iou.pk)),
+            (_("借据/欠条 PDF"), url_or_none("backoffice:iou_pdf", iou.pk) if iou.status != Status.CANCELLED else None),
             *((_("展期协议（第%(n)s次）PDF") % {"n": n}, url_or_none("backoffice:extension_pdf", version.pk))
               for n, version in extension_documents(iou)),
             (_("结清证明 PDF"), url_or_none("backoffice:settlement_pdf", iou.pk) if iou.status == Status.SETTLED else None),

@@ -1,0 +1,67 @@
+"""What a user may do with a customer: one predicate per action, used alike by the pages (which
+buttons they offer: the 360 page, the IOU page, the follow-up lists) and by the services (what they
+refuse). Each is the role's permission plus the data scope (the customer's branch), and for
+follow-ups the collector's rule below.
+
+Follow-ups (跟进记录): the customer's account staff (who may change customers: 客户经理, 系统管理员)
+record contact with any customer or prospect they can see. A user who may add follow-ups but not
+change customers — the 催收员 — records contact with debtors only: customers in their scope who
+have an IOU being collected (live, or written off with recovery still possible). Prospects are not
+theirs.
+"""
+
+from __future__ import annotations
+
+from ioudesk.core import scope
+
+
+def _in_scope(user, customer) -> bool:
+    return scope.can_see_branch(user, customer.branch_id)
+
+
+def can_change_customer(user, customer) -> bool:
+    return user.has_perm("customers.change_customer") and _in_scope(user, customer)
+
+
+def can_upload_file(user, customer) -> bool:
+    return user.has_perm("customers.add_customerfile") and _in_scope(user, customer)
+
+
+def can_create_iou(user, customer) -> bool:
+    return user.has_perm("ious.add_iou") and _in_scope(user, customer)
+
+
+def is_debtor(customer) -> bool:
+    """The customer has an IOU being collected: live (active, overdue, extended) or written off."""
+    from ioudesk.ious.models import LIVE_STATUSES, Status  # ious builds on customers: read it lazily
+
+    return customer.ious.filter(status__in=[*LIVE_STATUSES, Status.WRITTEN_OFF]).exists()
+
+
+def records_follow_ups_for_debtors_only(user) -> bool:
+    """The collector's rule (see the module docstring)."""
+    return user.has_perm("customers.add_followup") and not user.has_perm("customers.change_customer")
+
+
+def can_add_follow_up(user, *, customer=None, prospect=None) -> bool:
+    """May ``user`` record a follow-up, for this customer or prospect (or for some, with neither)?"""
+    if not user.has_perm("customers.add_followup"):
+        return False
+    target = customer or prospect
+    if target is not None and not scope.can_see_branch(user, target.branch_id):
+        return False
+    if not records_follow_ups_for_debtors_only(user):
+        return True
+    if prospect is not None:
+        return False
+    return customer is None or is_debtor(customer)
+
+
+def customer_actions(user, customer) -> dict[str, bool]:
+    """The buttons of the customer's 360 page the user may use."""
+    return {
+        "change": can_change_customer(user, customer),
+        "create_iou": can_create_iou(user, customer),
+        "upload_file": can_upload_file(user, customer),
+        "add_follow_up": can_add_follow_up(user, customer=customer),
+    }
