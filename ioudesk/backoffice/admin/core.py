@@ -206,18 +206,6 @@ class RoleAdmin(ServiceAdminMixin, AuditedAdminMixin, BaseGroupAdmin, ModelAdmin
 
         return "；".join(permission_label(p) for p in obj.permissions.select_related("content_type"))
 
-    def get_fields(self, request, obj=None):
-        # Read only (审计): the permissions by their names in the user's language, not Django's "Can view …".
-        if obj is not None and not self.has_change_permission(request, obj):
-            return ["name", "permission_labels"]
-        return super().get_fields(request, obj)
-
-    @display(description=_("权限"))
-    def permission_labels(self, obj):
-        from ioudesk.core.permissions import permission_label
-
-        return "；".join(permission_label(p) for p in obj.permissions.select_related("content_type"))
-
     @display(description=_("权限数"))
     def permission_count(self, obj):
         return obj.permissions.count()
