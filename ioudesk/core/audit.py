@@ -86,8 +86,11 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
 
 
 def record_change(
-    *, obj: models.Model, before: dict | None, after: dict | None, reason: str = "", verb: str = ""
+    *, obj: models.Model, before: dict | None, after: dict | None, reason: str = "", verb: str = "",
+    branch_id: int | None = None,
 ) -> AuditEvent | None:
+    """`branch_id`: the branch the change belongs to, for a record without a branch of its own (a
+    customer's contact: the customer's branch); by default the record's, else the actor's."""
     if before is None:
         action, changes = AuditAction.CREATE, {k: [None, v] for k, v in (after or {}).items() if v not in (None, "", [])}
     elif after is None:
@@ -96,7 +99,7 @@ def record_change(
         action, changes = AuditAction.UPDATE, diff(before, after)
         if not changes:
             return None
-    return record(action, obj=obj, changes=changes, reason=reason, verb=verb)
+    return record(action, obj=obj, changes=changes, reason=reason, verb=verb, branch_id=branch_id)
 
 
 def events_for(obj: models.Model):

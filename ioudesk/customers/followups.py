@@ -288,6 +288,21 @@ def follow_up_complete(*, follow_up: FollowUp, user) -> FollowUp:
     return locked
 
 
+@transaction.atomic
+def follow_up_delete(*, follow_up: FollowUp, user, reason: str = "") -> None:
+    """Delete a follow-up entered by mistake (it is then entered again): by its owner, or by anyone
+    who may delete follow-ups, in a branch they can see. Audited with what it said."""
+    locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+    if not scope.can_see_branch(user, locked.branch_id):
+        raise PermissionDenied(_("该跟进记录不属于您所在的网点。"))
+    if locked.owner_id != user.pk and not user.has_perm("customers.delete_followup"):
+        raise PermissionDenied(_("只有跟进人本人或有删除权限的员工可以删除这条跟进。"))
+    before, pk = audit.snapshot(locked), locked.pk
+    locked.delete()
+    locked.pk = pk
+    audit.record_change(obj=locked, before=before, after=None, reason=reason, verb=_g("删除跟进"))
+
+
 # ---------------------------------------------------------------- reads
 
 

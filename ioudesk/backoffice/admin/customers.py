@@ -11,12 +11,12 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import action, display
 
 from ioudesk.backoffice.customer_excel import export_changelist
-from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin
+from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin, ServiceAdminMixin
 from ioudesk.core import scope
 from ioudesk.core.errors import ApplicationError
 from ioudesk.core.masking import mask_bank_account, mask_id_number, mask_phone
 from ioudesk.core.paginator import CappedPaginator
-from ioudesk.customers import services
+from ioudesk.customers import catalogue, contacts, services
 from ioudesk.customers.models import Contact, Customer, SourceChannel, Tag
 from ioudesk.customers.search import search_customers
 
@@ -86,7 +86,7 @@ class TagForm(forms.Form):
 
 
 @admin.register(Customer)
-class CustomerAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
+class CustomerAdmin(ServiceAdminMixin, AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
     form = CustomerForm
     inlines = [ContactInline]
     list_display = ["number", "name", "kind", "masked_phone", "masked_id", "category_label", "risk_grade",
@@ -142,24 +142,45 @@ class CustomerAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
         return search_customers(request.user, search_term, queryset), False
 
     def save_model(self, request, obj, form, change):
+        # The tags are saved by the service too, and audited with the customer's other fields.
+        tags = form.cleaned_data.get("tags")
         if change:
-            services.customer_update(customer=obj, user=request.user)
+            services.customer_update(customer=obj, user=request.user, tags=tags)
         else:
-            services.customer_create(customer=obj, user=request.user)
+            services.customer_create(customer=obj, user=request.user, tags=tags or ())
 
     def save_related(self, request, form, formsets, change):
-        # Tags are many-to-many: saved here, after the customer; recorded by the service's audit
-        # on the next change, and by the inline audit for contacts.
-        before = sorted(str(t) for t in form.instance.tags.all()) if change else []
-        form.save_m2m()
-        for formset in formsets:
+        for formset in formsets:  # the contacts
             self.save_formset(request, form, formset, change=change)
-        after = sorted(str(t) for t in form.instance.tags.all())
-        if before != after:
-            from ioudesk.core import audit
-            from ioudesk.core.models.audit import AuditAction
 
-            audit.record(AuditAction.UPDATE, obj=form.instance, changes={"tags": [before, after]})
+    def save_formset(self, request, form, formset, change):
+        """Contacts are saved row by row through contact_save / contact_delete (validated, scoped
+        to the customer's branch, audited). A refusal names the contact and is shown above the form;
+        nothing of the customer is saved (ServiceAdminMixin)."""
+        if formset.model is not Contact:  # an inline added later needs its service first
+            raise NotImplementedError(f"no service saves {formset.model.__name__} rows")
+        # What the admin's change message reads (formset.save() would have set these).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        try:
+            for row in formset.deleted_forms:
+                if row.instance.pk is not None:
+                    contacts.contact_delete(contact=row.instance, user=request.user)
+                    formset.deleted_objects.append(row.instance)
+            for row in formset.forms:
+                if row in formset.deleted_forms or not row.has_changed():
+                    continue
+                data, is_new = row.cleaned_data, row.instance.pk is None
+                saved = contacts.contact_save(
+                    customer=form.instance, contact=row.instance, name=data.get("name", ""),
+                    relation=data.get("relation", ""), phone=data.get("phone", ""),
+                    is_emergency=data.get("is_emergency", False), notes=data.get("notes", ""), user=request.user)
+                if is_new:
+                    formset.new_objects.append(saved)
+                else:
+                    formset.changed_objects.append((saved, row.changed_data))
+        except ApplicationError as error:
+            # Not next to the customer's own 手机号: above the form, naming the contact.
+            raise type(error)(error.message, code=error.code, extra={**error.extra, "field": "contacts"}) from error
 
     def has_delete_permission(self, request, obj=None):
         # A customer with IOUs, files … cannot be deleted: the page does not offer it (delete_view says why).
@@ -250,7 +271,9 @@ class CustomerAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(AuditedAdminMixin, ModelAdmin):
+class TagAdmin(ServiceAdminMixin, AuditedAdminMixin, ModelAdmin):
+    """Saved and deleted through ioudesk.customers.catalogue: a tag in use is not deleted."""
+
     list_display = ["name", "colour", "customer_count"]
     search_fields = ["name"]
 
@@ -258,11 +281,40 @@ class TagAdmin(AuditedAdminMixin, ModelAdmin):
     def customer_count(self, obj):
         return obj.customers.count()
 
+    def save_model(self, request, obj, form, change):
+        catalogue.tag_save(tag=obj, name=obj.name, colour=obj.colour)  # obj carries the form's values
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no relations: tag_save wrote the tag and its audit event
+
+    def delete_model(self, request, obj):
+        catalogue.tag_delete(tag=obj)
+
 
 @admin.register(SourceChannel)
-class SourceChannelAdmin(AuditedAdminMixin, ModelAdmin):
+class SourceChannelAdmin(ServiceAdminMixin, AuditedAdminMixin, ModelAdmin):
+    """Saved and deleted through ioudesk.customers.catalogue: a channel in use is switched off, not
+    deleted."""
+
     list_display = ["name", "is_active", "sort_order"]
     list_editable = ["is_active", "sort_order"]
+
+    def save_model(self, request, obj, form, change):
+        # obj carries the form's values (the change form's, or one row of the list's 启用/排序)
+        catalogue.source_channel_save(channel=obj, name=obj.name, is_active=obj.is_active, sort_order=obj.sort_order)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no relations: source_channel_save wrote the channel and its audit event
+
+    def delete_model(self, request, obj):
+        catalogue.source_channel_delete(channel=obj)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except ApplicationError as error:  # a refused list edit: the rows are saved in one transaction, so none is
+            messages.error(request, error.message)
+            return redirect(request.get_full_path())
 
 
 __all__ = ["CustomerAdmin", "path"]

@@ -16,7 +16,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RangeDateFilter, RangeDateTimeFilter
 from unfold.decorators import action, display
 
-from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin
+from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin, ServiceAdminMixin
 from ioudesk.core import clock, scope
 from ioudesk.core.crypto import blind_index
 from ioudesk.core.errors import ApplicationError
@@ -119,7 +119,7 @@ class FollowUpInline(TabularInline):
 
 
 @admin.register(Prospect)
-class ProspectAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
+class ProspectAdmin(ServiceAdminMixin, AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
     form = ProspectForm
     inlines = [FollowUpInline]
     list_display = ["name", "masked_phone", "company_name", "source", "status_label", "owner", "branch", "created_at"]
@@ -187,11 +187,11 @@ class ProspectAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
             followups.prospect_create(prospect=obj, user=request.user)
 
     def save_related(self, request, form, formsets, change):
-        # The service has recorded the change. The follow-up inline is read only: saving it changes
-        # nothing, but the admin's change message reads what it saved.
-        form.save_m2m()
+        # prospect_create / prospect_update saved and recorded everything (a prospect has no
+        # many-to-many fields). The follow-up inline is read only: nothing to save, but the admin's
+        # change message reads what a formset saved.
         for formset in formsets:
-            formset.save()
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     @display(description=_("手机号"))
     def masked_phone(self, obj):
@@ -320,7 +320,7 @@ class DoneFilter(admin.SimpleListFilter):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
+class FollowUpAdmin(ServiceAdminMixin, AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
     """Follow-ups are a record of what happened: entered once (through follow_up_record), then only
     their next action is marked done. A mistake is deleted (audited) and entered again."""
 
@@ -397,6 +397,9 @@ class FollowUpAdmin(AuditedAdminMixin, ScopedAdminMixin, ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         pass  # follow_up_record has recorded the follow-up in the audit trail
+
+    def delete_model(self, request, obj):
+        followups.follow_up_delete(follow_up=obj, user=request.user)
 
     def response_add(self, request, obj, post_url_continue=None):
         if "_continue" not in request.POST and "_addanother" not in request.POST:
