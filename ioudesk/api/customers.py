@@ -1,6 +1,7 @@
 """/api/v1/customers: the same records, rules, data scope and audit trail as the back office."""
 
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -14,6 +15,8 @@ from ioudesk.api.errors import READ_ERRORS, WRITE_ERRORS
 from ioudesk.api.pagination import Pages
 from ioudesk.api.permissions import require_perm
 from ioudesk.core import scope
+from ioudesk.core.crypto import normalize_for_index
+from ioudesk.core.errors import ValidationFailed
 from ioudesk.core.masking import mask_bank_account, mask_id_number, mask_phone
 from ioudesk.customers import services
 from ioudesk.customers.models import Customer, SourceChannel, Tag
@@ -151,9 +154,11 @@ def _apply(customer: Customer, data: dict) -> list[Tag] | None:
     return found
 
 
-@router.get("", response={200: list[CustomerOut], **READ_ERRORS}, summary="客户列表（搜索、筛选、分页）")
-@paginate(Pages, page_size=50)
-def customer_list(request, filters: Query[Filters]):
+# A run of 6+ digits (ID number, phone, bank account, credit code) is personal data: not in a URL.
+PERSONAL_DATA_RE = re.compile(r"\d{6,}")
+
+
+def _found(request, filters: Filters) -> list[CustomerOut]:
     require_perm(request, "customers.view_customer")
     queryset = search_customers(request.user, filters.q, _scoped(request))
     for field in ("kind", "category", "risk_grade", "branch_id"):
@@ -162,6 +167,24 @@ def customer_list(request, filters: Query[Filters]):
     if filters.tag:
         queryset = queryset.filter(tags__name=filters.tag)
     return [CustomerOut.from_customer(c) for c in queryset]
+
+
+@router.get("", response={200: list[CustomerOut], **READ_ERRORS},
+            summary="客户列表（按姓名、编号搜索、筛选、分页；证件号、手机号请用 POST /customers/search）")
+@paginate(Pages, page_size=50)
+def customer_list(request, filters: Query[Filters]):
+    if PERSONAL_DATA_RE.search(normalize_for_index(filters.q)):
+        message = _("证件号、手机号、银行账号不能放在网址中（网址会写入访问日志），请用 POST /api/v1/customers/search 查询。")
+        raise ValidationFailed(message, code="personal_data_in_url", extra={
+            "details": [{"field": "q", "message": message}]})
+    return _found(request, filters)
+
+
+@router.post("/search", response={200: list[CustomerOut], **READ_ERRORS},
+             summary="搜索客户（检索词在请求体中：证件号、手机号等不进网址和访问日志）")
+@paginate(Pages, page_size=50)
+def customer_search(request, filters: Filters):
+    return _found(request, filters)
 
 
 @router.get("/{int:customer_id}", response={200: CustomerOut, **READ_ERRORS}, summary="客户详情")

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.backoffice import customer_search
 from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.core.errors import ApplicationError, NotFound
 from ioudesk.core.xlsx import XLSX_TYPE, workbook_response
@@ -313,4 +314,5 @@ urlpatterns = [
     path("customers/import/jobs/<int:pk>/", ImportJobPage.as_view(), name="customer_import_job"),
     path("customers/import/jobs/<int:pk>/progress/", ImportJobProgress.as_view(), name="customer_import_progress"),
     path("customers/statistics/", StatsPage.as_view(), name="customer_stats"),
+    path("customers/search/", customer_search.SearchView.as_view(), name="customer_search"),
 ]

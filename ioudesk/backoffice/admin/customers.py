@@ -138,6 +138,11 @@ class CustomerAdmin(ServiceAdminMixin, AuditedAdminMixin, ScopedAdminMixin, Mode
         return {"branch": request.user.branch_id, "owner": request.user.pk, "acquired_on": clock.today(),
                 **super().get_changeform_initial_data(request)}
 
+    def get_changelist(self, request, **kwargs):
+        from ioudesk.backoffice.customer_search import TokenChangeList
+
+        return TokenChangeList  # the search term travels as ?qt=<token>, never in the URL
+
     def get_search_results(self, request, queryset, search_term):
         return search_customers(request.user, search_term, queryset), False
 
