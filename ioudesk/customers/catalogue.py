@@ -25,14 +25,14 @@ def _refuse(error_class, message, field: str | None):
     return error_class(message, extra=extra)
 
 
-def _name(value: str, *, model: type[Model], label, max_length: int, exclude_pk) -> str:
+def _name(value: str, *, model: type[Model], max_length: int, exclude_pk, required, too_long, taken) -> str:
     name = (value or "").strip()
     if not name:
-        raise _refuse(ValidationFailed, _("请填写%(what)s名称。") % {"what": label}, "name")
+        raise _refuse(ValidationFailed, required, "name")
     if len(name) > max_length:
-        raise _refuse(ValidationFailed, _("%(what)s名称最长 %(max)d 个字。") % {"what": label, "max": max_length}, "name")
+        raise _refuse(ValidationFailed, too_long % {"max": max_length}, "name")
     if model.objects.filter(name__iexact=name).exclude(pk=exclude_pk).exists():
-        raise _refuse(ValidationFailed, _("已有名为“%(name)s”的%(what)s。") % {"name": name, "what": label}, "name")
+        raise _refuse(ValidationFailed, taken % {"name": name}, "name")
     return name
 
 
@@ -51,7 +51,8 @@ def tag_save(*, tag: Tag | None = None, name: str, colour: str = Tag.Colour.PRIM
     ("VIP" and "vip" are one tag). `tag` may be an instance a form has already changed: the stored
     row is what the audit trail compares with; the given instance is the one saved."""
     before = _locked_before(Tag, tag)
-    name = _name(name, model=Tag, label=_("标签"), max_length=30, exclude_pk=tag.pk if tag else None)
+    name = _name(name, model=Tag, max_length=30, exclude_pk=tag.pk if tag else None, required=_("请填写标签名称。"),
+                 too_long=_("标签名称最长 %(max)d 个字。"), taken=_("已有名为“%(name)s”的标签。"))
     if colour not in Tag.Colour.values:
         raise _refuse(ValidationFailed, _("请选择标签颜色。"), "colour")
     saved = tag if tag is not None else Tag()
@@ -86,8 +87,9 @@ def source_channel_save(*, channel: SourceChannel | None = None, name: str, is_a
     """Create a source channel or change its name, whether it is offered (`is_active`) and its
     place in the list (`sort_order`, 0 first)."""
     before = _locked_before(SourceChannel, channel)
-    name = _name(name, model=SourceChannel, label=_("来源渠道"), max_length=40,
-                 exclude_pk=channel.pk if channel else None)
+    name = _name(name, model=SourceChannel, max_length=40, exclude_pk=channel.pk if channel else None,
+                 required=_("请填写来源渠道名称。"), too_long=_("来源渠道名称最长 %(max)d 个字。"),
+                 taken=_("已有名为“%(name)s”的来源渠道。"))
     if sort_order is None or not 0 <= sort_order <= SORT_ORDER_MAX:
         raise _refuse(ValidationFailed, _("排序应为 0 到 %(max)d 之间的整数（小的在前）。") % {"max": SORT_ORDER_MAX},
                       "sort_order")
