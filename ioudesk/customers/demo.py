@@ -9,7 +9,9 @@ from ioudesk.calc.idcheck import check_character
 from ioudesk.calc.uscc import check_character as uscc_check
 from ioudesk.core import clock
 from ioudesk.core.models import Branch, User
-from ioudesk.customers.models import Contact, Customer, CustomerKind, SourceChannel, Tag
+from ioudesk.customers import catalogue
+from ioudesk.customers.contacts import contact_save
+from ioudesk.customers.models import Customer, CustomerKind, SourceChannel, Tag
 from ioudesk.customers.services import customer_create, source_channels_ensure
 
 TAGS = [("老客户", "success"), ("按时还款", "info"), ("需重点关注", "warning"), ("已起诉", "danger")]
@@ -35,7 +37,8 @@ COMPANIES = [
 
 def load() -> list[str]:
     source_channels_ensure()
-    tags = {name: Tag.objects.get_or_create(name=name, defaults={"colour": colour})[0] for name, colour in TAGS}
+    tags = {name: Tag.objects.filter(name=name).first() or catalogue.tag_save(name=name, colour=colour)
+            for name, colour in TAGS}
     branches = {b.code: b for b in Branch.objects.all()}
     users = {u.username: u for u in User.objects.all()}
     channels = {c.name: c for c in SourceChannel.objects.all()}
@@ -51,8 +54,8 @@ def load() -> list[str]:
             employer=employer, monthly_income=income, address=f"{branches[branch].name}附近",
             marital_status="married" if index % 2 else "unmarried", acquired_on=today - timedelta(days=40 * index + 3),
         ), user=users.get(owner), tags=[tags[t] for t in tag_names])
-        Contact.objects.create(customer=customer, name=f"{name[0]}女士", relation="配偶", phone="13000000000",
-                               is_emergency=True)
+        contact_save(customer=customer, name=f"{name[0]}女士", relation="配偶", phone="13000000000", is_emergency=True,
+                     user=users.get(owner))
         created += 1
     for index, (name, first17, phone, branch, owner, grade, legal, capital, industry) in enumerate(COMPANIES):
         if Customer.objects.filter(name=name).exists():
