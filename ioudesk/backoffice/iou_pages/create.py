@@ -16,8 +16,8 @@ from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError
 from ioudesk.customers.models import Customer
 from ioudesk.customers.search import search_customers
-from ioudesk.ious.models import DebtReason, Iou, IouKind, PaymentTerms
-from ioudesk.ious.services import iou_create, iou_from_product
+from ioudesk.ious.models import DebtReason, IouKind, PaymentTerms
+from ioudesk.ious.services import iou_create
 from ioudesk.products.models import Product
 from ioudesk.products.terms import DayCount, Frequency, RepaymentMethod
 
@@ -102,10 +102,10 @@ class ProductLoanForm(PartiesForm):
                                 help_text=_("留空则按还款周期从放款日起算"))
     field_order = ["customer", "product", "principal", "term", "contract_date", "first_due"]
 
-    def build(self) -> Iou:
+    def fields_for_create(self) -> dict:
         data = self.cleaned_data
-        return iou_from_product(product=data["product"], principal=data["principal"], term=data["term"],
-                                contract_date=data["contract_date"], first_due=data["first_due"], **self.parties())
+        return {"kind": IouKind.LOAN, "product": data["product"], "principal": data["principal"], "term": data["term"],
+                "contract_date": data["contract_date"], "first_due": data["first_due"], **self.parties()}
 
 
 class DebtIouForm(PartiesForm):
@@ -125,12 +125,12 @@ class DebtIouForm(PartiesForm):
     field_order = ["customer", "debt_reason", "reason", "principal", "contract_date", "due_date", "payment_terms",
                    "rate_text", "creditor"]
 
-    def build(self) -> Iou:
+    def fields_for_create(self) -> dict:
         data = self.cleaned_data
-        return Iou(kind=IouKind.DEBT, debt_reason=data["debt_reason"], reason=data["reason"],
-                   principal=amount_of(data["principal"], "欠款金额"), contract_date=data["contract_date"],
-                   due_date=data["due_date"], payment_terms=data["payment_terms"] or "",
-                   rate_text=data["rate_text"] or "0%", creditor=data["creditor"], **self.parties())
+        return {"kind": IouKind.DEBT, "debt_reason": data["debt_reason"], "reason": data["reason"],
+                "principal": amount_of(data["principal"], "欠款金额"), "contract_date": data["contract_date"],
+                "due_date": data["due_date"], "payment_terms": data["payment_terms"] or "",
+                "rate_text": data["rate_text"] or "0%", "creditor": data["creditor"], **self.parties()}
 
 
 class PlainLoanForm(PartiesForm):
@@ -150,12 +150,12 @@ class PlainLoanForm(PartiesForm):
     field_order = ["customer", "principal", "rate_text", "method", "frequency", "term", "day_count",
                    "contract_date", "first_due", "creditor"]
 
-    def build(self) -> Iou:
+    def fields_for_create(self) -> dict:
         data = self.cleaned_data
-        return Iou(kind=IouKind.LOAN, principal=amount_of(data["principal"], "借款金额"), rate_text=data["rate_text"],
-                   method=data["method"], frequency=data["frequency"], term=data["term"],
-                   day_count=data["day_count"], contract_date=data["contract_date"], first_due=data["first_due"],
-                   creditor=data["creditor"], **self.parties())
+        return {"kind": IouKind.LOAN, "principal": amount_of(data["principal"], "借款金额"),
+                "rate_text": data["rate_text"], "method": data["method"], "frequency": data["frequency"],
+                "term": data["term"], "day_count": data["day_count"], "contract_date": data["contract_date"],
+                "first_due": data["first_due"], "creditor": data["creditor"], **self.parties()}
 
 
 CREATE_FORMS = {form.kind: form for form in (ProductLoanForm, DebtIouForm, PlainLoanForm)}
@@ -183,7 +183,7 @@ class IouCreatePage(BackofficePage):
         form = self.make_form(request.POST)
         if form.is_valid():
             try:
-                iou, warning = iou_create(iou=form.build(), user=request.user)
+                iou, warning = iou_create(user=request.user, **form.fields_for_create())
             except ApplicationError as error:
                 field = error.extra.get("field")
                 form.add_error(field if field in form.fields else None, error.message)

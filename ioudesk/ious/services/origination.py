@@ -122,9 +122,72 @@ def _check_cap(iou: Iou) -> str:
     return check.warning
 
 
+# Terms a product fixes; given without a product they are the IOU's own (a plain 借条 or 欠条).
+PRODUCT_TERMS = (*TERM_FIELDS, "deducted_interest", "upfront_fee", "installment_fee", "prepayment_fee_rate")
+MONEY_FIELDS = {"deducted_interest": "预扣利息", "upfront_fee": "放款手续费", "installment_fee": "每期手续费"}
+
+
+def _build(*, kind: str, customer, principal, contract_date: date, product: Product | None, term: int | None,
+           parties: dict, terms: dict) -> Iou:
+    """The unsaved IOU, built once here for the back office, the API, imports and the demo."""
+    given = {name: value for name, value in terms.items() if value is not None}
+    if product is not None:
+        if kind != IouKind.LOAN:
+            raise ValidationFailed(_("欠条不使用产品，请不要选择产品。"))
+        if given:
+            raise ValidationFailed(_("使用产品时条款由产品确定，不能另行指定：%(fields)s。") % {
+                "fields": "、".join(given)})
+        if term is None:
+            raise ValidationFailed(_("请填写期数。"))
+        return iou_from_product(product=product, customer=customer, principal=principal, term=term,
+                                contract_date=contract_date, **parties)
+    for name, label in MONEY_FIELDS.items():
+        if name in given:
+            given[name] = calc_guard(parse_amount, given[name], field=label)
+    principal = None if principal is None else calc_guard(parse_amount, principal, field="本金")
+    return Iou(kind=kind, customer=customer, principal=principal, term=term or 1, contract_date=contract_date,
+               **parties, **given)
+
+
 @transaction.atomic
-def iou_create(*, iou: Iou, user=None) -> tuple[Iou, str]:
-    """Save a new IOU as a draft. Returns the IOU and the legal-cap warning ("" when within the cap)."""
+def iou_create(*, user=None, iou: Iou | None = None, customer=None, kind: str = IouKind.LOAN,
+               principal: Decimal | str | None = None, contract_date: date | None = None,
+               product: Product | None = None, term: int | None = None,
+               # the parties and circumstances
+               debt_reason: str | None = None, reason: str | None = None, creditor: str | None = None,
+               guarantor: str | None = None, witness: str | None = None, notes: str | None = None,
+               first_due: date | None = None, due_date: date | None = None, payment_terms: str | None = None,
+               officer=None,
+               # terms (from the product when there is one)
+               rate_text: str | None = None, method: str | None = None, frequency: str | None = None,
+               day_count: str | None = None, penalty_basis: str | None = None, penalty_markup: Decimal | None = None,
+               penalty_daily_rate: Decimal | None = None, grace_days: int | None = None,
+               allocation_order: str | None = None, allocation_direction: str | None = None,
+               last_installment: str | None = None, interest_cap_applies: bool | None = None,
+               deducted_interest: Decimal | str | None = None, upfront_fee: Decimal | str | None = None,
+               installment_fee: Decimal | str | None = None, prepayment_fee_rate: Decimal | None = None,
+               ) -> tuple[Iou, str]:
+    """Make a new IOU and save it as a draft: a loan on a product's terms (``product``), a plain 借条
+    (kind "loan", its own terms) or a 欠条 (kind "debt"). ``contract_date`` defaults to the business
+    date. Returns the IOU and the legal-cap warning ("" when within the cap).
+
+    ``iou=`` (an unsaved Iou built by the caller) is still accepted for older callers and tests;
+    new code passes the fields."""
+    if iou is None:
+        parties = {name: value for name, value in {
+            "debt_reason": debt_reason, "reason": reason, "creditor": creditor, "guarantor": guarantor,
+            "witness": witness, "notes": notes, "first_due": first_due, "due_date": due_date,
+            "payment_terms": payment_terms, "officer": officer}.items() if value is not None}
+        terms = {"rate_text": rate_text, "method": method, "frequency": frequency, "day_count": day_count,
+                 "penalty_basis": penalty_basis, "penalty_markup": penalty_markup,
+                 "penalty_daily_rate": penalty_daily_rate, "grace_days": grace_days,
+                 "allocation_order": allocation_order, "allocation_direction": allocation_direction,
+                 "last_installment": last_installment, "interest_cap_applies": interest_cap_applies,
+                 "deducted_interest": deducted_interest, "upfront_fee": upfront_fee,
+                 "installment_fee": installment_fee, "prepayment_fee_rate": prepayment_fee_rate}
+        iou = _build(kind=kind, customer=customer, principal=principal,
+                     contract_date=contract_date or clock.today(), product=product, term=term, parties=parties,
+                     terms=terms)
     _validate(iou, user)
     warning = _check_cap(iou)
     iou.number = numbering.next_number(organisation=iou.branch.organisation, prefix=PREFIX)
