@@ -22,8 +22,9 @@ from ioudesk.core.models import User
 from ioudesk.customers.models import Customer
 from ioudesk.ious.models import Iou, IouKind
 from ioudesk.ious.services import iou_approve, iou_cancel, iou_create, iou_from_product, iou_submit
-from ioudesk.ious.services.accrual import current_installments, iou_close_day
+from ioudesk.ious.services.accrual import iou_close_day
 from ioudesk.ious.services.disbursement import iou_disburse
+from ioudesk.ious.services.installments import current_installments
 from ioudesk.ious.services.repayment import iou_repay
 from ioudesk.ious.services.restructure import iou_extend
 from ioudesk.ious.services.settlement import iou_settle_early, iou_settlement_quote

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from ioudesk.calc.rates import percent
 from ioudesk.core import audit, clock, scope
 from ioudesk.ious.models import LIVE_STATUSES, Installment, Iou, ScheduleVersion, Status, Transaction
-from ioudesk.ious.services.accrual import unpaid
+from ioudesk.ious.services.installments import unpaid
 from ioudesk.ledger.selectors import entries_for_iou
 
 ZERO = Decimal("0.00")

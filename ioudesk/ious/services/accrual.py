@@ -3,7 +3,8 @@ overdue, customer credit applied to what fell due, and days past due / aging / f
 
 Runs inside every money service before it acts (so a payment always meets the amounts due on its
 date) and, for every live IOU, in the daily close. Idempotent: a second run for the same date
-posts nothing.
+posts nothing. Below payments and the event modules; it reads installments through
+installments.py and applies credit through allocation.py.
 """
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils.translation import gettext as _g
 
 from ioudesk.calc import aging
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.interest import PenaltyBasis, penalty_interest
-from ioudesk.calc.legalcap import cap_overdue_charges
-from ioudesk.core import prepared
+from ioudesk.calc.legalcap import cap_overdue_charges, default_table
+from ioudesk.core import clock, prepared
 from ioudesk.ious import predicates, status
 from ioudesk.ious.models import Classification, Installment, Iou, Transaction, TransactionKind
-from ioudesk.ious.services.ledgering import ZERO, post
+from ioudesk.ious.services.allocation import apply_credit
+from ioudesk.ious.services.installments import current_installments, unpaid
+from ioudesk.ious.services.ledgering import BALANCE_FIELDS, ZERO, lock, post
 from ioudesk.ious.status import Event
 from ioudesk.ledger.chart import AccountCode
 from ioudesk.ledger.models import EntryKind
@@ -33,35 +37,6 @@ TIER_TO_CLASS = {
 }
 
 
-def current_installments(iou: Iou) -> list[Installment]:
-    return installments_due_by(iou, date.max)
-
-
-def _installments_due_by(iou_id: int, day: date):
-    return Installment.objects.filter(schedule__iou_id=iou_id, schedule__is_current=True,
-                                      due_date__lte=day).order_by("number")
-
-
-_DUE_BY = prepared.Select(_installments_due_by)
-
-
-def installments_due_by(iou: Iou, day: date) -> list[Installment]:
-    """The current installments due on or before `day`: all a repayment on `day` can touch.
-    The later ones owe nothing yet (no interest accrued, no penalty, and a payment beyond what is
-    due is kept as customer credit, not put on them)."""
-    return _DUE_BY(iou.pk, day)
-
-
-def unpaid(row: Installment) -> dict[str, Decimal]:
-    """What is still owed on an installment, by component (interest and fee only once due)."""
-    return {
-        "principal": row.principal_due - row.principal_paid,
-        "interest": (row.interest_due - row.interest_paid - row.interest_waived) if row.interest_accrued else ZERO,
-        "fee": (row.fee_due - row.fee_paid - row.fee_waived) if row.interest_accrued else ZERO,
-        "penalty": row.penalty_charged - row.penalty_paid - row.penalty_waived,
-    }
-
-
 def penalty_annual_rate(iou: Iou, on: date) -> Decimal:
     """The annual rate of overdue interest for an installment due `on`: the product's daily
     penalty rate, or the contract rate marked up; for an IOU that agreed no interest at all,
@@ -72,8 +47,6 @@ def penalty_annual_rate(iou: Iou, on: date) -> Decimal:
     if iou.annual_rate > 0:
         return iou.annual_rate * (1 + iou.penalty_markup)
     if iou.interest_cap_applies:
-        from ioudesk.calc.legalcap import default_table
-
         return default_table().entry_on(on).rate
     return Decimal("0")
 
@@ -88,8 +61,6 @@ def iou_accrue(iou: Iou, *, day: date, user=None, refresh: bool = True,
     _accrue_interest(iou, rows, day, user)
     _accrue_penalty(iou, rows, day, user)
     if iou.overpayment > 0:
-        from ioudesk.ious.services.repayment import apply_credit
-
         apply_credit(iou, rows, day=day, user=user)
     if refresh:
         refresh_delinquency(iou, rows, day)
@@ -123,7 +94,7 @@ def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
     """Penalty on what is overdue, from each installment's last accrual (or its due date) to `day`.
     Each accrual is also kept as a 计罚息 document with what it charged per installment and from
     when, so that a payment entered later with an earlier date can take it back and accrue again
-    (corrections.rewind)."""
+    (rewind.py)."""
     basis = PenaltyBasis(iou.penalty_basis)
     total, excess, details = ZERO, ZERO, []
     for row in rows:
@@ -193,8 +164,6 @@ def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:
         status.transition(iou, Event.FALL_OVERDUE)
     elif dpd == 0 and status.can(iou, Event.CURE):
         status.transition(iou, Event.CURE)
-    from ioudesk.ious.services.ledgering import BALANCE_FIELDS
-
     # The balances were moved by the postings just made (not saved yet); the indexed delinquency
     # columns are written only when they change, which on most payments they do not.
     changed = [field for field, old in zip(DELINQUENCY_FIELDS, before, strict=True) if getattr(iou, field) != old]
@@ -204,11 +173,6 @@ def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:
 def iou_close_day(*, iou: Iou, day: date | None = None, user=None) -> Iou:
     """日终 for one IOU: lock it and bring it up to `day` (the business date by default).
     Idempotent; the daily close runs it for every live IOU."""
-    from django.db import transaction
-
-    from ioudesk.core import clock
-    from ioudesk.ious.services.ledgering import lock
-
     with transaction.atomic():
         iou = lock(iou)
         if predicates.is_live(iou):

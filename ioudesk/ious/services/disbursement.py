@@ -33,7 +33,10 @@ from ioudesk.ious.models import (
 )
 from ioudesk.ious.predicates import disbursed_total
 from ioudesk.ious.services import idempotency
+from ioudesk.ious.services.accrual import iou_accrue, refresh_delinquency
+from ioudesk.ious.services.installments import current_installments
 from ioudesk.ious.services.ledgering import lock, post
+from ioudesk.ious.services.schedules import reschedule
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard, schedule_for, set_last_due
 from ioudesk.ledger.chart import AccountCode
@@ -145,9 +148,6 @@ def iou_disburse_tranche(*, iou: Iou, amount, user, funding_account: str = Accou
     """A later tranche of a loan (分笔放款): Dr 贷款-本金 / Cr the funding account, and the schedule
     from today is made again for the outstanding principal over the installments that remain
     (the earlier version is kept)."""
-    from ioudesk.ious.services.accrual import current_installments, iou_accrue, refresh_delinquency
-    from ioudesk.ious.services.restructure import reschedule
-
     request = idempotency.request_hash("disbursement_tranche", iou=iou.pk, amount=amount,
                                        funding_account=funding_account, reference=reference)
     iou = lock(iou)

@@ -5,7 +5,8 @@ already due) is carried into an installment 0 due on the effective date, so noth
 or counted twice; the outstanding principal of later installments is scheduled again over the new
 term, at the new rate if one is given. Asking for an extension acknowledges the debt, so the
 limitation clock restarts from the new last due date (Civil Code art. 195); the legal cap is
-checked again for the new terms.
+checked again for the new terms. The new schedule version is made by schedules.reschedule (shared
+with 追加放款).
 """
 
 from __future__ import annotations
@@ -16,19 +17,20 @@ from django.db import transaction
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
-from ioudesk.calc.schedule import generate_schedule
 from ioudesk.core import audit, clock
 from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.core.services import organisation_current
 from ioudesk.ious import predicates, status
-from ioudesk.ious.models import Installment, Iou, ScheduleKind, ScheduleVersion
+from ioudesk.ious.models import Iou, ScheduleVersion
 from ioudesk.ious.services import idempotency
-from ioudesk.ious.services.accrual import current_installments, iou_accrue, refresh_delinquency, unpaid
-from ioudesk.ious.services.ledgering import ZERO, lock
-from ioudesk.ious.services.repayment import _check_user
+from ioudesk.ious.services.accrual import iou_accrue, refresh_delinquency
+from ioudesk.ious.services.guards import check_user
+from ioudesk.ious.services.installments import current_installments
+from ioudesk.ious.services.ledgering import lock
+from ioudesk.ious.services.schedules import reschedule
 from ioudesk.ious.status import Event
-from ioudesk.ious.terms import calc_guard, cap_check, loan_terms, set_last_due
+from ioudesk.ious.terms import cap_check
 from ioudesk.products.services import terms_rate
 
 
@@ -40,7 +42,7 @@ def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None 
     request = idempotency.request_hash("extension", iou=iou.pk, term=term, reason=reason, rate_text=rate_text,
                                        first_due=first_due)
     iou = lock(iou)
-    _check_user(iou, user, "ious.extend_iou")
+    check_user(iou, user, "ious.extend_iou")
     existing = idempotency.replayed_version(idempotency_key, iou=iou, request=request)  # after the lock
     if existing is not None:
         return existing
@@ -74,41 +76,3 @@ def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None 
     if check.warning:
         audit.record(AuditAction.ACTION, obj=iou, verb=_g("利率超过保护上限"), reason=check.warning)
     return version
-
-
-def reschedule(iou: Iou, *, day: date, term: int, reason: str, first_due: date | None = None,
-               kind: str = ScheduleKind.EXTENSION):
-    """Replace the current schedule from `day`: what is already owed moves to an installment 0
-    due on `day`; the outstanding principal not yet due is scheduled again over `term`.
-    Returns the new ScheduleVersion, the calc Schedule and the terms it was made from."""
-    if not iou.schedules.filter(is_current=True).exists():
-        raise InvalidState(_("该欠条未约定还款期限，没有还款计划可以展期。"))
-    rows = current_installments(iou)
-    carried = {k: sum((max(unpaid(row)[k], ZERO) for row in rows if row.due_date <= day or k == "penalty"), ZERO)
-               for k in ("principal", "interest", "fee", "penalty")}
-    to_schedule = iou.principal_outstanding - carried["principal"]
-    if to_schedule <= 0:
-        raise InvalidState(_("没有未到期的本金可以展期；请直接催收或登记还款。"))
-    new_terms = loan_terms(iou, start=day, principal=to_schedule, term=term, first_due=first_due,
-                           upfront_charges=False)
-    new_schedule = calc_guard(generate_schedule, new_terms)
-    current = ScheduleVersion.objects.get(iou=iou, is_current=True)
-    current.is_current = False
-    current.save(update_fields=["is_current"])
-    version = ScheduleVersion.objects.create(iou=iou, version=current.version + 1, effective_from=day,
-                                             reason=reason, kind=kind, term=term, rate_text=iou.rate_text,
-                                             annual_rate=iou.annual_rate)
-    if any(carried.values()):
-        Installment.objects.create(
-            schedule=version, number=0, due_date=day, principal_due=carried["principal"],
-            interest_due=carried["interest"], fee_due=carried["fee"], interest_accrued=True,
-            penalty_charged=carried["penalty"], penalty_accrued_to=day,
-        )
-    Installment.objects.bulk_create([
-        Installment(schedule=version, number=row.number, due_date=row.due_date, principal_due=row.principal,
-                    interest_due=row.interest, fee_due=row.fee)
-        for row in new_schedule.installments
-    ])
-    iou.term = term
-    set_last_due(iou, new_schedule.installments[-1].due_date)
-    return version, new_schedule, new_terms

@@ -33,9 +33,11 @@ from ioudesk.ious.models import (
     TransactionKind,
 )
 from ioudesk.ious.services import idempotency
-from ioudesk.ious.services.accrual import current_installments, iou_accrue, unpaid
+from ioudesk.ious.services.accrual import iou_accrue
+from ioudesk.ious.services.guards import check_day, check_user, funding_for
+from ioudesk.ious.services.installments import current_installments, unpaid
 from ioudesk.ious.services.ledgering import ZERO, lock, post
-from ioudesk.ious.services.repayment import _check_user, check_day, funding_for, repay_locked
+from ioudesk.ious.services.payments import repay_locked
 from ioudesk.ious.terms import calc_guard, set_last_due
 from ioudesk.ledger.chart import AccountCode
 from ioudesk.ledger.models import EntryKind
@@ -85,7 +87,7 @@ def iou_settlement_quote(*, iou: Iou, user, day: date | None = None) -> Quote:
     """What settles the IOU on `day` (the business date). Nothing is posted: the accrual that
     the quote needs runs in a savepoint that is rolled back."""
     iou = lock(iou)
-    _check_user(iou, user, "ious.view_iou")
+    check_user(iou, user, "ious.view_iou")
     if not predicates.can_settle_early(iou):
         raise InvalidState(_("只有未结清的借据可以报价提前结清。"))
     day = check_day(iou, day)
@@ -103,7 +105,7 @@ def iou_settle_early(*, iou: Iou, amount, user, method: str = PaymentMethod.BANK
     request = idempotency.request_hash("early_settlement", iou=iou.pk, amount=amount, method=method,
                                        reference=reference, payer=payer)
     iou = lock(iou)
-    _check_user(iou, user, "ious.record_repayment")
+    check_user(iou, user, "ious.record_repayment")
     existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
@@ -153,7 +155,7 @@ def iou_refund_credit(*, iou: Iou, user, amount=None, method: str = PaymentMetho
     """退还溢缴款: Dr 客户溢缴款 / Cr the funding account."""
     request = idempotency.request_hash("refund", iou=iou.pk, amount=amount, method=method, reference=reference)
     iou = lock(iou)
-    _check_user(iou, user, "ious.record_repayment")
+    check_user(iou, user, "ious.record_repayment")
     existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing

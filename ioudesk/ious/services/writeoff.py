@@ -22,8 +22,8 @@ from ioudesk.ious import predicates, status
 from ioudesk.ious.models import Iou, PaymentMethod, RecoveryMethod, Status, Transaction, TransactionKind
 from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import iou_accrue
+from ioudesk.ious.services.guards import check_day, check_user, funding_for
 from ioudesk.ious.services.ledgering import lock, post
-from ioudesk.ious.services.repayment import _check_user, check_day, funding_for
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard
 from ioudesk.ledger.chart import AccountCode
@@ -36,7 +36,7 @@ def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = Recover
                   idempotency_key: str | None = None) -> Transaction:
     request = idempotency.request_hash("write_off", iou=iou.pk, reason=reason, recovery_method=recovery_method)
     iou = lock(iou)
-    _check_user(iou, user, "ious.write_off_iou")
+    check_user(iou, user, "ious.write_off_iou")
     existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing
@@ -87,7 +87,7 @@ def iou_recover(*, iou: Iou, amount, user, day: date | None = None, method: str 
     request = idempotency.request_hash("recovery", iou=iou.pk, amount=amount, day=day, method=method,
                                        reference=reference, payer=payer)
     iou = lock(iou)
-    _check_user(iou, user, "ious.record_repayment")
+    check_user(iou, user, "ious.record_repayment")
     existing = idempotency.replayed(idempotency_key, iou=iou, request=request)  # after the lock: a twin waits
     if existing is not None:
         return existing

@@ -16,9 +16,10 @@ from ioudesk.core import clock
 from ioudesk.core.errors import InvalidState
 from ioudesk.ious.models import Iou, Transaction
 from ioudesk.ious.services import iou_approve, iou_create, iou_submit
-from ioudesk.ious.services.accrual import current_installments, iou_close_day
+from ioudesk.ious.services.accrual import iou_close_day
 from ioudesk.ious.services.corrections import iou_waive, transaction_reverse
 from ioudesk.ious.services.disbursement import iou_disburse
+from ioudesk.ious.services.installments import current_installments
 from ioudesk.ious.services.repayment import iou_repay
 from ioudesk.ledger.models import JournalEntry
 from ioudesk.ledger.verify import verify

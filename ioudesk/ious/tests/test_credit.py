@@ -13,7 +13,7 @@ import pytest
 
 from ioudesk.core import clock
 from ioudesk.ious.models import Iou, PaymentSource, Transaction
-from ioudesk.ious.services import corrections, iou_approve, iou_create, iou_submit
+from ioudesk.ious.services import allocation, iou_approve, iou_create, iou_submit
 from ioudesk.ious.services.accrual import iou_close_day
 from ioudesk.ious.services.corrections import transaction_reverse
 from ioudesk.ious.services.disbursement import iou_disburse
@@ -96,7 +96,7 @@ def test_replay_after_a_reversal_does_not_post_credit_again_as_cash(loan, financ
 
     # When the first payment bounces and is reversed on 2026-03-16 by someone working in another
     # language (the payer label of the credit application no longer matches its translation):
-    monkeypatch.setattr(corrections, "_g", lambda text: "Customer credit applied" if text == "溢缴款冲抵" else text)
+    monkeypatch.setattr(allocation, "_g", lambda text: "Customer credit applied" if text == "溢缴款冲抵" else text)
     with clock.frozen(date(2026, 3, 16)):
         transaction_reverse(record=first, reason="银行退票", user=finance)
 
