@@ -11,9 +11,11 @@ from ioudesk.calc.dates import BusinessDay, Frequency
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.errors import CalcError
 from ioudesk.calc.inputs import cap_verdict
+from ioudesk.calc.legalcap import NEW_RULES_FROM, LegalCap
 from ioudesk.calc.limitation import limitation_expiry
 from ioudesk.calc.rates import parse_rate, round_rate
 from ioudesk.calc.schedule import LastInstallment, LoanTerms, Method, Schedule, generate_schedule
+from ioudesk.core import clock
 from ioudesk.core.calc_messages import calc_error_message
 from ioudesk.core.errors import ValidationFailed
 from ioudesk.ious.models import Iou, IouKind, PaymentTerms
@@ -135,20 +137,33 @@ def cap_check(iou: Iou, *, organisation_cap_applies: bool, schedule: Schedule | 
         return CapCheck(False, None, None, "", Decimal("0.00"), schedule.annualised_rate)
     # Rates are stated to 0.01 %: the IRR of fen-rounded payments (12.0001 %) is the stated 12.00 %.
     stated = round_rate(schedule.annualised_rate)
-    verdict = calc_guard(cap_verdict, contract_date=iou.contract_date, annual_rate=stated)
-    unprotected = Decimal("0.00")
-    if not verdict.within_cap:
-        unprotected = unprotected_interest(terms, schedule, verdict.cap.cap_rate)
-    return CapCheck(True, verdict.cap.cap_rate, verdict.within_cap, verdict.cap.rule, unprotected,
-                    schedule.annualised_rate)
+    # A loan formed before 2020-08-20 is capped by 4×LPR at the day it is taken to court (法释〔2020〕17号
+    # art. 31; docs/domain.md §6). Nobody has sued when it is entered, so the check assumes a suit on
+    # the business date — the earliest it could be — and says so in the rule.
+    filing = clock.today() if iou.contract_date < NEW_RULES_FROM else None
+    verdict = calc_guard(cap_verdict, contract_date=iou.contract_date, annual_rate=stated, filing_date=filing)
+    within, unprotected = verdict.within_cap, Decimal("0.00")
+    if filing is not None:
+        # two caps over the loan's life (24 % to 2020-08-19, then 4×LPR): within when every part is
+        unprotected = unprotected_interest(terms, schedule, verdict.cap)
+        within = unprotected == 0
+    elif not within:
+        unprotected = unprotected_interest(terms, schedule, verdict.cap)
+    rule = verdict.cap.rule
+    if filing is not None:
+        # stored with the IOU like calc's rule text, in Chinese
+        rule = f"{rule}（尚未起诉：按营业日{filing.isoformat()}作为起诉日测算，起诉时须按实际起诉日重新核定）"
+    return CapCheck(True, verdict.cap.cap_rate, within, rule, unprotected, schedule.annualised_rate)
 
 
-def unprotected_interest(terms: LoanTerms, schedule: Schedule, cap_rate: Decimal) -> Decimal:
+def unprotected_interest(terms: LoanTerms, schedule: Schedule, cap: LegalCap) -> Decimal:
     """What the IOU charges beyond what the cap protects.
 
     Protected: interest at the cap rate on the money actually lent (art. 26: the principal less
     interest and fees kept back), on the balance actually outstanding in each period of the
-    schedule. Charged: the schedule's interest and fees plus whatever was kept back.
+    schedule, each part of a period at the cap of the segment it falls in (a loan formed before
+    2020-08-20: 24 % up to 2020-08-19, 4×LPR at filing after; art. 31). Charged: the schedule's
+    interest and fees plus whatever was kept back.
     """
     from ioudesk.calc.money import quantize
 
@@ -156,7 +171,11 @@ def unprotected_interest(terms: LoanTerms, schedule: Schedule, cap_rate: Decimal
     lent_share = terms.net_disbursed / schedule.principal
     protected, opening, since = Decimal(0), schedule.principal, terms.start
     for row in schedule.installments:
-        protected += opening * lent_share * cap_rate * day_count.year_fraction(since, row.due_date)
+        for segment in cap.segments:
+            start = max(since, segment.since) if segment.since else since
+            end = min(row.due_date, segment.until + timedelta(days=1)) if segment.until else row.due_date
+            if end > start:
+                protected += opening * lent_share * segment.rate * day_count.year_fraction(start, end)
         opening, since = row.balance, row.due_date
     charged = schedule.total_interest + sum((row.fee for row in schedule.installments), Decimal(0)) \
         + terms.deducted_interest + terms.upfront_fee

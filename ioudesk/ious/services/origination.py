@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
-from ioudesk.calc.legalcap import NEW_RULES_FROM
 from ioudesk.calc.money import parse_amount, quantize
 from ioudesk.core import audit, clock, numbering, scope
 from ioudesk.core.errors import PermissionDenied, ValidationFailed
@@ -85,9 +84,9 @@ def _contract_date_error(iou: Iou, message) -> ValidationFailed:
 
 def _validate_contract_date(iou: Iou) -> None:
     """The contract date's range, named as the form names it (借款日期 / 欠款日期): not after the
-    business date, not more than 20 years before it, and, where the legal cap is checked, not before
-    2020-08-20: the cap of an older loan depends on the date it is taken to court (docs/domain.md),
-    which nobody knows when the IOU is entered (calc would ask for a 起诉日期 no form has)."""
+    business date, not more than 20 years before it. A loan formed before 2020-08-20 is accepted: its
+    cap depends on the day it is taken to court, and the cap check assumes the business date
+    (ious/terms.py::cap_check), so calc never asks for a 起诉日期 no form has."""
     label = _g("欠款日期") if iou.kind == IouKind.DEBT else _g("借款日期")
     today = clock.today()
     if iou.contract_date is None:
@@ -100,13 +99,6 @@ def _validate_contract_date(iou: Iou) -> None:
         raise _contract_date_error(iou, _("%(field)s %(day)s 早于 %(floor)s（%(years)d 年前），请核对。") % {
             "field": label, "day": iou.contract_date.isoformat(), "floor": floor.isoformat(),
             "years": CONTRACT_DATE_YEARS})
-    cap_checked = not (iou.kind == IouKind.DEBT and not iou.due_date and not iou.payment_terms)
-    if cap_checked and iou.interest_cap_applies and organisation_current().interest_cap_applies \
-            and iou.contract_date < NEW_RULES_FROM:
-        raise _contract_date_error(iou, _(
-            "%(field)s %(day)s 早于 %(from)s：此前成立的借款，利率保护上限要按起诉时的LPR确定，登记时无法核定。"
-            "请核对%(field)s（系统为 %(from)s 及以后成立的借款核定利率上限）。") % {
-            "field": label, "day": iou.contract_date.isoformat(), "from": NEW_RULES_FROM.isoformat()})
 
 
 def _check_cap(iou: Iou) -> str:
