@@ -11,8 +11,9 @@ Rules (docs/domain.md §3 and §8):
 * grace days (宽限期): paid within the grace days, no penalty; paid later, the penalty runs
   from the due date (the usual bank rule — ``from_due_date=False`` counts only the days
   after the grace instead);
-* early settlement: outstanding principal + interest accrued since the last due date +
-  an optional prepayment fee (see :func:`prepayment_fee_on`).
+* early settlement: outstanding principal + interest since the last due date on the principal
+  **not yet due** + an optional prepayment fee (see :func:`prepayment_fee_on`); principal already
+  overdue bears penalty interest instead, never contract interest as well (docs/domain.md §10).
 
 提前还款违约金 / prepayment fee — one rule, for the quote and the settlement alike: only where the
 contract agrees one (民法典第六百七十七条: a borrower may repay early and then owes interest for the
@@ -156,27 +157,33 @@ def settlement_quote(
 
     ``interest_paid_to`` is the last due date whose interest was paid; ``overdue_amount``
     anything already due and unpaid (installments, penalties) which must be settled too.
-    ``principal_not_yet_due`` is the principal repaid early, on which the prepayment fee is
-    charged (:func:`prepayment_fee_on`); by default all the outstanding principal (nothing overdue).
+    ``principal_not_yet_due`` is the principal repaid early (by default all the outstanding
+    principal: nothing overdue). It alone bears the broken-period interest, for the days since
+    ``interest_paid_to`` (the time actually borrowed, 民法典第六百七十七条), and the prepayment fee
+    (:func:`prepayment_fee_on`). Principal already overdue bears penalty interest from its due
+    date, at a rate that already contains the contract rate (the contract rate plus 30–50 %,
+    银发〔2003〕251号): charging it contract interest as well would charge the contract rate twice.
 
     >>> settlement_quote(outstanding_principal=Decimal("50000"), annual_rate=Decimal("0.12"),
     ...     interest_paid_to=date(2025, 6, 15), settle_on=date(2025, 7, 5),
     ...     prepayment_fee_rate=Decimal("0.01")).total
     Decimal('50833.33')
 
-    With ¥5,000.00 of the ¥50,000.00 already overdue, the fee is 1 % of 45,000.00 = 450.00:
+    With ¥5,000.00 of the ¥50,000.00 already overdue, the 20 days' interest is on 45,000.00 only,
+    45,000 × 12 % × 20/360 = 300.00 (not 333.33), and the fee is 1 % of 45,000.00 = 450.00:
 
-    >>> settlement_quote(outstanding_principal=Decimal("50000"), annual_rate=Decimal("0.12"),
+    >>> quote = settlement_quote(outstanding_principal=Decimal("50000"), annual_rate=Decimal("0.12"),
     ...     interest_paid_to=date(2025, 6, 15), settle_on=date(2025, 7, 5),
-    ...     prepayment_fee_rate=Decimal("0.01"), principal_not_yet_due=Decimal("45000")).prepayment_fee
-    Decimal('450.00')
+    ...     prepayment_fee_rate=Decimal("0.01"), principal_not_yet_due=Decimal("45000"))
+    >>> quote.interest, quote.prepayment_fee, quote.total
+    (Decimal('300.00'), Decimal('450.00'), Decimal('50750.00'))
     """
     if settle_on < interest_paid_to:
         raise InvalidDate("结清日不能早于已付息日，请核对日期")
-    interest = interest_between(outstanding_principal, annual_rate, interest_paid_to, settle_on, day_count)
     early = outstanding_principal if principal_not_yet_due is None else principal_not_yet_due
     if early > outstanding_principal:
         raise InvalidAmount("提前归还的本金不能超过未还本金，请核对")
+    interest = interest_between(early, annual_rate, interest_paid_to, settle_on, day_count)
     fee = prepayment_fee_on(early, prepayment_fee_rate, prepayment_fee)
     total = outstanding_principal + interest + fee + overdue_amount
     return SettlementQuote(settle_on=settle_on, principal=outstanding_principal, interest=interest,

@@ -156,11 +156,12 @@ def test_the_worked_example_through_the_api(clerks, debtor):
     # 5. Early settlement on 2026-06-01 on the quote (GET and POST give the same).
     june1 = date(2026, 6, 1)
     quote = cashier("get", f"/{iou_id}/settlement-quote", day=june1).json()
-    assert (quote["broken_interest"], quote["penalty"], quote["total"]) == ("25.37", "4.88", "7717.16")
+    # Broken interest on the principal not yet due only: 6,798.42 × 12 % × 10/360 = 22.66.
+    assert (quote["broken_interest"], quote["penalty"], quote["total"]) == ("22.66", "4.88", "7714.45")
     assert cashier("post", f"/{iou_id}/settlement-quote", {}, day=june1).json() == quote
     short = cashier("post", f"/{iou_id}/early-settlement", {"amount": "7700.00"}, key="s1", day=june1)
-    assert short.status_code == 400 and "7,717.16" in short.json()["message"]
-    settled = cashier("post", f"/{iou_id}/early-settlement", {"amount": "7717.16"}, key="s2", day=june1)
+    assert short.status_code == 400 and "7,714.45" in short.json()["message"]
+    settled = cashier("post", f"/{iou_id}/early-settlement", {"amount": "7714.45"}, key="s2", day=june1)
     assert settled.status_code == 201, settled.json()
     detail = cashier("get", f"/{iou_id}", day=june1).json()
     assert detail["status"] == "settled" and detail["settled_on"] == "2026-06-01"

@@ -50,6 +50,17 @@ def test_early_settlement_quote():
                                                                    Decimal("50833.33"))
 
 
+def test_early_settlement_charges_broken_interest_only_on_principal_not_yet_due():
+    # The same loan with ¥5,000 of its ¥50,000 already overdue (it bears penalty interest): the
+    # 20 days' interest is 45,000 × 12 % × 20/360 = 300.00, the fee 1 % × 45,000 = 450.00, and the
+    # quote 50,000.00 + 300.00 + 450.00 = 50,750.00 (before what is overdue, given apart).
+    quote = settlement_quote(outstanding_principal=Decimal("50000"), annual_rate=Decimal("0.12"),
+                             interest_paid_to=date(2025, 6, 15), settle_on=date(2025, 7, 5),
+                             prepayment_fee_rate=Decimal("0.01"), principal_not_yet_due=Decimal("45000"))
+    assert (quote.interest, quote.prepayment_fee, quote.total) == (Decimal("300.00"), Decimal("450.00"),
+                                                                   Decimal("50750.00"))
+
+
 def test_legal_principal_when_interest_was_deducted_in_advance():
     # 法释〔2020〕17号 art. 26: IOU for ¥100,000, ¥10,000 deducted at once → principal ¥90,000
     assert legal_principal(Decimal("100000"), deducted_in_advance=Decimal("10000")) == Decimal("90000.00")

@@ -1,9 +1,10 @@
 """提前结清 (early settlement on a quote), 退还溢缴款 (refund of customer credit).
 
 Early settlement: interest for the broken period since the last due date (or disbursement) on the
-outstanding principal at the contract rate, plus the prepayment fee, is charged; the remaining
-schedule is replaced by one installment due today holding everything owed (a new schedule version,
-so the original stays in the history); the payment must cover it and then settles the IOU.
+principal not yet due at the contract rate (overdue principal bears its penalty instead), plus the
+prepayment fee, is charged (docs/domain.md §10); the remaining schedule is replaced by one
+installment due today holding everything owed (a new schedule version, so the original stays in
+the history); the payment must cover it and then settles the IOU.
 """
 
 from __future__ import annotations
@@ -69,13 +70,19 @@ def _interest_paid_to(iou: Iou, rows: list[Installment], day: date) -> date:
 def quote_locked(iou: Iou, day: date) -> Quote:
     """For an IOU already accrued to `day`."""
     rows = current_installments(iou)
-    future_principal = sum((unpaid(row)["principal"] for row in rows if row.due_date > day), ZERO)
-    # The prepayment fee is calc's one rule (calc.interest.prepayment_fee_on): the agreed rate on the
-    # principal not yet due; overdue principal is late, not early.
+    # calc's one rule (docs/domain.md §10, §11): the broken-period interest and the prepayment fee
+    # are on the principal not yet due; overdue principal is late, not early, and bears penalty.
+    if rows:
+        not_yet_due = sum((unpaid(row)["principal"] for row in rows if row.due_date > day), ZERO)
+        fee_rate = iou.prepayment_fee_rate
+    else:
+        # A 欠条 without a due date is payable on demand: none of it is overdue, so all of it bears
+        # interest for the days since it took effect; nor is any of it repaid before a due date.
+        not_yet_due, fee_rate = iou.principal_outstanding, ZERO
     calc = calc_guard(
         settlement_quote, outstanding_principal=iou.principal_outstanding, annual_rate=iou.annual_rate,
         interest_paid_to=_interest_paid_to(iou, rows, day), settle_on=day, day_count=DayCount.parse(iou.day_count),
-        prepayment_fee_rate=iou.prepayment_fee_rate, principal_not_yet_due=future_principal,
+        prepayment_fee_rate=fee_rate, principal_not_yet_due=not_yet_due,
     )
     return Quote(day=day, principal=iou.principal_outstanding, interest_due=iou.interest_outstanding,
                  broken_interest=calc.interest, penalty=iou.penalty_outstanding, fee=iou.fee_outstanding,

@@ -130,13 +130,15 @@ def test_whole_life_of_an_iou(loan, finance):
     assert iou.schedules.count() == 2
 
     # 6. Early settlement on 2026-06-01: principal 7,610.80 + interest owed 76.11 + broken
-    #    interest 7,610.80 × 12 % × 10/360 = 25.37 + penalty 0.41 + 812.38 × 18 % × 11/360 = 4.47.
+    #    interest on the principal not yet due only, 6,798.42 × 12 % × 10/360 = 22.66 (the overdue
+    #    812.38 of installment 0 bears penalty instead: docs/domain.md §10) + penalty 0.41 +
+    #    812.38 × 18 % × 11/360 = 4.47; total 7,714.45.
     with clock.frozen(date(2026, 6, 1)):
         quote = iou_settlement_quote(iou=iou, user=finance)
-        assert (quote.broken_interest, quote.penalty, quote.total) == (D("25.37"), D("4.88"), D("7717.16"))
-        with pytest.raises(ValidationFailed, match="7,717.16"):
+        assert (quote.broken_interest, quote.penalty, quote.total) == (D("22.66"), D("4.88"), D("7714.45"))
+        with pytest.raises(ValidationFailed, match="7,714.45"):
             iou_settle_early(iou=iou, amount="7700", user=finance)
-        iou_settle_early(iou=iou, amount="7717.16", user=finance)
+        iou_settle_early(iou=iou, amount="7714.45", user=finance)
     iou.refresh_from_db()
     assert iou.status == "settled" and iou.settled_on == date(2026, 6, 1)
     assert balances(iou) == (0, 0, 0, 0, 0)

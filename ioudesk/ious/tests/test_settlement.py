@@ -1,5 +1,6 @@
 """Early settlement (提前结清): one prepayment-fee rule for the quote and the settlement
-(defect 15), and the dates the IOU shows afterwards (defect 12).
+(defect 15), broken-period interest only on the principal not yet due, and the dates the IOU
+shows afterwards (defect 12).
 
 Given ¥12,000 lent on 2026-01-15 at 12 % a year, 12 equal-principal monthly installments (30/360),
 a 2 % prepayment fee: each installment repays ¥1,000.00 principal; the first has interest
@@ -39,30 +40,46 @@ def loan(debtor, manager, approver, finance):
     return iou
 
 
-def test_the_prepayment_fee_is_charged_on_principal_not_yet_due(loan, finance):
+def test_the_prepayment_fee_and_the_broken_interest_are_on_principal_not_yet_due(loan, finance):
     # When it is settled on 2026-03-25, ten days after the unpaid second installment fell due:
     #   principal outstanding 11,000.00, of which 1,000.00 is overdue and 10,000.00 not yet due;
     #   prepayment fee 2 % × 10,000.00 = 200.00 (not 2 % × 11,000.00 = 220.00: overdue principal
     #   is late, not early);
-    #   interest on the books 110.00; broken interest 11,000 × 12 % × 10/360 = 36.67;
-    #   penalty 1,000 × 18 % × 10/360 = 5.00; total 11,351.67.
+    #   interest on the books 110.00 (installment 2's, to its due date 2026-03-15);
+    #   broken interest for the ten days since, on the principal not yet due only:
+    #   10,000 × 12 % × 10/360 = 33.33 (not 11,000 × 12 % × 10/360 = 36.67: the overdue 1,000.00
+    #   bears its penalty for those days, 1,000 × 18 % × 10/360 = 5.00, which already holds the
+    #   contract rate — docs/domain.md §10);
+    #   total 11,000.00 + 110.00 + 33.33 + 5.00 + 200.00 = 11,348.33.
     with clock.frozen(date(2026, 3, 25)):
         quote = iou_settlement_quote(iou=loan, user=finance)
         assert (quote.principal, quote.interest_due, quote.broken_interest, quote.penalty, quote.prepayment_fee) == (
-            D("11000.00"), D("110.00"), D("36.67"), D("5.00"), D("200.00"))
-        assert quote.total == D("11351.67")
-        # The pure calculation gives the same fee when told what is not yet due.
+            D("11000.00"), D("110.00"), D("33.33"), D("5.00"), D("200.00"))
+        assert quote.total == D("11348.33")
+        # The pure calculation gives the same interest and fee when told what is not yet due.
         pure = settlement_quote(outstanding_principal=D("11000.00"), annual_rate=D("0.12"),
                                 interest_paid_to=date(2026, 3, 15), settle_on=date(2026, 3, 25),
                                 prepayment_fee_rate=D("0.02"), principal_not_yet_due=D("10000.00"),
                                 day_count=DayCount.THIRTY_360)
         assert (pure.interest, pure.prepayment_fee) == (quote.broken_interest, quote.prepayment_fee)
-        record = iou_settle_early(iou=loan, amount="11351.67", user=finance)
-    # Then the settlement charges the quoted fee: 200.00 in fees, paid with the rest.
-    assert record.fee == D("200.00") and record.amount == D("11351.67") and record.overpayment == D("0.00")
+        record = iou_settle_early(iou=loan, amount="11348.33", user=finance)
+    # Then the settlement charges what was quoted: interest 110.00 + 33.33, fees 200.00, penalty 5.00.
+    assert (record.amount, record.principal, record.interest, record.penalty, record.fee, record.overpayment) == (
+        D("11348.33"), D("11000.00"), D("143.33"), D("5.00"), D("200.00"), D("0.00"))
     loan.refresh_from_db()
-    assert loan.status == "settled" and loan.fee_outstanding == D("0.00")
+    assert loan.status == "settled" and loan.total_outstanding == D("0.00") and loan.overpayment == D("0.00")
     assert verify().ok
+
+
+def test_with_nothing_overdue_the_broken_interest_is_on_all_the_principal(loan, finance):
+    # When it is settled on 2026-02-25, ten days after installment 1 was paid on its due date:
+    #   nothing is overdue; 11,000.00 principal, all of it not yet due;
+    #   broken interest 11,000 × 12 % × 10/360 = 36.67; fee 2 % × 11,000.00 = 220.00;
+    #   total 11,000.00 + 36.67 + 220.00 = 11,256.67.
+    with clock.frozen(date(2026, 2, 25)):
+        quote = iou_settlement_quote(iou=loan, user=finance)
+    assert (quote.interest_due, quote.broken_interest, quote.penalty, quote.prepayment_fee, quote.total) == (
+        D("0.00"), D("36.67"), D("0.00"), D("220.00"), D("11256.67"))
 
 
 def test_after_early_settlement_the_dates_follow_one_rule(loan, finance, manager):
@@ -71,7 +88,7 @@ def test_after_early_settlement_the_dates_follow_one_rule(loan, finance, manager
     loan.refresh_from_db()
     assert (loan.maturity_date, loan.limitation_expires_on) == (date(2027, 1, 15), date(2030, 1, 15))
     with clock.frozen(date(2026, 3, 25)):
-        iou_settle_early(iou=loan, amount="11351.67", user=finance)
+        iou_settle_early(iou=loan, amount="11348.33", user=finance)
     loan.refresh_from_db()
     # After: the settlement installment due 2026-03-25 is the last one; 最后到期日 and 诉讼时效届满
     # agree (three years from it), and 首期还款日 is still the original 2026-02-15.
