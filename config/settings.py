@@ -206,6 +206,9 @@ AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = None
 
 OTP_TOTP_ISSUER = "IOU Desk"
+# An authenticator's secret is a login credential: the TOTP device admin never shows an existing
+# device's key or QR code (staff set up their own on 双重验证).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("IOUDESK_SSL_REDIRECT", True)

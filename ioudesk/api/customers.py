@@ -269,7 +269,7 @@ def file_list(request, customer_id: int):
     return [_file_out(row) for row in customer.files.select_related("uploaded_by")]
 
 
-@router.post("/{int:customer_id}/files", response={201: FileOut, **WRITE_ERRORS}, summary="上传客户资料（multipart：file、kind、note）")
+@router.post("/{int:customer_id}/files", response={201: FileOut, **WRITE_ERRORS}, summary="上传客户资料（表单字段 `file`、`kind`、`note`）")
 def file_upload(request, customer_id: int, file: File[UploadedFile], kind: Form[str] = "other",
                 note: Form[str] = ""):
     from ioudesk.customers.files import customer_file_upload

@@ -128,7 +128,7 @@ class CapOut(Schema):
     within: bool | None
     rule: str
     unprotected_interest: Money
-    unprotected_penalty: Money = Field(description="Penalty accrued beyond the art. 29 cap on overdue charges")
+    unprotected_penalty: Money = Field(description="逾期罚息中超出利率上限的部分（民间借贷司法解释第二十九条）")
 
 
 class IouDetail(IouRow):

@@ -8,6 +8,8 @@ who want to try requests, at /api/v1/docs/swagger, linked from here and labelled
 
 from __future__ import annotations
 
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.backoffice.pages import BackofficePage
@@ -25,9 +27,23 @@ PARAMETER_PLACES = {"query": _("查询参数"), "path": _("路径"), "header": _
 STATUS_NAMES = {
     "200": _("成功"), "201": _("已创建"), "204": _("成功，无内容"), "400": _("请求有误（如缺少幂等键）"),
     "401": _("未认证：缺少或无效的接口令牌"), "403": _("无权限"), "404": _("不存在或不在可见范围内"),
-    "409": _("与当前状态冲突"), "413": _("文件过大"), "415": _("不支持的文件类型"), "422": _("校验未通过：details 指出字段"),
+    "409": _("与当前状态冲突"), "413": _("文件过大"), "415": _("不支持的文件类型"), "422": _("校验未通过：逐项指出有误的字段"),
     "429": _("请求过于频繁"),
 }
+
+
+def _with_code(text: str) -> SafeString:
+    """A summary or description with its `backticked` parts (field names, headers, as OpenAPI's
+    CommonMark writes code) shown as code, the rest escaped.
+
+    >>> str(_with_code("上传（`file`、`kind`）<b>"))
+    '上传（<code>file</code>、<code>kind</code>）&lt;b&gt;'
+    """
+    parts = str(text or "").split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick is a backtick
+        parts = [str(text)]
+    return SafeString("".join(format_html("<code>{}</code>", part) if index % 2 else conditional_escape(part)
+                              for index, part in enumerate(parts)))
 
 
 def _ref_name(ref: str) -> str:
@@ -60,7 +76,7 @@ def _fields(schema: dict, components: dict) -> list[dict]:
     required = set(schema.get("required", ()))
     return [
         {"name": name, "type": _type_of(prop), "required": name in required,
-         "description": prop.get("description", "")}  # never the title: ninja makes it from the English name
+         "description": _with_code(prop.get("description", ""))}  # never the title: ninja makes it from the English name
         for name, prop in schema.get("properties", {}).items()
     ]
 
@@ -84,10 +100,11 @@ def api_reference(schema: dict) -> dict:
             groups.setdefault((operation.get("tags") or ["—"])[0], []).append({
                 "id": operation.get("operationId", f"{method}{path}"),
                 "method": method.upper(), "path": path,
-                "summary": operation.get("summary", ""), "description": operation.get("description", ""),
+                "summary": _with_code(operation.get("summary", "")),
+                "description": _with_code(operation.get("description", "")),
                 "parameters": [
                     {"name": p["name"], "in": p.get("in", ""), "required": p.get("required", False),
-                     "type": _type_of(p.get("schema", {})), "description": p.get("description", "")}
+                     "type": _type_of(p.get("schema", {})), "description": _with_code(p.get("description", ""))}
                     # query/path/header, in words
                     | {"in": str(PARAMETER_PLACES.get(p.get("in", ""), p.get("in", "")))}
                     for p in operation.get("parameters", [])

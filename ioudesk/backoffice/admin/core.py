@@ -1,8 +1,10 @@
 """Back office for the organisation, branches, staff, roles and the audit trail."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import Group
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -63,9 +65,44 @@ class StaffCreationForm(UserCreationForm):
         fields = ["username", "branch"]
 
 
+class PasswordStateWidget(forms.Widget):
+    """The password on the staff page: whether one is set, never its hash (Django shows the hash's
+    algorithm, salt and first characters), and the link to the form that sets a new one."""
+
+    read_only = True  # the admin renders it for read-only users too (AdminReadonlyField)
+
+    def __init__(self, change_url: str | None = None, attrs=None):
+        super().__init__(attrs)
+        self.change_url = change_url
+
+    def render(self, name, value, attrs=None, renderer=None):
+        usable = bool(value) and not str(value).startswith(UNUSABLE_PASSWORD_PREFIX)
+        state = _("已设置密码（不显示）") if usable else _("未设置密码：不能用密码登录")
+        link = format_html(' · <a href="{}" class="text-primary-600 dark:text-primary-500 underline">{}</a>',
+                           self.change_url, _("修改密码") if usable else _("设置密码")) if self.change_url else ""
+        return format_html(
+            '<div class="readonly bg-base-50 border border-base-200 font-medium max-w-2xl px-3 py-2 rounded-default '
+            'shadow-xs dark:bg-white/[.02] dark:border-base-700">{}{}</div>', state, link)
+
+    def id_for_label(self, id_):
+        return None
+
+
 class StaffChangeForm(UserChangeForm):
+    # Whether the page links to 修改密码: not for someone who may only look (审计).
+    password_link = True
+
     class Meta(UserChangeForm.Meta):
         model = User
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        password = self.fields.get("password")
+        if password is not None:
+            url = (reverse("admin:auth_user_password_change", args=[self.instance.pk])
+                   if self.password_link and self.instance.pk else None)
+            password.widget = PasswordStateWidget(change_url=url)
+            password.help_text = ""
 
 
 class StaffPasswordForm(AdminPasswordChangeForm):
@@ -130,6 +167,12 @@ class StaffAdmin(ServiceAdminMixin, AuditedAdminMixin, ScopedAdminMixin, BaseUse
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         return label_permission_field(field) if db_field.name == "user_permissions" else field
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and not self.has_change_permission(request, obj):
+            form = type(form.__name__, (form,), {"password_link": False})
+        return form
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead (停用所选员工)

@@ -1,6 +1,8 @@
 """The staff and role pages write through ioudesk.core.staff: a refusal is shown on the form next
 to its field and nothing is saved or audited; a change is audited by the service (defect 19)."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -139,3 +141,32 @@ def test_a_role_added_on_the_form_is_audited(admin_client):
     created = Group.objects.get(name="外包催收")
     assert response.status_code == 302
     assert audit.events_for(created).get().verb == "新建角色"
+
+
+def test_the_staff_page_says_a_password_is_set_and_never_shows_its_hash(client, admin_user_zh, make_staff):
+    """Django shows the hash's algorithm, salt and first characters (算法: argon2 … 哈希: NhP+zx****);
+    the page says only whether a password is set, and links the form that sets a new one."""
+    from tests.test_pages_by_role import english_on
+
+    member = make_staff("chenjing", role=FINANCE)
+    client.force_login(admin_user_zh)
+    html = client.get(reverse("admin:core_user_change", args=[member.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+                      ).content.decode()
+
+    assert "已设置密码（不显示）" in html
+    assert f'href="{reverse("admin:auth_user_password_change", args=[member.pk])}"' in html
+    assert "argon2" not in html and member.password.split("$")[-1][:6] not in html
+    assert [leak for leak in english_on(html) if not re.search(r"\b(admin|chenjing)\b", leak)] == []
+    # the breadcrumb names the staff member as written (no name recorded: the user name, not "Chenjing")
+    assert ">chenjing<" in html.replace("\n", "").replace(" ", "") and "Chenjing" not in html
+
+
+def test_who_may_only_look_is_not_offered_the_password_form(client, make_staff):
+    from ioudesk.core.roles import AUDITOR
+
+    member = make_staff("chenjing", role=FINANCE)
+    client.force_login(make_staff("zhouqiang", role=AUDITOR))
+    html = client.get(reverse("admin:core_user_change", args=[member.pk])).content.decode()
+
+    assert "已设置密码（不显示）" in html
+    assert reverse("admin:auth_user_password_change", args=[member.pk]) not in html
