@@ -167,9 +167,17 @@ class ServiceAdminMixin:
 
 
 def add_service_error(form, error: ApplicationError) -> None:
-    """A service's refusal on the form: next to the field it names, else above the form."""
-    field = error.extra.get("field")
-    form.add_error(field if field in form.fields else None, ValidationError(str(error.message)))
+    """A service's refusal on the form: next to the field it names, else above the form. A refusal
+    that lists its problems (``extra={"details": [{"field", "message"}, …]}``) puts each next to its
+    own field."""
+    details = [d for d in error.extra.get("details") or [] if isinstance(d, dict) and d.get("message")]
+    if len(details) < 2:
+        field = error.extra.get("field")
+        form.add_error(field if field in form.fields else None, ValidationError(str(error.message)))
+        return
+    for detail in details:
+        field = detail.get("field")
+        form.add_error(field if field in form.fields else None, ValidationError(str(detail["message"])))
 
 
 def readonly_admin(cls):

@@ -37,6 +37,51 @@ def organisation_current() -> Organisation:
     return organisation
 
 
+# The organisation's settings that organisation_update changes, and those that may not be empty.
+ORGANISATION_TEXT_FIELDS = ["name", "short_name", "logo_text", "currency_display"]
+ORGANISATION_REQUIRED = {"name", "currency_display"}
+
+
+@transaction.atomic
+def organisation_update(*, organisation: Organisation, actor=None, name: str | None = None,
+                        short_name: str | None = None, logo_text: str | None = None,
+                        currency_display: str | None = None, interest_cap_applies: bool | None = None) -> Organisation:
+    """Change the organisation's settings; anything left None stays as stored. The business date is
+    not one of them: it changes only through business_date_set.
+
+    Refused, every problem at once and each named by its field: no name, no currency symbol, a
+    text longer than its field. `actor`: the staff member, who needs core.change_organisation
+    (None: the system). Audited with before and after; returns the saved organisation
+    (`organisation` is updated too)."""
+    if actor is not None and not actor.has_perm("core.change_organisation"):
+        raise PermissionDenied(_("您没有修改机构设置的权限。"))
+    stored = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    before = audit.snapshot(stored)
+    given = {"name": name, "short_name": short_name, "logo_text": logo_text, "currency_display": currency_display}
+    values = {field: str(value).strip() for field, value in given.items() if value is not None}
+    problems = []
+    for field, value in values.items():
+        model_field = Organisation._meta.get_field(field)
+        if not value and field in ORGANISATION_REQUIRED:
+            problems.append((field, _("请填写%(label)s。") % {"label": model_field.verbose_name}))
+        elif len(value) > model_field.max_length:
+            problems.append((field, _("%(label)s最多 %(max)d 个字，现为 %(length)d 个。") % {
+                "label": model_field.verbose_name, "max": model_field.max_length, "length": len(value)}))
+    if problems:
+        raise ValidationFailed("；".join(str(message) for _field, message in problems), extra={
+            "field": problems[0][0], "details": [{"field": field, "message": str(message)} for field, message in problems]})
+    for field, value in values.items():
+        setattr(stored, field, value)
+    if interest_cap_applies is not None:
+        stored.interest_cap_applies = bool(interest_cap_applies)
+    stored.save(update_fields=[*values, *(["interest_cap_applies"] if interest_cap_applies is not None else [])])
+    audit.record_change(obj=stored, before=before, after=audit.snapshot(stored),
+                        verb="修改机构设置")
+    for field in [*ORGANISATION_TEXT_FIELDS, "interest_cap_applies"]:
+        setattr(organisation, field, getattr(stored, field))
+    return stored
+
+
 EARLIEST_BUSINESS_DATE = date(2000, 1, 1)
 
 

@@ -24,7 +24,11 @@ admin.site.unregister(Group)
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(AuditedAdminMixin, ModelAdmin):
+class OrganisationAdmin(ServiceAdminMixin, AuditedAdminMixin, ModelAdmin):
+    """The settings are saved through services.organisation_update (checked, audited); a refusal is
+    shown on the form next to its field and nothing is saved. There is one organisation, created at
+    setup (organisation_ensure): it is neither added nor deleted here."""
+
     list_display = ["name", "short_name", "interest_cap_applies", "business_date"]
     fieldsets = [
         (None, {"fields": ["name", "short_name", "logo_text", "currency_display"]}),
@@ -35,10 +39,19 @@ class OrganisationAdmin(AuditedAdminMixin, ModelAdmin):
     readonly_fields = ["business_date"]
 
     def has_add_permission(self, request):
-        return not Organisation.objects.exists() and super().has_add_permission(request)
+        return False  # made by organisation_ensure at setup
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        services.organisation_update(
+            organisation=obj, actor=request.user,
+            **{name: data[name] for name in [*services.ORGANISATION_TEXT_FIELDS, "interest_cap_applies"] if name in data})
+
+    def save_related(self, request, form, formsets, change):
+        pass  # nothing related; the change is audited by organisation_update
 
 
 @admin.register(Branch)
