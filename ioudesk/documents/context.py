@@ -18,6 +18,7 @@ from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError
 from ioudesk.core.masking import mask_id_number, mask_phone
 from ioudesk.core.models import Organisation
+from ioudesk.core.names import staff_name
 from ioudesk.ious.models import (
     Installment,
     Iou,
@@ -325,7 +326,7 @@ def receipt_data(record: Transaction) -> DocumentData:
     operator = ""
     if record.created_by_id:
         user = record.created_by
-        operator = user.get_full_name() or user.username
+        operator = staff_name(user)
     values.update({
         "document_number": receipt_number(record),
         "amount_words": words(record.amount),

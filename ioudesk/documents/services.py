@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from ioudesk.core import audit, scope
 from ioudesk.core.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
+from ioudesk.core.names import staff_name
 from ioudesk.documents import pdf
 from ioudesk.documents.context import (
     DocumentData,
@@ -136,7 +137,7 @@ def template_preview_pdf(*, template: DocumentTemplate, user) -> bytes:
 # --- documents ------------------------------------------------------------------------------------
 
 def _printed_by(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
+    return staff_name(user)
 
 
 def _check_access(user, iou: Iou) -> None:
