@@ -12,7 +12,7 @@ from ioudesk.core import audit
 from ioudesk.core.errors import ValidationFailed
 from ioudesk.core.models import AuditEvent
 from ioudesk.customers import catalogue, contacts, followups
-from ioudesk.customers.models import Contact, Customer, FollowUp, Prospect, SourceChannel, Tag
+from ioudesk.customers.models import Contact, FollowUp, Prospect, SourceChannel, Tag
 
 MORNING = datetime(2026, 11, 28, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
