@@ -83,6 +83,10 @@ def can_extend(iou: Iou) -> bool:
 
 
 def can_write_off(iou: Iou) -> bool:
+    """Live, and owing more than the customer's credit (which is set off first: credit that pays
+    everything settles the IOU instead, docs/domain.md §10)."""
+    if iou.overpayment > 0 and iou.overpayment >= iou.total_outstanding:
+        return False
     return status.can(iou, Event.WRITE_OFF)
 
 

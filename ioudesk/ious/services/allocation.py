@@ -79,9 +79,11 @@ def credit_lines(totals_: dict[str, Decimal]) -> list[Line]:
     return [Line(RECEIVABLE[k], credit=v, component="") for k, v in totals_.items() if v]
 
 
-def apply_credit(iou: Iou, rows: list[Installment], *, day: date, user=None) -> Transaction | None:
-    """Customer credit (溢缴款) pays what has fallen due: Dr 客户溢缴款 / Cr the receivables."""
-    allocation = allocate_for(iou, iou.overpayment, rows, day)
+def apply_credit(iou: Iou, rows: list[Installment], *, day: date, user=None,
+                 set_off: bool = False) -> Transaction | None:
+    """Customer credit (溢缴款) pays what has fallen due: Dr 客户溢缴款 / Cr the receivables.
+    `set_off`: against everything owed, due or not, as before a write-off (docs/domain.md §10)."""
+    allocation = allocate_for(iou, iou.overpayment, rows, date.max if set_off else day)
     if allocation.applied <= 0:
         return None
     breakdown = apply_allocation(rows, allocation.lines, day)
@@ -90,5 +92,6 @@ def apply_credit(iou: Iou, rows: list[Installment], *, day: date, user=None) -> 
                  lines=[Line(AccountCode.CUSTOMER_CREDIT, debit=allocation.applied), *credit_lines(paid)])
     return Transaction.objects.create(
         iou=iou, kind=TransactionKind.REPAYMENT, source=PaymentSource.CREDIT, day=day, amount=allocation.applied,
-        method=PaymentMethod.OTHER, payer=_g("溢缴款冲抵"), allocation=breakdown, entry_id=entry.pk, created_by=user, **paid,
+        method=PaymentMethod.OTHER, payer=_g("溢缴款冲抵"), allocation=breakdown, entry_id=entry.pk, created_by=user,
+        reason=_g("核销前以溢缴款抵销欠款（民法典第五百六十八条）") if set_off else "", **paid,
     )

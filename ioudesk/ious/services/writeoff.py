@@ -1,7 +1,9 @@
 """核销 and 核销后收回.
 
-Write-off: Dr 贷款损失 / Cr every receivable (principal, interest, penalty, fees), and off the
-balance sheet Dr 核销本金（表外）and 核销利息（表外）/ Cr 表外登记对方, so the debt is still tracked.
+Write-off: customer credit (溢缴款) is first set off against the debt (Dr 客户溢缴款 / Cr the
+receivables, a credit application of its own, recorded as 溢缴 on the write-off); then Dr 贷款损失 /
+Cr every receivable left (principal, interest, penalty, fees), and off the balance sheet
+Dr 核销本金（表外）and 核销利息（表外）/ Cr 表外登记对方, so the debt is still tracked.
 Recovery: Dr the funding account / Cr 核销后收回收入, and the memo accounts are reduced by what
 came back (principal first). Every write-off records its 收回方式.
 """
@@ -22,8 +24,9 @@ from ioudesk.ious import predicates, status
 from ioudesk.ious.models import Iou, PaymentMethod, RecoveryMethod, Status, Transaction, TransactionKind
 from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import iou_accrue
+from ioudesk.ious.services.allocation import apply_credit
 from ioudesk.ious.services.guards import check_day, check_user, funding_for
-from ioudesk.ious.services.ledgering import lock, post
+from ioudesk.ious.services.ledgering import ZERO, lock, post
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard
 from ioudesk.ledger.chart import AccountCode
@@ -47,7 +50,14 @@ def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = Recover
     if recovery_method not in RecoveryMethod.values:
         raise ValidationFailed(_("请选择收回方式。"))
     day = clock.today()
-    iou_accrue(iou, day=day, user=user)
+    rows = iou_accrue(iou, day=day, user=user)
+    # The customer's credit is money owed back to the debtor: set off against the debt first
+    # (民法典第五百六十八条), and only the rest is written off (docs/domain.md §10).
+    if iou.overpayment > 0 and iou.overpayment >= iou.total_outstanding:
+        raise InvalidState(_("溢缴款 ¥%(credit)s 足以清偿全部欠款 ¥%(owed)s，无需核销：请办理提前结清。") % {
+            "credit": f"{iou.overpayment:,.2f}", "owed": f"{iou.total_outstanding:,.2f}"})
+    set_off = apply_credit(iou, rows, day=day, user=user, set_off=True) if iou.overpayment > 0 else None
+    credit_set_off = set_off.amount if set_off else ZERO
     # What is written off, by component (read before posting: the posting moves the balances to 0).
     principal, interest, penalty, fee = (iou.principal_outstanding, iou.interest_outstanding,
                                          iou.penalty_outstanding, iou.fee_outstanding)
@@ -66,10 +76,10 @@ def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = Recover
     entry = post(iou, kind=EntryKind.WRITE_OFF, lines=lines, day=day, user=user,
                  memo=f"{_g('核销')} {iou.number}：{reason}"[:200])
     # The document's breakdown is the entry's, component by component (the transaction list
-    # shows 利息 and 罚息 from it).
+    # shows 利息 and 罚息 from it); its 溢缴 is the credit set off before it.
     record = Transaction.objects.create(
         iou=iou, kind=TransactionKind.WRITE_OFF, day=day, amount=total, principal=principal,
-        interest=interest, penalty=penalty, fee=fee, reason=reason, entry_id=entry.pk,
+        interest=interest, penalty=penalty, fee=fee, overpayment=credit_set_off, reason=reason, entry_id=entry.pk,
         idempotency_key=idempotency_key, request_hash=request, created_by=user,
     )
     before = status.transition(iou, Event.WRITE_OFF)
@@ -77,6 +87,7 @@ def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = Recover
     iou.save(update_fields=["status", "written_off_on", "recovery_method", "updated_at"])
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("核销"), reason=reason,
                  changes={"status": [before, iou.status], "amount": [None, str(total)],
+                          "credit_set_off": [None, str(credit_set_off)],
                           "recovery_method": [None, recovery_method]})
     return record
 

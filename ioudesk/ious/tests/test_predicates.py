@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from ioudesk.backoffice.iou_pages.actions import ACTIONS as PAGE_ACTIONS
 from ioudesk.core import clock
-from ioudesk.core.errors import InvalidState, PermissionDenied
+from ioudesk.core.errors import PermissionDenied, ValidationFailed
 from ioudesk.ious import predicates
 from ioudesk.ious.models import Iou, Status, Transaction
 from ioudesk.ious.services import iou_approve, iou_create, iou_submit
@@ -119,14 +119,18 @@ def test_the_api_lists_what_the_caller_may_do(pending, approver, client):
 
 
 def test_services_refuse_by_the_same_predicate(loan, finance):
-    # Given ¥10,000.00 paid off in full early and 0.01 more, then the IOU is written off…
+    # Given the first installment paid with 0.01 more (kept as customer credit), then the IOU is
+    # written off: the 0.01 is set off against the debt first (docs/domain.md §10), so nothing is
+    # left to refund…
     with clock.frozen(date(2026, 2, 15)):
-        iou_repay(iou=loan, amount="888.50", user=finance)  # 0.01 is kept as customer credit
+        iou_repay(iou=loan, amount="888.50", user=finance)
+        loan.refresh_from_db()
+        assert loan.overpayment == D("0.01") and predicates.can_write_off(loan)
         iou_write_off(iou=loan, user=finance, reason="债务人失联", recovery_method="write_off")
     loan.refresh_from_db()
-    assert loan.overpayment == D("0.01") and not predicates.can_refund(loan)
+    assert loan.overpayment == D("0.00") and not predicates.can_refund(loan)
     entries = JournalEntry.objects.count()
     # …the refund the page does not offer is refused by the service too, and nothing is posted.
-    with clock.frozen(date(2026, 2, 16)), pytest.raises(InvalidState, match="不能退还溢缴款"):
+    with clock.frozen(date(2026, 2, 16)), pytest.raises(ValidationFailed, match="溢缴款余额"):
         iou_refund_credit(iou=loan, user=finance)
     assert JournalEntry.objects.count() == entries
