@@ -138,6 +138,10 @@ def _form_pages(admin_user, demo) -> list[str]:
         reverse("admin:customers_prospect_convert", args=[prospect.pk]),
         reverse("admin:customers_prospect_mark_lost", args=[prospect.pk]),
     ]
+    # Opened from the 360 page with the customer filled in: a long company name in the picker beside
+    # its ⋮ menu used to push the page 17 px sideways at 390 px.
+    longest = max(Customer.objects.all(), key=lambda c: len(c.name))
+    urls.append(f"{reverse('admin:customers_followup_add')}?customer={longest.pk}")
     return urls
 
 
