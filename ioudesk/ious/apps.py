@@ -12,8 +12,11 @@ class IousConfig(AppConfig):
 
         register_balance_check("ioudesk.ious.verify.iou_balances_differences")
 
+        from ioudesk.customers.permissions import DEBTOR_CHECKS
         from ioudesk.customers.selectors import OVERVIEW_SECTIONS
-        from ioudesk.ious.selectors import customer_ious_section
+        from ioudesk.ious.selectors import customer_ious_section, has_ious_in_collection
 
         if customer_ious_section not in OVERVIEW_SECTIONS:
             OVERVIEW_SECTIONS.append(customer_ious_section)
+        if has_ious_in_collection not in DEBTOR_CHECKS:
+            DEBTOR_CHECKS.append(has_ious_in_collection)

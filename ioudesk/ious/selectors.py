@@ -242,3 +242,9 @@ def customer_ious_section(customer) -> dict:
         iou.status_colour = STATUS_COLOURS.get(iou.status, "info")
     html = render_to_string("backoffice/ious/_customer_section.html", {"ious": ious, "customer": customer})
     return {"title": _("借据"), "html": html, "owed": owed, "overdue": overdue}
+
+
+def has_ious_in_collection(customer) -> bool:
+    """The customer owes on an IOU being collected: live (active, overdue, extended) or written off
+    (recovery still possible). Registered with customers.permissions.DEBTOR_CHECKS (ious/apps.py)."""
+    return customer.ious.filter(status__in=[*LIVE_STATUSES, Status.WRITTEN_OFF]).exists()
