@@ -18,12 +18,10 @@ import os
 from datetime import date
 
 import pytest
-
-schemathesis = pytest.importorskip("schemathesis")
-
-from hypothesis import HealthCheck, Phase, settings  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance  # noqa: E402
+import schemathesis  # a test dependency (pyproject's test extra): never skipped for want of it
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 EXAMPLES = int(os.environ.get("IOUDESK_FUZZ_EXAMPLES", "20"))
 DAY = date(2026, 11, 28)
