@@ -95,11 +95,11 @@ def can_recover(iou: Iou) -> bool:
     return iou.status == Status.WRITTEN_OFF and iou.written_off_principal + iou.written_off_interest > 0
 
 
-REVERSIBLE_KINDS = (TransactionKind.REPAYMENT, TransactionKind.WAIVER)
+REVERSIBLE_KINDS = (TransactionKind.REPAYMENT, TransactionKind.WAIVER, TransactionKind.REFUND)
 
 
 def can_reverse(record: Transaction, iou: Iou | None = None, *, only_transaction: bool | None = None) -> bool:
-    """冲正 is offered on a repayment or waiver not yet reversed, and on a disbursement while it is
+    """冲正 is offered on a repayment, waiver or refund not yet reversed, and on a disbursement while it is
     the IOU's only transaction; never on a written-off IOU (the service says why, with its reasons).
     ``only_transaction``: whether the IOU has no other transaction, when the caller knows."""
     iou = iou or record.iou

@@ -6,6 +6,11 @@ again in order (rewind.py: ``rewind``/``replay``, shared with a repayment entere
 earlier date), so the allocation of later payments and the penalty are what they would have been
 without the reversed one. A waiver writes a receivable off against the income it came from
 (Dr 利息收入/罚息收入/手续费收入, Cr the receivable).
+
+A reversal that makes something owed again reopens a settled IOU (撤销结清); one that leaves
+nothing owed leaves it settled. A repayment whose credit was refunded is not reversed while the
+refund stands (the refund is reversed first: the credit is then owed to the customer again), so
+customer credit never goes below zero (docs/domain.md §10).
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ WAIVABLE_NAMES = {"interest": _("利息"), "penalty": _("罚息"), "fee": _("费
 
 @transaction.atomic
 def transaction_reverse(*, record: Transaction, reason: str, user, idempotency_key: str | None = None) -> Transaction:
-    """冲正 a repayment, a waiver or (before anything else happened) a disbursement."""
+    """冲正 a repayment, a waiver, a refund of customer credit or (before anything else happened) a
+    disbursement."""
     request = idempotency.request_hash("reversal", iou=record.iou_id, transaction=record.pk, reason=reason)
     iou = lock(record.iou)
     record = Transaction.objects.select_for_update().get(pk=record.pk)
@@ -64,11 +70,15 @@ def transaction_reverse(*, record: Transaction, reason: str, user, idempotency_k
         result = _reverse_repayment(iou, record, reason, user)
     elif record.kind == TransactionKind.WAIVER:
         result = rewind.undo(iou, record, reason, user)
+        if iou.total_outstanding > 0:
+            _reopen(iou)  # the waived amount is owed again: a settled IOU is not settled any more
         refresh_delinquency(iou, current_installments(iou), clock.today())
+    elif record.kind == TransactionKind.REFUND:
+        result = rewind.undo(iou, record, reason, user)  # the credit is owed to the customer again
     elif record.kind in (TransactionKind.DISBURSEMENT, TransactionKind.ACTIVATION):
         result = _reverse_disbursement(iou, record, reason, user)
     else:
-        raise InvalidState(_("只能冲正还款、减免或放款。"))
+        raise InvalidState(_("只能冲正还款、减免、退还溢缴款或放款。"))
     if idempotency_key:
         Transaction.objects.filter(pk=result.pk).update(idempotency_key=idempotency_key, request_hash=request)
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("冲正"), reason=reason,
@@ -81,12 +91,36 @@ def _reverse_repayment(iou: Iou, record: Transaction, reason: str, user) -> Tran
     replay_reason = _g("因冲正 %(day)s 的还款重新分摊") % {"day": record.day.isoformat()}
     accrued_to = rewind.rewind(iou, later, after=record.day, reason=replay_reason, user=user)
     result = rewind.undo(iou, record, reason, user)
+    settled_on = iou.settled_on
+    _reopen(iou)
+    rewind.replay(iou, later, reason=replay_reason, user=user, accrued_to=accrued_to)
+    if iou.overpayment < 0:
+        # Credit this payment made (directly, or through the later payments replayed) was paid
+        # back to the customer: reversing it would leave the customer owing refunded money as a
+        # negative credit. The refund is reversed first (docs/domain.md §10). Raising rolls back.
+        refunded = sum((t.amount for t in Transaction.objects.filter(
+            iou=iou, kind=TransactionKind.REFUND, reversed_by__isnull=True)), ZERO)
+        raise InvalidState(_("这笔还款形成的溢缴款已退还客户（退还溢缴款合计 ¥%(refunded)s），冲正后溢缴款将短缺 "
+                             "¥%(short)s。请先冲正退还溢缴款，再冲正这笔还款。") % {
+            "refunded": f"{refunded:,.2f}", "short": f"{-iou.overpayment:,.2f}"})
+    # A payment that paid nothing (the credit had settled the IOU) leaves it owing nothing: it
+    # stays settled, as of the day it was settled before, or the last payment that stands.
+    settle_if_paid(iou, current_installments(iou), settled_on or _last_payment_day(iou))
+    return result
+
+
+def _reopen(iou: Iou) -> None:
+    """撤销结清: a settled IOU owes again (a payment or a waiver that settled it was reversed)."""
     if status.can(iou, Event.REOPEN):
         status.transition(iou, Event.REOPEN)
         iou.settled_on = None
         iou.save(update_fields=["status", "settled_on", "updated_at"])
-    rewind.replay(iou, later, reason=replay_reason, user=user, accrued_to=accrued_to)
-    return result
+
+
+def _last_payment_day(iou: Iou):
+    return (Transaction.objects.filter(iou=iou, kind__in=[TransactionKind.REPAYMENT, TransactionKind.WAIVER],
+                                       reversed_by__isnull=True).order_by("-day").values_list("day", flat=True)
+            .first() or clock.today())
 
 
 def _reverse_disbursement(iou: Iou, record: Transaction, reason: str, user) -> Transaction:

@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from ioudesk.core import clock
 from ioudesk.core.errors import InvalidState
 from ioudesk.ious import predicates
-from ioudesk.ious.models import Installment, Iou, PaymentSource, Transaction, TransactionKind
+from ioudesk.ious.models import Installment, Iou, PaymentSource, ScheduleVersion, Transaction, TransactionKind
 from ioudesk.ious.services.accrual import iou_accrue, refresh_delinquency
-from ioudesk.ious.services.allocation import apply_allocation
+from ioudesk.ious.services.allocation import RECEIVABLE, apply_allocation, totals
 from ioudesk.ious.services.installments import WAIVED_FIELDS, current_installments
 from ioudesk.ious.services.ledgering import ZERO, apply_lines
 from ioudesk.ious.services.payments import repay_locked
@@ -102,12 +102,17 @@ def _reverse_posting(iou: Iou, original: Transaction, reason: str, user) -> Jour
 
 
 def undo(iou: Iou, original: Transaction, reason: str, user) -> Transaction:
-    """Reverse one money event: the mirror entry, and what it did to the installments taken back."""
+    """Reverse one money event: the mirror entry, and what it did to the installments taken back
+    on the installments it touched: those of the schedule version current when it was posted.
+    When a later version has replaced that schedule since (extension, tranche, early settlement),
+    what becomes owed again is also carried onto the current schedule (``_carry_forward``)."""
     reversal = _reverse_posting(iou, original, reason, user)
     if original.kind == TransactionKind.PENALTY:
         _unaccrue_penalty(iou, original)
     elif original.allocation:
-        rows = list(Installment.objects.filter(schedule__iou=iou))
+        version = schedule_when_posted(iou, original)
+        rows = list(Installment.objects.filter(schedule=version)) if version is not None else []
+        owed_again = dict.fromkeys(RECEIVABLE, ZERO)
         if original.kind == TransactionKind.WAIVER:
             by_number = {row.number: row for row in rows}
             for line in original.allocation:
@@ -115,14 +120,46 @@ def undo(iou: Iou, original: Transaction, reason: str, user) -> Transaction:
                 field = WAIVED_FIELDS[line["component"]]
                 setattr(row, field, getattr(row, field) - Decimal(line["amount"]))
                 row.save(update_fields=[field])
+                owed_again[line["component"]] += Decimal(line["amount"])
         else:
             apply_allocation(rows, original.allocation, original.day, sign=-1)
+            owed_again = totals(original.allocation)
+        if version is not None and not version.is_current:
+            _carry_forward(iou, owed_again)
     return Transaction.objects.create(
         iou=iou, kind=TransactionKind.REVERSAL, day=clock.today(), amount=original.amount,
         principal=original.principal, interest=original.interest, penalty=original.penalty, fee=original.fee,
         overpayment=original.overpayment, reverses=original, reason=reason,
         entry_id=reversal.pk if reversal else None, created_by=user,
     )
+
+
+def schedule_when_posted(iou: Iou, original: Transaction) -> ScheduleVersion | None:
+    """The schedule version an IOU document was allocated on: the latest one made before it (a
+    document names installments by number, and every version numbers its own)."""
+    return (iou.schedules.filter(created_at__lte=original.created_at).order_by("-version").first()
+            or iou.schedules.filter(is_current=True).first())
+
+
+def _carry_forward(iou: Iou, owed: dict[str, Decimal]) -> None:
+    """What a reversal makes owed again on a schedule that has been replaced goes where the new
+    version put everything owed when it was made: its installment due on its effective date
+    (installment 0 of an extension or tranche, made now if nothing was owed then; the one
+    installment of an early settlement). So the current schedule owes what the balances say."""
+    if not any(owed.values()):
+        return
+    current = iou.schedules.filter(is_current=True).first()
+    if current is None:
+        return
+    row = (Installment.objects.filter(schedule=current, due_date=current.effective_from).order_by("number").first()
+           or Installment(schedule=current, number=0, due_date=current.effective_from, principal_due=ZERO,
+                          interest_due=ZERO, interest_accrued=True, penalty_accrued_to=clock.today()))
+    row.principal_due += owed["principal"]
+    row.interest_due += owed["interest"]
+    row.fee_due += owed["fee"]
+    row.penalty_charged += owed["penalty"]
+    row.paid_off_on = None
+    row.save()
 
 
 def _unaccrue_penalty(iou: Iou, accrual: Transaction) -> None:

@@ -51,6 +51,9 @@ def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = Recover
         raise ValidationFailed(_("请选择收回方式。"))
     day = clock.today()
     rows = iou_accrue(iou, day=day, user=user)
+    if iou.total_outstanding <= 0:
+        # Nothing to post (an IOU reopened owing nothing by a reversal before that was fixed).
+        raise InvalidState(_("借据 %(number)s 没有未还欠款，无需核销。") % {"number": iou.number})
     # The customer's credit is money owed back to the debtor: set off against the debt first
     # (民法典第五百六十八条), and only the rest is written off (docs/domain.md §10).
     if iou.overpayment > 0 and iou.overpayment >= iou.total_outstanding:

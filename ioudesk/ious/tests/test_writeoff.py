@@ -107,3 +107,24 @@ def test_a_write_off_is_refused_when_the_credit_pays_everything(debtor, manager,
     assert (iou.status, iou.overpayment, iou.principal_outstanding) == ("active", D("1000.00"), D("1000.00"))
     assert JournalEntry.objects.count() == entries
     assert not Transaction.objects.filter(iou=iou, kind="write_off").exists()
+
+
+def test_a_write_off_of_an_iou_owing_nothing_is_refused(debtor, manager, approver, finance):
+    # Given ¥1,000 at 0 % in one installment, paid with 1,000.00 on its due date 2026-02-15
+    # (已结清, owing 0.00, no credit), and left 生效 all the same — as a reversal of a payment that
+    # paid nothing did before it was fixed (test_corrections.py), in data entered then:
+    with clock.frozen(date(2026, 1, 15)):
+        iou = _loan(debtor, manager, approver, finance, principal=D("1000"), term=1, rate_text="0%")
+    with clock.frozen(date(2026, 2, 15)):
+        iou_repay(iou=iou, amount="1000", user=finance)
+    Iou.objects.filter(pk=iou.pk).update(status="active", settled_on=None)
+    iou.refresh_from_db()
+    assert (iou.total_outstanding, iou.overpayment) == (D("0.00"), D("0.00"))
+    entries = JournalEntry.objects.count()
+    # When a write-off is asked for, then it is refused with the reason (before: AttributeError,
+    # 'NoneType' object has no attribute 'pk' — an entry with nothing to post), and nothing is posted.
+    with clock.frozen(date(2026, 2, 20)), pytest.raises(InvalidState, match="没有未还欠款，无需核销"):
+        iou_write_off(iou=iou, user=finance, reason="债务人失联")
+    iou.refresh_from_db()
+    assert iou.status == "active" and JournalEntry.objects.count() == entries
+    assert not Transaction.objects.filter(iou=iou, kind="write_off").exists()
