@@ -14,7 +14,14 @@ from ioudesk.calc.inputs import cap_verdict
 from ioudesk.calc.legalcap import NEW_RULES_FROM, LegalCap
 from ioudesk.calc.limitation import limitation_expiry
 from ioudesk.calc.rates import parse_rate, round_rate
-from ioudesk.calc.schedule import LastInstallment, LoanTerms, Method, Schedule, generate_schedule
+from ioudesk.calc.schedule import (
+    LastInstallment,
+    LoanTerms,
+    Method,
+    Schedule,
+    generate_schedule,
+    one_payment_schedule,
+)
 from ioudesk.core import clock
 from ioudesk.core.calc_messages import calc_error_message
 from ioudesk.core.errors import ValidationFailed
@@ -104,8 +111,15 @@ def set_last_due(iou: Iou, last_due: date | None) -> None:
     iou.limitation_expires_on = None if last_due is None else limitation_expiry(last_due=last_due).expires_on
 
 
+def schedule_builder(iou: Iou):
+    """The calc function that makes this IOU's schedule from its `loan_terms`: a 欠条 is one
+    payment on its due date (any day from the day the debt arose, however far, or already past
+    when it takes effect late); a loan follows the schedule rules of its repayment method."""
+    return one_payment_schedule if iou.kind == IouKind.DEBT else generate_schedule
+
+
 def schedule_for(iou: Iou, **overrides) -> Schedule:
-    return calc_guard(generate_schedule, loan_terms(iou, **overrides))
+    return calc_guard(schedule_builder(iou), loan_terms(iou, **overrides))
 
 
 @dataclass(frozen=True)
@@ -131,7 +145,7 @@ def cap_check(iou: Iou, *, organisation_cap_applies: bool, schedule: Schedule | 
     interest and fees) against 4×LPR at the contract date; how much interest is not protected.
     `terms` and `schedule` default to the IOU's own from its contract date."""
     terms = terms or loan_terms(iou)
-    schedule = schedule or calc_guard(generate_schedule, terms)
+    schedule = schedule or calc_guard(schedule_builder(iou), terms)
     applies = organisation_cap_applies and iou.interest_cap_applies
     if not applies:
         return CapCheck(False, None, None, "", Decimal("0.00"), schedule.annualised_rate)

@@ -33,7 +33,7 @@ China Construction Bank's 房贷计算器: ¥1,000,000 over 30 years at 4.9 % �
 >>> plan.installments[0].interest, plan.installments[0].principal
 (Decimal('4083.33'), Decimal('1223.94'))
 """
-from ioudesk.calc.schedule.build import generate_schedule, level_payment
+from ioudesk.calc.schedule.build import generate_schedule, level_payment, one_payment_schedule
 from ioudesk.calc.schedule.custom import custom_schedule
 from ioudesk.calc.schedule.model import MAX_TERM, Installment, LastInstallment, LoanTerms, Method, Schedule
 
@@ -47,4 +47,5 @@ __all__ = [
     "custom_schedule",
     "generate_schedule",
     "level_payment",
+    "one_payment_schedule",
 ]

@@ -4,7 +4,7 @@ from decimal import Decimal, localcontext
 
 from ioudesk.calc.dates import BusinessDay, adjust_business_day, due_dates
 from ioudesk.calc.daycount import DayCount
-from ioudesk.calc.errors import InvalidDate
+from ioudesk.calc.errors import InvalidDate, MissingInput
 from ioudesk.calc.irr import annualised_rate
 from ioudesk.calc.money import FEN, ZERO, quantize
 from ioudesk.calc.schedule.model import Installment, LastInstallment, LoanTerms, Method, Schedule
@@ -20,6 +20,38 @@ def generate_schedule(terms: LoanTerms) -> Schedule:
     rows = _METHODS[terms.method](terms, rates)
     dates = dates[-1:] if terms.method is Method.BULLET else dates[: len(rows)]
     return assemble(terms, dates, rows, first_period=first_period_length(terms, dates[0]))
+
+
+def one_payment_schedule(terms: LoanTerms) -> Schedule:
+    """One installment of everything on ``terms.first_due``: money already owed (欠条), payable on
+    one day whatever the frequency.
+
+    The loan rules on the first due date do not apply: the debt may be due the day it arose
+    (货到付款), months after it (发票后90天, 下季度末), or on a day already past when it is
+    brought into effect later (an old debt entered now: due, and overdue, at once). Interest is
+    simple interest for the days from ``start`` to the due date under the day count, rounded
+    half-up; none when the due date is not after ``start``.
+
+    >>> from ioudesk.calc.rates import parse_rate
+    >>> plan = one_payment_schedule(LoanTerms(principal=Decimal("58000"), rate=parse_rate("12%"), term=1,
+    ...     start=date(2026, 11, 28), method=Method.BULLET, day_count=DayCount.ACT_360,
+    ...     first_due=date(2027, 2, 26)))
+    >>> [(row.due_date.isoformat(), str(row.principal), str(row.interest)) for row in plan.installments]
+    [('2027-02-26', '58000.00', '1740.00')]
+    >>> plan = one_payment_schedule(LoanTerms(principal=Decimal("800"), rate=parse_rate("12%"), term=1,
+    ...     start=date(2026, 3, 20), method=Method.BULLET, first_due=date(2026, 3, 10)))
+    >>> [(row.due_date.isoformat(), str(row.total)) for row in plan.installments]
+    [('2026-03-10', '800.00')]
+    """
+    if terms.first_due is None:
+        raise MissingInput("请填写到期日或选择账期")
+    due = terms.first_due
+    days = max(terms.day_count.days(terms.start, due), 0)
+    interest = quantize(terms.principal * terms.rate.annual * days / terms.day_count.year_days)
+    # One period of its own length: the annualised rate of a one-off payment is its simple rate.
+    first_period = Decimal(max(days, 1)) * terms.frequency.periods_per_year(terms.day_count.year_days) \
+        / terms.day_count.year_days
+    return assemble(terms, [due], [(terms.principal, interest)], first_period=first_period)
 
 
 def period_rates(terms: LoanTerms, dates: list[date]) -> list[Decimal]:

@@ -6,9 +6,16 @@ import pytest
 
 from ioudesk.calc.dates import BusinessDay, Frequency
 from ioudesk.calc.daycount import DayCount
-from ioudesk.calc.errors import InvalidAmount, InvalidDate, InvalidSchedule, InvalidTerm
+from ioudesk.calc.errors import InvalidAmount, InvalidDate, InvalidSchedule, InvalidTerm, MissingInput
 from ioudesk.calc.rates import parse_rate
-from ioudesk.calc.schedule import LastInstallment, LoanTerms, Method, custom_schedule, generate_schedule
+from ioudesk.calc.schedule import (
+    LastInstallment,
+    LoanTerms,
+    Method,
+    custom_schedule,
+    generate_schedule,
+    one_payment_schedule,
+)
 
 
 def plan(principal="100000", rate="12%", term=12, **options):
@@ -169,3 +176,30 @@ def test_terms_accept_the_strings_people_type():
                                            method="等额本金", frequency="monthly", day_count="30/360"))
     assert schedule.method is Method.EQUAL_PRINCIPAL
     assert schedule.installments[0].due_date == date(2025, 2, 28)
+
+
+def owed(principal, rate, start, due, day_count=DayCount.THIRTY_360):
+    return one_payment_schedule(LoanTerms(principal=Decimal(principal), rate=parse_rate(rate), term=1,
+                                          start=start, method=Method.BULLET, day_count=day_count, first_due=due))
+
+
+def test_one_payment_on_any_day_of_money_already_owed():
+    """A 欠条 is one payment on its due date, wherever that falls. ¥58,000 from 2026-11-28:
+    货到付款 (due that day) owes 58,000.00 and no interest; 下季度末 2027-03-31 at 12 % (30/360:
+    122 days) owes 58,000 × 12 % × 122/360 = 2,358.67 interest; an old debt due 2026-02-05 that
+    takes effect on 2026-03-10 is due on 2026-02-05 with no interest for days already past. The
+    loan rules (first due after disbursement, at most two periods away) do not apply."""
+    same_day = owed("58000", "12%", date(2026, 11, 28), date(2026, 11, 28))
+    assert [(r.due_date, r.principal, r.interest) for r in same_day.installments] == [
+        (date(2026, 11, 28), Decimal("58000.00"), Decimal("0.00"))]
+    quarter = owed("58000", "12%", date(2026, 11, 28), date(2027, 3, 31))
+    assert [(r.due_date, r.total) for r in quarter.installments] == [(date(2027, 3, 31), Decimal("60358.67"))]
+    assert quarter.annualised_rate.quantize(Decimal("0.0001")) == Decimal("0.1200")
+    past = owed("800", "0%", date(2026, 3, 10), date(2026, 2, 5))
+    assert [(r.due_date, r.total, r.balance) for r in past.installments] == [
+        (date(2026, 2, 5), Decimal("800.00"), Decimal("0.00"))]
+    with pytest.raises(InvalidDate, match="首期最长为两个还款周期"):  # a loan keeps its rule
+        generate_schedule(LoanTerms(principal=Decimal("58000"), rate=parse_rate("12%"), term=1,
+                                    start=date(2026, 11, 28), method=Method.BULLET, first_due=date(2027, 3, 31)))
+    with pytest.raises(MissingInput, match="到期日"):
+        owed("800", "0%", date(2026, 3, 10), None)

@@ -90,6 +90,11 @@ def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: st
         return existing
     status.target(iou, Event.DISBURSE)
     day = day or clock.today()
+    if iou.kind == IouKind.DEBT:  # named as the 欠条 form names them
+        if day > clock.today():
+            raise ValidationFailed(_("生效日不能晚于营业日 %(day)s。") % {"day": clock.today().isoformat()})
+        if day < iou.contract_date:
+            raise ValidationFailed(_("生效日不能早于欠款日期 %(day)s。") % {"day": iou.contract_date.isoformat()})
     if day > clock.today():
         raise ValidationFailed(_("放款日不能晚于营业日 %(day)s。") % {"day": clock.today().isoformat()})
     if day < iou.contract_date:
@@ -137,6 +142,10 @@ def iou_disburse(*, iou: Iou, user, day: date | None = None, funding_account: st
         fee=iou.upfront_fee, funding_account=funding_account, reference=reference, entry_id=entry.pk,
         idempotency_key=idempotency_key, request_hash=request, created_by=user,
     )
+    if iou.kind == IouKind.DEBT and has_due_date and iou.due_date < clock.today():
+        # An old debt entered late, already past its due date: overdue at once, its days past due
+        # (and any penalty) counted from the due date, as the daily close would have.
+        iou_accrue(iou, day=clock.today(), user=user)
     audit.record(AuditAction.ACTION, obj=iou, verb=memo, changes={"status": [before, iou.status]},
                  reason=f"¥{net:,.2f}")
     return record

@@ -23,7 +23,7 @@ from ioudesk.ious.models import Iou, PaymentMethod, Transaction
 from ioudesk.ious.services import idempotency, rewind
 from ioudesk.ious.services.guards import check_day, check_user
 from ioudesk.ious.services.ledgering import lock
-from ioudesk.ious.services.payments import repay_locked
+from ioudesk.ious.services.payments import on_demand_paid_after, repay_locked
 from ioudesk.ious.terms import calc_guard
 
 
@@ -50,8 +50,9 @@ def iou_repay(*, iou: Iou, amount, user, day: date | None = None, method: str = 
     day = check_day(iou, day, today=today)
 
     # Entered late with an earlier date, after penalty has run since on money this payment had
-    # already paid: take back what came after it, post it on its date, and post the rest again.
-    rewinding = day < today and rewind.penalties_after(iou, day).exists()
+    # already paid (or, on a debt payable on demand, after later payments charged interest on
+    # what it had paid): take back what came after it, post it on its date, and post the rest again.
+    rewinding = day < today and (rewind.penalties_after(iou, day).exists() or on_demand_paid_after(iou, day))
     if rewinding:
         replay_reason = _g("因补登 %(day)s 的还款重新分摊") % {"day": day.isoformat()}
         later = rewind.later_repayments(iou, after=day)

@@ -38,7 +38,7 @@ from ioudesk.ious.services.accrual import iou_accrue
 from ioudesk.ious.services.guards import check_day, check_user, funding_for
 from ioudesk.ious.services.installments import current_installments, unpaid
 from ioudesk.ious.services.ledgering import ZERO, lock, post
-from ioudesk.ious.services.payments import repay_locked
+from ioudesk.ious.services.payments import on_demand_interest_from, repay_locked
 from ioudesk.ious.terms import calc_guard, set_last_due
 from ioudesk.ledger.chart import AccountCode
 from ioudesk.ledger.models import EntryKind
@@ -63,6 +63,8 @@ class Quote:
 
 
 def _interest_paid_to(iou: Iou, rows: list[Installment], day: date) -> date:
+    if not rows:  # payable on demand: charged to the latest payment, or from the day it took effect
+        return on_demand_interest_from(iou)
     passed = [row.due_date for row in rows if row.due_date <= day]
     return max(passed) if passed else iou.disbursed_on
 
@@ -141,6 +143,8 @@ def iou_settle_early(*, iou: Iou, amount, user, method: str = PaymentMethod.BANK
 def _replace_schedule(iou: Iou, day: date, quote: Quote) -> None:
     rows = current_installments(iou)
     owed = {k: sum((max(unpaid(row)[k], ZERO) for row in rows), ZERO) for k in ("interest", "fee", "penalty")}
+    if not rows:  # payable on demand: what its payments left unpaid is on the IOU (as quoted), not on installments
+        owed = {"interest": quote.interest_due, "fee": quote.fee, "penalty": quote.penalty}
     # A 欠条 without a due date has no schedule yet: its settlement installment is version 1.
     last = iou.schedules.order_by("-version").values_list("version", flat=True).first() or 0
     ScheduleVersion.objects.filter(iou=iou, is_current=True).update(is_current=False)

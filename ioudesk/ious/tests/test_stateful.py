@@ -77,6 +77,7 @@ START_DAYS = [date(2026, 1, 15), date(2026, 1, 31), date(2026, 2, 28), date(2026
 METHODS = ["equal_installment", "equal_principal", "interest_only", "bullet", "flat"]
 RATES = ["0%", "12%", "24%", "36%", "月息1分", "日息万五"]
 PAYMENT_METHODS = ["bank_transfer", "cash", "wechat", "alipay", "other"]
+PAYMENT_TERMS = ["on_delivery", "net_30", "net_60", "net_90", "eonm", "eonq"]  # the 欠条's 账期
 INSTALLMENT_MONEY = ("principal_due", "interest_due", "fee_due", "principal_paid", "interest_paid", "fee_paid",
                      "penalty_charged", "penalty_paid", "interest_waived", "fee_waived", "penalty_waived")
 
@@ -276,12 +277,6 @@ class IouMachine(RuleBasedStateMachine):
     def any_allowed(self, action: str, extra=None) -> bool:
         return any(allowed(action, self.cache[pk]) and (extra is None or extra(self.cache[pk])) for pk in self.pks)
 
-    @staticmethod
-    def past_due_debt(iou: Iou, day: date) -> bool:
-        """A 欠条 whose due date has passed by `day` is refused (it can be brought into effect as of
-        a day before its due date)."""
-        return iou.kind == "debt" and iou.due_date is not None and iou.due_date <= day
-
     def back_dated(self, data, earliest: date | None) -> date:
         """The business date, or an earlier day not before `earliest`."""
         earliest = earliest or self.today
@@ -330,10 +325,12 @@ class IouMachine(RuleBasedStateMachine):
                 if principal >= 10 and data.draw(st.integers(0, 4), label="deducted?") == 0:
                     fields["deducted_interest"] = data.draw(fen(1, to_fen(principal) // 10), label="deducted")
             else:
-                due = data.draw(st.one_of(st.none(), st.integers(0, 90)), label="due in days")
+                due = data.draw(st.one_of(st.none(), st.integers(0, 90), st.sampled_from(PAYMENT_TERMS)),
+                                label="due in days or 账期")
                 fields = dict(kind="debt", debt_reason="goods", reason="货款", customer=customer, principal=principal,
                               contract_date=contract, rate_text=data.draw(st.sampled_from(["0%", "12%"]), label="rate"),
-                              due_date=None if due is None else contract + timedelta(days=due))
+                              due_date=contract + timedelta(days=due) if isinstance(due, int) else None,
+                              payment_terms=due if isinstance(due, str) else "")
             call = lambda: create_iou(fields, self.manager)  # noqa: E731
         iou = self.attempt(f"create {shape}", call)
         if iou is None:
@@ -351,7 +348,7 @@ class IouMachine(RuleBasedStateMachine):
             return
         key, today = self.key("disburse"), self.today  # bound now: the request is replayed as sent
         self.attempt("disburse", lambda: iou_disburse(iou=iou, user=self.finance, day=today, idempotency_key=key),
-                     must=not self.past_due_debt(iou, today), replayable=True)
+                     must=True, replayable=True)
 
     @precondition(lambda self: self.any_allowed("submit"))
     @rule(data=st.data())
@@ -384,7 +381,7 @@ class IouMachine(RuleBasedStateMachine):
         key = self.key("disburse")
         self.attempt("disburse" if amount is None else "disburse first tranche",
                      lambda: iou_disburse(iou=iou, user=self.finance, day=day, amount=amount, idempotency_key=key),
-                     must=amount is None and day == self.today and not self.past_due_debt(iou, day), replayable=True)
+                     must=amount is None and day == self.today, replayable=True)
 
     @precondition(lambda self: self.any_allowed("disburse_tranche", lambda i: i.principal > disbursed_total(i)))
     @rule(data=st.data())
@@ -689,12 +686,11 @@ def test_a_debt_without_a_due_date_settles_early(on, debtor, manager, approver, 
     assert verify().ok
 
 
-@pytest.mark.xfail(strict=True, reason="open: a payment on a 欠条 without a due date becomes customer credit "
-                                       "and never reduces the debt (reported to the money core)")
 def test_a_payment_on_a_debt_without_a_due_date_reduces_it(on, debtor, manager, approver, finance):
     """Given a 欠条 of ¥500.00 with no due date (payable on demand, Civil Code art. 675), in effect
     on 2026-01-15, when ¥200.00 is paid on 2026-02-15, then 300.00 is owed and there is no credit.
-    Today: principal 500.00 stays owed and the 200.00 is kept as 溢缴款 (no installment to meet)."""
+    Before the fix: principal 500.00 stayed owed and the 200.00 was kept as 溢缴款 (no installment
+    to meet); a payment on demand reduces it (民法典第五百一十一条第四项; tests/test_debts.py)."""
     on(date(2026, 1, 15))
     iou = debt_without_due_date(debtor, manager, approver, finance)
     on(date(2026, 2, 15))
@@ -726,12 +722,10 @@ def test_reversing_a_payment_whose_credit_was_refunded(on, debtor, manager, appr
     assert iou.overpayment >= 0, iou.overpayment
 
 
-@pytest.mark.xfail(strict=True, reason="open: a 欠条 due on its own date is accepted but can never take "
-                                       "effect (reported to the money core)")
 def test_a_debt_due_on_its_own_date_takes_effect(on, debtor, manager, approver, finance):
     """Given a 欠条 of ¥800.00 written on 2026-03-10 and due that same day (accepted: the due date
     may not be earlier than the date of the debt), when it is brought into effect on 2026-03-10,
-    then it is in effect (and overdue from the next day). Today: refused with "首期还款日2026-03-10
+    then it is in effect (and overdue from the next day). Before the fix: refused with "首期还款日2026-03-10
     必须晚于放款日2026-03-10", naming two fields the 欠条 form does not have."""
     on(date(2026, 3, 10))
     iou = create_iou(dict(kind="debt", debt_reason="goods", reason="货款", customer=debtor,
@@ -773,14 +767,12 @@ def test_reversing_a_settling_payment_that_paid_nothing(on, debtor, manager, app
     assert iou.status == Status.SETTLED, iou.status
 
 
-@pytest.mark.xfail(strict=True, reason="open: three of the six 账期 a 欠条 offers are refused at creation with a "
-                                       "message about 首期还款日/放款日 (reported to the money core)")
 @pytest.mark.parametrize("payment_terms, due", [("on_delivery", date(2026, 11, 28)), ("net_90", date(2027, 2, 26)),
                                                 ("eonq", date(2027, 3, 31))])
 def test_a_debt_for_goods_on_every_payment_term(on, debtor, manager, payment_terms, due):
     """Given ¥58,000.00 owed for goods from 2026-11-28 on 货到付款 (due that day), 发票后90天
     (2027-02-26) or 下季度末 (2027-03-31), when the 欠条 is created, then it is a draft due on that
-    date. Today: refused — "首期还款日2026-11-28必须晚于放款日2026-11-28" and "首期还款日2027-02-26
+    date. Before the fix: refused — "首期还款日2026-11-28必须晚于放款日2026-11-28" and "首期还款日2027-02-26
     离放款日太远：首期最长为两个还款周期" — the schedule rules for loans applied to one payment
     date (net_30, net_60 and 次月末 are accepted)."""
     on(date(2026, 11, 28))
