@@ -106,6 +106,10 @@ def undo(iou: Iou, original: Transaction, reason: str, user) -> Transaction:
     on the installments it touched: those of the schedule version current when it was posted.
     When a later version has replaced that schedule since (extension, tranche, early settlement),
     what becomes owed again is also carried onto the current schedule (``_carry_forward``)."""
+    if _paid_on_demand(original) and iou.schedules.exists():
+        # Put on no installment (payments.on_demand) and charged its interest in its own entry,
+        # which the early settlement since built on: taking it back would unbalance that schedule.
+        raise InvalidState(_("这笔还款登记时欠条未约定还款期限，此后已办理提前结清（生成了还款计划），不能再冲正。"))
     reversal = _reverse_posting(iou, original, reason, user)
     if original.kind == TransactionKind.PENALTY:
         _unaccrue_penalty(iou, original)
@@ -132,6 +136,12 @@ def undo(iou: Iou, original: Transaction, reason: str, user) -> Transaction:
         overpayment=original.overpayment, reverses=original, reason=reason,
         entry_id=reversal.pk if reversal else None, created_by=user,
     )
+
+
+def _paid_on_demand(original: Transaction) -> bool:
+    """A payment on a 欠条 without a due date: money put on the debt, on no installment."""
+    return (original.kind == TransactionKind.REPAYMENT and not original.allocation
+            and any((original.principal, original.interest, original.fee, original.penalty)))
 
 
 def schedule_when_posted(iou: Iou, original: Transaction) -> ScheduleVersion | None:

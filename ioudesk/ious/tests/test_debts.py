@@ -182,3 +182,24 @@ def test_an_old_debt_taking_effect_before_its_due_date_is_not_overdue(debtor, ma
                    due_date=date(2026, 2, 5), effective=date(2026, 1, 5))
         iou = iou_close_day(iou=iou)
     assert (iou.status, iou.days_past_due, iou.disbursed_on) == (Status.OVERDUE, 33, date(2026, 1, 5))
+
+
+def test_a_payment_on_demand_is_not_reversed_after_the_debt_was_settled_early(debtor, manager, approver, finance):
+    """Given ¥500.00 at 0 % with no due date from 2026-01-15, ¥200.00 paid and the other 300.00
+    settled early on 2026-02-15 (schedule version 1: 300.00 due that day, paid), when the ¥200.00
+    payment is reversed, then it is refused and nothing changes: it was put on no installment, and
+    the settlement schedule holds only the 300.00."""
+    from ioudesk.core.errors import InvalidState
+
+    with clock.frozen(date(2026, 1, 15)):
+        iou = debt(debtor, manager, approver, finance, principal=Decimal("500"), contract_date=date(2026, 1, 15))
+    with clock.frozen(date(2026, 2, 15)):
+        payment = iou_repay(iou=iou, amount=Decimal("200.00"), user=finance, idempotency_key="p1")
+        assert iou_settlement_quote(iou=iou, user=finance).total == Decimal("300.00")
+        iou_settle_early(iou=iou, amount=Decimal("300.00"), user=finance, idempotency_key="s1")
+        with pytest.raises(InvalidState, match="提前结清"):
+            transaction_reverse(record=payment, reason="录入错误", user=finance)
+    iou.refresh_from_db()
+    assert (iou.status, iou.total_outstanding) == (Status.SETTLED, Decimal("0.00"))
+    assert current_rows(iou) == [(date(2026, 2, 15), Decimal("300.00"), Decimal("0.00"))]
+    assert verify().ok
