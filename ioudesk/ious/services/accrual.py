@@ -4,7 +4,9 @@ overdue, customer credit applied to what fell due, and days past due / aging / f
 Runs inside every money service before it acts (so a payment always meets the amounts due on its
 date) and, for every live IOU, in the daily close. Idempotent: a second run for the same date
 posts nothing. Below payments and the event modules; it reads installments through
-installments.py and applies credit through allocation.py.
+installments.py and applies credit through allocation.py. `settle_if_paid` lives here, below the
+payments that share it, because the daily close settles too: credit paying an IOU's last amounts
+leaves nothing owed (docs/domain.md §10).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from ioudesk.calc import aging
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.interest import PenaltyBasis, penalty_interest
 from ioudesk.calc.legalcap import cap_overdue_charges, default_table
-from ioudesk.core import clock, prepared
+from ioudesk.core import audit, clock, prepared
+from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import predicates, status
 from ioudesk.ious.models import Classification, Installment, Iou, Transaction, TransactionKind
 from ioudesk.ious.services.allocation import apply_credit
@@ -170,11 +173,26 @@ def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:
     prepared.update(iou, [*changed, "updated_at", *BALANCE_FIELDS.values()])
 
 
+def settle_if_paid(iou: Iou, rows: list[Installment], day: date) -> bool:
+    """When nothing is owed any more, the IOU is 已结清 (any credit left stays to be refunded)."""
+    if iou.principal_outstanding or iou.interest_outstanding or iou.penalty_outstanding or iou.fee_outstanding:
+        return False
+    if any(unpaid(row)["principal"] > 0 for row in rows) or not status.can(iou, Event.SETTLE):
+        return False
+    status.transition(iou, Event.SETTLE)
+    iou.settled_on = day
+    iou.save(update_fields=["status", "settled_on", "updated_at"])
+    audit.record(AuditAction.ACTION, obj=iou, verb=_g("结清"), changes={"status": [None, iou.status]})
+    return True
+
+
 def iou_close_day(*, iou: Iou, day: date | None = None, user=None) -> Iou:
-    """日终 for one IOU: lock it and bring it up to `day` (the business date by default).
+    """日终 for one IOU: lock it and bring it up to `day` (the business date by default), and settle
+    it when that left nothing owed (customer credit paying its last installment, docs/domain.md §10).
     Idempotent; the daily close runs it for every live IOU."""
     with transaction.atomic():
         iou = lock(iou)
         if predicates.is_live(iou):
-            iou_accrue(iou, day=day or clock.today(), user=user)
+            day = day or clock.today()
+            settle_if_paid(iou, iou_accrue(iou, day=day, user=user), day)
         return iou

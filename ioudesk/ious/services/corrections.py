@@ -26,11 +26,10 @@ from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import predicates, status
 from ioudesk.ious.models import Iou, Status, Transaction, TransactionKind
 from ioudesk.ious.services import idempotency, rewind
-from ioudesk.ious.services.accrual import iou_accrue, refresh_delinquency
+from ioudesk.ious.services.accrual import iou_accrue, refresh_delinquency, settle_if_paid
 from ioudesk.ious.services.guards import check_user
 from ioudesk.ious.services.installments import WAIVED_FIELDS, current_installments, unpaid
 from ioudesk.ious.services.ledgering import ZERO, apply_lines, lock
-from ioudesk.ious.services.payments import settle_if_paid
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard
 from ioudesk.ledger.chart import AccountCode

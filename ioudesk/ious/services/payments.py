@@ -1,4 +1,5 @@
-"""Posting a payment on a locked IOU, and settling the IOU once nothing is owed.
+"""Posting a payment on a locked IOU, and settling it once nothing is owed (`settle_if_paid`, in
+accrual.py, which the daily close shares).
 
 The part of a repayment shared by 还款 (repayment.py), 提前结清 (settlement.py) and the replay of
 later payments after a reversal (rewind.py). Above accrual and allocation; it imports no event
@@ -19,16 +20,13 @@ from django.utils.translation import gettext as _g
 from ioudesk.calc.allocation import Direction, DueItem, allocate
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.interest import interest_between
-from ioudesk.core import audit, clock, prepared
-from ioudesk.core.models.audit import AuditAction
-from ioudesk.ious import status
-from ioudesk.ious.models import Installment, Iou, IouKind, PaymentSource, Transaction, TransactionKind
-from ioudesk.ious.services.accrual import iou_accrue, refresh_delinquency
+from ioudesk.core import clock, prepared
+from ioudesk.ious.models import Iou, IouKind, PaymentSource, Transaction, TransactionKind
+from ioudesk.ious.services.accrual import iou_accrue, refresh_delinquency, settle_if_paid
 from ioudesk.ious.services.allocation import STRATEGIES, allocate_for, apply_allocation, credit_lines, totals
 from ioudesk.ious.services.guards import funding_for
-from ioudesk.ious.services.installments import installments_due_by, unpaid
+from ioudesk.ious.services.installments import installments_due_by
 from ioudesk.ious.services.ledgering import ZERO, post
-from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard
 from ioudesk.ledger.chart import AccountCode
 from ioudesk.ledger.models import EntryKind
@@ -108,16 +106,3 @@ def on_demand_paid_after(iou: Iou, day: date) -> bool:
     dated `day` is posted before them again, so that each charges interest on what was owed then."""
     return bool(iou.annual_rate) and on_demand(iou) and on_demand_interest_from(iou) > day \
         and iou.disbursed_on <= day
-
-
-def settle_if_paid(iou: Iou, rows: list[Installment], day: date) -> bool:
-    """When nothing is owed any more, the IOU is 已结清 (any credit left stays to be refunded)."""
-    if iou.principal_outstanding or iou.interest_outstanding or iou.penalty_outstanding or iou.fee_outstanding:
-        return False
-    if any(unpaid(row)["principal"] > 0 for row in rows) or not status.can(iou, Event.SETTLE):
-        return False
-    status.transition(iou, Event.SETTLE)
-    iou.settled_on = day
-    iou.save(update_fields=["status", "settled_on", "updated_at"])
-    audit.record(AuditAction.ACTION, obj=iou, verb=_g("结清"), changes={"status": [None, iou.status]})
-    return True
