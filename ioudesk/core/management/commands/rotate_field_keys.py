@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from ioudesk.core import crypto
-from ioudesk.core.fields import rotate_encrypted_fields
+from ioudesk.core.key_rotation import rotate_encrypted_fields
 
 
 class Command(BaseCommand):
