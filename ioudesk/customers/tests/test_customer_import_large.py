@@ -159,6 +159,8 @@ def test_a_large_import_runs_in_the_background_to_100_percent(client, manager, s
     assert "已导入 4 位客户" in result and "1 行未导入" in result
     assert 'data-testid="import-errors"' in result and ">4</td>" in result  # the bad Excel row
     assert Customer.objects.count() == 4
+    # the bar counts rows, not the check-and-save steps (it read "已处理 10 / 10" for a 5-row file)
+    assert "共 5 行：先逐行检查，再保存" in result and "已处理" not in result
 
     mine = client.get(reverse("backoffice:customer_import_jobs")).content.decode()
     assert "大客户名单.xlsx" in mine and "导入 4 位，未导入 1 行" in mine and "4 行可以导入，1 行有错误" in mine
