@@ -9,28 +9,14 @@ Given ¥10,000 lent on 2026-01-15 at 12 % a year, 12 equal monthly installments 
 from datetime import date
 from decimal import Decimal as D
 
-import pytest
-
 from ioudesk.core import clock
-from ioudesk.ious.models import Iou, PaymentSource, Transaction
-from ioudesk.ious.services import allocation, iou_approve, iou_create, iou_submit
+from ioudesk.ious.models import PaymentSource, Transaction
+from ioudesk.ious.services import allocation
 from ioudesk.ious.services.accrual import iou_close_day
 from ioudesk.ious.services.corrections import transaction_reverse
-from ioudesk.ious.services.disbursement import iou_disburse
 from ioudesk.ious.services.repayment import iou_repay
 from ioudesk.ledger.models import JournalEntry, Posting
 from ioudesk.ledger.verify import verify
-
-
-@pytest.fixture
-def loan(debtor, manager, approver, finance):
-    with clock.frozen(date(2026, 1, 15)):
-        iou, _ = iou_create(iou=Iou(kind="loan", customer=debtor, principal=D("10000"), term=12, rate_text="12%",
-                                    method="equal_installment", contract_date=date(2026, 1, 15)), user=manager)
-        iou_submit(iou=iou, user=manager)
-        iou_approve(iou=iou, user=approver)
-        iou_disburse(iou=iou, user=finance)
-    return iou
 
 
 def entry_lines(entry_id):

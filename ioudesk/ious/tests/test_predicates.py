@@ -14,7 +14,6 @@ from ioudesk.ious import predicates
 from ioudesk.ious.models import Iou, Status, Transaction
 from ioudesk.ious.services import iou_approve, iou_create, iou_submit
 from ioudesk.ious.services.corrections import transaction_reverse
-from ioudesk.ious.services.disbursement import iou_disburse
 from ioudesk.ious.services.repayment import iou_repay
 from ioudesk.ious.services.settlement import iou_refund_credit
 from ioudesk.ious.services.writeoff import iou_write_off
@@ -81,17 +80,6 @@ def test_the_maker_is_not_offered_approve_anywhere(pending, approver, client):
     client.force_login(approver)
     page = client.get(reverse("backoffice:iou_detail", args=[iou.pk])).content.decode()
     assert reverse("backoffice:iou_action", args=[iou.pk, "approve"]) in page
-
-
-@pytest.fixture
-def loan(debtor, manager, approver, finance):
-    with clock.frozen(date(2026, 1, 15)):
-        iou, _ = iou_create(iou=Iou(kind="loan", customer=debtor, principal=D("10000"), term=12, rate_text="12%",
-                                    method="equal_installment", contract_date=date(2026, 1, 15)), user=manager)
-        iou_submit(iou=iou, user=manager)
-        iou_approve(iou=iou, user=approver)
-        iou_disburse(iou=iou, user=finance)
-    return iou
 
 
 def test_a_reversed_repayment_has_no_receipt(loan, finance, client):
