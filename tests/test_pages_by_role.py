@@ -82,7 +82,7 @@ TOKENS = {
        for name in ["office", "word", "powerpoint", "jpeg", "png", "gif", "webp", "heic", "svg"]},
 }
 # Words of the data that are Latin by nature (login names, product and branch codes): collected
-# from the demo database by data_words().
+# from the demo database by data_words(), and matched case for case.
 DATA_WORDS: set[str] = set()
 
 
@@ -93,7 +93,7 @@ def data_words() -> set[str]:
     words = set()
     for value in [*User.objects.values_list("username", flat=True), *Product.objects.values_list("code", flat=True),
                   *Branch.objects.values_list("code", flat=True)]:
-        words |= {word.lower() for word in re.findall(r"[A-Za-z]+", value)}
+        words |= set(re.findall(r"[A-Za-z]+", value))  # as written: "admin" is a login, "Admin" is English
     return words
 
 # A Latin word standing alone: glued to a digit, dot, @, slash or underscore it is part of a code,
@@ -218,7 +218,7 @@ def english_on(html: str) -> list[str]:
     leaks = []
     for line in visible_text(html).split("\n"):
         line = TEMPLATE_CODE.sub(" ", line)
-        words = [w for w in LATIN.findall(line) if w.lower() not in TOKENS and w.lower() not in DATA_WORDS]
+        words = [w for w in LATIN.findall(line) if w.lower() not in TOKENS and w not in DATA_WORDS]
         if words:
             leaks.append(f"{line[:120]!r} ({', '.join(words)})")
     return leaks

@@ -103,6 +103,19 @@ def _copy_saved(target, saved) -> None:
 # ---------------------------------------------------------------- staff
 
 
+def _set_password(user: User, password: str | None) -> None:
+    """The password checked by the validators (refused under the form's field name), or, with none,
+    password login turned off. Not saved: the caller saves."""
+    if not password:
+        user.set_unusable_password()
+        return
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as error:
+        raise _refuse(ValidationFailed, "；".join(error.messages), "password1") from None
+    user.set_password(password)
+
+
 @transaction.atomic
 def staff_create(*, username: str, password: str | None, branch: Branch | None, actor: User | None = None,
                  first_name: str = "", last_name: str = "", email: str = "", phone: str = "",
@@ -117,14 +130,7 @@ def staff_create(*, username: str, password: str | None, branch: Branch | None, 
     staff = User(username=username, branch=branch, first_name=(first_name or "").strip(),
                  last_name=(last_name or "").strip(), email=(email or "").strip(), phone=(phone or "").strip(),
                  is_staff=is_staff)
-    if password:
-        try:
-            password_validation.validate_password(password, staff)
-        except DjangoValidationError as error:
-            raise _refuse(ValidationFailed, "；".join(error.messages), "password1") from None
-        staff.set_password(password)
-    else:
-        staff.set_unusable_password()
+    _set_password(staff, password)
     staff.save()
     if roles:
         staff.groups.set(roles)
@@ -220,14 +226,7 @@ def staff_set_password(*, staff: User, password: str | None, actor: User | None 
     """Set a new password (checked by the password validators), or with None turn password login
     off. Audited as 修改密码 without the password or its hash."""
     stored = User.objects.select_for_update().get(pk=staff.pk)
-    if password:
-        try:
-            password_validation.validate_password(password, stored)
-        except DjangoValidationError as error:
-            raise _refuse(ValidationFailed, "；".join(error.messages), "password1") from None
-        stored.set_password(password)
-    else:
-        stored.set_unusable_password()
+    _set_password(stored, password)
     stored.save(update_fields=["password"])
     audit.record(AuditAction.ACTION, obj=stored, verb="修改密码" if password else "停用密码登录",
                  changes={"password": [audit.HIDDEN, audit.HIDDEN]})
