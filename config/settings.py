@@ -99,6 +99,9 @@ INSTALLED_APPS = [
     "ioudesk.ious",
     "ioudesk.documents",
     "ioudesk.jobs",
+    "ioudesk.notify",
+    "ioudesk.closing",
+    "ioudesk.reminders",
     "ioudesk.backoffice",
 ]
 
