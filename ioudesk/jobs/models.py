@@ -60,3 +60,22 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in FINISHED
+
+
+class ScheduledSlot(models.Model):
+    """One occurrence of a periodic (ioudesk/jobs/scheduler.py) that has been started: the unique
+    (name, slot) row is what makes a slot run exactly once across workers and restarts."""
+
+    name = models.CharField(_("计划任务"), max_length=100)
+    slot = models.CharField(_("时段"), max_length=64)
+    worker = models.CharField(_("执行进程"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("开始时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("计划任务时段")
+        verbose_name_plural = _("计划任务时段")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["name", "slot"], name="scheduled_slot_unique")]
+
+    def __str__(self):
+        return f"{self.name} {self.slot}"
