@@ -131,6 +131,14 @@ class Iou(TermsFields):
     bucket = models.CharField(_("账龄"), max_length=4, default="M0", editable=False, db_index=True)
     classification = models.CharField(_("五级分类"), max_length=16, choices=Classification.choices,
                                       default=Classification.NORMAL, editable=False, db_index=True)
+    # A tier set by hand (iou_classify, audited): the IOU shows the worse of it and the floor by days
+    # past due; the daily close never overwrites a worse hand tier. Nullable without a default (a plain
+    # ALTER TABLE ADD COLUMN on SQLite, no rebuild of a large table).
+    classification_manual = models.CharField(_("人工五级分类"), max_length=16, choices=Classification.choices,  # noqa: DJ001
+                                             null=True, blank=True, editable=False)
+    # The oldest due date still unpaid (before the day delinquency was last refreshed for): days past
+    # due are the day minus it, so the daily close advances them for every overdue IOU in one UPDATE.
+    overdue_since = models.DateField(_("逾期起始日"), null=True, blank=True, editable=False)
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+", editable=False)
