@@ -62,7 +62,7 @@ def test_serve_runs_gunicorn_and_a_worker_and_ctrl_c_stops_both(environment, tmp
 
         children = _children(process.pid)
         assert any("gunicorn" in c for c in children), children
-        assert any("db_worker" in c for c in children), children
+        assert any("ioudesk.cli worker" in c for c in children), children
 
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
@@ -77,6 +77,7 @@ def test_serve_runs_gunicorn_and_a_worker_and_ctrl_c_stops_both(environment, tmp
     output = log.read()
     assert "Starting gunicorn" in output
     assert '"GET /admin/login/" 200' in output
+    assert "scheduler every" in output and "stopped" in output  # the worker ticked and stopped cleanly
     assert "110101199003077777" not in output  # query strings stay out of the access log
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2)

@@ -1,5 +1,3 @@
-from datetime import time
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +8,7 @@ class JobsConfig(AppConfig):
     verbose_name = _("后台作业")
 
     def ready(self):
-        from ioudesk.jobs.scheduler import daily_at, register_periodic, slots_prune
+        from ioudesk.jobs.scheduler import every, register_periodic, slots_prune
 
-        register_periodic("jobs.prune_slots", label=_("清理过期的计划任务时段"), due=daily_at(time(3, 30)),
+        register_periodic("jobs.prune_slots", label=_("清理过期的计划任务时段"), due=every(minutes=60),
                           run=slots_prune)

@@ -18,7 +18,7 @@ back with the row, and the next tick (of any worker) tries that slot again.
 ``transaction.on_commit``), so that the work starts only once the slot is committed and a failed
 slot enqueues nothing.
 
-Slots are kept ``IOUDESK_SCHEDULER_KEEP_DAYS`` (90) days (the periodic ``jobs.prune_slots``); a
+Slots are kept ``IOUDESK_SCHEDULER_KEEP_DAYS`` (90) days (the hourly periodic ``jobs.prune_slots``); a
 ``due`` must therefore never name a slot older than that again.
 """
 
@@ -143,7 +143,7 @@ def every(*, minutes: int) -> Callable[[datetime], str]:
 
 
 def slots_prune(slot: str) -> None:
-    """Forget slots older than KEEP_DAYS (run by the daily periodic jobs.prune_slots)."""
+    """Forget slots older than KEEP_DAYS (run by the hourly periodic jobs.prune_slots)."""
     from ioudesk.jobs.models import ScheduledSlot
 
     ScheduledSlot.objects.filter(created_at__lt=timezone.now() - timedelta(days=KEEP_DAYS)).delete()

@@ -1,13 +1,16 @@
 """`ioudesk serve`: the product as one command — the web server and one background worker.
 
 The web side is gunicorn (a production WSGI server, threads in a few processes; static files come
-from WhiteNoise), never Django's development server. The worker is django-tasks' `db_worker`, so
-what the web side enqueues (imports, and later the daily close and reminders) really runs.
+from WhiteNoise), never Django's development server. The worker is `ioudesk worker` (django-tasks'
+database worker over every queue, plus the scheduler: ioudesk/jobs/), so what the web side enqueues
+(imports, the daily close, notifications) really runs and what is due (the close at its time,
+reminders) is started.
 
 Both are child processes of this one. Ctrl-C (SIGINT) or SIGTERM stops both; if either child
 exits on its own, the other is stopped too and `serve` exits with the child's code, so a process
 supervisor (systemd, a container runtime) sees the failure and restarts the whole.
-More workers on the same database: `ioudesk db_worker` in further processes or machines.
+More workers on the same database: `ioudesk worker` in further processes or machines; `--no-worker`
+serves the web side only (production: README, 生产部署 / Production).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def web_command(*, host: str, port: int, workers: int, threads: int) -> list[str
 
 
 def worker_command() -> list[str]:
-    return [sys.executable, "-m", "ioudesk.cli", "db_worker", "--no-reload", "--queue-name", "*"]
+    return [sys.executable, "-m", "ioudesk.cli", "worker"]
 
 
 class Command(BaseCommand):
