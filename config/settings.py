@@ -9,7 +9,12 @@
 | ALLOWED_HOSTS | 127.0.0.1,localhost | comma separated |
 | IOUDESK_DEBUG | 0 | 1 shows Django's debug pages (never in production) |
 | IOUDESK_SESSION_MINUTES | 30 | a staff session ends after this many minutes without a request |
-| EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, DEFAULT_FROM_EMAIL | console backend | outgoing mail |
+| EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_TIMEOUT, DEFAULT_FROM_EMAIL | console backend | outgoing mail (SMTP when EMAIL_HOST is set) |
+| IOUDESK_EMAIL_BACKEND | console | without EMAIL_HOST: `console`, or `file` (one file per message under <data dir>/mail) |
+| IOUDESK_SMS_BACKEND | console | `console`, `file` (JSON lines under <data dir>/sms), `webhook`, `tencent`, or a dotted class path (ioudesk/notify/sms.py) |
+| IOUDESK_SMS_TIMEOUT | 10 | seconds the SMS gateway may take to answer |
+| IOUDESK_SMS_WEBHOOK_URL, IOUDESK_SMS_WEBHOOK_SECRET | unset | the `webhook` SMS backend: JSON POST signed with HMAC-SHA256 |
+| IOUDESK_SMS_TENCENT_SECRET_ID, _SECRET_KEY, _SDK_APP_ID, _SIGN_NAME, _TEMPLATE_ID, _TEMPLATES, _REGION, _ENDPOINT | unset; ap-guangzhou; https://sms.tencentcloudapi.com | the `tencent` SMS backend (Tencent Cloud SMS); _TEMPLATES is JSON {"our template code": "Tencent template id"} |
 | IOUDESK_AXES_FAILURES | 5 | failed logins before an account is locked |
 | IOUDESK_AXES_COOLOFF_MINUTES | 30 | how long a lock lasts |
 | IOUDESK_FIELD_KEYS | generated once into <data dir>/field_keys (development only) | comma-separated field encryption keys, current first; required in production |
@@ -230,9 +235,28 @@ if env("EMAIL_HOST"):
     EMAIL_HOST_USER = env("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+elif env("IOUDESK_EMAIL_BACKEND") == "file":
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "mail"
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "ioudesk@localhost")
+
+# --- SMS (ioudesk/notify/sms.py) ----------------------------------------------------------------
+IOUDESK_SMS_BACKEND = env("IOUDESK_SMS_BACKEND", "console")
+IOUDESK_SMS_TIMEOUT = float(env("IOUDESK_SMS_TIMEOUT", "10"))
+IOUDESK_SMS_FILE_DIR = env("IOUDESK_SMS_FILE_DIR", str(DATA_DIR / "sms"))
+IOUDESK_SMS_WEBHOOK_URL = env("IOUDESK_SMS_WEBHOOK_URL")
+IOUDESK_SMS_WEBHOOK_SECRET = env("IOUDESK_SMS_WEBHOOK_SECRET")
+IOUDESK_SMS_TENCENT_SECRET_ID = env("IOUDESK_SMS_TENCENT_SECRET_ID")
+IOUDESK_SMS_TENCENT_SECRET_KEY = env("IOUDESK_SMS_TENCENT_SECRET_KEY")
+IOUDESK_SMS_TENCENT_SDK_APP_ID = env("IOUDESK_SMS_TENCENT_SDK_APP_ID")
+IOUDESK_SMS_TENCENT_SIGN_NAME = env("IOUDESK_SMS_TENCENT_SIGN_NAME")
+IOUDESK_SMS_TENCENT_TEMPLATE_ID = env("IOUDESK_SMS_TENCENT_TEMPLATE_ID")
+IOUDESK_SMS_TENCENT_TEMPLATES = env("IOUDESK_SMS_TENCENT_TEMPLATES")
+IOUDESK_SMS_TENCENT_REGION = env("IOUDESK_SMS_TENCENT_REGION", "ap-guangzhou")
+IOUDESK_SMS_TENCENT_ENDPOINT = env("IOUDESK_SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com")
 
 # --- language, time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

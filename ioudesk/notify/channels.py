@@ -1,0 +1,71 @@
+"""Channel backends: how a message leaves. Each has `send(message) -> SendResult` and raises
+`TransientError` (a timeout, a 5xx, no connection: retried with backoff) or `PermanentError` (the
+gateway refused the message: failed at once). SMS backends are in ioudesk/notify/sms.py."""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+
+from ioudesk.notify.models import Channel
+
+
+class TransientError(Exception):
+    """The gateway did not answer, or answered with a temporary failure: try again later."""
+
+
+class PermanentError(Exception):
+    """The gateway refused the message: trying again will not help."""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str = ""
+    delivered: bool = False  # the channel confirms delivery at once (in-app)
+
+
+class InAppBackend:
+    """Staff (and later portal) inbox: the message row is the message; delivering it is marking it."""
+
+    def send(self, message) -> SendResult:
+        return SendResult(provider_message_id=f"inapp-{message.pk}", delivered=True)
+
+
+class EmailBackend:
+    """Django's configured e-mail backend (console or file in development, SMTP from the environment:
+    config/settings.py), one connection per message, EMAIL_TIMEOUT."""
+
+    def send(self, message) -> SendResult:
+        from ioudesk.notify.placeholders import category_label
+
+        subject = message.subject or category_label(message.category)
+        email = EmailMessage(subject=subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL,
+                             to=[message.address], headers={"X-IOUDesk-Delivery-Key": message.delivery_key})
+        try:
+            sent = get_connection().send_messages([email])  # SMTP waits at most EMAIL_TIMEOUT seconds
+        except smtplib.SMTPRecipientsRefused as error:
+            raise PermanentError(f"收件地址被拒收：{error}") from error
+        except smtplib.SMTPResponseException as error:
+            if 400 <= error.smtp_code < 500:
+                raise TransientError(f"邮件服务器暂时拒绝（{error.smtp_code}）：{error.smtp_error!r}") from error
+            raise PermanentError(f"邮件服务器拒绝（{error.smtp_code}）：{error.smtp_error!r}") from error
+        except (TimeoutError, ConnectionError, smtplib.SMTPServerDisconnected, OSError) as error:
+            raise TransientError(f"连接邮件服务器失败：{type(error).__name__}: {error}") from error
+        if not sent:
+            raise TransientError("邮件后端没有发出这封邮件")
+        return SendResult(provider_message_id=email.extra_headers.get("Message-ID", ""))
+
+
+def backend_for(channel: str):
+    if channel == Channel.INAPP:
+        return InAppBackend()
+    if channel == Channel.EMAIL:
+        return EmailBackend()
+    if channel == Channel.SMS:
+        from ioudesk.notify.sms import sms_backend
+
+        return sms_backend()
+    raise PermanentError(f"未知的渠道：{channel}")

@@ -1,0 +1,11 @@
+"""Background tasks of the notify app (django-tasks, database backend). Thin: each calls one service."""
+
+from django_tasks import task
+
+from ioudesk.notify import services
+
+
+@task()
+def deliver_message(message_id: int) -> None:
+    """Deliver one queued message (services.message_deliver claims it: a second run does nothing)."""
+    services.message_deliver(message_id)
