@@ -12,8 +12,11 @@ Checked with a handful of set-based queries, whatever the size of the ledger:
 7. every check in :data:`BALANCE_CHECKS` — the IOU app registers one that compares every IOU's
    stored balances with :func:`ioudesk.ledger.selectors.iou_balances_bulk`.
 
-A balance check is a callable taking no arguments and returning a list of differences, each one
-line in Chinese (e.g. "借据 JD20261128-0001：未还本金 账面 ¥7,000.00，总账 ¥6,900.00"). Register
+Bounded memory at any size: the checks are aggregate queries run by the database that hand back
+only what is wrong, and the differences are consumed as they come (the first ``limit`` per check
+kept, the rest counted). A balance check is a callable taking no arguments and returning an
+iterable (a list, or better a generator streaming its findings) of differences, each one line in
+Chinese (e.g. "借据 JD20261128-0001：未还本金 账面 ¥7,000.00，总账 ¥6,900.00"). Register
 it by dotted path, e.g. from the IOU app's ``AppConfig.ready()``::
 
     from ioudesk.ledger.verify import register_balance_check
@@ -23,6 +26,7 @@ it by dotted path, e.g. from the IOU app's ``AppConfig.ready()``::
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -81,11 +85,15 @@ class _Collector:
     def __init__(self, report: VerifyReport, limit: int):
         self.report, self.limit = report, limit
 
-    def add(self, items: list[str], total: int | None = None) -> None:
-        total = len(items) if total is None else total
-        shown = items[: self.limit]
-        self.report.differences.extend(shown)
-        self.report.omitted += total - len(shown)
+    def add(self, items: Iterable[str]) -> None:
+        """Keep the first `limit` of one check's differences and count the rest, consuming them as
+        they come (a generator is never held in memory whole)."""
+        count = 0
+        for item in items:
+            count += 1
+            if count <= self.limit:
+                self.report.differences.append(str(item))
+        self.report.omitted += max(count - self.limit, 0)
 
 
 def verify(*, limit: int = DEFAULT_LIMIT) -> VerifyReport:
@@ -105,7 +113,7 @@ def verify(*, limit: int = DEFAULT_LIMIT) -> VerifyReport:
         found.add([f"数据库保护触发器缺失：{', '.join(missing)}（运行 ioudesk migrate，或见 ioudesk/ledger/triggers.py）"])
     for path in BALANCE_CHECKS:
         check = import_string(path)
-        found.add([str(item) for item in check() or []])
+        found.add(str(item) for item in check() or ())
         report.checks.append(path)
     report.seconds = time.perf_counter() - started
     return report
@@ -134,94 +142,100 @@ def _check_totals(report: VerifyReport, found: _Collector, accounts: dict) -> No
                    f"{format_yuan(from_fen(memo[1]))}，相差 {format_yuan(from_fen(abs(memo[0] - memo[1])))}"])
 
 
+def _rows(sql: str) -> Iterator[tuple]:
+    """The rows of one query as they come (a server-side cursor on PostgreSQL), a chunk at a time."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql)
+        while True:
+            rows = cursor.fetchmany(2_000)
+            if not rows:
+                return
+            yield from rows
+
+
 def _check_entries(found: _Collector, memo_ids: list[int]) -> None:
     memo_case = (
         f"CASE WHEN account_id IN ({', '.join(str(int(pk)) for pk in memo_ids)}) THEN debit - credit ELSE 0 END"
         if memo_ids else "0"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT p.entry_id, e.number, p.lines, p.debits, p.credits, p.memo_net
-                FROM (SELECT entry_id, COUNT(*) AS lines, SUM(debit) AS debits, SUM(credit) AS credits,
-                             SUM({memo_case}) AS memo_net
-                      FROM ledger_posting GROUP BY entry_id
-                      HAVING COUNT(*) < 2 OR SUM(debit) <> SUM(credit) OR SUM({memo_case}) <> 0) p
-                JOIN ledger_journalentry e ON e.id = p.entry_id
-                ORDER BY p.entry_id"""
-        )
-        bad = cursor.fetchall()
-        cursor.execute(
-            """SELECT e.id, e.number FROM ledger_journalentry e
-               WHERE NOT EXISTS (SELECT 1 FROM ledger_posting p WHERE p.entry_id = e.id) ORDER BY e.id"""
-        )
-        empty = cursor.fetchall()
-    items = []
-    for _entry_id, number, lines, debits, credits, memo_net in bad:
-        debits, credits, memo_net = int(debits), int(credits), int(memo_net)
-        if lines < 2:
-            items.append(f"凭证 {number} 只有 {lines} 条分录，至少需要两条")
-        if debits != credits:
-            items.append(f"凭证 {number} 借贷不平衡：借方 {format_yuan(from_fen(debits))}，"
-                         f"贷方 {format_yuan(from_fen(credits))}")
-        if memo_net:
-            items.append(f"凭证 {number} 的表外分录借贷不平衡，相差 {format_yuan(from_fen(abs(memo_net)))}")
-    items.extend(f"凭证 {number} 没有任何分录" for _id, number in empty)
-    found.add(items)
+    bad = _rows(
+        f"""SELECT p.entry_id, e.number, p.lines, p.debits, p.credits, p.memo_net
+            FROM (SELECT entry_id, COUNT(*) AS lines, SUM(debit) AS debits, SUM(credit) AS credits,
+                         SUM({memo_case}) AS memo_net
+                  FROM ledger_posting GROUP BY entry_id
+                  HAVING COUNT(*) < 2 OR SUM(debit) <> SUM(credit) OR SUM({memo_case}) <> 0) p
+            JOIN ledger_journalentry e ON e.id = p.entry_id
+            ORDER BY p.entry_id"""
+    )
+    empty = _rows(
+        """SELECT e.id, e.number FROM ledger_journalentry e
+           WHERE NOT EXISTS (SELECT 1 FROM ledger_posting p WHERE p.entry_id = e.id) ORDER BY e.id"""
+    )
+
+    def items() -> Iterator[str]:
+        for _entry_id, number, lines, debits, credits, memo_net in bad:
+            debits, credits, memo_net = int(debits), int(credits), int(memo_net)
+            if lines < 2:
+                yield f"凭证 {number} 只有 {lines} 条分录，至少需要两条"
+            if debits != credits:
+                yield (f"凭证 {number} 借贷不平衡：借方 {format_yuan(from_fen(debits))}，"
+                       f"贷方 {format_yuan(from_fen(credits))}")
+            if memo_net:
+                yield f"凭证 {number} 的表外分录借贷不平衡，相差 {format_yuan(from_fen(abs(memo_net)))}"
+        for _id, number in empty:
+            yield f"凭证 {number} 没有任何分录"
+
+    found.add(items())
 
 
 def _check_postings(found: _Collector) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT p.id, e.number, p.debit, p.credit FROM ledger_posting p
-               JOIN ledger_journalentry e ON e.id = p.entry_id
-               WHERE p.debit < 0 OR p.credit < 0 OR (p.debit = 0 AND p.credit = 0) OR (p.debit <> 0 AND p.credit <> 0)
-               ORDER BY p.id"""
-        )
-        rows = cursor.fetchall()
-    found.add([
+    rows = _rows(
+        """SELECT p.id, e.number, p.debit, p.credit FROM ledger_posting p
+           JOIN ledger_journalentry e ON e.id = p.entry_id
+           WHERE p.debit < 0 OR p.credit < 0 OR (p.debit = 0 AND p.credit = 0) OR (p.debit <> 0 AND p.credit <> 0)
+           ORDER BY p.id"""
+    )
+    found.add(
         f"凭证 {number} 的分录 #{pk} 借贷方向有误（借方 {from_fen(int(debit))}，贷方 {from_fen(int(credit))}）："
         "必须且只能一方大于零"
         for pk, number, debit, credit in rows
-    ])
+    )
 
 
 def _check_copies(found: _Collector) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT p.id, e.number FROM ledger_posting p JOIN ledger_journalentry e ON e.id = p.entry_id
-               WHERE p.day <> e.day OR (p.iou_id IS NULL AND e.iou_id IS NOT NULL)
-                  OR (p.iou_id IS NOT NULL AND e.iou_id IS NULL) OR p.iou_id <> e.iou_id
-               ORDER BY p.id"""
-        )
-        rows = cursor.fetchall()
-    found.add([f"凭证 {number} 的分录 #{pk} 的借据或日期与凭证不一致" for pk, number in rows])
+    rows = _rows(
+        """SELECT p.id, e.number FROM ledger_posting p JOIN ledger_journalentry e ON e.id = p.entry_id
+           WHERE p.day <> e.day OR (p.iou_id IS NULL AND e.iou_id IS NOT NULL)
+              OR (p.iou_id IS NOT NULL AND e.iou_id IS NULL) OR p.iou_id <> e.iou_id
+           ORDER BY p.id"""
+    )
+    found.add(f"凭证 {number} 的分录 #{pk} 的借据或日期与凭证不一致" for pk, number in rows)
 
 
 def _check_reversals(found: _Collector, accounts: dict) -> None:
     """A reversal and its original net to zero on every account; both belong to the same IOU."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT r.number, o.number, pair.account_id
-               FROM (SELECT COALESCE(e.reverses_id, e.id) AS original_id, p.account_id
-                     FROM ledger_posting p JOIN ledger_journalentry e ON e.id = p.entry_id
-                     WHERE e.reverses_id IS NOT NULL
-                        OR EXISTS (SELECT 1 FROM ledger_journalentry x WHERE x.reverses_id = e.id)
-                     GROUP BY COALESCE(e.reverses_id, e.id), p.account_id
-                     HAVING SUM(p.debit - p.credit) <> 0) pair
-               JOIN ledger_journalentry o ON o.id = pair.original_id
-               JOIN ledger_journalentry r ON r.reverses_id = o.id
-               ORDER BY o.id"""
-        )
-        rows = cursor.fetchall()
-        cursor.execute(
-            """SELECT r.number, o.number FROM ledger_journalentry r JOIN ledger_journalentry o ON o.id = r.reverses_id
-               WHERE (r.iou_id IS NULL AND o.iou_id IS NOT NULL) OR (r.iou_id IS NOT NULL AND o.iou_id IS NULL)
-                  OR r.iou_id <> o.iou_id"""
-        )
-        other_iou = cursor.fetchall()
-    items = [
-        f"冲正凭证 {reversal} 未完全冲销原凭证 {original}：科目 {accounts[account_id].code} 仍有余额"
-        for reversal, original, account_id in rows
-    ]
-    items.extend(f"冲正凭证 {reversal} 与原凭证 {original} 的借据不同" for reversal, original in other_iou)
-    found.add(items)
+    rows = _rows(
+        """SELECT r.number, o.number, pair.account_id
+           FROM (SELECT COALESCE(e.reverses_id, e.id) AS original_id, p.account_id
+                 FROM ledger_posting p JOIN ledger_journalentry e ON e.id = p.entry_id
+                 WHERE e.reverses_id IS NOT NULL
+                    OR EXISTS (SELECT 1 FROM ledger_journalentry x WHERE x.reverses_id = e.id)
+                 GROUP BY COALESCE(e.reverses_id, e.id), p.account_id
+                 HAVING SUM(p.debit - p.credit) <> 0) pair
+           JOIN ledger_journalentry o ON o.id = pair.original_id
+           JOIN ledger_journalentry r ON r.reverses_id = o.id
+           ORDER BY o.id"""
+    )
+    other_iou = _rows(
+        """SELECT r.number, o.number FROM ledger_journalentry r JOIN ledger_journalentry o ON o.id = r.reverses_id
+           WHERE (r.iou_id IS NULL AND o.iou_id IS NOT NULL) OR (r.iou_id IS NOT NULL AND o.iou_id IS NULL)
+              OR r.iou_id <> o.iou_id"""
+    )
+
+    def items() -> Iterator[str]:
+        for reversal, original, account_id in rows:
+            yield f"冲正凭证 {reversal} 未完全冲销原凭证 {original}：科目 {accounts[account_id].code} 仍有余额"
+        for reversal, original in other_iou:
+            yield f"冲正凭证 {reversal} 与原凭证 {original} 的借据不同"
+
+    found.add(items())
