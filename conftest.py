@@ -7,6 +7,9 @@ from datetime import date
 
 import pytest
 
+# The production shape (2 gunicorn web processes, 2 workers) as the `production` fixture.
+pytest_plugins = ["tests.production"]
+
 CHROMIUM = os.environ.get("IOUDESK_CHROMIUM", "/usr/bin/chromium")
 SKIP_BROWSER = os.environ.get("IOUDESK_SKIP_BROWSER") == "1"
 
