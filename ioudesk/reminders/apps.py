@@ -6,3 +6,10 @@ class RemindersConfig(AppConfig):
     name = "ioudesk.reminders"
     label = "reminders"
     verbose_name = _("还款提醒")
+
+    def ready(self):
+        from ioudesk.closing.registry import register_day_step
+        from ioudesk.reminders import placeholders, services
+
+        placeholders.register()
+        register_day_step("reminders", label=_("还款提醒"), order=50, run=services.reminders_day_step)

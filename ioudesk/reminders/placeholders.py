@@ -1,0 +1,155 @@
+"""The placeholders of the 还款提醒 message category, and the values a reminder fills them with.
+
+One message may carry several installments of the customer (of one or several IOUs) falling due or
+overdue the same day: the amount is their sum, the IOU numbers are listed, the due date is the
+earliest, the days overdue the most, and ``{还款明细}`` lists them one per line.
+
+The lender's contact phone (``{联系电话}``): the organisation's phone when the organisation has one
+(``Organisation.phone``, when core adds the field), else the setting ``IOUDESK_CONTACT_PHONE``, else
+the phone of the IOU's 客户经理.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from ioudesk.calc.money import format_yuan
+from ioudesk.calc.words import amount_in_words
+
+CATEGORY = "repayment_reminder"
+LABEL = _("还款提醒")
+
+PLACEHOLDERS = {
+    "客户姓名": _("债务人的姓名或企业名称"),
+    "应还金额": _("应还金额，阿拉伯数字，如 1,234.56（多笔合计，不含货币符号）"),
+    "应还金额大写": _("应还金额大写，如 壹仟贰佰叁拾肆元伍角陆分"),
+    "到期日": _("到期日，如 2026年12月15日（多笔时为最早的一笔）"),
+    "借据编号": _("借据编号（多张借据用顿号分隔）"),
+    "期次": _("期次，如 第3期（多笔用顿号分隔）"),
+    "逾期天数": _("逾期天数（未逾期为 0；多笔时为最多的一笔）"),
+    "距到期天数": _("距到期日的天数（到期前提醒用；已到期为 0）"),
+    "笔数": _("本条提醒包含的期数"),
+    "还款明细": _("每笔一行：借据编号、期次、到期日、应还金额"),
+    "联系电话": _("本机构的联系电话"),
+    "机构名称": _("本机构的简称"),
+    "客户经理": _("借据的客户经理姓名"),
+}
+
+SAMPLE = {
+    "客户姓名": "王建国",
+    "应还金额": "888.49",
+    "应还金额大写": "捌佰捌拾捌元肆角玖分",
+    "到期日": "2026年12月15日",
+    "借据编号": "JD20261115-0001",
+    "期次": "第2期",
+    "逾期天数": "0",
+    "距到期天数": "3",
+    "笔数": "1",
+    "还款明细": "借据JD20261115-0001 第2期，2026年12月15日到期，应还 ¥888.49",
+    "联系电话": "400-800-1234",
+    "机构名称": "华信信贷",
+    "客户经理": "张伟",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One installment to remind of, with what is still owed on it."""
+
+    installment_id: int
+    number: int
+    due_date: date
+    owed: Decimal
+    iou_id: int
+    iou_number: str
+    customer_id: int
+    officer_id: int | None
+    branch_id: int
+    product_id: int | None
+    credit: Decimal  # the IOU's customer credit (溢缴款), applied when the installment falls due
+    send_day: date
+
+    @property
+    def days_overdue(self) -> int:
+        """Days past due on the day the reminder is sent (negative: days before the due date)."""
+        return (self.send_day - self.due_date).days
+
+
+def chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def yuan(amount: Decimal) -> str:
+    return format_yuan(amount, symbol="")
+
+
+def contact_phone(officer=None) -> str:
+    from ioudesk.core.services import organisation_current
+
+    phone = getattr(organisation_current(), "phone", "") or getattr(settings, "IOUDESK_CONTACT_PHONE", "")
+    return phone or (getattr(officer, "phone", "") if officer is not None else "")
+
+
+def organisation_label() -> str:
+    from ioudesk.core.services import organisation_current
+
+    return str(organisation_current())
+
+
+def context_for(*, customer_name: str, items: list[Item], officer=None, phone: str | None = None,
+                organisation: str | None = None) -> dict[str, str]:
+    """The placeholder values of one message about ``items`` (all of one customer)."""
+    items = sorted(items, key=lambda item: (item.due_date, item.iou_number, item.number))
+    total = sum((item.owed for item in items), Decimal("0.00"))
+    numbers = list(dict.fromkeys(item.iou_number for item in items))
+    overdue = max(item.days_overdue for item in items)
+    return {
+        "客户姓名": customer_name,
+        "应还金额": yuan(total),
+        "应还金额大写": amount_in_words(total),
+        "到期日": chinese_date(items[0].due_date),
+        "借据编号": "、".join(numbers),
+        "期次": "、".join(f"第{item.number}期" for item in items),
+        "逾期天数": str(max(overdue, 0)),
+        "距到期天数": str(max(-min(item.days_overdue for item in items), 0)),
+        "笔数": str(len(items)),
+        "还款明细": "\n".join(
+            f"借据{item.iou_number} 第{item.number}期，{chinese_date(item.due_date)}到期，应还 ¥{yuan(item.owed)}"
+            for item in items),
+        "联系电话": contact_phone(officer) if phone is None else phone,
+        "机构名称": organisation_label() if organisation is None else organisation,
+        "客户经理": str(officer) if officer is not None else "",
+    }
+
+
+def sample() -> dict[str, str]:
+    """The preview "with real data": the earliest upcoming unpaid installment of a live IOU (else the
+    most recent overdue one), as a reminder of it would read today; sample values when there is none."""
+    from ioudesk.core import clock
+    from ioudesk.customers.models import Customer
+    from ioudesk.reminders import selectors
+
+    today = clock.today()
+    item = selectors.sample_item(today)
+    if item is None:
+        return dict(SAMPLE)
+    customer = Customer.objects.only("name").get(pk=item.customer_id)
+    officer = None
+    if item.officer_id:
+        from django.contrib.auth import get_user_model
+
+        officer = get_user_model().objects.filter(pk=item.officer_id).first()
+    return context_for(customer_name=customer.name, items=[item], officer=officer)
+
+
+def register() -> None:
+    from ioudesk.notify.placeholders import register_category
+
+    register_category(CATEGORY, label=LABEL, placeholders={k: str(v) for k, v in PLACEHOLDERS.items()},
+                      sample=sample)
+

@@ -1,0 +1,150 @@
+"""Reads of the reminders app: which installments each rule reminds of on a day (set-based), the
+rules of a product, the reminder log.
+
+The day a reminder is for (``send_day``): a close of business day D runs the reminder step at the
+end of D, so its messages go out on the next day (quiet hours hold SMS until 08:00), D + 1. The
+rules count from that day: "3 days before" reminds of installments due D + 4, "on the due date" of
+those due D + 1, "overdue +1" of those due D (unpaid at the end of their due date).
+
+One query per active rule: the current schedules' installments of live IOUs, due on the dates the
+rule names (``Installment.due_date`` is indexed), not paid off and still owing something, of the
+IOUs the rule applies to. Nothing is read per IOU, and the cost grows with the installments due on
+those dates, not with the portfolio.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import ExpressionWrapper, F, Min, Q, QuerySet
+
+from ioudesk.core import scope
+from ioudesk.core.fields import MoneyField
+from ioudesk.ious.models import LIVE_STATUSES, Installment
+from ioudesk.reminders.models import Reminder, ReminderRule, ReminderState, RuleKind
+from ioudesk.reminders.placeholders import CATEGORY, Item
+
+OWED = ExpressionWrapper(
+    F("principal_due") + F("interest_due") + F("fee_due") + F("penalty_charged")
+    - F("principal_paid") - F("interest_paid") - F("fee_paid") - F("penalty_paid")
+    - F("interest_waived") - F("fee_waived") - F("penalty_waived"), output_field=MoneyField())
+
+ITEM_FIELDS = ("id", "number", "due_date", "owed", "schedule__iou_id", "schedule__iou__number",
+               "schedule__iou__customer_id", "schedule__iou__officer_id", "schedule__iou__branch_id",
+               "schedule__iou__product_id", "schedule__iou__overpayment")
+
+
+def _item(row: dict, send_day: date) -> Item:
+    return Item(installment_id=row["id"], number=row["number"], due_date=row["due_date"], owed=row["owed"],
+                iou_id=row["schedule__iou_id"], iou_number=row["schedule__iou__number"],
+                customer_id=row["schedule__iou__customer_id"], officer_id=row["schedule__iou__officer_id"],
+                branch_id=row["schedule__iou__branch_id"], product_id=row["schedule__iou__product_id"],
+                credit=row["schedule__iou__overpayment"], send_day=send_day)
+
+
+def send_day_for(day: date) -> date:
+    """The day the reminders of the close of ``day`` are for."""
+    return day + timedelta(days=1)
+
+
+def open_installments() -> QuerySet:
+    """Installments of current schedules of live IOUs with something still owed."""
+    return (Installment.objects
+            .filter(schedule__is_current=True, schedule__iou__status__in=LIVE_STATUSES, paid_off_on__isnull=True)
+            .annotate(owed=OWED).filter(owed__gt=0))
+
+
+def oldest_open_due_date() -> date | None:
+    return open_installments().aggregate(oldest=Min("due_date"))["oldest"]
+
+
+def rule_due_dates(rule: ReminderRule, send_day: date, oldest: date | None) -> list[date]:
+    """The due dates whose installments ``rule`` reminds of on ``send_day``. For a repeating overdue
+    rule the repeats are listed back to the oldest open installment (or ``repeat_until``)."""
+    offsets = rule.offset_list()
+    if rule.kind == RuleKind.BEFORE:
+        return sorted(send_day + timedelta(days=n) for n in offsets)
+    if rule.kind == RuleKind.ON_DUE:
+        return [send_day]
+    days = set(offsets)
+    if rule.repeat_every and offsets:
+        last = max(offsets)
+        limit = rule.repeat_until
+        if limit is None:
+            limit = (send_day - oldest).days if oldest is not None else last
+        n = last + rule.repeat_every
+        while n <= limit:
+            days.add(n)
+            n += rule.repeat_every
+    return sorted(send_day - timedelta(days=n) for n in days)
+
+
+def products_with_rules() -> set[int]:
+    return set(ReminderRule.objects.exclude(product=None).values_list("product_id", flat=True).distinct())
+
+
+def rule_installments(rule: ReminderRule, send_day: date, *, oldest: date | None = None,
+                      own_rules: set[int] | None = None) -> list[Item]:
+    """The installments ``rule`` reminds of on ``send_day``: one set-based query."""
+    dates = rule_due_dates(rule, send_day, oldest)
+    if not dates:
+        return []
+    rows = open_installments().filter(due_date__in=dates)
+    if rule.product_id is not None:
+        rows = rows.filter(schedule__iou__product_id=rule.product_id)
+    else:
+        own = products_with_rules() if own_rules is None else own_rules
+        rows = rows.filter(Q(schedule__iou__product_id__isnull=True) | ~Q(schedule__iou__product_id__in=own))
+    return [_item(row, send_day) for row in rows.values(*ITEM_FIELDS).order_by("id")]
+
+
+def reminders_due(send_day: date) -> list[tuple[ReminderRule, Item]]:
+    """Every (rule, installment) reminded of on ``send_day``, rule by rule."""
+    rules = list(ReminderRule.objects.filter(is_active=True).select_related("template").order_by("id"))
+    if not rules:
+        return []
+    oldest = oldest_open_due_date() if any(r.kind == RuleKind.OVERDUE and r.repeat_every for r in rules) else None
+    own = products_with_rules()
+    return [(rule, item) for rule in rules
+            for item in rule_installments(rule, send_day, oldest=oldest, own_rules=own)]
+
+
+def rules_for_product(product) -> QuerySet:
+    """The rules that apply to IOUs of ``product`` (None: a 欠条 without a product)."""
+    if product is not None and ReminderRule.objects.filter(product=product).exists():
+        return ReminderRule.objects.filter(product=product)
+    return ReminderRule.objects.filter(product__isnull=True)
+
+
+def sample_item(today: date) -> Item | None:
+    """A real installment for the template preview: the earliest open one due from ``today`` on,
+    else the latest overdue one."""
+    rows = open_installments()
+    row = (rows.filter(due_date__gte=today).order_by("due_date", "id").values(*ITEM_FIELDS).first()
+           or rows.filter(due_date__lt=today).order_by("-due_date", "id").values(*ITEM_FIELDS).first())
+    if row is None:
+        return None
+    return _item(row, today)
+
+
+def reminder_queryset(user) -> QuerySet:
+    return scope.scope_queryset(user, Reminder.objects.all())
+
+
+def reminder_log(*, start: date | None = None, end: date | None = None) -> list[tuple[date, int, str, str, str]]:
+    """The reminder log for assertions (the 90-day close simulation): one tuple per message, sorted:
+    (closed day D, customer id, channel, category, message status). A reminder the step did not send
+    (a catch-up close's past day) is listed with the status ``suppressed``. The category is always
+    ``repayment_reminder``; in-app notes to the 客户经理 carry the customer they are about."""
+    rows = Reminder.objects.all()
+    if start is not None:
+        rows = rows.filter(day__gte=start)
+    if end is not None:
+        rows = rows.filter(day__lte=end)
+    result = set()
+    for day, customer_id, channel, state, status in rows.values_list(
+            "day", "customer_id", "channel", "state", "message__status").distinct():
+        if state == ReminderState.SKIPPED or status is None:
+            status = "suppressed"
+        result.add((day, customer_id, channel, CATEGORY, status))
+    return sorted(result)

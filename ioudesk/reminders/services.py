@@ -1,0 +1,278 @@
+"""Writes of the reminders app: rules (checked, audited), the seeded defaults, and the reminder day
+step of the daily close.
+
+The day step (``reminders_day_step``, registered with the close as ``reminders``): for the closed
+day D it finds, rule by rule with one set-based query each (selectors.rule_installments), the
+installments to remind of on D + 1, and writes one message per customer per channel (the in-app
+note: per customer per 客户经理) carrying all of them, with the delivery key
+``reminder:<customer id>:<channel>:<D>`` (in-app: ``reminder:<customer>:inapp:<user>:<D>``), and
+one ``Reminder`` row per installment and rule. Quiet hours, opt-outs and the daily cap are notify's
+(``message_queue``): a message queued at the close's hour waits for the sending window.
+
+Idempotent: the ``Reminder`` rows are unique per (installment, rule, day) and the messages per
+delivery key, so a second run for D finds everything done and adds nothing.
+
+A catch-up close (``catching_up``: later days follow in the same close, so D is already past) sends
+nothing for D: "3 days before" or "overdue +1" is stale once the day is gone, and the last day of the
+close reminds of everything still open as of today. Those reminders are recorded as ``skipped`` with
+the reason 补跑日终，提醒已过期 (shown in the reminder list, counted on the run page), so nobody
+wonders why a day has none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.translation import gettext as _g
+
+from ioudesk.core import audit
+from ioudesk.core.errors import ValidationFailed
+from ioudesk.customers.models import Customer
+from ioudesk.ious.models import Iou
+from ioudesk.reminders import selectors
+from ioudesk.reminders.defaults import RULES, TEMPLATES
+from ioudesk.reminders.models import Reminder, ReminderChannel, ReminderRule, ReminderState, RuleKind
+from ioudesk.reminders.placeholders import CATEGORY, Item, context_for
+
+CATCH_UP_REASON = "补跑日终，提醒已过期"
+NO_OFFICER_REASON = "借据没有客户经理"
+CHUNK = 200  # messages written per transaction
+
+
+# --- rules ----------------------------------------------------------------------------------------
+
+def rule_validate(*, rule: ReminderRule) -> None:
+    """Every problem of a rule at once, each under its field (``extra["fields"]``)."""
+    problems: dict[str, str] = {}
+    try:
+        offsets = rule.offset_list()
+    except ValueError:
+        offsets = None
+        problems["offsets"] = _g("天数请写正整数，多个用逗号分隔，如 1,3,7。")
+    if rule.kind not in RuleKind.values:
+        problems["kind"] = _g("请选择提醒时点。")
+    elif offsets is not None:
+        if rule.kind == RuleKind.ON_DUE:
+            if offsets:
+                problems["offsets"] = _g("到期当日提醒不填天数。")
+        elif not offsets:
+            problems["offsets"] = _g("请填写天数。")
+        elif any(n < 1 or n > 3650 for n in offsets):
+            problems["offsets"] = _g("天数须在 1 到 3650 之间。")
+        elif len(set(offsets)) != len(offsets):
+            problems["offsets"] = _g("天数不能重复。")
+    if rule.kind != RuleKind.OVERDUE and (rule.repeat_every or rule.repeat_until):
+        problems["repeat_every"] = _g("只有逾期后提醒可以重复。")
+    elif rule.repeat_until and not rule.repeat_every:
+        problems["repeat_until"] = _g("请先填写“此后每隔几天”。")
+    elif rule.repeat_until and offsets and rule.repeat_until <= max(offsets):
+        problems["repeat_until"] = _g("重复提醒的截止天数应大于最后一个天数。")
+    if rule.channel not in ReminderChannel.values:
+        problems["channel"] = _g("请选择渠道。")
+    template = rule.template if rule.template_id else None
+    if template is None:
+        problems["template"] = _g("请选择消息模板。")
+    elif template.category != CATEGORY:
+        problems["template"] = _g("请选择“还款提醒”类别的模板。")
+    elif rule.channel in ReminderChannel.values and template.channel != rule.channel:
+        problems["template"] = _g("模板的渠道（%(template)s）与规则的渠道（%(rule)s）不一致。") % {
+            "template": template.get_channel_display(), "rule": ReminderChannel(rule.channel).label}
+    if problems:
+        raise ValidationFailed("；".join(problems.values()), code="reminder_rule_invalid",
+                               extra={"fields": problems})
+    rule.offsets = ",".join(str(n) for n in (sorted(offsets) if offsets else []))
+
+
+@transaction.atomic
+def rule_save(*, rule: ReminderRule, user=None) -> ReminderRule:
+    before = audit.snapshot(ReminderRule.objects.select_for_update().get(pk=rule.pk)) if rule.pk else None
+    rule_validate(rule=rule)
+    rule.save()
+    audit.record_change(obj=rule, before=before, after=audit.snapshot(rule),
+                        verb=_g("新增提醒规则") if before is None else _g("修改提醒规则"))
+    return rule
+
+
+@transaction.atomic
+def reminder_defaults_ensure() -> int:
+    """Seed the default templates and rules when there are no reminder rules at all (idempotent: an
+    administrator who deleted or changed them keeps their choice). Returns the rules created."""
+    from ioudesk.notify.models import MessageTemplate
+
+    templates = {}
+    for code, fields in TEMPLATES.items():
+        template = MessageTemplate.objects.filter(code=code).first()
+        if template is None:
+            template = _template_create(code=code, **fields)
+        templates[code] = template
+    if ReminderRule.objects.exists():
+        return 0
+    for kind, offsets, repeat_every, channel, code, notes in RULES:
+        rule_save(rule=ReminderRule(kind=kind, offsets=offsets, repeat_every=repeat_every, channel=channel,
+                                    template=templates[code], notes=notes))
+    return len(RULES)
+
+
+def _template_create(*, code, name, channel, subject, body):
+    from ioudesk.notify import services as notify
+    from ioudesk.notify.models import MessageTemplate
+
+    template = MessageTemplate(code=code, name=name, category=CATEGORY, channel=channel, subject=subject,
+                               body=body, is_active=True)
+    return notify.template_save(template=template, user=None)
+
+
+# --- the day step ---------------------------------------------------------------------------------
+
+def reminders_day_step(*, day: date, close_run=None, catching_up: bool = False) -> dict[str, int]:
+    """The close's day step for ``day`` (see the module docstring). Counts: per rule the installments
+    reminded, 提醒消息 the messages written, 未发送 the reminders recorded without a message."""
+    send_day = selectors.send_day_for(day)
+    done = set(Reminder.objects.filter(day=day).values_list("installment_id", "rule_id"))
+    matches = [(rule, item) for rule, item in selectors.reminders_due(send_day)
+               if (item.installment_id, rule.pk) not in done]
+    counts: dict[str, int] = {"提醒消息": 0, "未发送": 0}
+    if not matches:
+        return counts
+    groups = _groups(matches)
+    per_rule: dict[int, int] = defaultdict(int)
+    rules = {}
+    keys = list(groups)
+    lender = {"phone": _lender_phone(), "organisation": _organisation_label()}
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
+        with transaction.atomic():
+            customers = Customer.objects.in_bulk({key[0] for key in chunk})
+            officers = get_user_model().objects.in_bulk(
+                {key[2] for key in chunk if key[2]} | {item.officer_id for key in chunk
+                                                       for _rule, item in groups[key] if item.officer_id})
+            rows = []
+            for key in chunk:
+                pairs = groups[key]
+                message, state, reason = _message_for(day, key, pairs, customers, officers, catching_up, lender)
+                if message is not None:
+                    counts["提醒消息"] += 1
+                else:
+                    counts["未发送"] += len(pairs)
+                customer_id, channel, _officer = key
+                for rule, item in pairs:
+                    rules[rule.pk] = rule
+                    per_rule[rule.pk] += 1
+                    rows.append(Reminder(day=day, send_day=send_day, rule=rule, installment_id=item.installment_id,
+                                         iou_id=item.iou_id, customer_id=customer_id, branch_id=item.branch_id,
+                                         channel=channel, days_overdue=item.days_overdue, message=message,
+                                         state=state, reason=reason))
+            Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+    for pk, number in per_rule.items():
+        counts[rule_count_label(rules[pk])] = number
+    return counts
+
+
+def rule_count_label(rule: ReminderRule) -> str:
+    scope_label = rule.product.code if rule.product_id else _g("默认")
+    return f"#{rule.pk} {scope_label} {rule}"
+
+
+def _groups(matches: list[tuple[ReminderRule, Item]]) -> dict[tuple, list[tuple[ReminderRule, Item]]]:
+    """(customer, channel, 客户经理 for in-app) → its (rule, item) pairs, after the IOU's customer
+    credit: credit is applied when an installment falls due, so an upcoming installment the credit
+    covers is not reminded of, and one it partly covers for the rest."""
+    officer_of = _recipients([item for _rule, item in matches if _rule.channel == ReminderChannel.INAPP])
+    groups: dict[tuple, list] = defaultdict(list)
+    for rule, item in matches:
+        officer = officer_of.get(item.iou_id) if rule.channel == ReminderChannel.INAPP else None
+        groups[(item.customer_id, rule.channel, officer)].append((rule, item))
+    result = {}
+    for key, pairs in groups.items():
+        pairs = _after_credit(pairs)
+        if pairs:
+            result[key] = pairs
+    return result
+
+
+def _recipients(items: list[Item]) -> dict[int, int | None]:
+    """The 客户经理 of each IOU for in-app notes: the IOU's officer, else the customer's owner."""
+    if not items:
+        return {}
+    owners = dict(Customer.objects.filter(pk__in={i.customer_id for i in items}).values_list("pk", "owner_id"))
+    return {item.iou_id: item.officer_id or owners.get(item.customer_id) for item in items}
+
+
+def _after_credit(pairs):
+    by_installment: dict[int, Item] = {}
+    for _rule, item in pairs:
+        by_installment.setdefault(item.installment_id, item)
+    owed: dict[int, Decimal] = {}
+    credit_left: dict[int, Decimal] = {}
+    for item in sorted(by_installment.values(), key=lambda i: (i.due_date, i.number)):
+        left = credit_left.setdefault(item.iou_id, item.credit or Decimal("0.00"))
+        used = min(left, item.owed) if item.days_overdue <= 0 else Decimal("0.00")
+        credit_left[item.iou_id] = left - used
+        owed[item.installment_id] = item.owed - used
+    return [(rule, dataclasses.replace(item, owed=owed[item.installment_id]))
+            for rule, item in pairs if owed[item.installment_id] > 0]
+
+
+URGENCY = {RuleKind.OVERDUE: 2, RuleKind.ON_DUE: 1, RuleKind.BEFORE: 0}
+
+
+def _message_for(day, key, pairs, customers, officers, catching_up, lender):
+    """Queue the one message of a group (or decide not to): (message, state, reason)."""
+    from ioudesk.notify.services import message_queue
+
+    customer_id, channel, officer_id = key
+    if catching_up:
+        return None, ReminderState.SKIPPED, CATCH_UP_REASON
+    customer = customers[customer_id]
+    officer = officers.get(officer_id) if officer_id else None
+    if channel == ReminderChannel.INAPP and officer is None:
+        return None, ReminderState.SKIPPED, NO_OFFICER_REASON
+    items = list({item.installment_id: item for _rule, item in pairs}.values())
+    # The most urgent rule's template speaks for the message: overdue before due today before upcoming.
+    rule = max((r for r, _i in pairs), key=lambda r: (URGENCY[r.kind], max(
+        i.days_overdue for rr, i in pairs if rr.pk == r.pk), -r.pk))
+    officer_named = officer or _officer_of(items, officers)
+    context = context_for(customer_name=customer.name, items=items, officer=officer_named,
+                          phone=lender["phone"] or getattr(officer_named, "phone", "") or "",
+                          organisation=lender["organisation"])
+    from ioudesk.notify.placeholders import template_render
+
+    subject, body = template_render(rule.template, context)
+    iou = Iou(pk=min(item.iou_id for item in items))
+    if channel == ReminderChannel.INAPP:
+        message = message_queue(channel=channel, subject=subject, body=body, user=officer, category=CATEGORY,
+                                delivery_key=f"reminder:{customer_id}:inapp:{officer.pk}:{day.isoformat()}",
+                                related=iou, template=rule.template)
+    else:
+        to = customer.phone if channel == ReminderChannel.SMS else ""
+        message = message_queue(channel=channel, subject=subject, body=body, customer=customer, to=to or "",
+                                category=CATEGORY, delivery_key=f"reminder:{customer_id}:{channel}:{day.isoformat()}",
+                                related=iou, template=rule.template)
+    return message, ReminderState.QUEUED, ""
+
+
+def _officer_of(items, officers):
+    for item in items:
+        if item.officer_id and item.officer_id in officers:
+            return officers[item.officer_id]
+    return None
+
+
+def _lender_phone() -> str:
+    from django.conf import settings
+
+    from ioudesk.core.services import organisation_current
+
+    return getattr(organisation_current(), "phone", "") or getattr(settings, "IOUDESK_CONTACT_PHONE", "")
+
+
+def _organisation_label() -> str:
+    from ioudesk.core.services import organisation_current
+
+    return str(organisation_current())
+
