@@ -6,6 +6,7 @@ from ioudesk.core.roles import roles_sync
 from ioudesk.core.services import administrator_ensure, organisation_ensure
 from ioudesk.customers.services import source_channels_ensure
 from ioudesk.ledger.services import chart_ensure
+from ioudesk.reminders.services import reminder_defaults_ensure
 
 
 class Command(BaseCommand):
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         counts = roles_sync()
         source_channels_ensure()
         chart_ensure()
+        reminder_defaults_ensure()
         self.stdout.write("角色已同步：" + "，".join(f"{k} {v} 项权限" for k, v in counts.items()))
         created = administrator_ensure(password=os.environ.get("IOUDESK_ADMIN_PASSWORD") or None)
         if created is None:
