@@ -141,6 +141,9 @@ class IouDetail(IouRow):
     terms: TermsOut
     balances: BalancesOut
     cap: CapOut
+    penalty_to_date: Money = Field(description="罚息计至营业日：已入账未还的罚息加上次入账后至营业日的罚息（决策 0006）")
+    penalty_to_date_on: date = Field(description="罚息计至的营业日")
+    classification_manual: str | None = Field(description="人工认定的五级分类（为空表示按逾期天数下限）")
     limitation_expires_on: date | None
     settled_on: date | None
     written_off_on: date | None
@@ -161,6 +164,18 @@ class IouDetail(IouRow):
             "overpayment": iou.overpayment, "written_off_principal": iou.written_off_principal,
             "written_off_interest": iou.written_off_interest,
         }
+
+    @staticmethod
+    def resolve_penalty_to_date(iou: Iou) -> Decimal:
+        from ioudesk.ious.selectors import penalty_to_date
+
+        return penalty_to_date(iou)
+
+    @staticmethod
+    def resolve_penalty_to_date_on(iou: Iou) -> date:
+        from ioudesk.core import clock
+
+        return clock.today()
 
     @staticmethod
     def resolve_cap(iou: Iou) -> dict:

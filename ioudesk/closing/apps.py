@@ -6,3 +6,8 @@ class ClosingConfig(AppConfig):
     name = "ioudesk.closing"
     label = "closing"
     verbose_name = _("日终")
+
+    def ready(self):
+        from ioudesk.closing import periodic
+
+        periodic.register()

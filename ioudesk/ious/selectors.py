@@ -179,6 +179,7 @@ class IouPage:
     events: list
     annual_rate_percent: Decimal | None = None
     cap_rate_percent: Decimal | None = None
+    penalty_to_date: Decimal | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -226,6 +227,7 @@ def iou_page(*, user, pk) -> IouPage:
         events=list(audit.events_for(iou).order_by("-occurred_at", "-id")[:200]),
         annual_rate_percent=percent(iou.annual_rate) if iou.annual_rate is not None else None,
         cap_rate_percent=percent(iou.cap_rate) if iou.cap_rate is not None else None,
+        penalty_to_date=penalty_to_date(iou, today),
     )
 
 
@@ -248,3 +250,19 @@ def has_ious_in_collection(customer) -> bool:
     """The customer owes on an IOU being collected: live (active, overdue, extended) or written off
     (recovery still possible). Registered with customers.permissions.DEBTOR_CHECKS (ious/apps.py)."""
     return customer.ious.filter(status__in=[*LIVE_STATUSES, Status.WRITTEN_OFF]).exists()
+
+
+def penalty_to_date(iou: Iou, day: date | None = None) -> Decimal:
+    """罚息 to date (decision 0006): the penalty posted and still owed, plus what has run on since
+    it was last posted, to `day` (the business date by default), computed with the same calc
+    function the posting uses. The ledger posts it at month end and at every event on the IOU;
+    this is what the IOU shows in between."""
+    from ioudesk.ious.services.accrual import penalty_quotes
+    from ioudesk.ious.services.installments import current_installments
+
+    day = day or clock.today()
+    if iou.status not in LIVE_STATUSES:
+        return iou.penalty_outstanding
+    pending = sum((quote.amount for _row, quote, _first, _since in penalty_quotes(iou, current_installments(iou), day)),
+                  ZERO)
+    return iou.penalty_outstanding + pending

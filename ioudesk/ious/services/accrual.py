@@ -21,10 +21,11 @@ from ioudesk.calc import aging
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.interest import PenaltyBasis, penalty_interest
 from ioudesk.calc.legalcap import cap_overdue_charges, default_table
+from ioudesk.calc.limitation import Interruption, InterruptionKind, limitation_expiry
 from ioudesk.core import audit, clock, prepared
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import predicates, status
-from ioudesk.ious.models import Classification, Installment, Iou, Transaction, TransactionKind
+from ioudesk.ious.models import Classification, Installment, Iou, PaymentSource, Transaction, TransactionKind
 from ioudesk.ious.services.allocation import apply_credit
 from ioudesk.ious.services.installments import current_installments, unpaid
 from ioudesk.ious.services.ledgering import BALANCE_FIELDS, ZERO, lock, post
@@ -55,14 +56,17 @@ def penalty_annual_rate(iou: Iou, on: date) -> Decimal:
 
 
 def iou_accrue(iou: Iou, *, day: date, user=None, refresh: bool = True,
-               rows: list[Installment] | None = None) -> list[Installment]:
+               rows: list[Installment] | None = None, penalty: bool = True) -> list[Installment]:
     """Bring a locked IOU up to `day`. The caller holds the lock and the transaction. Returns the
     current installments, up to date, for the caller to go on with (`refresh=False` when the caller
     refreshes days past due itself afterwards; `rows` when it has read the ones it needs, at least
-    every installment due by `day`)."""
+    every installment due by `day`). `penalty=False`: penalty is not posted now (the daily close on
+    an ordinary day, decision 0006: between postings the IOU shows penalty to date,
+    ``penalty_to_date``); every money event posts it to its date."""
     rows = current_installments(iou) if rows is None else rows
     _accrue_interest(iou, rows, day, user)
-    _accrue_penalty(iou, rows, day, user)
+    if penalty:
+        _accrue_penalty(iou, rows, day, user)
     if iou.overpayment > 0:
         apply_credit(iou, rows, day=day, user=user)
     if refresh:
@@ -93,13 +97,13 @@ def _accrue_interest(iou: Iou, rows: list[Installment], day: date, user) -> None
         prepared.update(row, ["interest_accrued"])
 
 
-def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
-    """Penalty on what is overdue, from each installment's last accrual (or its due date) to `day`.
-    Each accrual is also kept as a 计罚息 document with what it charged per installment and from
-    when, so that a payment entered later with an earlier date can take it back and accrue again
-    (rewind.py)."""
+def penalty_quotes(iou: Iou, rows: list[Installment], day: date):
+    """The penalty not yet posted on each overdue installment, from its last accrual (or its due
+    date) to `day`: (installment, quote, first accrual?, since) for those with chargeable days.
+    Shared by the posting below and by ``penalty_to_date`` (what the IOU page shows between
+    postings), so both compute it with the same calc function."""
     basis = PenaltyBasis(iou.penalty_basis)
-    total, excess, details = ZERO, ZERO, []
+    quotes = []
     for row in rows:
         owed = unpaid(row)
         if row.due_date >= day or (owed["principal"] <= 0 and owed["interest"] <= 0):
@@ -109,6 +113,8 @@ def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
             continue
         first = row.penalty_accrued_to is None
         since = row.due_date if first else row.penalty_accrued_to
+        if since >= day:
+            continue
         quote = penalty_interest(
             overdue_principal=owed["principal"], overdue_interest=owed["interest"], basis=basis,
             due_date=since, as_of=day, penalty_rate=rate,
@@ -116,6 +122,18 @@ def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
         )
         if quote.chargeable_days == 0:
             continue
+        quotes.append((row, quote, first, since))
+    return quotes
+
+
+def _accrue_penalty(iou: Iou, rows: list[Installment], day: date, user) -> None:
+    """Penalty on what is overdue, from each installment's last accrual (or its due date) to `day`.
+    Each accrual is also kept as a 计罚息 document with what it charged per installment and from
+    when, so that a payment entered later with an earlier date can take it back and accrue again
+    (rewind.py)."""
+    total, excess, details = ZERO, ZERO, []
+    for row, quote, first, since in penalty_quotes(iou, rows, day):
+        owed = unpaid(row)
         row.penalty_accrued_to = day
         row.penalty_charged += quote.amount
         prepared.update(row, ["penalty_accrued_to", "penalty_charged"])
@@ -151,18 +169,48 @@ def unprotected_penalty(iou: Iou, principal: Decimal, penalty: Decimal, days: in
     return check.excess
 
 
-DELINQUENCY_FIELDS = ("days_past_due", "bucket", "classification", "status")
+DELINQUENCY_FIELDS = ("days_past_due", "bucket", "classification", "status", "overdue_since",
+                      "limitation_expires_on")
+CLASS_TO_TIER = {value: key for key, value in TIER_TO_CLASS.items()}
+
+
+def classification_for(dpd: int, manual: str | None) -> str:
+    """The five-tier class an IOU shows: the floor by days past due (docs/domain.md §13), or the
+    tier set by hand when that is worse (a recorded decision, iou_classify)."""
+    tier = aging.classification_floor(dpd)
+    if manual:
+        tier = max(tier, CLASS_TO_TIER[Classification(manual)])
+    return TIER_TO_CLASS[tier]
+
+
+def limitation_for(iou: Iou, day: date) -> date | None:
+    """诉讼时效届满日 (docs/domain.md §12): three years from the last due date (民法典第一百八十八条;
+    分期: from the last installment's, 第一百八十九条), started again by a repayment after it (a
+    partial payment acknowledges the debt, 第一百九十五条). Looked up only once `day` is past the
+    last due date: a payment before it does not interrupt a period that has not started."""
+    if iou.maturity_date is None:
+        return iou.limitation_expires_on
+    interruptions = []
+    if day > iou.maturity_date:
+        latest = (Transaction.objects.filter(iou_id=iou.pk, kind=TransactionKind.REPAYMENT,
+                                             source=PaymentSource.PAYMENT, reversed_by__isnull=True,
+                                             day__gt=iou.maturity_date)
+                  .order_by("-day").values_list("day", flat=True).first())
+        if latest is not None:
+            interruptions.append(Interruption(latest, InterruptionKind.PARTIAL_PAYMENT))
+    return limitation_expiry(last_due=iou.maturity_date, interruptions=interruptions).expires_on
 
 
 def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:
-    """Days past due, aging bucket, five-tier floor, and 逾期 ⇄ 生效 from the unpaid installments."""
+    """Days past due (and the oldest unpaid due date they count from), aging bucket, five-tier class
+    (floor or a worse hand tier), 逾期 ⇄ 生效, and the limitation date, from the unpaid installments."""
     unpaid_due = [row.due_date for row in rows if any(v > 0 for v in unpaid(row).values()) and row.due_date < day]
     before = [getattr(iou, field) for field in DELINQUENCY_FIELDS]
     dpd = aging.days_past_due(unpaid_due, as_of=day)
     iou.days_past_due, iou.bucket = dpd, aging.loan_bucket(dpd)
-    # The floor by days past due (docs/domain.md §13). Classifying worse than the floor by hand is a
-    # collections decision with its own record; here the IOU follows the floor.
-    iou.classification = TIER_TO_CLASS[aging.classification_floor(dpd)]
+    iou.overdue_since = min(unpaid_due) if unpaid_due else None
+    iou.classification = classification_for(dpd, iou.classification_manual)
+    iou.limitation_expires_on = limitation_for(iou, day)
     if dpd > 0 and status.can(iou, Event.FALL_OVERDUE):
         status.transition(iou, Event.FALL_OVERDUE)
     elif dpd == 0 and status.can(iou, Event.CURE):
@@ -186,13 +234,32 @@ def settle_if_paid(iou: Iou, rows: list[Installment], day: date) -> bool:
     return True
 
 
+def posts_penalty_on(iou: Iou, rows: list[Installment], day: date) -> bool:
+    """Whether the daily close of `day` posts the IOU's penalty to date (decision 0006): at month
+    end (月末计提), when an installment falls due, when the five-tier class changes, or when the
+    IOU would be settled. Every other day it only shows penalty to date (``penalty_to_date``)."""
+    if (day + timedelta(days=1)).month != day.month:
+        return True
+    if any(row.due_date <= day and not row.interest_accrued for row in rows):
+        return True
+    unpaid_due = [row.due_date for row in rows if any(v > 0 for v in unpaid(row).values()) and row.due_date < day]
+    if classification_for(aging.days_past_due(unpaid_due, as_of=day), iou.classification_manual) != iou.classification:
+        return True
+    # Customer credit to apply is a money event: it meets the penalty to date, as a payment would.
+    return iou.overpayment > 0
+
+
 def iou_close_day(*, iou: Iou, day: date | None = None, user=None) -> Iou:
-    """日终 for one IOU: lock it and bring it up to `day` (the business date by default), and settle
-    it when that left nothing owed (customer credit paying its last installment, docs/domain.md §10).
-    Idempotent; the daily close runs it for every live IOU."""
+    """日终 for one IOU: lock it and bring it up to `day` (the business date by default): interest
+    and fees due, penalty posted when ``posts_penalty_on`` says so, credit applied, delinquency;
+    and settle it when that left nothing owed (customer credit paying its last installment,
+    docs/domain.md §10). Idempotent; the daily close (ioudesk/closing) runs it for every IOU that
+    has something to do on the day."""
     with transaction.atomic():
         iou = lock(iou)
         if predicates.is_live(iou):
             day = day or clock.today()
-            settle_if_paid(iou, iou_accrue(iou, day=day, user=user), day)
+            rows = current_installments(iou)
+            rows = iou_accrue(iou, day=day, user=user, rows=rows, penalty=posts_penalty_on(iou, rows, day))
+            settle_if_paid(iou, rows, day)
         return iou

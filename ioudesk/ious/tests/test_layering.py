@@ -23,7 +23,8 @@ INTERFACE_PACKAGES = ("ioudesk.backoffice", "ioudesk.api", "ioudesk.portal")
 # The IOU services' layers, top to bottom, as docs/architecture.md draws them: a module imports only
 # from the layers below its own (so the event modules never import each other).
 SERVICE_LAYERS = (
-    ("origination", "disbursement", "repayment", "corrections", "settlement", "restructure", "writeoff"),
+    ("origination", "disbursement", "repayment", "corrections", "settlement", "restructure", "writeoff",
+     "classification"),
     ("rewind",),
     ("payments",),
     ("accrual",),

@@ -1,0 +1,349 @@
+"""The close engine: one business date D over every live IOU, in id-range partitions shared by
+any number of worker processes, then the registered day steps.
+
+What an IOU needs on D is found set-based, so the cost grows with the IOUs that have something to
+do (docs/decisions/0006 and issue 10 §7):
+
+- **falling due**: installments of the current schedule due ≤ D whose interest has not been
+  booked (a partial index on unbooked installments, one query for the whole day, at partitioning);
+- **falling overdue**: installments due since the last closed day still not paid off (the due
+  date index, one query for the day);
+- **already overdue** (``Iou.overdue_since`` set), read per partition by id range: those whose
+  bucket or five-tier class changes on D, and at month end all of them, go the per-IOU way;
+  every other one only has its days past due advanced, in one UPDATE per partition.
+
+Falling-due IOUs with nothing else to do (not overdue, no customer credit, installments due on D
+itself) are done in bulk: many IOUs per transaction, each posted through the same
+``_accrue_interest`` as ``iou_accrue`` (the same entries, memos and balances), without reading the
+rest of their schedule. Everything else goes through ``iou_close_day`` (lock, interest, penalty by
+the rule of decision 0006, credit, delinquency, settlement), each IOU in a savepoint: an error is
+recorded as a CloseFailure with its traceback, and the run goes on.
+
+Every change per IOU is idempotent (installment flags, ``penalty_accrued_to``, derived days past
+due), so a partition whose worker died is simply done again by the next one, which posts nothing
+twice. Partitions are claimed in short transactions with a lease (PostgreSQL: FOR UPDATE SKIP
+LOCKED); a partition whose owner's process is gone (same host) or whose lease ran out is taken
+over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import time
+import traceback
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ioudesk.calc import aging
+from ioudesk.closing.models import ClosePartition, CloseRun, PartitionState, RunState
+from ioudesk.core import numbering
+from ioudesk.ious.models import LIVE_STATUSES, Installment, Iou, Status
+from ioudesk.ious.services import accrual
+from ioudesk.ledger.services import NUMBER_PREFIX
+
+logger = logging.getLogger("ioudesk.closing")
+
+LEASE_SECONDS = int(os.environ.get("IOUDESK_CLOSE_LEASE_SECONDS", "60"))
+BULK_BATCH = 200  # falling-due IOUs per transaction
+SINGLE_BATCH = 50  # IOUs done one by one (each in its savepoint) per transaction
+# For the kill -9 test: the process kills itself after this many committed batches.
+KILL_AFTER_BATCHES = int(os.environ.get("IOUDESK_CLOSE_KILL_AFTER_BATCHES", "0") or 0)
+_batches_done = 0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process named "host:pid" may still be working: on another host we cannot tell
+    (the lease decides); on this one, whether the pid exists."""
+    host, _, pid = owner.rpartition(":")
+    if not owner or host != socket.gethostname():
+        return bool(owner)
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def lease_from_now() -> timezone.datetime:
+    return timezone.now() + timedelta(seconds=LEASE_SECONDS)
+
+
+def _held(owner: str, lease_until) -> bool:
+    """Someone else holds it: a live owner with a lease still running."""
+    return bool(owner) and owner != worker_name() and lease_until is not None and lease_until > timezone.now() \
+        and owner_alive(owner)
+
+
+# --- partitioning --------------------------------------------------------------------------------
+
+
+def _live_ids() -> list[int]:
+    return list(Iou.objects.filter(status__in=LIVE_STATUSES).order_by("id").values_list("id", flat=True).iterator(
+        chunk_size=20000))
+
+
+def falling_due(day: date, lo: int | None = None, hi: int | None = None) -> dict[int, list[date]]:
+    """IOU id → due dates of its current installments due by `day` whose interest is not booked."""
+    rows = Installment.objects.filter(interest_accrued=False, due_date__lte=day, schedule__is_current=True,
+                                      schedule__iou__status__in=LIVE_STATUSES)
+    if lo is not None:
+        rows = rows.filter(schedule__iou_id__range=(lo, hi))
+    found: dict[int, list[date]] = {}
+    for iou_id, due in rows.values_list("schedule__iou_id", "due_date").iterator(chunk_size=20000):
+        found.setdefault(iou_id, []).append(due)
+    return found
+
+
+def falling_overdue(day: date, since: date | None) -> set[int]:
+    """IOUs with a current installment due in [since, day) not paid off: overdue from `day` on
+    unless a payment says otherwise (a superset: the per-IOU path decides). `since` None: the first
+    close, every installment due before `day`."""
+    rows = Installment.objects.filter(paid_off_on__isnull=True, due_date__lt=day, schedule__is_current=True,
+                                      schedule__iou__status__in=LIVE_STATUSES, schedule__iou__overdue_since__isnull=True)
+    if since is not None:
+        rows = rows.filter(due_date__gte=since)
+    return set(rows.values_list("schedule__iou_id", flat=True).distinct().iterator(chunk_size=20000))
+
+
+def partition(run: CloseRun, *, size: int, since: date | None) -> None:
+    """Split the live IOUs into id ranges of `size` and record, per range, the IOUs found to have
+    something to do on the run's day (in the partition's `counts["work"]`). Called with the run
+    row locked; the partitions and their work lists are written in the same transaction."""
+    ids = _live_ids()
+    due = falling_due(run.day)
+    overdue = falling_overdue(run.day, since)
+    partitions = []
+    for start in range(0, len(ids), size):
+        chunk = ids[start:start + size]
+        lo, hi = chunk[0], chunk[-1]
+        partitions.append(ClosePartition(
+            close_run=run, lo=lo, hi=hi, ious=len(chunk),
+            counts={"work": {"due": sorted(i for i in chunk if i in due),
+                             "check": sorted(i for i in chunk if i in overdue)}}))
+    # The ranges cover every id between partitions too (an IOU made live after partitioning, with an
+    # id between two live ones, is still in a range); ids after the last are for tomorrow.
+    for before, after in zip(partitions, partitions[1:], strict=False):
+        before.hi = after.lo - 1
+    ClosePartition.objects.bulk_create(partitions, batch_size=500)
+    run.partitions_total, run.ious_total = len(partitions), len(ids)
+    run.counts = {**run.counts, "ious": {"live": len(ids), "falling_due": len(due), "falling_overdue": len(overdue)}}
+    CloseRun.objects.filter(pk=run.pk).update(partitions_total=run.partitions_total, ious_total=run.ious_total,
+                                              counts=run.counts)
+
+
+# --- claiming ------------------------------------------------------------------------------------
+
+
+def reclaim_dead(run: CloseRun) -> int:
+    """Partitions marked running whose owner is gone (same host) or whose lease ran out: pending again."""
+    stale = []
+    now = timezone.now()
+    for part in ClosePartition.objects.filter(close_run=run, state=PartitionState.RUNNING).only(
+            "id", "owner", "lease_until"):
+        if part.lease_until is None or part.lease_until < now or not owner_alive(part.owner):
+            stale.append(part.pk)
+    if stale:
+        ClosePartition.objects.filter(pk__in=stale, state=PartitionState.RUNNING).update(
+            state=PartitionState.PENDING, owner="", lease_until=None)
+    return len(stale)
+
+
+def claim(run: CloseRun) -> ClosePartition | None:
+    """Take the next pending partition of the run, in a short transaction of its own (PostgreSQL:
+    FOR UPDATE SKIP LOCKED, so two workers never wait for or take the same one)."""
+    reclaim_dead(run)
+    with transaction.atomic():
+        part = (ClosePartition.objects.select_for_update(skip_locked=True)
+                .filter(close_run=run, state=PartitionState.PENDING).order_by("lo").first())
+        if part is None:
+            return None
+        now = timezone.now()
+        part.state, part.owner, part.lease_until, part.heartbeat = PartitionState.RUNNING, worker_name(), \
+            lease_from_now(), now
+        part.started_at = part.started_at or now
+        part.attempts += 1
+        part.save(update_fields=["state", "owner", "lease_until", "heartbeat", "started_at", "attempts"])
+        return part
+
+
+def heartbeat(part: ClosePartition) -> None:
+    now = timezone.now()
+    ClosePartition.objects.filter(pk=part.pk, owner=worker_name()).update(heartbeat=now, lease_until=lease_from_now())
+    CloseRun.objects.filter(pk=part.close_run_id, owner=worker_name()).update(lease_until=lease_from_now())
+
+
+def _batch_committed() -> None:
+    global _batches_done
+    _batches_done += 1
+    if KILL_AFTER_BATCHES and _batches_done >= KILL_AFTER_BATCHES:
+        logger.warning("IOUDESK_CLOSE_KILL_AFTER_BATCHES=%s: killing myself", KILL_AFTER_BATCHES)
+        os.kill(os.getpid(), 9)
+
+
+# --- the work of one partition --------------------------------------------------------------------
+
+
+def _numbers(day: date, size: int):
+    """A block of journal numbers for a batch (numbering.reserved_block, decision 0007): workers
+    posting at once do not queue on the day's counter row. Inside a transaction already (a test's,
+    or a caller's), the numbers come from the counter as usual."""
+    if connection.in_atomic_block:
+        return contextlib.nullcontext()
+    return numbering.reserved_block(NUMBER_PREFIX, day, max(1, size))
+
+
+def close_partition(run: CloseRun, part: ClosePartition, *, record_failure: Callable) -> dict[str, int]:
+    """Bring every IOU of the partition to the run's day. Returns counts."""
+    day = run.day
+    work = (part.counts or {}).get("work", {"due": [], "check": []})
+    counts = {"bulk": 0, "single": 0, "failed": 0, "dpd_advanced": 0}
+    month_end = (day + timedelta(days=1)).month != day.month
+    single = set(work["check"])
+    # Already overdue: the bucket or class changes on D (or month end: penalty to post).
+    for pk, since, bucket, classification, manual in Iou.objects.filter(
+            pk__range=(part.lo, part.hi), status__in=LIVE_STATUSES, overdue_since__isnull=False).values_list(
+            "pk", "overdue_since", "bucket", "classification", "classification_manual"):
+        dpd = (day - since).days
+        if dpd <= 0 or month_end or aging.loan_bucket(dpd) != bucket or accrual.classification_for(dpd, manual) != classification:
+            single.add(pk)
+    bulk = [pk for pk in work["due"] if pk not in single]
+    failed: set[int] = set()
+
+    for start in range(0, len(bulk), BULK_BATCH):
+        done, rest = _bulk_batch(bulk[start:start + BULK_BATCH], day)
+        counts["bulk"] += done
+        single.update(rest)
+        heartbeat(part)
+        _batch_committed()
+
+    ordered = sorted(single)
+    for start in range(0, len(ordered), SINGLE_BATCH):
+        with _numbers(day, SINGLE_BATCH * 3), transaction.atomic():
+            for pk in ordered[start:start + SINGLE_BATCH]:
+                try:
+                    with transaction.atomic():
+                        accrual.iou_close_day(iou=Iou(pk=pk), day=day)
+                    counts["single"] += 1
+                except Exception as error:  # noqa: BLE001 - one IOU's error is recorded, the run goes on
+                    failed.add(pk)
+                    counts["failed"] += 1
+                    record_failure(run, pk, "ious", error, traceback.format_exc())
+        heartbeat(part)
+        _batch_committed()
+
+    counts["dpd_advanced"] = advance_days_past_due(part.lo, part.hi, day, exclude=failed)
+    return counts
+
+
+def _bulk_batch(ids: list[int], day: date) -> tuple[int, list[int]]:
+    """Interest and fees falling due on `day` for IOUs with nothing else to do, in one transaction.
+    Returns (IOUs done, IOUs that turned out to need the per-IOU path)."""
+    rest: list[int] = []
+    done = 0
+    with _numbers(day, len(ids)), transaction.atomic():
+        ious = {iou.pk: iou for iou in Iou.objects.select_for_update().filter(pk__in=ids)}
+        rows: dict[int, list[Installment]] = {}
+        for row, iou_id in _due_rows(ids, day):
+            rows.setdefault(iou_id, []).append(row)
+        for pk in ids:
+            iou, due = ious.get(pk), rows.get(pk, [])
+            if iou is None or iou.status not in LIVE_STATUSES or not due:
+                continue  # settled, written off … since it was found, or done already
+            if (iou.overpayment > 0 or iou.overdue_since is not None or iou.days_past_due
+                    or iou.status == Status.OVERDUE or any(row.due_date != day for row in due)):
+                rest.append(pk)
+                continue
+            # Nothing is overdue and nothing else falls due: exactly what iou_accrue does for it
+            # (days past due stay 0: an installment due on D is not overdue on D).
+            accrual._accrue_interest(iou, due, day, None)
+            done += 1
+    return done, rest
+
+
+def _due_rows(ids: list[int], day: date):
+    queryset = (Installment.objects.filter(interest_accrued=False, due_date__lte=day, schedule__is_current=True,
+                                           schedule__iou_id__in=ids)
+                .select_related("schedule").order_by("schedule__iou_id", "number"))
+    for row in queryset:
+        yield row, row.schedule.iou_id
+
+
+def advance_days_past_due(lo: int, hi: int, day: date, *, exclude: set[int] = frozenset()) -> int:
+    """Days past due of every overdue IOU in [lo, hi] as of `day`, from its oldest unpaid due date:
+    one UPDATE (the bucket and class did not change, or those IOUs went the per-IOU way already)."""
+    table = connection.ops.quote_name(Iou._meta.db_table)
+    if connection.vendor == "postgresql":
+        diff = "(%s::date - overdue_since)"
+    else:
+        diff = "CAST(julianday(%s) - julianday(overdue_since) AS INTEGER)"
+    statuses = list(LIVE_STATUSES)
+    sql = (f"UPDATE {table} SET days_past_due = {diff} WHERE id BETWEEN %s AND %s AND overdue_since IS NOT NULL "
+           f"AND status IN ({', '.join(['%s'] * len(statuses))}) AND days_past_due <> {diff}")
+    params = [connection.ops.adapt_datefield_value(day), lo, hi, *statuses, connection.ops.adapt_datefield_value(day)]
+    if exclude:
+        sql += f" AND id NOT IN ({', '.join(['%s'] * len(exclude))})"
+        params += sorted(exclude)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def finish_partition(part: ClosePartition, counts: dict[str, int]) -> None:
+    with transaction.atomic():
+        updated = ClosePartition.objects.filter(pk=part.pk, owner=worker_name(), state=PartitionState.RUNNING).update(
+            state=PartitionState.DONE, finished_at=timezone.now(), lease_until=None,
+            counts={**(part.counts or {}), "done": counts})
+        if updated:
+            run = CloseRun.objects.select_for_update().get(pk=part.close_run_id)
+            run.partitions_done = ClosePartition.objects.filter(close_run=run, state=PartitionState.DONE).count()
+            run.ious_done = sum(ClosePartition.objects.filter(close_run=run, state=PartitionState.DONE)
+                                .values_list("ious", flat=True))
+            totals = dict(run.counts.get("partitions", {}))
+            for key, value in counts.items():
+                totals[key] = totals.get(key, 0) + value
+            run.counts = {**run.counts, "partitions": totals}
+            run.save(update_fields=["partitions_done", "ious_done", "counts"])
+
+
+def work_partitions(run: CloseRun, *, record_failure: Callable, progress: Callable | None = None) -> int:
+    """Claim and close partitions of the run until none is left to claim. Returns how many."""
+    n = 0
+    while True:
+        part = claim(run)
+        if part is None:
+            return n
+        counts = close_partition(run, part, record_failure=record_failure)
+        finish_partition(part, counts)
+        n += 1
+        if progress:
+            run.refresh_from_db(fields=["partitions_done", "partitions_total", "ious_done", "ious_total"])
+            progress(run)
+
+
+def wait_for_partitions(run: CloseRun, *, poll: float = 0.5, progress: Callable | None = None,
+                        record_failure: Callable) -> None:
+    """Until every partition of the run is done: help with any that become free (a dead worker's)."""
+    while ClosePartition.objects.filter(close_run=run).exclude(state=PartitionState.DONE).exists():
+        if not work_partitions(run, record_failure=record_failure, progress=progress):
+            CloseRun.objects.filter(pk=run.pk, owner=worker_name()).update(lease_until=lease_from_now())
+            time.sleep(poll)
+
+
+def run_is_done(run: CloseRun) -> bool:
+    return CloseRun.objects.filter(pk=run.pk, state=RunState.DONE).exists()
+
+
+LIVE_FILTER = Q(status__in=LIVE_STATUSES)
