@@ -4,10 +4,12 @@ from ioudesk.api.calc import router as calc_router
 from ioudesk.api.customers import router as customers_router
 from ioudesk.api.ious import router as ious_router
 from ioudesk.api.me import router as me_router
+from ioudesk.api.messages import router as messages_router
 
 ROUTERS = [
     ("/me", me_router),
     ("/calc", calc_router),
     ("/customers", customers_router),
     ("/ious", ious_router),
+    ("/messages", messages_router),
 ]

@@ -70,6 +70,13 @@ def sidebar(request):
         ) or [_placeholder("ious", _("借据管理"), "receipt_long")]},
         {"title": _("催收"), "collapsible": True, "items": [_placeholder("collections", _("催收管理"), "campaign")]},
         {"title": _("报表"), "collapsible": True, "items": [_placeholder("reports", _("统计报表"), "bar_chart")]},
+        {"title": _("消息"), "collapsible": True, "items": _items(
+            (_("站内消息"), "notifications", "backoffice:inbox", None),
+            (_("消息记录"), "outgoing_mail", "admin:notify_message_changelist", "notify.view_message"),
+            (_("消息模板"), "edit_note", "admin:notify_messagetemplate_changelist", "notify.view_messagetemplate"),
+            (_("退订记录"), "unsubscribe", "admin:notify_optout_changelist", "notify.view_optout"),
+            (_("发送设置"), "schedule_send", "admin:notify_notifysettings_changelist", "notify.change_notifysettings"),
+        )},
         {
             "title": _("系统设置"),
             "collapsible": True,

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("ioudesk.backoffice.document_views")),
     path("", include("ioudesk.backoffice.iou_pages")),
     path("", include("ioudesk.backoffice.ledger_pages")),
+    path("", include("ioudesk.backoffice.notify_pages")),
 ]

@@ -40,7 +40,10 @@ ROLES: dict[str, list[str]] = {
     COLLECTOR: [
         # add_followup: contact records for the customers whose IOUs they collect (ioudesk.customers.permissions)
         "customers.view_*", "customers.view_sensitive_customer", "customers.add_followup", "ious.view_*",
-        "collections.*", "notify.*", "documents.view_*",
+        # the message log of their branches (what a debtor was sent) and a debtor's 退订 taken on the phone;
+        # resending, templates and the sending rules are the administrator's
+        "collections.*", "notify.view_message", "notify.view_deliveryattempt", "notify.view_optout",
+        "notify.add_optout", "documents.view_*",
     ],
     AUDITOR: [
         "*.view_*", "core.view_all_branches",

@@ -60,7 +60,7 @@ class MessageTemplate(models.Model):
         ordering = ["category", "code"]
 
     def __str__(self):
-        return f"{self.name}（{self.code}）"
+        return self.name
 
 
 class Message(models.Model):

@@ -67,13 +67,20 @@ def notify_settings_save(*, settings: NotifySettings, user=None) -> NotifySettin
         problems["retry_base_seconds"] = [_("重试间隔至少 1 秒")]
     if problems:
         raise ValidationFailed(_("发送设置有误：") + "；".join(m for ms in problems.values() for m in ms),
-                               extra={"details": problems})
+                               extra=_details(problems))
     stored = NotifySettings.objects.filter(pk=1).first()
     before = audit.snapshot(stored) if stored else None
     settings.pk = 1
     settings.save()
     audit.record_change(obj=settings, before=before, after=audit.snapshot(settings), verb=_("修改消息发送设置"))
     return settings
+
+
+def _details(problems: dict[str, list[str]]) -> dict:
+    """An error's extra: the first field (the form shows the message there) and every problem by field."""
+    return {"field": next(iter(problems), None),
+            "details": [{"field": field, "message": str(message)} for field, messages in problems.items()
+                        for message in messages]}
 
 
 # --- queueing ---------------------------------------------------------------------------------
@@ -353,10 +360,10 @@ def messages_enqueue_due(now: dt.datetime | None = None) -> int:
 
 
 def can_resend(user, message: Message) -> bool:
-    return bool(user and user.has_perm("notify.resend_message")) and message.status in FINAL_STATUSES \
-        and message.channel != Channel.INAPP or (
-            bool(user and user.has_perm("notify.resend_message"))
-            and message.channel == Channel.INAPP and message.status in (Status.FAILED, Status.SUPPRESSED))
+    """The resend button: a user with notify.resend_message, a message whose sending is over, with an
+    address to send to (an in-app message needs none)."""
+    return (bool(user and user.has_perm("notify.resend_message")) and message.status in FINAL_STATUSES
+            and (message.channel == Channel.INAPP or bool(message.address)))
 
 
 @transaction.atomic
@@ -386,11 +393,6 @@ def message_resend(*, message: Message, user, reason: str = "") -> Message:
     return copy
 
 
-def inbox_filter(user):
-    return Message.objects.filter(channel=Channel.INAPP, user=user).exclude(
-        status__in=(Status.SUPPRESSED, Status.FAILED))
-
-
 def message_mark_read(*, message: Message, user) -> Message:
     if message.channel != Channel.INAPP or message.user_id != user.pk:
         raise PermissionDenied(_("只能标记自己的站内消息"))
@@ -402,7 +404,10 @@ def message_mark_read(*, message: Message, user) -> Message:
 
 
 def inbox_mark_all_read(*, user) -> int:
-    return inbox_filter(user).filter(read_at__isnull=True).update(read_at=clock.now())
+    from ioudesk.notify.selectors import inbox
+
+    return Message.objects.filter(pk__in=inbox(user).filter(read_at__isnull=True).values("pk")).update(
+        read_at=clock.now())
 
 
 # --- opt-outs ---------------------------------------------------------------------------------
@@ -459,7 +464,7 @@ def template_save(*, template: MessageTemplate, user=None) -> MessageTemplate:
     problems = template_validate(template)
     if problems:
         raise ValidationFailed("；".join(m for ms in problems.values() for m in ms),
-                               code="template_placeholder", extra={"details": problems})
+                               code="template_placeholder", extra=_details(problems))
     stored = MessageTemplate.objects.filter(pk=template.pk).first() if template.pk else None
     before = audit.snapshot(stored) if stored else None
     template.updated_by = user

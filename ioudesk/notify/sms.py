@@ -156,7 +156,7 @@ class TencentSmsBackend:
             self.templates = json.loads(self.templates) if self.templates.strip() else {}
         self.region = get("region", "ap-guangzhou")
         self.endpoint = get("endpoint", "") or "https://sms.tencentcloudapi.com"
-        self.timeout = int(float(options.get("timeout", _setting("IOUDESK_SMS_TIMEOUT", 10))))
+        self.timeout = float(options.get("timeout", _setting("IOUDESK_SMS_TIMEOUT", 10)))
 
     def _client(self):
         from urllib.parse import urlparse

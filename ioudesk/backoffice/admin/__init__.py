@@ -3,7 +3,19 @@ from django.utils.translation import gettext_lazy as _
 
 from ioudesk.backoffice import admin_links  # noqa: F401  (links and pickers follow permissions)
 
-from . import api, core, customer_files, customers, documents, followups, ious, ledger, products, twofactor  # noqa: F401
+from . import (  # noqa: F401
+    api,
+    core,
+    customer_files,
+    customers,
+    documents,
+    followups,
+    ious,
+    ledger,
+    notify,
+    products,
+    twofactor,
+)
 
 admin.site.site_title = _("欠条管家")
 admin.site.site_header = _("欠条管家")
