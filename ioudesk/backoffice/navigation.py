@@ -68,7 +68,12 @@ def sidebar(request):
             (_("会计凭证"), "book", "admin:ledger_journalentry_changelist", "ledger.view_journalentry"),
             (_("会计科目"), "account_balance", "admin:ledger_account_changelist", "ledger.view_account"),
         ) or [_placeholder("ious", _("借据管理"), "receipt_long")]},
-        {"title": _("催收"), "collapsible": True, "items": [_placeholder("collections", _("催收管理"), "campaign")]},
+        {"title": _("催收"), "collapsible": True, "items": [_placeholder("collections", _("催收管理"), "campaign"), *_items(
+            (_("还款提醒规则"), "notifications_active", "admin:reminders_reminderrule_changelist",
+             "reminders.view_reminderrule"),
+            (_("提醒计划"), "event_upcoming", "backoffice:reminder_plan", "reminders.view_reminder"),
+            (_("提醒记录"), "history", "admin:reminders_reminder_changelist", "reminders.view_reminder"),
+        )]},
         {"title": _("报表"), "collapsible": True, "items": [_placeholder("reports", _("统计报表"), "bar_chart")]},
         {"title": _("消息"), "collapsible": True, "items": _items(
             (_("站内消息"), "notifications", "backoffice:inbox", None),

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("ioudesk.backoffice.document_views")),
     path("", include("ioudesk.backoffice.iou_pages")),
     path("", include("ioudesk.backoffice.ledger_pages")),
+    path("", include("ioudesk.backoffice.reminder_pages")),
     path("", include("ioudesk.backoffice.notify_pages")),
 ]

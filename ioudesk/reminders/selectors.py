@@ -148,3 +148,71 @@ def reminder_log(*, start: date | None = None, end: date | None = None) -> list[
             status = "suppressed"
         result.add((day, customer_id, channel, CATEGORY, status))
     return sorted(result)
+
+
+# --- back office: preview and the plan of a day ---------------------------------------------------
+
+
+def _in_scope(rows: QuerySet, user) -> QuerySet:
+    branch_ids = scope.visible_branch_ids(user)
+    return rows if branch_ids is None else rows.filter(schedule__iou__branch_id__in=branch_ids)
+
+
+def _applies(rows: QuerySet, rule: ReminderRule) -> QuerySet:
+    if rule.product_id is not None:
+        return rows.filter(schedule__iou__product_id=rule.product_id)
+    own = products_with_rules()
+    return rows.filter(Q(schedule__iou__product_id__isnull=True) | ~Q(schedule__iou__product_id__in=own))
+
+
+def rule_send_day(rule: ReminderRule, due: date) -> date:
+    """The first day ``rule`` reminds of an installment due on ``due``."""
+    offsets = rule.offset_list() or [0]
+    if rule.kind == RuleKind.BEFORE:
+        return due - timedelta(days=max(offsets))
+    if rule.kind == RuleKind.ON_DUE:
+        return due
+    return due + timedelta(days=min(offsets))
+
+
+def rule_preview(*, rule: ReminderRule, user, today: date) -> tuple[str, str, Item | None]:
+    """The rule's template filled in with real data: the earliest open installment due from today on
+    (else the latest overdue one) of an IOU the rule applies to, in the user's branches, as the rule's
+    first reminder of it would read. Without one, the category's sample values. (subject, body, item)"""
+    from django.contrib.auth import get_user_model
+
+    from ioudesk.customers.models import Customer
+    from ioudesk.notify.placeholders import template_render
+    from ioudesk.reminders.placeholders import SAMPLE, context_for
+
+    rows = _in_scope(_applies(open_installments(), rule), user)
+    row = (rows.filter(due_date__gte=today).order_by("due_date", "id").values(*ITEM_FIELDS).first()
+           or rows.filter(due_date__lt=today).order_by("-due_date", "id").values(*ITEM_FIELDS).first())
+    if row is None:
+        subject, body = template_render(rule.template, SAMPLE)
+        return subject, body, None
+    item = _item(row, rule_send_day(rule, row["due_date"]))
+    officer = get_user_model().objects.filter(pk=item.officer_id).first() if item.officer_id else None
+    customer = Customer.objects.only("name").get(pk=item.customer_id)
+    subject, body = template_render(rule.template, context_for(customer_name=customer.name, items=[item],
+                                                               officer=officer))
+    return subject, body, item
+
+
+def reminders_planned(*, user, day: date, limit: int = 500) -> dict:
+    """What the close of ``day`` reminds of (for ``day`` + 1), in the user's branches: each
+    (rule, installment) with whether it was already recorded. {"send_day", "rows", "total"}."""
+    from ioudesk.customers.models import Customer
+
+    send_day = send_day_for(day)
+    branch_ids = scope.visible_branch_ids(user)
+    pairs = sorted(((rule, item) for rule, item in reminders_due(send_day)
+                    if branch_ids is None or item.branch_id in branch_ids),
+                   key=lambda p: (p[1].customer_id, p[1].due_date, p[1].installment_id, p[0].pk))
+    shown = pairs[:limit]
+    done = {(r.installment_id, r.rule_id): r for r in Reminder.objects.select_related("message").filter(
+        day=day, installment_id__in=[i.installment_id for _r, i in shown])}
+    names = dict(Customer.objects.filter(pk__in={i.customer_id for _r, i in shown}).values_list("pk", "name"))
+    rows = [{"rule": rule, "item": item, "customer_name": names.get(item.customer_id, ""),
+             "recorded": done.get((item.installment_id, rule.pk))} for rule, item in shown]
+    return {"send_day": send_day, "rows": rows, "total": len(pairs)}

@@ -99,6 +99,18 @@ def rule_save(*, rule: ReminderRule, user=None) -> ReminderRule:
 
 
 @transaction.atomic
+def rule_delete(*, rule: ReminderRule, user=None) -> None:
+    """A rule that has reminded anybody is kept (its records point to it): switch it off instead."""
+    from ioudesk.core.errors import InvalidState
+
+    if Reminder.objects.filter(rule=rule).exists():
+        raise InvalidState(_g("这条规则已发出过提醒，不能删除；不再使用请停用。"), code="reminder_rule_used")
+    before = audit.snapshot(rule)
+    audit.record_change(obj=rule, before=before, after=None, verb=_g("删除提醒规则"))
+    rule.delete()
+
+
+@transaction.atomic
 def reminder_defaults_ensure() -> int:
     """Seed the default templates and rules when there are no reminder rules at all (idempotent: an
     administrator who deleted or changed them keeps their choice). Returns the rules created."""

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+import ioudesk.backoffice.admin.reminders  # noqa: F401  (还款提醒规则, 提醒记录)
 from ioudesk.backoffice import admin_links  # noqa: F401  (links and pickers follow permissions)
 
 from . import (  # noqa: F401

@@ -1,0 +1,49 @@
+"""还款提醒 pages: a rule's template previewed with real data, and 提醒计划 — what the close of a day
+reminds of (for the next day), rule by rule, in the user's branches."""
+
+from datetime import date
+
+from django.http import Http404
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from ioudesk.backoffice.pages import BackofficePage
+from ioudesk.core import clock
+from ioudesk.reminders import selectors
+from ioudesk.reminders.models import ReminderRule
+
+
+class RulePreviewPage(BackofficePage):
+    template_name = "backoffice/reminders/preview.html"
+    title = _("提醒预览")
+    permission_required = ("reminders.view_reminderrule",)
+
+    def get_context_data(self, **kwargs):
+        rule = ReminderRule.objects.select_related("template", "product").filter(pk=self.kwargs["pk"]).first()
+        if rule is None:
+            raise Http404
+        today = clock.today()
+        subject, body, item = selectors.rule_preview(rule=rule, user=self.request.user, today=today)
+        return super().get_context_data(**kwargs, rule=rule, subject=subject, body=body, item=item,
+                                        can_change=self.request.user.has_perm("reminders.change_reminderrule"))
+
+
+class ReminderPlanPage(BackofficePage):
+    template_name = "backoffice/reminders/plan.html"
+    title = _("提醒计划")
+    permission_required = ("reminders.view_reminder",)
+
+    def get_context_data(self, **kwargs):
+        today = clock.today()
+        try:
+            day = date.fromisoformat(self.request.GET.get("day", ""))
+        except ValueError:
+            day = today
+        plan = selectors.reminders_planned(user=self.request.user, day=day)
+        return super().get_context_data(**kwargs, day=day, today=today, **plan)
+
+
+urlpatterns = [
+    path("reminder-rules/<int:pk>/preview/", RulePreviewPage.as_view(), name="reminder_rule_preview"),
+    path("reminder-plan/", ReminderPlanPage.as_view(), name="reminder_plan"),
+]
