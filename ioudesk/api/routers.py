@@ -1,6 +1,7 @@
 """Every area's router, mounted under /api/v1 in this order."""
 
 from ioudesk.api.calc import router as calc_router
+from ioudesk.api.closing import router as closing_router
 from ioudesk.api.customers import router as customers_router
 from ioudesk.api.ious import router as ious_router
 from ioudesk.api.me import router as me_router
@@ -11,5 +12,6 @@ ROUTERS = [
     ("/calc", calc_router),
     ("/customers", customers_router),
     ("/ious", ious_router),
+    ("/close-runs", closing_router),
     ("/messages", messages_router),
 ]

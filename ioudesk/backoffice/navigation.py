@@ -44,6 +44,7 @@ def sidebar(request):
             "items": [
                 {"title": _("首页"), "icon": "dashboard", "link": reverse_lazy("admin:index")},
                 {"title": _("贷款计算器"), "icon": "calculate", "link": reverse_lazy("backoffice:calculator")},
+                {"title": _("后台作业"), "icon": "pending_actions", "link": reverse_lazy("backoffice:jobs")},
             ],
         },
         {"title": _("客户"), "collapsible": True, "items": _items(
@@ -97,6 +98,11 @@ def sidebar(request):
                     "permission": _perm("core.set_business_date"),
                 },
                 {
+                    "title": _("日终"), "icon": "event_repeat",
+                    "link": reverse_lazy("backoffice:close_runs"),
+                    "permission": _perm("closing.view_closerun"),
+                },
+                {
                     "title": _("网点"), "icon": "account_tree",
                     "link": reverse_lazy("admin:core_branch_changelist"),
                     "permission": _perm("core.view_branch"),
@@ -135,12 +141,11 @@ def sidebar(request):
 
 
 def environment_callback(request):
-    """Shows the business date in the header when it differs from today, so nobody forgets it."""
+    """The business date in the header of every page, so the back office always says which day it
+    is open for: highlighted when it is not today's date (back-dated, or a day not yet closed)."""
     from django.utils import timezone
 
     from ioudesk.core import clock
 
     day = clock.today()
-    if day != timezone.localdate():
-        return [_("营业日 %(day)s") % {"day": day.isoformat()}, "warning"]
-    return None
+    return [_("营业日 %(day)s") % {"day": day.isoformat()}, "info" if day == timezone.localdate() else "warning"]

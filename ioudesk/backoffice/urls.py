@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("ioudesk.backoffice.document_views")),
     path("", include("ioudesk.backoffice.iou_pages")),
     path("", include("ioudesk.backoffice.ledger_pages")),
+    path("", include("ioudesk.backoffice.close_pages")),
     path("", include("ioudesk.backoffice.reminder_pages")),
     path("", include("ioudesk.backoffice.notify_pages")),
 ]
