@@ -81,3 +81,56 @@ def test_serve_runs_gunicorn_and_a_worker_and_ctrl_c_stops_both(environment, tmp
     assert "110101199003077777" not in output  # query strings stay out of the access log
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2)
+
+
+def test_ctrl_c_in_a_terminal_and_a_killed_serve_leave_nothing_behind(environment, tmp_path):
+    """A terminal's Ctrl-C goes to the whole foreground process group: only serve is in it (the
+    children have their own), so each child is stopped once, cleanly. And serve killed with
+    SIGKILL takes its children with it."""
+    for stop in ("ctrl-c", "kill -9"):
+        port = _free_port()
+        log = open(tmp_path / "serve.log", "w+")
+        process = subprocess.Popen([sys.executable, "-m", "ioudesk.cli", "serve", "--port", str(port)], cwd=ROOT,
+                                   env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while "scheduler every" not in (tmp_path / "serve.log").read_text() or not _answers(port):
+                assert time.monotonic() < deadline and process.poll() is None, (tmp_path / "serve.log").read_text()
+                time.sleep(0.5)
+            children = [int(pid) for pid in subprocess.run(["ps", "-o", "pid=", "--ppid", str(process.pid)],
+                                                           capture_output=True, text=True).stdout.split()]
+            assert len(children) == 2
+            if stop == "ctrl-c":
+                os.killpg(process.pid, signal.SIGINT)  # what the terminal does
+                assert process.wait(timeout=30) == 0
+            else:
+                process.kill()
+                process.wait()
+            deadline = time.monotonic() + 20
+            while any(_alive(pid) for pid in children):
+                assert time.monotonic() < deadline, f"{stop}: children left running"
+                time.sleep(0.2)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        output = (tmp_path / "serve.log").read_text()
+        if stop == "ctrl-c":
+            assert "terminating current task" not in output and "stopped" in output
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    return bool(state) and not state.startswith("Z")

@@ -6,7 +6,11 @@ database worker over every queue, plus the scheduler: ioudesk/jobs/), so what th
 (imports, the daily close, notifications) really runs and what is due (the close at its time,
 reminders) is started.
 
-Both are child processes of this one. Ctrl-C (SIGINT) or SIGTERM stops both; if either child
+Both are child processes of this one, each in its own process group, so a Ctrl-C in the terminal
+reaches only `serve`, which then stops each child once with SIGTERM (gunicorn finishes its
+requests, the worker its task in hand) instead of the child getting SIGINT and SIGTERM (a second
+signal makes the worker drop its task); on Linux a child also gets SIGTERM should `serve` itself
+be killed, so nothing is left behind. Ctrl-C (SIGINT) or SIGTERM stops both; if either child
 exits on its own, the other is stopped too and `serve` exits with the child's code, so a process
 supervisor (systemd, a container runtime) sees the failure and restarts the whole.
 More workers on the same database: `ioudesk worker` in further processes or machines; `--no-worker`
@@ -15,6 +19,7 @@ serves the web side only (production: README, 生产部署 / Production).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -43,6 +48,19 @@ def worker_command() -> list[str]:
     return [sys.executable, "-m", "ioudesk.cli", "worker"]
 
 
+def _child_setup() -> None:
+    """In the child before exec: its own process group, and SIGTERM when its parent dies (Linux)."""
+    os.setpgid(0, 0)
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _start(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(command, preexec_fn=_child_setup)  # noqa: PLW1509 - serve has no threads
+
+
 class Command(BaseCommand):
     help = "Serve the product: gunicorn (web) and one background worker; Ctrl-C stops both."
 
@@ -55,9 +73,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, web_workers, threads, no_worker, **options):
         children: dict[str, subprocess.Popen] = {}
-        children["web"] = subprocess.Popen(web_command(host=host, port=port, workers=web_workers, threads=threads))
+        children["web"] = _start(web_command(host=host, port=port, workers=web_workers, threads=threads))
         if not no_worker:
-            children["worker"] = subprocess.Popen(worker_command())
+            children["worker"] = _start(worker_command())
 
         stopping = False
 
