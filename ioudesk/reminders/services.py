@@ -163,10 +163,13 @@ def reminders_day_step(*, day: date, close_run=None, catching_up: bool = False) 
             officers = get_user_model().objects.in_bulk(
                 {key[2] for key in chunk if key[2]} | {item.officer_id for key in chunk
                                                        for _rule, item in groups[key] if item.officer_id})
+            pending = {} if catching_up else _penalty_pending(
+                {item.iou_id for key in chunk for _rule, item in groups[key] if item.days_overdue > 0}, send_day)
             rows = []
             for key in chunk:
                 pairs = groups[key]
-                message, state, reason = _message_for(day, key, pairs, customers, officers, catching_up, lender)
+                message, state, reason = _message_for(day, key, pairs, customers, officers, catching_up, lender,
+                                                      pending)
                 if message is not None:
                     counts["提醒消息"] += 1
                 else:
@@ -233,7 +236,7 @@ def _after_credit(pairs):
 URGENCY = {RuleKind.OVERDUE: 2, RuleKind.ON_DUE: 1, RuleKind.BEFORE: 0}
 
 
-def _message_for(day, key, pairs, customers, officers, catching_up, lender):
+def _message_for(day, key, pairs, customers, officers, catching_up, lender, pending):
     """Queue the one message of a group (or decide not to): (message, state, reason)."""
     from ioudesk.notify.services import message_queue
 
@@ -251,7 +254,9 @@ def _message_for(day, key, pairs, customers, officers, catching_up, lender):
     officer_named = officer or _officer_of(items, officers)
     context = context_for(customer_name=customer.name, items=items, officer=officer_named,
                           phone=lender["phone"] or getattr(officer_named, "phone", "") or "",
-                          organisation=lender["organisation"])
+                          organisation=lender["organisation"],
+                          penalty=sum((pending.get(i) or Decimal("0.00") for i in {item.iou_id for item in items}),
+                                      Decimal("0.00")))
     from ioudesk.notify.placeholders import template_render
 
     subject, body = template_render(rule.template, context)
@@ -266,6 +271,17 @@ def _message_for(day, key, pairs, customers, officers, catching_up, lender):
                                 category=CATEGORY, delivery_key=f"reminder:{customer_id}:{channel}:{day.isoformat()}",
                                 related=iou, template=rule.template)
     return message, ReminderState.QUEUED, ""
+
+
+def _penalty_pending(iou_ids: set[int], day: date) -> dict[int, Decimal]:
+    """Per overdue IOU, the penalty run on since it was last posted, to ``day`` (ious.selectors.
+    penalty_to_date less what is posted and owed): read only for the IOUs reminded while overdue."""
+    from ioudesk.ious.selectors import penalty_to_date
+
+    result = {}
+    for iou in Iou.objects.filter(pk__in=iou_ids):
+        result[iou.pk] = max(penalty_to_date(iou, day) - iou.penalty_outstanding, Decimal("0.00"))
+    return result
 
 
 def _officer_of(items, officers):
