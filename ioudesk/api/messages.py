@@ -4,7 +4,7 @@ permissions (notify.view_message, notify.resend_message) and data scope."""
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from ioudesk.api.errors import READ_ERRORS, WRITE_ERRORS
@@ -125,4 +125,4 @@ def message_resend(request, message_id: int, payload: ResendIn):
     require_perm(request, "notify.view_message", "notify.resend_message")
     message = selectors.message_get(user=request.user, pk=message_id)
     copy = services.message_resend(message=message, user=request.user, reason=payload.reason)
-    return 201, MessageOut.of(copy)
+    return Status(201, MessageOut.of(copy))
