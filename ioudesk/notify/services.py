@@ -157,12 +157,17 @@ def message_queue(*, channel, body, subject="", customer=None, user=None, to="",
     return message
 
 
+# The delivery task, by name: the task module is an interface (it calls this module), so the service
+# names it rather than importing it (as closing/periodic.py does with the close task).
+DELIVER_TASK = "ioudesk.notify.tasks.deliver_message"
+
+
 def _enqueue_on_commit(message_id: int) -> None:
     def enqueue():
-        from ioudesk.notify.tasks import deliver_message
+        from django.utils.module_loading import import_string
 
         try:
-            deliver_message.enqueue(message_id)
+            import_string(DELIVER_TASK).enqueue(message_id)
         except Exception:  # the periodic sweep (tasks.py) picks a lost enqueue up
             logger.exception("could not enqueue delivery of message %s", message_id)
 
