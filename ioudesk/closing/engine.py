@@ -56,6 +56,8 @@ SINGLE_BATCH = 50  # IOUs done one by one (each in its savepoint) per transactio
 # For the kill -9 test: the process kills itself after this many committed batches.
 KILL_AFTER_BATCHES = int(os.environ.get("IOUDESK_CLOSE_KILL_AFTER_BATCHES", "0") or 0)
 _batches_done = 0
+# For the two-worker test: each partition takes at least this long, so both workers get some.
+SLOW_PARTITION = float(os.environ.get("IOUDESK_CLOSE_SLOW_PARTITION_SECONDS", "0") or 0)
 
 
 def worker_name() -> str:
@@ -245,6 +247,8 @@ def close_partition(run: CloseRun, part: ClosePartition, *, record_failure: Call
         _batch_committed()
 
     counts["dpd_advanced"] = advance_days_past_due(part.lo, part.hi, day, exclude=failed)
+    if SLOW_PARTITION:
+        time.sleep(SLOW_PARTITION)
     return counts
 
 
