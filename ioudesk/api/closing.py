@@ -11,6 +11,7 @@ after the business date, a close already running for that day) answers 400 with 
 
 from datetime import date, datetime
 
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
@@ -78,10 +79,14 @@ class PartitionOut(Schema):
     owner: str = Field(description="执行进程（主机名:进程号）")
     attempts: int
     ious: int
-    counts: dict
+    counts: dict = Field(description="该分区各项数量（done：批量计提 bulk、逐笔 single、失败 failed、逾期天数推进 dpd_advanced）")
     started_at: datetime | None
     finished_at: datetime | None
     duration_seconds: float | None = None
+
+    @staticmethod
+    def resolve_counts(partition: ClosePartition) -> dict:
+        return {key: value for key, value in (partition.counts or {}).items() if key != "work"}  # not the id lists
 
     @staticmethod
     def resolve_duration_seconds(partition: ClosePartition) -> float | None:
@@ -163,8 +168,12 @@ def close_run_detail(request, run_id: int):
 def close_run_start(request, payload: CloseStartIn):
     require_perm(request, RUN)
     from ioudesk.closing.services import close_start
+    from ioudesk.closing.tasks import enqueue_close
 
-    run = close_start(through=payload.through, started_by=request.user, origin=RunOrigin.API)
+    through = payload.through or clock.today()
+    with transaction.atomic():
+        run = close_start(through=through, started_by=request.user, origin=RunOrigin.API)
+        enqueue_close(through, origin=RunOrigin.API, started_by=request.user)  # run by a worker, on commit
     return Status(201, selectors.close_run_get(run.pk))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -48,19 +49,33 @@ def duration_text(seconds: float | None) -> str:
     return _t("%(h)d 小时 %(m)d 分") % {"h": hours, "m": minutes}
 
 
+# The engine's steps and counts (ioudesk/closing/services.py, engine.py); a day step's own counts
+# (ioudesk/closing/registry.py) are named in Chinese by the step.
+STEP_LABELS = {"partition": _("划分分区"), "ious": _("借据日终"), "partitions": _("各分区合计"),
+               "advance": _("推进营业日")}
+COUNT_LABELS = {"live": _("在贷借据"), "falling_due": _("当日有到期"), "falling_overdue": _("当日转逾期"),
+                "bulk": _("批量计提"), "single": _("逐笔处理"), "failed": _("失败"),
+                "dpd_advanced": _("逾期天数推进"), "resolved": _("已解决")}
+NOT_STEPS = {"steps_done"}  # the engine's own bookkeeping
+
+
 def step_rows(run: CloseRun) -> list[dict]:
     """Per step: its label, what it counted and how long it took (counts and timings as stored
     by the engine: {step: {name: n} or n}, {step: seconds})."""
     from ioudesk.closing.registry import day_steps
 
-    labels = {"ious": _t("借据日终")} | {step.name: step.label for step in day_steps()}
+    labels = {**STEP_LABELS, **{step.name: step.label for step in day_steps()}}
     counts = run.counts if isinstance(run.counts, dict) else {}
     timings = run.timings if isinstance(run.timings, dict) else {}
-    names = list(dict.fromkeys([*counts, *timings]))
+    names = [name for name in dict.fromkeys([*timings, *counts]) if name not in NOT_STEPS]
     rows = []
     for name in names:
         value = counts.get(name)
-        items = sorted(value.items()) if isinstance(value, dict) else ([("", value)] if value is not None else [])
+        if isinstance(value, dict):
+            items = [(str(COUNT_LABELS.get(key, key)), number) for key, number in value.items()
+                     if not isinstance(number, list | dict)]
+        else:
+            items = [("", value)] if isinstance(value, int | float) else []
         seconds = timings.get(name)
         rows.append({"name": name, "label": labels.get(name, name), "counts": items,
                      "seconds": duration_text(seconds if isinstance(seconds, int | float) else None)})
@@ -114,10 +129,13 @@ class CloseRunListPage(BackofficePage):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         from ioudesk.closing.services import close_start
+        from ioudesk.closing.tasks import enqueue_close
 
+        through = form.cleaned_data["through"]
         try:
-            run = close_start(through=form.cleaned_data["through"], started_by=request.user,
-                              origin=RunOrigin.BACKOFFICE)
+            with transaction.atomic():
+                run = close_start(through=through, started_by=request.user, origin=RunOrigin.BACKOFFICE)
+                enqueue_close(through, origin=RunOrigin.BACKOFFICE, started_by=request.user)  # on commit
         except ApplicationError as error:
             form.add_error("through", str(error.message))
             return self.render_to_response(self.get_context_data(form=form))
@@ -155,11 +173,12 @@ class CloseRunPage(BackofficePage):
         from ioudesk.closing.services import close_retry_failed
 
         try:
-            close_retry_failed(close_run=run, user=request.user)
+            result = close_retry_failed(close_run=run, user=request.user) or {}
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, _t("已重新处理失败的借据，结果见下表。"))
+            messages.success(request, _t("已重新处理失败的项目：%(resolved)s 项成功，%(failed)s 项仍然失败。") % {
+                "resolved": result.get("resolved", 0), "failed": result.get("failed", 0)})
         return HttpResponseRedirect(reverse("backoffice:close_run", args=[run.pk]))
 
 

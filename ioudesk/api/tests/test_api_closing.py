@@ -45,7 +45,8 @@ def run(organisation, admin_user_zh):
         partitions_done=2, ious_total=1999, ious_done=1999, started_at=started,
         finished_at=started + timedelta(seconds=83.4))
     ClosePartition.objects.create(close_run=run, lo=1, hi=1000, state="done", owner="w1:1", ious=1000, attempts=1,
-                                  started_at=started, finished_at=started + timedelta(seconds=40))
+                                  started_at=started, finished_at=started + timedelta(seconds=40),
+                                  counts={"work": {"due": [3, 5], "check": []}, "done": {"bulk": 2, "failed": 0}})
     ClosePartition.objects.create(close_run=run, lo=1001, hi=2000, state="done", owner="w2:2", ious=999, attempts=1,
                                   started_at=started, finished_at=started + timedelta(seconds=41.5))
     CloseFailure.objects.create(close_run=run, step="reminders", message="短信网关超时", traceback="Traceback …")
@@ -74,6 +75,7 @@ def services(monkeypatch):
     def close_retry_failed(*, close_run, user):
         recorder.calls.append(("retry", close_run.pk, user.username))
         close_run.failures.update(resolved_at=datetime(2026, 11, 28, 9, 0, tzinfo=SHANGHAI))
+        return {"resolved": 1, "failed": 0}
 
     monkeypatch.setattr(module, "close_start", close_start, raising=False)
     monkeypatch.setattr(module, "close_retry_failed", close_retry_failed, raising=False)
@@ -94,8 +96,8 @@ def test_list_and_detail(call, admin_user_zh, run):
         "finished_at": "2026-11-27T15:31:23.400Z", "duration_seconds": 83.4}  # 23:30 Beijing time, in UTC
     detail = admin("get", f"/{run.pk}").json()
     assert detail["counts"] == {"ious": {"processed": 1998, "accrued": 60}} and detail["timings"] == {"ious": 80.25}
-    assert [(p["lo"], p["hi"], p["owner"], p["duration_seconds"]) for p in detail["partitions"]] == [
-        (1, 1000, "w1:1", 40.0), (1001, 2000, "w2:2", 41.5)]
+    assert [(p["lo"], p["hi"], p["owner"], p["duration_seconds"], p["counts"]) for p in detail["partitions"]] == [
+        (1, 1000, "w1:1", 40.0, {"done": {"bulk": 2, "failed": 0}}), (1001, 2000, "w2:2", 41.5, {})]  # no id lists
     assert [(f["step"], f["message"], f["iou_id"], f["resolved_at"]) for f in detail["failures"]] == [
         ("reminders", "短信网关超时", None, None)]
     assert admin("get", "?state=running").json()["count"] == 0
@@ -116,8 +118,8 @@ def test_start_refusal_and_retry(call, admin_user_zh, run, services):
     assert started.json()["day"] == "2026-11-28" and started.json()["origin"] == "api"
     assert started.json()["started_by"] == "admin" and started.json()["partitions"] == []
     assert services.calls == [("start", date(2026, 11, 28), "admin", "api")]
-    assert admin("post", "", {}).status_code == 201  # through left out: None, the engine takes the business date
-    assert services.calls[-1] == ("start", None, "admin", "api")
+    assert admin("post", "", {}).status_code == 201  # through left out: the business date
+    assert services.calls[-1] == ("start", date(2026, 11, 28), "admin", "api")
 
     services.refuse = InvalidState("2026-11-28 的日终正在进行，请勿重复开始。", code="close_running")
     refused = admin("post", "", {"through": "2026-11-28"})
@@ -150,3 +152,26 @@ def test_documented_answers(client, admin_user_zh):
     assert set(paths["/api/v1/close-runs"]["post"]["responses"]) == {"201", "400", "401", "403", "404", "409", "422"}
     assert "200" in paths["/api/v1/close-runs/{run_id}/retry-failed"]["post"]["responses"]
     assert "/api/v1/close-runs/status" in paths and "/api/v1/close-runs/{run_id}" in paths
+
+
+@pytest.mark.django_db(transaction=True)
+def test_start_with_the_engine(call, admin_user_zh, organisation):
+    from django_tasks_db.models import DBTaskResult
+
+    from ioudesk.closing.tasks import close_task
+    from ioudesk.core.models import Organisation
+
+    Organisation.objects.filter(pk=organisation.pk).update(business_date=date(2026, 11, 28))
+    admin = call(admin_user_zh)
+    started = admin("post", "", {})
+    assert started.status_code == 201 and started.json()["day"] == "2026-11-28"
+    queued = DBTaskResult.objects.get()  # enqueued once the start was committed
+    assert queued.task_path == "ioudesk.closing.tasks.close_task" and queued.args_kwargs["args"][:2] == ["2026-11-28", "api"]
+    assert started.json()["state"] == "queued" and started.json()["origin"] == "api"
+    close_task.call("2026-11-28", "api", admin_user_zh.pk)  # what a worker does with the queued task
+    detail = admin("get", f"/{started.json()['id']}").json()
+    assert detail["state"] == "done" and detail["percent"] == 100
+    refused = admin("post", "", {"through": "2026-11-28"})
+    assert refused.status_code == 400 and refused.json()["code"] == "already_closed"
+    assert refused.json()["message"] == "2026-11-28 已完成日终（已日终至 2026-11-28），无需再做。"
+    assert admin("get", "/status").json()["closed_through"] == "2026-11-28"

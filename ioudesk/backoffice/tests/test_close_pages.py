@@ -39,8 +39,10 @@ def finished_run(organisation, admin_user_zh, loan_iou):
     started = datetime(2026, 11, 27, 23, 30, tzinfo=SHANGHAI)
     run = CloseRun.objects.create(
         organisation=organisation, day=DAY, state="done", origin="backoffice", started_by=admin_user_zh,
-        counts={"ious": {"processed": 1998, "accrued": 60, "overdue": 12}, "reminders": {"sent": 7}},
-        timings={"ious": 80.25, "reminders": 3.15}, partitions_total=2, partitions_done=2, ious_total=1999,
+        counts={"ious": {"live": 1999, "falling_due": 60, "falling_overdue": 12},
+                "partitions": {"bulk": 60, "single": 11, "failed": 1, "dpd_advanced": 140},
+                "steps_done": ["reminders"], "reminders": {"提醒消息": 7, "未发送": 0}},
+        timings={"partition": 0.42, "ious": 80.25, "reminders": 3.15}, partitions_total=2, partitions_done=2, ious_total=1999,
         ious_done=1999, started_at=started, finished_at=started + timedelta(seconds=83.4))
     ClosePartition.objects.create(close_run=run, lo=1, hi=1000, state="done", owner="web1:4242", ious=1000,
                                   attempts=1, started_at=started, finished_at=started + timedelta(seconds=40))
@@ -94,6 +96,7 @@ def services(monkeypatch):
         if recorder.refuse:
             raise recorder.refuse
         close_run.failures.update(resolved_at=datetime(2026, 11, 28, 9, 0, tzinfo=SHANGHAI), retried_by=user)
+        return {"resolved": 1, "failed": 0}
 
     monkeypatch.setattr(module, "close_start", close_start, raising=False)
     monkeypatch.setattr(module, "close_retry_failed", close_retry_failed, raising=False)
@@ -124,7 +127,9 @@ def test_run_page_shows_steps_partitions_and_failures(admin_client, finished_run
     assert "日终 2026-11-27" in page and "100%" in page and "借据 1999 / 1999，分区 2 / 2" in page
     steps = page.split('data-testid="close-steps"')[1].split("</table>")[0]
     assert "借据日终" in steps and "1 分 20 秒" in steps and "3.1 秒" in steps  # 80.25 s, 3.15 s
-    assert "<code>accrued</code>：60" in steps and "<code>sent</code>：7" in steps
+    assert "划分分区" in steps and "0.4 秒" in steps and "各分区合计" in steps and "还款提醒" in steps
+    assert "在贷借据：1999" in steps and "当日有到期：60" in steps and "逾期天数推进：140" in steps
+    assert "提醒消息：7" in steps and "steps_done" not in steps
     partitions = page.split('data-testid="close-partitions"')[1].split("</table>")[0]
     assert "1–1000" in partitions and "1001–2000" in partitions and "web2:77" in partitions
     assert "40.0 秒" in partitions and "2 分 5 秒" in partitions
@@ -147,7 +152,7 @@ def test_progress_is_polled_while_running_and_reloads_when_done(admin_client, or
     assert "HX-Refresh" not in admin_client.get(url, HTTP_HX_REQUEST="true")
     CloseRun.objects.filter(pk=run.pk).update(state="done", partitions_done=4, ious_done=8000)
     done = admin_client.get(url, HTTP_HX_REQUEST="true")
-    assert done["HX-Refresh"] == "true" and "hx-get" not in done.content.decode()
+    assert done["HX-Refresh"] == "true" and url not in done.content.decode()
 
 
 def test_start_calls_the_engine_and_opens_the_run(admin_client, admin_user_zh, services, business_date):
@@ -172,7 +177,7 @@ def test_retry_failed(admin_client, admin_user_zh, finished_run, services, busin
     assert response.status_code == 302 and response["Location"] == url
     assert services.calls == [("retry", finished_run.pk, admin_user_zh)]
     page = admin_client.get(url).content.decode()
-    assert "已重新处理失败的借据" in page and "已重试成功" in page and "重试失败的借据" not in page
+    assert "已重新处理失败的项目：1 项成功，0 项仍然失败。" in page and "已重试成功" in page and "重试失败的借据" not in page
     services.refuse = InvalidState("日终正在进行，请完成后再重试。")
     assert "日终正在进行，请完成后再重试。" in admin_client.get(admin_client.post(url)["Location"]).content.decode()
 
@@ -202,3 +207,48 @@ def test_background_jobs_page_lists_the_users_jobs(admin_client, admin_user_zh, 
     Job.objects.create(kind="customer_import", user=make_staff("lisi", role="客户经理"), title="别人的.xlsx")
     page = admin_client.get(reverse("backoffice:jobs")).content.decode()
     assert "客户.xlsx" in page and "25%" in page and "进行中" in page and "别人的.xlsx" not in page
+
+
+# --- with the real engine ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_start_with_the_engine_runs_the_close_in_a_task(client, organisation, head_office, django_user_model):
+    """The start button records the close and queues the task on commit; the task (run here as a
+    worker would) closes the business date and moves it on; the page then shows the run done and
+    a start for a later date refused with the engine's reason."""
+    from django.contrib.auth.models import Group
+    from django_tasks_db.models import DBTaskResult
+
+    from ioudesk.closing.tasks import close_task
+    from ioudesk.core.models import Organisation
+    from ioudesk.core.roles import ADMINISTRATOR
+
+    admin = django_user_model.objects.create_superuser(username="admin", password="Admin-pass-2026", email="",
+                                                       branch=head_office)
+    admin.groups.add(Group.objects.get(name=ADMINISTRATOR))
+    Organisation.objects.filter(pk=organisation.pk).update(business_date=date(2026, 11, 28))
+    client.force_login(admin)
+    response = client.post(RUNS, {"through": "2026-11-28"})
+    run = CloseRun.objects.get()
+    assert response.status_code == 302 and run.day == date(2026, 11, 28) and run.state == "queued"
+    assert run.origin == "backoffice" and run.started_by == admin
+    queued = DBTaskResult.objects.get()  # enqueued once the start was committed
+    assert queued.task_path == "ioudesk.closing.tasks.close_task"
+    assert queued.args_kwargs["args"] == ["2026-11-28", "backoffice", admin.pk]
+
+    close_task.call("2026-11-28", "backoffice", admin.pk)  # what the worker does with the queued task
+    run.refresh_from_db()
+    assert run.state == "done" and run.ious_total == 0
+    assert CloseSettings.objects.get().closed_through == date(2026, 11, 28)
+    assert Organisation.objects.get().business_date == date(2026, 11, 29)  # auto advance
+    page = client.get(reverse("backoffice:close_run", args=[run.pk])).content.decode()
+    assert "已完成" in page and "100%" in page
+    assert reverse("backoffice:close_run_progress", args=[run.pk]) not in page  # done: no more polling
+    history = client.get(RUNS).content.decode()
+    assert "已日终至 <strong>2026-11-28</strong>" in history and "当前营业日：<strong>2026-11-29</strong>" in history
+    refused = client.post(RUNS, {"through": "2026-11-30"}).content.decode()
+    assert "不能日终 2026-11-30：晚于营业日 2026-11-29。" in refused
+    again = client.post(RUNS, {"through": "2026-11-28"}).content.decode()
+    assert "2026-11-28 已完成日终（已日终至 2026-11-28），无需再做。" in again
+    assert CloseRun.objects.count() == 1
