@@ -40,7 +40,8 @@ STAFF = [
 ]
 
 # Each feature's demo loader, as a dotted path to a function returning summary lines.
-DEMO_LOADERS = ["ioudesk.customers.demo.load", "ioudesk.ious.demo.load", "ioudesk.notify.demo.load"]
+DEMO_LOADERS = ["ioudesk.customers.demo.load", "ioudesk.ious.demo.load", "ioudesk.notify.demo.load",
+                "ioudesk.reminders.demo.load"]
 
 
 @transaction.atomic
