@@ -99,6 +99,8 @@ class Message(models.Model):
     scheduled_for = models.DateTimeField(_("计划发送时间"), null=True, blank=True,
                                          help_text=_("免打扰时段内的消息推迟到可发送时段开始"))
     claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True, editable=False)
+    enqueued_at = models.DateTimeField(_("入队时间"), null=True, blank=True, editable=False,
+                                       help_text=_("投递任务最近一次入队的时间；推迟或重试时清空"))
     provider_message_id = models.CharField(_("服务商消息编号"), max_length=120, blank=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)

@@ -3,7 +3,7 @@ its staff recipient's branch)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from ioudesk.core import scope
 from ioudesk.core.errors import NotFound
@@ -12,11 +12,20 @@ from ioudesk.notify.models import Channel, Message, OptOut, Status
 INBOX_HIDDEN = (Status.SUPPRESSED, Status.FAILED)
 
 
+def log_scope(user, queryset: QuerySet[Message]) -> QuerySet[Message]:
+    """The message log's rows a user may read: their branches' messages; another staff member's
+    in-app messages (their inbox) only for those who see every branch (系统管理员, 审计)."""
+    queryset = scope.scope_queryset(user, queryset, "branch")
+    if not scope.sees_all_branches(user):
+        queryset = queryset.exclude(Q(channel=Channel.INAPP, user__isnull=False) & ~Q(user=user))
+    return queryset
+
+
 def messages_visible(user) -> QuerySet[Message]:
-    """The message log a user may read: every message of their branches (view_message needed)."""
+    """The message log a user may read (view_message needed)."""
     if not user.has_perm("notify.view_message"):
         return Message.objects.none()
-    return scope.scope_queryset(user, Message.objects.select_related("customer", "user", "template"), "branch")
+    return log_scope(user, Message.objects.select_related("customer", "user", "template"))
 
 
 def message_get(*, user, pk) -> Message:

@@ -44,6 +44,10 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # A message left in 发送中 for longer than this (the worker died mid-send) is failed, not retried:
 # the gateway may have taken it, and a second send is worse than a message marked for a human.
 SENDING_LEASE = dt.timedelta(minutes=15)
+# A queued message whose delivery task was enqueued this long ago and has not run (the worker is
+# behind, or the enqueue was lost) is enqueued again by the sweep; sooner would only pile up tasks
+# that find the message claimed.
+REENQUEUE_AFTER = dt.timedelta(minutes=10)
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -137,7 +141,7 @@ def message_queue(*, channel, body, subject="", customer=None, user=None, to="",
         channel=channel, category=category, customer=customer, user=user, branch_id=branch_id,
         address=address, address_display=_mask_address(channel, address),
         subject=(subject or "")[:200], body=body, delivery_key=delivery_key, template=template,
-        status=status, status_reason=reason,
+        status=status, status_reason=reason, enqueued_at=clock.now() if status == Status.QUEUED else None,
         params=placeholders.template_params(template, context) if template is not None and context else [],
         created_by_id=actor.user_id,
     )
@@ -233,6 +237,8 @@ def _finish(message: Message, *, status: str, reason: str = "", outcome: str, er
             next_attempt_at: dt.datetime | None = None, scheduled_for: dt.datetime | None = None,
             undo_attempt: bool = False) -> None:
     fields = {"status": status, "status_reason": reason[:500], "next_attempt_at": next_attempt_at}
+    if status == Status.QUEUED:
+        fields["enqueued_at"] = None  # due again at next_attempt_at: the sweep enqueues it then
     if scheduled_for is not None:
         fields["scheduled_for"] = scheduled_for
     if undo_attempt:  # deferred by the rules: not an attempt at the gateway
@@ -325,13 +331,13 @@ def message_deliver(message_id: int, *, now: dt.datetime | None = None, backend=
 
 
 def messages_due(now: dt.datetime | None = None, *, limit: int = 1000) -> list[int]:
-    """Queued messages whose time has come (a retry, the end of quiet hours) or whose enqueue was
-    lost (queued for over two minutes with no time set)."""
+    """Queued messages whose time has come (a retry, the end of quiet hours) and whose delivery task
+    is not waiting in the queue already (or has waited for over REENQUEUE_AFTER)."""
     moment = now or clock.now()
     return list(Message.objects
                 .filter(status=Status.QUEUED)
-                .filter(Q(next_attempt_at__lte=moment)
-                        | Q(next_attempt_at__isnull=True, created_at__lte=moment - dt.timedelta(minutes=2)))
+                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment))
+                .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=moment - REENQUEUE_AFTER))
                 .order_by("id").values_list("id", flat=True)[:limit])
 
 
@@ -354,8 +360,10 @@ def messages_fail_stuck(now: dt.datetime | None = None) -> int:
 def messages_enqueue_due(now: dt.datetime | None = None) -> int:
     """The periodic sweep (registered with the scheduler in apps.py): enqueue the due messages'
     delivery on commit. Enqueuing one twice is harmless: the claim lets one delivery through."""
-    messages_fail_stuck(now)
-    due = messages_due(now)
+    moment = now or clock.now()
+    messages_fail_stuck(moment)
+    due = messages_due(moment)
+    Message.objects.filter(pk__in=due, status=Status.QUEUED).update(enqueued_at=moment)
     for message_id in due:
         _enqueue_on_commit(message_id)
     return len(due)
@@ -387,7 +395,7 @@ def message_resend(*, message: Message, user, reason: str = "") -> Message:
         address_display=message.address_display, subject=message.subject, body=message.body,
         delivery_key=f"resend:{message.pk}:{count + 1}:{message.delivery_key}"[:200],
         related_type_id=message.related_type_id, related_id=message.related_id, template_id=message.template_id,
-        params=message.params, resent_from=message, created_by=user,
+        params=message.params, resent_from=message, created_by=user, enqueued_at=clock.now(),
     )
     if copy.channel != Channel.INAPP and not copy.address:
         raise InvalidState(_("原消息没有收件地址，无法重发"), code="notify_no_address")

@@ -19,7 +19,7 @@ from ioudesk.backoffice.mixins import ScopedAdminMixin, ServiceAdminMixin, Unfol
 from ioudesk.core import scope
 from ioudesk.core.errors import ApplicationError
 from ioudesk.customers.models import Customer
-from ioudesk.notify import placeholders, services
+from ioudesk.notify import placeholders, selectors, services
 from ioudesk.notify.models import (
     DeliveryAttempt,
     Message,
@@ -107,7 +107,8 @@ class MessageAdmin(ScopedAdminMixin, ModelAdmin):
                        "resent_from_link", "created_by", "created_at"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("customer", "user", "template", "created_by")
+        queryset = super().get_queryset(request).select_related("customer", "user", "template", "created_by")
+        return selectors.log_scope(request.user, queryset)
 
     def has_add_permission(self, request):
         return False

@@ -232,10 +232,17 @@ def test_a_message_stuck_in_sending_is_failed_not_sent_again(debtor, rules):
 
 
 def test_the_periodic_sweep_enqueues_what_is_due(debtor, rules, django_capture_on_commit_callbacks):
-    due = queue_sms(debtor, "due")
-    later = queue_sms(debtor, "later")
-    Message.objects.filter(pk=due.pk).update(next_attempt_at=at("2026-12-01 08:00"))
-    Message.objects.filter(pk=later.pk).update(next_attempt_at=at("2026-12-01 09:00"))
+    """Due: a retry or a held-back message whose time has come, and a message whose task has waited in
+    the queue for over 10 minutes; not one whose task was enqueued a minute ago."""
+    due, later, waiting, lost = (queue_sms(debtor, key) for key in ("due", "later", "waiting", "lost"))
+    Message.objects.filter(pk=due.pk).update(next_attempt_at=at("2026-12-01 08:00"), enqueued_at=None)
+    Message.objects.filter(pk=later.pk).update(next_attempt_at=at("2026-12-01 09:00"), enqueued_at=None)
+    Message.objects.filter(pk=waiting.pk).update(enqueued_at=at("2026-12-01 08:29"))
+    Message.objects.filter(pk=lost.pk).update(enqueued_at=at("2026-12-01 08:19"))
     with django_capture_on_commit_callbacks() as callbacks:
-        assert services.messages_enqueue_due(at("2026-12-01 08:30")) == 1
-    assert len(callbacks) == 1
+        assert services.messages_enqueue_due(at("2026-12-01 08:30")) == 2
+    assert len(callbacks) == 2
+    assert Message.objects.get(pk=due.pk).enqueued_at == at("2026-12-01 08:30")
+    assert services.messages_due(at("2026-12-01 08:35")) == []  # enqueued once, not every minute
+    # still not delivered half an hour on (no worker ran): enqueued again, with the later one now due
+    assert services.messages_due(at("2026-12-01 09:00")) == [due.pk, later.pk, waiting.pk, lost.pk]

@@ -116,9 +116,15 @@ def test_collector_sees_the_log_of_their_branch_only(make_staff, make_branch, de
     for customer, key in [(debtor, "here"), (far, "there")]:
         services.message_queue(channel=Channel.SMS, body=f"给{customer.name}", customer=customer,
                                category="customer_notice", delivery_key=key)
+    own = notice(collector, "own", "给催收员自己的通知")
+    colleagues = notice(make_staff("colleague", role=roles.FINANCE, branch=branch), "colleague", "同事的站内消息")
     client.force_login(collector)
     html = client.get("/admin/notify/message/").content.decode()
     assert "给远方客户" in html and "给王建国" not in html
+    assert f"/admin/notify/message/{own.pk}/change/" in html
+    assert f"/admin/notify/message/{colleagues.pk}/change/" not in html  # a colleague's inbox is theirs
+    assert client.get(f"/admin/notify/message/{colleagues.pk}/change/", follow=True).status_code in (200, 404)
+    assert "同事的站内消息" not in client.get(f"/admin/notify/message/{colleagues.pk}/change/", follow=True).content.decode()
     assert client.get("/admin/notify/messagetemplate/").status_code == 403
     assert not collector.has_perm("notify.resend_message")
 
