@@ -129,7 +129,8 @@ def _web_answers(url: str) -> bool:
         return False
 
 
-def start(tmp_path: Path, *, web_processes: int = 2, workers: int = 2, scheduler: bool = False) -> Production:
+def start(tmp_path: Path, *, web_processes: int = 2, workers: int = 2, scheduler: bool = False,
+          extra_env: dict | None = None) -> Production:
     from django.conf import settings
     from django.db import connection
 
@@ -140,7 +141,7 @@ def start(tmp_path: Path, *, web_processes: int = 2, workers: int = 2, scheduler
            # the same data directory as this process: the same generated field keys and secret key,
            # so the web processes read the personal data this test wrote
            "IOUDESK_DATA_DIR": str(settings.DATA_DIR), "IOUDESK_SCHEDULER_SECONDS": "1",
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     production = Production(url=f"http://127.0.0.1:{port}", env=env)
     commands = {"web": [sys.executable, "-m", "ioudesk.cli", "serve", "--no-worker", "--port", str(port),
@@ -183,18 +184,25 @@ def stop(production: Production) -> dict[str, int]:
 
 
 @pytest.fixture
-def production(transactional_db, tmp_path):
+def production_env() -> dict:
+    """More environment for the production processes: a test module overrides this fixture (e.g.
+    {"IOUDESK_CLOSE_SLOW_PARTITION_SECONDS": "0.5"})."""
+    return {}
+
+
+@pytest.fixture
+def production(transactional_db, tmp_path, production_env):
     """2 gunicorn web processes and 2 `ioudesk worker` (no scheduler) on the test database."""
-    running = start(tmp_path)
+    running = start(tmp_path, extra_env=production_env)
     yield running
     codes = stop(running)
     assert all(code == 0 for code in codes.values()), (codes, running.all_logs())
 
 
 @pytest.fixture
-def production_with_scheduler(transactional_db, tmp_path):
+def production_with_scheduler(transactional_db, tmp_path, production_env):
     """The same, the workers ticking the scheduler every second."""
-    running = start(tmp_path, scheduler=True)
+    running = start(tmp_path, scheduler=True, extra_env=production_env)
     yield running
     codes = stop(running)
     assert all(code == 0 for code in codes.values()), (codes, running.all_logs())
