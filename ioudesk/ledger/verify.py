@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -97,6 +98,30 @@ class _Collector:
 
 
 def verify(*, limit: int = DEFAULT_LIMIT) -> VerifyReport:
+    with _no_memory_map():
+        return _verify(limit)
+
+
+@contextmanager
+def _no_memory_map() -> Iterator[None]:
+    """SQLite: read through the page cache (64 MiB) instead of the 256 MiB memory map the settings
+    give every connection. Verify reads every page of the ledger once; mapped, those pages count in
+    the process's resident memory (hundreds of MB at a million IOUs) and are never read again."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA mmap_size")
+        size = cursor.fetchone()[0]
+        cursor.execute("PRAGMA mmap_size = 0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA mmap_size = {int(size)}")
+
+
+def _verify(limit: int) -> VerifyReport:
     started = time.perf_counter()
     report = VerifyReport()
     found = _Collector(report, limit)
