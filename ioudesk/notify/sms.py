@@ -10,8 +10,9 @@
   ``tencentcloud-sdk-python-sms``; endpoint configurable (IOUDESK_SMS_TENCENT_ENDPOINT, e.g.
   ``http://127.0.0.1:8201`` for a stub). Tencent sends only templates approved in its console: the
   message's template code maps to a Tencent template id (IOUDESK_SMS_TENCENT_TEMPLATES, JSON
-  ``{"code": "id"}``), with the placeholder values in order; a message without a mapped template goes
-  through IOUDESK_SMS_TENCENT_TEMPLATE_ID with the whole text as its one parameter.
+  ``{"code": "id"}``), with the placeholder values in order (kept when the caller passes
+  ``message_queue(context=…)``); any other message goes through IOUDESK_SMS_TENCENT_TEMPLATE_ID with
+  the whole text as its one parameter.
 - or a dotted path to a class with ``send(message) -> SendResult``.
 
 Timeouts, connection errors, 429 and 5xx are `TransientError` (retried with backoff); other refusals
@@ -187,8 +188,8 @@ class TencentSmsBackend:
         if not (self.secret_id and self.secret_key and self.app_id and self.sign_name):
             raise PermanentError("腾讯云短信未配置完整（SecretId、SecretKey、SdkAppId、签名）")
         code = message.template.code if message.template_id else ""
-        if code and code in self.templates:
-            template_id, params = str(self.templates[code]), [str(p) for p in (message.params or [])]
+        if code and code in self.templates and message.params:
+            template_id, params = str(self.templates[code]), [str(p) for p in message.params]
         elif self.template_id:
             template_id, params = str(self.template_id), [message.body]
         else:

@@ -76,6 +76,12 @@ def test_tencent_adapter_sends_a_mapped_template_with_its_values_in_order(debtor
     assert sent["TemplateId"] == "200002"
     assert sent["TemplateParamSet"] == ["王建国", "本期应还 1,234.56 元", "010-65001234"]
     assert body == "王建国您好：本期应还 1,234.56 元，详询010-65001234"
+    # queued without the values (no context): the general template with the whole text
+    bare = queue(debtor, key="bare", template=template)
+    services.message_deliver(bare.pk, now=at("2026-12-01 10:00"),
+                             backend=TencentSmsBackend(**TENCENT, endpoint=stub.url))
+    sent = json.loads(stub.requests[1]["body"])
+    assert sent["TemplateId"] == "100001" and sent["TemplateParamSet"] == [bare.body]
 
 
 def test_tencent_refusal_fails_at_once_with_its_code(debtor, rules, stub_server):
