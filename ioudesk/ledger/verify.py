@@ -112,7 +112,11 @@ def _no_memory_map() -> Iterator[None]:
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA mmap_size")
-        size = cursor.fetchone()[0]
+        row = cursor.fetchone()  # none for an in-memory database: nothing mapped
+        if row is None or not row[0]:
+            yield
+            return
+        size = row[0]
         cursor.execute("PRAGMA mmap_size = 0")
     try:
         yield
