@@ -39,9 +39,9 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
 class CloseRunRow(Schema):
     id: int
     day: date = Field(description="日终的营业日")
-    state: str = Field(description="queued 排队中, running 进行中, done 已完成, failed 失败")
+    state: str = Field(description="状态：排队中、进行中、已完成、失败（名称见 state_display）")
     state_display: str
-    origin: str = Field(description="scheduler 定时任务, command 命令行, backoffice 后台, api 接口")
+    origin: str = Field(description="发起方式：定时任务、命令行、后台、接口（名称见 origin_display）")
     origin_display: str
     started_by: str | None = Field(None, description="发起人的用户名（定时任务发起时为空）")
     partitions_total: int
@@ -75,11 +75,11 @@ class CloseRunRow(Schema):
 class PartitionOut(Schema):
     lo: int = Field(description="起始借据ID")
     hi: int = Field(description="结束借据ID")
-    state: str = Field(description="pending 待处理, running 处理中, done 已完成")
+    state: str = Field(description="状态：待处理、处理中、已完成")
     owner: str = Field(description="执行进程（主机名:进程号）")
     attempts: int
     ious: int
-    counts: dict = Field(description="该分区各项数量（done：批量计提 bulk、逐笔 single、失败 failed、逾期天数推进 dpd_advanced）")
+    counts: dict = Field(description="该分区完成后的各项数量：批量计提、逐笔处理、失败、逾期天数推进的借据数")
     started_at: datetime | None
     finished_at: datetime | None
     duration_seconds: float | None = None

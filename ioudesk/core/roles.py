@@ -36,6 +36,8 @@ ROLES: dict[str, list[str]] = {
         "customers.view_*", "ious.view_*", "ious.disburse_iou", "ious.record_repayment", "ious.reverse_transaction",
         "ious.waive_iou", "ious.extend_iou", "ious.write_off_iou", "ledger.*", "products.*", "reports.*", "documents.view_*",
         "applications.view_*",
+        # the daily close's history, progress and failures (日终); starting it is the administrator's
+        "closing.view_*",
     ],
     COLLECTOR: [
         # add_followup: contact records for the customers whose IOUs they collect (ioudesk.customers.permissions)
