@@ -14,6 +14,7 @@
 | IOUDESK_SMS_BACKEND | console | `console`, `file` (JSON lines under <data dir>/sms), `webhook`, `tencent`, or a dotted class path (ioudesk/notify/sms.py) |
 | IOUDESK_SMS_TIMEOUT | 10 | seconds the SMS gateway may take to answer |
 | IOUDESK_SMS_WEBHOOK_URL, IOUDESK_SMS_WEBHOOK_SECRET | unset | the `webhook` SMS backend: JSON POST signed with HMAC-SHA256 |
+| IOUDESK_SMS_RECEIPT_TOKEN | unset | the token in the URL of Tencent Cloud SMS's status callback (`/api/v1/messages/receipts/tencent?token=…`); webhook receipts are signed with IOUDESK_SMS_WEBHOOK_SECRET |
 | IOUDESK_SMS_TENCENT_SECRET_ID, _SECRET_KEY, _SDK_APP_ID, _SIGN_NAME, _TEMPLATE_ID, _TEMPLATES, _REGION, _ENDPOINT | unset; ap-guangzhou; https://sms.tencentcloudapi.com | the `tencent` SMS backend (Tencent Cloud SMS); _TEMPLATES is JSON {"our template code": "Tencent template id"} |
 | IOUDESK_AXES_FAILURES | 5 | failed logins before an account is locked |
 | IOUDESK_AXES_COOLOFF_MINUTES | 30 | how long a lock lasts |
@@ -249,6 +250,7 @@ IOUDESK_SMS_TIMEOUT = float(env("IOUDESK_SMS_TIMEOUT", "10"))
 IOUDESK_SMS_FILE_DIR = env("IOUDESK_SMS_FILE_DIR", str(DATA_DIR / "sms"))
 IOUDESK_SMS_WEBHOOK_URL = env("IOUDESK_SMS_WEBHOOK_URL")
 IOUDESK_SMS_WEBHOOK_SECRET = env("IOUDESK_SMS_WEBHOOK_SECRET")
+IOUDESK_SMS_RECEIPT_TOKEN = env("IOUDESK_SMS_RECEIPT_TOKEN")
 IOUDESK_SMS_TENCENT_SECRET_ID = env("IOUDESK_SMS_TENCENT_SECRET_ID")
 IOUDESK_SMS_TENCENT_SECRET_KEY = env("IOUDESK_SMS_TENCENT_SECRET_KEY")
 IOUDESK_SMS_TENCENT_SDK_APP_ID = env("IOUDESK_SMS_TENCENT_SDK_APP_ID")

@@ -1,18 +1,23 @@
 """/api/v1/messages: the message log (the back office's 消息记录) and resend, with the same
 permissions (notify.view_message, notify.resend_message) and data scope."""
 
+import hmac
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from ninja import Query, Router, Schema, Status
+from django.conf import settings as django_settings
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from ioudesk.api.errors import READ_ERRORS, WRITE_ERRORS
+from ioudesk.api.errors import READ_ERRORS, WRITE_ERRORS, documented
 from ioudesk.api.pagination import Pages
 from ioudesk.api.permissions import require_perm
+from ioudesk.core.errors import PermissionDenied
 from ioudesk.notify import placeholders, selectors, services
 from ioudesk.notify.models import Message
 from ioudesk.notify.services import LOCAL_TZ
+from ioudesk.notify.sms import SIGNATURE_HEADER, webhook_verify
 
 router = Router(tags=["消息"])
 
@@ -126,3 +131,58 @@ def message_resend(request, message_id: int, payload: ResendIn):
     message = selectors.message_get(user=request.user, pk=message_id)
     copy = services.message_resend(message=message, user=request.user, reason=payload.reason)
     return Status(201, MessageOut.of(copy))
+
+
+# --- delivery receipts from the SMS gateway (no staff token: the gateway signs or names a token) --------
+
+
+class ReceiptIn(Schema):
+    id: str = Field(..., min_length=1, max_length=120, description="服务商消息编号（发送时网关返回的 id）")
+    status: Literal["delivered", "failed"]
+    error: str = Field("", max_length=300)
+    at: datetime | None = None
+
+
+class ReceiptsIn(Schema):
+    receipts: list[ReceiptIn] = Field(..., max_length=1000)
+
+
+class TencentReceiptIn(Schema):
+    sid: str = Field(..., min_length=1, max_length=120)
+    report_status: str = Field(..., max_length=20)
+    errmsg: str = Field("", max_length=100)
+    description: str = Field("", max_length=300)
+    user_receive_time: str = Field("", max_length=30)
+
+
+class ReceiptsOut(Schema):
+    applied: int
+    ignored: int
+
+
+RECEIPT_ERRORS = documented(400, 403, 422)
+
+
+def _apply(receipts: list[tuple[str, bool, datetime | None, str]]) -> ReceiptsOut:
+    applied = sum(1 for pid, ok, at, error in receipts
+                  if services.message_receipt(provider_message_id=pid, delivered=ok, at=at, error=error))
+    return ReceiptsOut(applied=applied, ignored=len(receipts) - applied)
+
+
+@router.post("/receipts", auth=None, response={200: ReceiptsOut, **RECEIPT_ERRORS},
+             summary="短信网关的送达回执（webhook 网关：请求体以 HMAC-SHA256 签名，签名头 X-IOUDesk-Signature）")
+def message_receipts(request, payload: ReceiptsIn):
+    secret = django_settings.IOUDESK_SMS_WEBHOOK_SECRET
+    if not secret or not webhook_verify(secret, request.headers.get(SIGNATURE_HEADER, ""), request.body):
+        raise PermissionDenied(_("回执签名无效"))
+    return _apply([(r.id, r.status == "delivered", r.at, r.error) for r in payload.receipts])
+
+
+@router.post("/receipts/tencent", auth=None, response={200: ReceiptsOut, **RECEIPT_ERRORS},
+             summary="腾讯云短信的状态回执（回调地址带 ?token=IOUDESK_SMS_RECEIPT_TOKEN）")
+def message_receipts_tencent(request, payload: list[TencentReceiptIn], token: str = ""):
+    expected = django_settings.IOUDESK_SMS_RECEIPT_TOKEN
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise PermissionDenied(_("回执令牌无效"))
+    return _apply([(r.sid, r.report_status == "SUCCESS", None, f"{r.errmsg} {r.description}".strip())
+                   for r in payload[:1000]])

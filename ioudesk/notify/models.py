@@ -101,7 +101,7 @@ class Message(models.Model):
     claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True, editable=False)
     enqueued_at = models.DateTimeField(_("入队时间"), null=True, blank=True, editable=False,
                                        help_text=_("投递任务最近一次入队的时间；推迟或重试时清空"))
-    provider_message_id = models.CharField(_("服务商消息编号"), max_length=120, blank=True)
+    provider_message_id = models.CharField(_("服务商消息编号"), max_length=120, blank=True, db_index=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
@@ -151,6 +151,8 @@ class DeliveryAttempt(models.Model):
         FAILED = "failed", _("失败")
         SUPPRESSED = "suppressed", _("未发送")
         DEFERRED = "deferred", _("推迟")
+        DELIVERED = "delivered", _("回执：已送达")
+        UNDELIVERED = "undelivered", _("回执：未送达")
 
     message = models.ForeignKey(Message, verbose_name=_("消息"), on_delete=models.CASCADE, related_name="attempts_log")
     at = models.DateTimeField(_("时间"), auto_now_add=True)

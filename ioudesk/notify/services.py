@@ -369,6 +369,37 @@ def messages_enqueue_due(now: dt.datetime | None = None) -> int:
     return len(due)
 
 
+# --- delivery receipts -----------------------------------------------------------------------
+
+
+def message_receipt(*, provider_message_id: str, delivered: bool, at: dt.datetime | None = None,
+                    error: str = "") -> Message | None:
+    """A gateway's delivery report (回执) for a sent SMS: 已送达, or 发送失败 with the operator's
+    reason. Applies once: a report for a message not in 已发送 (unknown, already reported) changes
+    nothing and returns None."""
+    if not provider_message_id:
+        return None
+    moment = at or clock.now()
+    with transaction.atomic():
+        message = (Message.objects.select_for_update()
+                   .filter(channel=Channel.SMS, provider_message_id=provider_message_id[:120], status=Status.SENT)
+                   .first())
+        if message is None:
+            return None
+        if delivered:
+            fields = {"status": Status.DELIVERED, "delivered_at": moment}
+            outcome, text = DeliveryAttempt.Outcome.DELIVERED, ""
+        else:
+            reason = _("运营商回执未送达：%(error)s") % {"error": error or _("未说明原因")}
+            fields = {"status": Status.FAILED, "status_reason": reason[:500]}
+            outcome, text = DeliveryAttempt.Outcome.UNDELIVERED, reason
+        Message.objects.filter(pk=message.pk).update(**fields)
+        DeliveryAttempt.objects.create(message_id=message.pk, outcome=outcome, error=text[:4000],
+                                       provider_message_id=provider_message_id[:120])
+    message.refresh_from_db()
+    return message
+
+
 # --- resend, inbox ----------------------------------------------------------------------------
 
 

@@ -85,3 +85,48 @@ def test_errors_and_permissions(call, make_staff, admin_user_zh, log):
                                     delivery_key="q")
     busy = admin("post", f"/{queued.pk}/resend", {})
     assert busy.status_code == 400 and busy.json()["code"] == "notify_not_final"
+
+
+def test_delivery_receipts_signed_by_the_gateway(client, log, settings):
+    import time as clock_time
+
+    from ioudesk.notify.sms import webhook_signature
+
+    sent, _failed = log
+    sent.refresh_from_db()
+    settings.IOUDESK_SMS_WEBHOOK_SECRET = "s3cret"
+    body = json.dumps({"receipts": [{"id": sent.provider_message_id, "status": "delivered",
+                                     "at": "2026-12-01T10:00:05+08:00"},
+                                    {"id": "unknown", "status": "delivered"}]}).encode()
+    stamp = str(int(clock_time.time()))
+
+    def post(payload, signature):
+        return client.post("/api/v1/messages/receipts", data=payload, content_type="application/json",
+                           HTTP_X_IOUDESK_SIGNATURE=signature)
+
+    refused = post(body, f"t={stamp},v1={webhook_signature('wrong', stamp, body)}")
+    assert refused.status_code == 403 and refused.json()["message"] == "回执签名无效", refused.content.decode()
+    answer = post(body, f"t={stamp},v1={webhook_signature('s3cret', stamp, body)}")
+    assert answer.status_code == 200 and answer.json() == {"applied": 1, "ignored": 1}
+    sent.refresh_from_db()
+    assert sent.status == Status.DELIVERED and sent.delivered_at == at("2026-12-01 10:00:05")
+    assert list(sent.attempts_log.values_list("outcome", flat=True)) == ["sent", "delivered"]
+    again = post(body, f"t={stamp},v1={webhook_signature('s3cret', stamp, body)}")
+    assert again.json() == {"applied": 0, "ignored": 2}  # a report applies once
+
+
+def test_tencent_status_callback_with_its_token(client, debtor, rules, settings, gateway):
+    message = services.message_queue(channel=Channel.SMS, body="短信", customer=debtor, category="customer_notice",
+                                     delivery_key="t")
+    services.message_deliver(message.pk, now=at("2026-12-01 10:00"), backend=gateway)
+    settings.IOUDESK_SMS_RECEIPT_TOKEN = "tok-123"
+    payload = json.dumps([{"user_receive_time": "2026-12-01 10:00:09", "nationcode": "86", "mobile": "13901012345",
+                           "report_status": "FAIL", "errmsg": "MK:0005", "description": "用户手机关机",
+                           "sid": f"gw-{message.pk}"}])
+    assert client.post("/api/v1/messages/receipts/tencent?token=nope", data=payload,
+                       content_type="application/json").status_code == 403
+    answer = client.post("/api/v1/messages/receipts/tencent?token=tok-123", data=payload,
+                         content_type="application/json")
+    assert answer.status_code == 200 and answer.json() == {"applied": 1, "ignored": 0}
+    message.refresh_from_db()
+    assert message.status == Status.FAILED and message.status_reason == "运营商回执未送达：MK:0005 用户手机关机"
