@@ -26,7 +26,7 @@ LABEL = _("还款提醒")
 
 PLACEHOLDERS = {
     "客户姓名": _("债务人的姓名或企业名称"),
-    "应还金额": _("应还金额，阿拉伯数字，如 1,234.56（多笔合计，逾期的含计至提醒日的罚息，不含货币符号）"),
+    "应还金额": _("应还金额，阿拉伯数字，如 1,234.56（多笔合计，含已入账的罚息，不含货币符号）"),
     "应还金额大写": _("应还金额大写，如 壹仟贰佰叁拾肆元伍角陆分"),
     "到期日": _("到期日，如 2026年12月15日（多笔时为最早的一笔）"),
     "借据编号": _("借据编号（多张借据用顿号分隔）"),
@@ -34,8 +34,8 @@ PLACEHOLDERS = {
     "逾期天数": _("逾期天数（未逾期为 0；多笔时为最多的一笔）"),
     "距到期天数": _("距到期日的天数（到期前提醒用；已到期为 0）"),
     "笔数": _("本条提醒包含的期数"),
-    "还款明细": _("每笔一行：借据编号、期次、到期日、应还金额；逾期的另列计至提醒日的罚息"),
-    "罚息": _("计至提醒日尚未入账的罚息（已含在应还金额中）"),
+    "还款明细": _("每笔一行：借据编号、期次、到期日、应还金额（客户经理的提醒另列客户姓名）"),
+    "罚息": _("已入账未还的罚息（已含在应还金额中；此后的罚息按实际还款日计算）"),
     "联系电话": _("本机构的联系电话"),
     "机构名称": _("本机构的简称"),
     "客户经理": _("借据的客户经理姓名"),
@@ -75,6 +75,7 @@ class Item:
     product_id: int | None
     credit: Decimal  # the IOU's customer credit (溢缴款), applied when the installment falls due
     send_day: date
+    penalty: Decimal = Decimal("0.00")  # penalty posted on the installment and not paid (part of owed)
 
     @property
     def days_overdue(self) -> int:
@@ -104,14 +105,18 @@ def organisation_label() -> str:
 
 
 def context_for(*, customer_name: str, items: list[Item], officer=None, phone: str | None = None,
-                organisation: str | None = None, penalty: Decimal = Decimal("0.00")) -> dict[str, str]:
-    """The placeholder values of one message about ``items`` (all of one customer). ``penalty``: the
-    罚息 run on since it was last posted (penalty to date, decision 0006) on the overdue IOUs, to the
-    day the reminder is sent: part of what is owed that day, on top of the installments' own."""
+                organisation: str | None = None, names: dict[int, str] | None = None) -> dict[str, str]:
+    """The placeholder values of one message about ``items``: of one customer (``customer_name``), or
+    of several (the 客户经理's note: ``names`` by customer id, listed in {客户姓名} and in each line of
+    {还款明细})."""
     items = sorted(items, key=lambda item: (item.due_date, item.iou_number, item.number))
-    total = sum((item.owed for item in items), Decimal("0.00")) + penalty
+    total = sum((item.owed for item in items), Decimal("0.00"))
     numbers = list(dict.fromkeys(item.iou_number for item in items))
     overdue = max(item.days_overdue for item in items)
+    several = names is not None and len({item.customer_id for item in items}) > 1
+    if names is not None:
+        listed = list(dict.fromkeys(names[item.customer_id] for item in items))
+        customer_name = "、".join(listed[:3]) + (f"等{len(listed)}位客户" if len(listed) > 3 else "")
     return {
         "客户姓名": customer_name,
         "应还金额": yuan(total),
@@ -123,10 +128,10 @@ def context_for(*, customer_name: str, items: list[Item], officer=None, phone: s
         "距到期天数": str(max(-min(item.days_overdue for item in items), 0)),
         "笔数": str(len(items)),
         "还款明细": "\n".join(
-            [f"借据{item.iou_number} 第{item.number}期，{chinese_date(item.due_date)}到期，应还 ¥{yuan(item.owed)}"
-             for item in items]
-            + ([f"另计罚息 ¥{yuan(penalty)}（计至{chinese_date(items[0].send_day)}）"] if penalty > 0 else [])),
-        "罚息": yuan(penalty),
+            (f"{names[item.customer_id]} " if several else "")
+            + f"借据{item.iou_number} 第{item.number}期，{chinese_date(item.due_date)}到期，应还 ¥{yuan(item.owed)}"
+            for item in items),
+        "罚息": yuan(sum((item.penalty for item in items), Decimal("0.00"))),
         "联系电话": contact_phone(officer) if phone is None else phone,
         "机构名称": organisation_label() if organisation is None else organisation,
         "客户经理": str(officer) if officer is not None else "",

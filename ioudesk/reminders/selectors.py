@@ -29,7 +29,10 @@ OWED = ExpressionWrapper(
     - F("principal_paid") - F("interest_paid") - F("fee_paid") - F("penalty_paid")
     - F("interest_waived") - F("fee_waived") - F("penalty_waived"), output_field=MoneyField())
 
-ITEM_FIELDS = ("id", "number", "due_date", "owed", "schedule__iou_id", "schedule__iou__number",
+PENALTY_OWED = ExpressionWrapper(F("penalty_charged") - F("penalty_paid") - F("penalty_waived"),
+                                output_field=MoneyField())
+
+ITEM_FIELDS = ("id", "number", "due_date", "owed", "penalty_owed", "schedule__iou_id", "schedule__iou__number",
                "schedule__iou__customer_id", "schedule__iou__officer_id", "schedule__iou__branch_id",
                "schedule__iou__product_id", "schedule__iou__overpayment")
 
@@ -39,7 +42,7 @@ def _item(row: dict, send_day: date) -> Item:
                 iou_id=row["schedule__iou_id"], iou_number=row["schedule__iou__number"],
                 customer_id=row["schedule__iou__customer_id"], officer_id=row["schedule__iou__officer_id"],
                 branch_id=row["schedule__iou__branch_id"], product_id=row["schedule__iou__product_id"],
-                credit=row["schedule__iou__overpayment"], send_day=send_day)
+                credit=row["schedule__iou__overpayment"], send_day=send_day, penalty=row["penalty_owed"])
 
 
 def send_day_for(day: date) -> date:
@@ -51,7 +54,7 @@ def open_installments() -> QuerySet:
     """Installments of current schedules of live IOUs with something still owed."""
     return (Installment.objects
             .filter(schedule__is_current=True, schedule__iou__status__in=LIVE_STATUSES, paid_off_on__isnull=True)
-            .annotate(owed=OWED).filter(owed__gt=0))
+            .annotate(owed=OWED, penalty_owed=PENALTY_OWED).filter(owed__gt=0))
 
 
 def oldest_open_due_date() -> date | None:
@@ -100,7 +103,8 @@ def rule_installments(rule: ReminderRule, send_day: date, *, oldest: date | None
 
 def reminders_due(send_day: date) -> list[tuple[ReminderRule, Item]]:
     """Every (rule, installment) reminded of on ``send_day``, rule by rule."""
-    rules = list(ReminderRule.objects.filter(is_active=True).select_related("template").order_by("id"))
+    rules = list(ReminderRule.objects.filter(is_active=True, template__is_active=True)
+                 .select_related("template", "product").order_by("id"))
     if not rules:
         return []
     oldest = oldest_open_due_date() if any(r.kind == RuleKind.OVERDUE and r.repeat_every for r in rules) else None

@@ -3,10 +3,16 @@ step of the daily close.
 
 The day step (``reminders_day_step``, registered with the close as ``reminders``): for the closed
 day D it finds, rule by rule with one set-based query each (selectors.rule_installments), the
-installments to remind of on D + 1, and writes one message per customer per channel (the in-app
-note: per customer per 客户经理) carrying all of them, with the delivery key
-``reminder:<customer id>:<channel>:<D>`` (in-app: ``reminder:<customer>:inapp:<user>:<D>``), and
-one ``Reminder`` row per installment and rule. Quiet hours, opt-outs and the daily cap are notify's
+installments to remind of on D + 1, and writes one message per customer per channel carrying all
+of them (delivery key ``reminder:<customer id>:<channel>:<D>``) and one in-app note per 客户经理
+listing their customers (``reminder:officer:<user id>:<D>``), and one ``Reminder`` row per
+installment and rule.
+
+The amount is what the installments owe as posted (principal, interest and fees due, penalty
+posted). Penalty that has run on since its last posting (penalty to date, decision 0006) is not
+added: computing it is a calc call per IOU (about 3 ms), which would make the step cost more than
+the close itself on a day with tens of thousands of overdue reminders; the overdue template says
+the penalty is reckoned to the day of payment. Quiet hours, opt-outs and the daily cap are notify's
 (``message_queue``): a message queued at the close's hour waits for the sending window.
 
 Idempotent: the ``Reminder`` rows are unique per (installment, rule, day) and the messages per
@@ -159,28 +165,25 @@ def reminders_day_step(*, day: date, close_run=None, catching_up: bool = False) 
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start:start + CHUNK]
         with transaction.atomic():
-            customers = Customer.objects.in_bulk({key[0] for key in chunk})
+            customer_ids = {item.customer_id for key in chunk for _rule, item in groups[key]}
+            customers = Customer.objects.in_bulk(customer_ids)
             officers = get_user_model().objects.in_bulk(
                 {key[2] for key in chunk if key[2]} | {item.officer_id for key in chunk
                                                        for _rule, item in groups[key] if item.officer_id})
-            pending = {} if catching_up else _penalty_pending(
-                {item.iou_id for key in chunk for _rule, item in groups[key] if item.days_overdue > 0}, send_day)
             rows = []
             for key in chunk:
                 pairs = groups[key]
-                message, state, reason = _message_for(day, key, pairs, customers, officers, catching_up, lender,
-                                                      pending)
+                message, state, reason = _message_for(day, key, pairs, customers, officers, catching_up, lender)
                 if message is not None:
                     counts["提醒消息"] += 1
                 else:
                     counts["未发送"] += len(pairs)
-                customer_id, channel, _officer = key
                 for rule, item in pairs:
                     rules[rule.pk] = rule
                     per_rule[rule.pk] += 1
                     rows.append(Reminder(day=day, send_day=send_day, rule=rule, installment_id=item.installment_id,
-                                         iou_id=item.iou_id, customer_id=customer_id, branch_id=item.branch_id,
-                                         channel=channel, days_overdue=item.days_overdue, message=message,
+                                         iou_id=item.iou_id, customer_id=item.customer_id, branch_id=item.branch_id,
+                                         channel=key[1], days_overdue=item.days_overdue, message=message,
                                          state=state, reason=reason))
             Reminder.objects.bulk_create(rows, ignore_conflicts=True)
     for pk, number in per_rule.items():
@@ -194,14 +197,18 @@ def rule_count_label(rule: ReminderRule) -> str:
 
 
 def _groups(matches: list[tuple[ReminderRule, Item]]) -> dict[tuple, list[tuple[ReminderRule, Item]]]:
-    """(customer, channel, 客户经理 for in-app) → its (rule, item) pairs, after the IOU's customer
-    credit: credit is applied when an installment falls due, so an upcoming installment the credit
-    covers is not reminded of, and one it partly covers for the rest."""
+    """The messages of the day: (customer, channel, None) for the debtor's SMS and e-mail, one per
+    customer per channel; (None, inapp, 客户经理) for the in-app note, one per 客户经理 listing their
+    customers. Each with its (rule, item) pairs, after the IOU's customer credit: credit is applied
+    when an installment falls due, so an upcoming installment the credit covers is not reminded of,
+    and one it partly covers for the rest."""
     officer_of = _recipients([item for _rule, item in matches if _rule.channel == ReminderChannel.INAPP])
     groups: dict[tuple, list] = defaultdict(list)
     for rule, item in matches:
-        officer = officer_of.get(item.iou_id) if rule.channel == ReminderChannel.INAPP else None
-        groups[(item.customer_id, rule.channel, officer)].append((rule, item))
+        if rule.channel == ReminderChannel.INAPP:
+            groups[(None, rule.channel, officer_of.get(item.iou_id))].append((rule, item))
+        else:
+            groups[(item.customer_id, rule.channel, None)].append((rule, item))
     result = {}
     for key, pairs in groups.items():
         pairs = _after_credit(pairs)
@@ -236,14 +243,14 @@ def _after_credit(pairs):
 URGENCY = {RuleKind.OVERDUE: 2, RuleKind.ON_DUE: 1, RuleKind.BEFORE: 0}
 
 
-def _message_for(day, key, pairs, customers, officers, catching_up, lender, pending):
+def _message_for(day, key, pairs, customers, officers, catching_up, lender):
     """Queue the one message of a group (or decide not to): (message, state, reason)."""
+    from ioudesk.notify.placeholders import template_render
     from ioudesk.notify.services import message_queue
 
     customer_id, channel, officer_id = key
     if catching_up:
         return None, ReminderState.SKIPPED, CATCH_UP_REASON
-    customer = customers[customer_id]
     officer = officers.get(officer_id) if officer_id else None
     if channel == ReminderChannel.INAPP and officer is None:
         return None, ReminderState.SKIPPED, NO_OFFICER_REASON
@@ -252,36 +259,22 @@ def _message_for(day, key, pairs, customers, officers, catching_up, lender, pend
     rule = max((r for r, _i in pairs), key=lambda r: (URGENCY[r.kind], max(
         i.days_overdue for rr, i in pairs if rr.pk == r.pk), -r.pk))
     officer_named = officer or _officer_of(items, officers)
-    context = context_for(customer_name=customer.name, items=items, officer=officer_named,
+    names = {item.customer_id: customers[item.customer_id].name for item in items}
+    context = context_for(customer_name="", names=names, items=items, officer=officer_named,
                           phone=lender["phone"] or getattr(officer_named, "phone", "") or "",
-                          organisation=lender["organisation"],
-                          penalty=sum((pending.get(i) or Decimal("0.00") for i in {item.iou_id for item in items}),
-                                      Decimal("0.00")))
-    from ioudesk.notify.placeholders import template_render
-
+                          organisation=lender["organisation"])
     subject, body = template_render(rule.template, context)
-    iou = Iou(pk=min(item.iou_id for item in items))
+    first = min(items, key=lambda item: (item.due_date, item.iou_id))
+    related = Iou(pk=first.iou_id)
     if channel == ReminderChannel.INAPP:
-        message = message_queue(channel=channel, subject=subject, body=body, user=officer, category=CATEGORY,
-                                delivery_key=f"reminder:{customer_id}:inapp:{officer.pk}:{day.isoformat()}",
-                                related=iou, template=rule.template)
-    else:
-        to = customer.phone if channel == ReminderChannel.SMS else ""
-        message = message_queue(channel=channel, subject=subject, body=body, customer=customer, to=to or "",
-                                category=CATEGORY, delivery_key=f"reminder:{customer_id}:{channel}:{day.isoformat()}",
-                                related=iou, template=rule.template)
-    return message, ReminderState.QUEUED, ""
-
-
-def _penalty_pending(iou_ids: set[int], day: date) -> dict[int, Decimal]:
-    """Per overdue IOU, the penalty run on since it was last posted, to ``day`` (ious.selectors.
-    penalty_to_date less what is posted and owed): read only for the IOUs reminded while overdue."""
-    from ioudesk.ious.selectors import penalty_to_date
-
-    result = {}
-    for iou in Iou.objects.filter(pk__in=iou_ids):
-        result[iou.pk] = max(penalty_to_date(iou, day) - iou.penalty_outstanding, Decimal("0.00"))
-    return result
+        return message_queue(channel=channel, subject=subject, body=body, user=officer, category=CATEGORY,
+                             delivery_key=f"reminder:officer:{officer.pk}:{day.isoformat()}",
+                             related=related, template=rule.template, context=context), ReminderState.QUEUED, ""
+    customer = customers[customer_id]
+    to = customer.phone if channel == ReminderChannel.SMS else ""
+    return message_queue(channel=channel, subject=subject, body=body, customer=customer, to=to or "",
+                         category=CATEGORY, delivery_key=f"reminder:{customer_id}:{channel}:{day.isoformat()}",
+                         related=related, template=rule.template, context=context), ReminderState.QUEUED, ""
 
 
 def _officer_of(items, officers):

@@ -15,7 +15,8 @@ the next morning:
 
 The default rules, counted from the day after the closed day D (s = D + 1), x = s − due date:
 SMS at x = −3, 0, +1, +3, +7 and every 7 days after (+14, +21 …); the in-app note to the 客户经理 at
-x = +1; for every installment not paid off by the end of D.
+x = +1 (one note a day per 客户经理 for all their customers); for every installment not paid off
+by the end of D.
 """
 
 from __future__ import annotations
@@ -114,8 +115,13 @@ def test_ninety_days_of_reminders(defaults, make_loan, debtor, manager, finance)
             day += timedelta(days=1)
     log = selectors.reminder_log()
     assert {(d, c, ch, st) for d, c, ch, _cat, st in log} == expected
-    # one message per customer per channel per day, 陈强's two loans included
-    assert Message.objects.filter(category="repayment_reminder").count() == len(expected)
+    # one SMS per customer per day (陈强's two loans included), one in-app note per 客户经理 per day
+    # (every loan here is 张伟's, the manager who made it) listing the customers 1 day overdue
+    assert Message.objects.filter(category="repayment_reminder", channel="sms").count() == sum(
+        1 for row in expected if row[2] == "sms")
+    notes = Message.objects.filter(category="repayment_reminder", channel="inapp")
+    assert set(notes.values_list("user_id", flat=True)) == {manager.pk}
+    assert notes.count() == len({row[0] for row in expected if row[2] == "inapp"})
     # 李秀英, who never pays, by hand: s runs to 05-02. Installment 1 (due 02-15): x = −3, 0, 1, 3, 7,
     # then 14 … 70 (9 weekly) = 14 days; installment 2 (03-15): −3, 0, 1, 3, 7, 14 … 42 = 10, of which
     # 0, 7, 14, 21, 28, 35, 42 fall on a day of installment 1's (03-15, 03-22 … 04-26: x = 28, 35 … 70),

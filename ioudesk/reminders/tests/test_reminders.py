@@ -47,6 +47,7 @@ def close(day: date, **kwargs) -> dict:
 
 
 def messages_on(day: date, channel="sms") -> list[Message]:
+    """The reminder messages of the close of ``day`` on ``channel``."""
     return list(Message.objects.filter(delivery_key__startswith="reminder:", delivery_key__endswith=day.isoformat(),
                                        channel=channel).order_by("id"))
 
@@ -78,23 +79,22 @@ def test_default_cadence_before_on_due_overdue_and_weekly(defaults, make_loan, d
     assert before.customer_id == debtor.pk and before.address == "13901012345"
     assert before.body == (f"王建国您好，您在示范机构的借据{iou.number}将于2026年2月15日到期，应还金额888.49元"
                            "（捌佰捌拾捌元肆角玖分），请按时还款。如有疑问请致电010-88886666。")
-    # Overdue: the installment plus the penalty to the day the reminder is sent (nothing posted yet,
-    # no close ran): 18 % a year (12 % + 50 %) on the overdue principal 888.49 − 100.00 interest =
-    # 788.49, ACT/360 from 02-15: 7 days to 02-22 → 788.49 × 0.18 × 7 / 360 = 2.76, 891.25 in all.
+    # Overdue: what the installment owes as posted (no close ran, so no penalty posted yet); the
+    # penalty since is reckoned to the day of payment, as the template says.
     overdue = messages_on(date(2026, 2, 21))[0]
-    assert f"{iou.number}已逾期7天（到期日2026年2月15日），尚欠891.25元（捌佰玖拾壹元贰角伍分）" in overdue.body
-    note = messages_on(date(2026, 2, 15), channel="inapp")[0]
-    assert (note.user_id, note.customer_id, note.subject) == (manager.pk, None, "客户王建国逾期1天")
-    # 1 day: 788.49 × 0.18 / 360 = 0.39
-    assert note.body.endswith(f"借据{iou.number} 第1期，2026年2月15日到期，应还 ¥888.49\n"
-                              "另计罚息 ¥0.39（计至2026年2月16日）")
+    assert (f"{iou.number}已逾期7天（到期日2026年2月15日），尚欠888.49元（捌佰捌拾捌元肆角玖分），"
+            "逾期罚息按约定计至实际还款日") in overdue.body
+    [note] = Message.objects.filter(channel="inapp")
+    assert (note.user_id, note.customer_id, note.subject) == (manager.pk, None, "逾期提醒：王建国")
+    assert note.delivery_key == f"reminder:officer:{manager.pk}:2026-02-15"
+    assert note.body == ("您负责的客户王建国有1期逾期未还（最长1天），合计888.49元，请跟进：\n"
+                         f"借据{iou.number} 第1期，2026年2月15日到期，应还 ¥888.49")
 
     # 03-14: installment 1 is 28 days overdue (weekly) and installment 2 due the next day: one SMS,
-    # the overdue wording, the earliest due date, 888.49 × 2 = 1,776.98 plus the penalty of 28 days
-    # 788.49 × 0.18 × 28 / 360 = 11.04: 1,788.02.
+    # the overdue wording, the sum 888.49 × 2 = 1,776.98, the earliest due date.
     both = messages_on(date(2026, 3, 14))
     assert len(both) == 1
-    assert "已逾期28天（到期日2026年2月15日），尚欠1,788.02元（壹仟柒佰捌拾捌元零贰分）" in both[0].body
+    assert "已逾期28天（到期日2026年2月15日），尚欠1,776.98元（壹仟柒佰柒拾陆元玖角捌分）" in both[0].body
     assert Reminder.objects.filter(day=date(2026, 3, 14), channel="sms").count() == 2
     assert messages_on(date(2026, 3, 11))[0].body.count("2026年3月15日到期") == 1
 
