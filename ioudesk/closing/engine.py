@@ -43,10 +43,12 @@ from django.utils import timezone
 
 from ioudesk.calc import aging
 from ioudesk.closing.models import ClosePartition, CloseRun, PartitionState, RunState
-from ioudesk.core import numbering
+from ioudesk.core import numbering, prepared
 from ioudesk.ious.models import LIVE_STATUSES, Installment, Iou, Status
 from ioudesk.ious.services import accrual
-from ioudesk.ledger.services import NUMBER_PREFIX
+from ioudesk.ious.services.ledgering import apply_lines
+from ioudesk.ledger.models import EntryKind
+from ioudesk.ledger.services import NUMBER_PREFIX, EntryRequest, post_entries
 
 logger = logging.getLogger("ioudesk.closing")
 
@@ -257,6 +259,8 @@ def _bulk_batch(ids: list[int], day: date) -> tuple[int, list[int]]:
     Returns (IOUs done, IOUs that turned out to need the per-IOU path)."""
     rest: list[int] = []
     done = 0
+    requests: list[EntryRequest] = []
+    flagged: list[int] = []
     with _numbers(day, len(ids)), transaction.atomic():
         ious = {iou.pk: iou for iou in Iou.objects.select_for_update().filter(pk__in=ids)}
         rows: dict[int, list[Installment]] = {}
@@ -271,9 +275,19 @@ def _bulk_batch(ids: list[int], day: date) -> tuple[int, list[int]]:
                 rest.append(pk)
                 continue
             # Nothing is overdue and nothing else falls due: exactly what iou_accrue does for it
-            # (days past due stay 0: an installment due on D is not overdue on D).
-            accrual._accrue_interest(iou, due, day, None)
+            # (the same entry, balances and flags; days past due stay 0: an installment due on D
+            # is not overdue on D), with the entries of the batch written together.
+            memo, lines = accrual.interest_due_entry(iou, due)
+            if lines:
+                requests.append(EntryRequest(kind=EntryKind.INTEREST_ACCRUAL, lines=lines, memo=memo, iou_id=iou.pk,
+                                             day=day))
+                fields = apply_lines(iou, lines)
+                prepared.update(iou, [*fields, "updated_at"])
+            flagged.extend(row.pk for row in due)
             done += 1
+        post_entries(requests)
+        if flagged:
+            Installment.objects.filter(pk__in=flagged).update(interest_accrued=True)
     return done, rest
 
 

@@ -175,6 +175,56 @@ def _write(*, kind, checked, accounts, memo, iou_id, day, idempotency_key, finge
     return entry
 
 
+@dataclass(frozen=True)
+class EntryRequest:
+    """One entry for ``post_entries``: what ``post_entry`` takes, without idempotency key or reversal."""
+
+    kind: str
+    lines: list[Line]
+    memo: str
+    iou_id: int | None
+    day: date
+
+
+@transaction.atomic(savepoint=False)
+def post_entries(requests: list[EntryRequest], *, user=None) -> list[JournalEntry]:
+    """Post many entries at once (the daily close's bulk interest): every entry checked as
+    ``post_entry`` checks it, numbered by ``next_number`` (take a ``numbering.reserved_block``
+    around the call), and written as the same rows, in one INSERT for the entries and one for
+    their postings. Not audited (the caller records the business event) and without idempotency
+    keys or reversals. Refused as a whole if one entry is refused."""
+    if not requests:
+        return []
+    checked_all = []
+    for request in requests:
+        kind = _checked_kind(request.kind, None)
+        checked = _checked_lines(request.lines)
+        memo = (request.memo or "").strip()
+        if len(memo) > 200:
+            raise ValidationFailed(_("摘要最多 200 个字。"), extra={"field": "memo"})
+        checked_all.append((kind, checked, memo))
+    accounts = _checked_accounts([line for _kind, checked, _memo in checked_all for line in checked],
+                                 for_reversal=False)
+    created_by = user if getattr(user, "is_authenticated", False) else None
+    entries = []
+    for request, (kind, checked, memo) in zip(requests, checked_all, strict=True):
+        _check_balanced(checked, accounts)
+        entries.append(JournalEntry(
+            number=next_number(prefix=NUMBER_PREFIX, day=request.day), day=request.day, kind=kind, memo=memo,
+            iou_id=request.iou_id, reverses=None, idempotency_key=None,
+            request_hash=_fingerprint(kind, checked, memo, request.iou_id, request.day, None), created_by=created_by))
+    prepared.insert_many(entries)
+    postings = [
+        Posting(entry=entry, account_id=accounts[line.code]["id"], debit=from_fen(line.debit),
+                credit=from_fen(line.credit), iou_id=entry.iou_id, day=entry.day,
+                component=line.component or _default_component(accounts[line.code]))
+        for entry, (_kind, checked, _memo) in zip(entries, checked_all, strict=True) for line in checked
+    ]
+    for start in range(0, len(postings), 500):
+        prepared.insert_many(postings[start:start + 500])
+    return entries
+
+
 def _checked_kind(kind, reverses) -> str:
     if kind not in EntryKind.values:
         raise ValidationFailed(_("未知的业务类型：%(kind)s。") % {"kind": kind}, extra={"field": "kind"})

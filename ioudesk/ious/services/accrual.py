@@ -83,18 +83,25 @@ def _accrue_interest(iou: Iou, rows: list[Installment], day: date, user) -> None
     for row in falling_due:
         by_due_date.setdefault(row.due_date, []).append(row)
     for due_date, group in sorted(by_due_date.items()):
-        interest = sum((row.interest_due for row in group), ZERO)
-        fee = sum((row.fee_due for row in group), ZERO)
-        if interest or fee:
-            post(iou, kind=EntryKind.INTEREST_ACCRUAL, day=due_date, user=user,
-                 memo=_g("第%(numbers)s期利息、费用到期 %(number)s") % {
-                     "numbers": "、".join(str(r.number) for r in group), "number": iou.number},
-                 lines=[Line(AccountCode.INTEREST_RECEIVABLE, debit=interest),
-                        Line(AccountCode.INTEREST_INCOME, credit=interest),
-                        Line(AccountCode.FEES_RECEIVABLE, debit=fee), Line(AccountCode.FEE_INCOME, credit=fee)])
+        memo, lines = interest_due_entry(iou, group)
+        if lines:
+            post(iou, kind=EntryKind.INTEREST_ACCRUAL, day=due_date, user=user, memo=memo, lines=lines)
     for row in falling_due:
         row.interest_accrued = True
         prepared.update(row, ["interest_accrued"])
+
+
+def interest_due_entry(iou: Iou, group: list[Installment]) -> tuple[str, list[Line]]:
+    """The memo and lines of the entry for installments falling due on one day (none when they
+    charge neither interest nor fees); shared with the daily close's bulk path (closing/engine.py),
+    so both post the very same entry."""
+    interest = sum((row.interest_due for row in group), ZERO)
+    fee = sum((row.fee_due for row in group), ZERO)
+    memo = _g("第%(numbers)s期利息、费用到期 %(number)s") % {
+        "numbers": "、".join(str(r.number) for r in group), "number": iou.number}
+    lines = [Line(AccountCode.INTEREST_RECEIVABLE, debit=interest), Line(AccountCode.INTEREST_INCOME, credit=interest),
+             Line(AccountCode.FEES_RECEIVABLE, debit=fee), Line(AccountCode.FEE_INCOME, credit=fee)]
+    return memo[:200], [line for line in lines if line.debit or line.credit]
 
 
 def penalty_quotes(iou: Iou, rows: list[Installment], day: date):

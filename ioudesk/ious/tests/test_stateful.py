@@ -566,6 +566,27 @@ class IouMachine(RuleBasedStateMachine):
             iou_close_day(iou=Iou(pk=pk), day=self.today)
         assert snapshot() == before, "closing the same day again posted"
 
+    @precondition(lambda self: any(self.cache[pk].status in LIVE for pk in self.pks))
+    @rule()
+    def close_day_through_the_engine(self):
+        """The daily close of the business date over every IOU, as the scheduler runs it
+        (ioudesk/closing: partitions, set-based discovery, bulk interest, per-IOU closes), then
+        once more for the same day: nothing changes. The machine skips days without closing them,
+        so each close here is a first close (every unpaid installment looked at, not only the
+        day's)."""
+        from ioudesk.closing.models import CloseRun, CloseSettings
+        from ioudesk.closing.services import close_execute
+
+        def first_close():
+            CloseRun.objects.filter(day=self.today).delete()
+            CloseSettings.objects.update(closed_through=None)
+            close_execute(through=self.today, origin="command")
+
+        self.attempt("close day (engine)", first_close, must=True)
+        before = snapshot()
+        first_close()
+        assert snapshot() == before, "closing the same day again through the engine posted"
+
     # --- after every step -------------------------------------------------------------------
 
     @invariant()
