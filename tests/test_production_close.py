@@ -110,3 +110,44 @@ def test_the_close_started_through_the_api_is_shared_by_both_workers(production,
     assert CloseSettings.objects.get().closed_through == DAY
     report = verify()
     assert report.ok, report.differences
+
+
+@pytest.mark.xfail(strict=False, reason=(  # not strict: it passes when the daily close happens to start first
+    "found here, for the close engine (ioudesk/closing/tasks.py): the catch-up close (through 02-14) and the "
+    "daily close (through 02-15) start at the same tick on the two workers; the one that finds 02-13 running "
+    "ends on CloseRunning without closing 02-15, and no periodic is due again that day, so 02-15 stays queued. "
+    "Fix: close_task re-enqueues itself a little later (close_task.using(run_after=…)) when another worker "
+    "holds the run and its `through` is not closed yet."))
+def test_the_scheduler_of_both_workers_closes_missed_days_and_the_day_once(production_with_scheduler, organisation,
+                                                                           debtor, manager, approver, finance):
+    """Both workers tick every second. The days 2026-02-13 and 02-14 were missed (closed through
+    02-12, business date 02-15) and the close time (set to 00:00) has passed: the catch-up and the
+    daily periodics each start once — one slot row each, one queued close each — and every day up
+    to the business date is closed in order; the business date moves on to 02-16."""
+    from django_tasks_db.models import DBTaskResult
+
+    from ioudesk.jobs.models import ScheduledSlot
+
+    ious = [make_loan(debtor, manager, approver, finance) for _ in range(4)]
+    business_date_set(new_date=DAY, reason="测试：定时日终")
+    CloseSettings.objects.update_or_create(organisation=organisation, defaults={
+        "closed_through": date(2026, 2, 12), "close_time": "00:00", "auto_advance": True})
+
+    deadline = time.monotonic() + 45  # a few seconds are enough for 3 days of 4 IOUs
+    while CloseSettings.objects.get().closed_through != DAY:
+        assert time.monotonic() < deadline, (list(CloseRun.objects.values_list("day", "state", "error")),
+                                             production_with_scheduler.all_logs())
+        time.sleep(0.3)
+    time.sleep(3)  # both schedulers tick a few more times: nothing more may start
+
+    slots = sorted(ScheduledSlot.objects.exclude(name="jobs.prune_slots").values_list("name", "slot"))
+    from django.utils import timezone
+
+    assert slots == [("closing.catch_up", "2026-02-14"), ("closing.daily", timezone.localdate().isoformat())]
+    closes = DBTaskResult.objects.filter(task_path="ioudesk.closing.tasks.close_task")
+    assert sorted(r.args_kwargs["args"][0] for r in closes) == ["2026-02-14", "2026-02-15"]
+    runs = list(CloseRun.objects.order_by("day").values_list("day", "state", "origin"))
+    assert runs == [(date(2026, 2, d), "done", "scheduler") for d in (13, 14, 15)]
+    assert organisation.__class__.objects.get(pk=organisation.pk).business_date == date(2026, 2, 16)
+    entries = sorted(JournalEntry.objects.filter(kind="interest_accrual").values_list("iou_id", "day"))
+    assert entries == sorted((iou.pk, DAY) for iou in ious)  # the 02-15 installment booked once each
