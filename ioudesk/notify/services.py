@@ -48,6 +48,8 @@ SENDING_LEASE = dt.timedelta(minutes=15)
 # behind, or the enqueue was lost) is enqueued again by the sweep; sooner would only pile up tasks
 # that find the message claimed.
 REENQUEUE_AFTER = dt.timedelta(minutes=10)
+MAX_BACKOFF_SECONDS = 6 * 3600  # the doubling stops at six hours between tries
+MAX_ATTEMPTS = 20
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -65,8 +67,8 @@ def notify_settings_save(*, settings: NotifySettings, user=None) -> NotifySettin
     problems = {}
     if settings.window_start == settings.window_end:
         problems["window_end"] = [_("可发送时段的开始和结束不能相同")]
-    if settings.max_attempts < 1:
-        problems["max_attempts"] = [_("最多尝试次数至少为 1")]
+    if not 1 <= settings.max_attempts <= MAX_ATTEMPTS:
+        problems["max_attempts"] = [_("最多尝试次数应在 1 到 %(n)s 之间") % {"n": MAX_ATTEMPTS}]
     if settings.retry_base_seconds < 1:
         problems["retry_base_seconds"] = [_("重试间隔至少 1 秒")]
     if problems:
@@ -305,7 +307,8 @@ def message_deliver(message_id: int, *, now: dt.datetime | None = None, backend=
             _finish(message, status=Status.FAILED, reason=reason, outcome=DeliveryAttempt.Outcome.FAILED,
                     error=str(error), moment=moment, duration_ms=elapsed)
             return Status.FAILED
-        retry_at = moment + dt.timedelta(seconds=settings.retry_base_seconds * 2 ** (attempt_no - 1))
+        delay = min(settings.retry_base_seconds * 2 ** min(attempt_no - 1, 30), MAX_BACKOFF_SECONDS)
+        retry_at = moment + dt.timedelta(seconds=delay)
         reason = _("第 %(n)s 次发送失败：%(error)s；%(when)s 重试") % {
             "n": attempt_no, "error": error, "when": retry_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")}
         _finish(message, status=Status.QUEUED, reason=reason, outcome=DeliveryAttempt.Outcome.RETRY,

@@ -246,3 +246,29 @@ def test_the_periodic_sweep_enqueues_what_is_due(debtor, rules, django_capture_o
     assert services.messages_due(at("2026-12-01 08:35")) == []  # enqueued once, not every minute
     # still not delivered half an hour on (no worker ran): enqueued again, with the later one now due
     assert services.messages_due(at("2026-12-01 09:00")) == [due.pk, later.pk, waiting.pk, lost.pk]
+
+
+def test_backoff_doubles_and_stops_at_six_hours(debtor, rules):
+    from ioudesk.notify.channels import TransientError
+
+    rules.max_attempts, rules.retry_base_seconds = 12, 600
+    rules.save()
+    message = queue_sms(debtor, "slow")
+    gateway = RecordingGateway(fail_with=TransientError("网关超时"))
+    moment, delays = at("2026-12-01 10:00"), []
+    for _ in range(7):
+        services.message_deliver(message.pk, now=moment, backend=gateway)
+        message.refresh_from_db()
+        delays.append(int((message.next_attempt_at - moment).total_seconds()))
+        moment = message.next_attempt_at
+    # 10, 20, 40, 80, 160, 320 minutes, then six hours
+    assert delays == [600, 1200, 2400, 4800, 9600, 19200, 21600]
+
+
+def test_sending_rules_are_checked(organisation):
+    from ioudesk.core.errors import ValidationFailed
+
+    settings = services.notify_settings()
+    settings.max_attempts = 99
+    with pytest.raises(ValidationFailed, match="最多尝试次数应在 1 到 20 之间"):
+        services.notify_settings_save(settings=settings)
