@@ -46,6 +46,7 @@ from ioudesk.closing.models import ClosePartition, CloseRun, PartitionState, Run
 from ioudesk.core import numbering, prepared
 from ioudesk.ious.models import LIVE_STATUSES, Installment, Iou, Status
 from ioudesk.ious.services import accrual
+from ioudesk.ious.services.installments import unpaid
 from ioudesk.ious.services.ledgering import apply_lines
 from ioudesk.ledger.models import EntryKind
 from ioudesk.ledger.services import NUMBER_PREFIX, EntryRequest, post_entries
@@ -216,15 +217,27 @@ def close_partition(run: CloseRun, part: ClosePartition, *, record_failure: Call
     counts = {"bulk": 0, "single": 0, "failed": 0, "dpd_advanced": 0}
     month_end = (day + timedelta(days=1)).month != day.month
     single = set(work["check"])
-    # Already overdue: the bucket or class changes on D (or month end: penalty to post).
+    due = set(work["due"])
+    penalty_only: list[int] = []
+    # Already overdue: the bucket or class changes on D (the per-IOU path), or it is month end
+    # with nothing else to do (penalty to post, in batches).
     for pk, since, bucket, classification, manual in Iou.objects.filter(
             pk__range=(part.lo, part.hi), status__in=LIVE_STATUSES, overdue_since__isnull=False).values_list(
             "pk", "overdue_since", "bucket", "classification", "classification_manual"):
         dpd = (day - since).days
-        if dpd <= 0 or month_end or aging.loan_bucket(dpd) != bucket or accrual.classification_for(dpd, manual) != classification:
+        if dpd <= 0 or aging.loan_bucket(dpd) != bucket or accrual.classification_for(dpd, manual) != classification:
             single.add(pk)
+        elif month_end and pk not in due and pk not in single:
+            penalty_only.append(pk)
     bulk = [pk for pk in work["due"] if pk not in single]
     failed: set[int] = set()
+
+    for start in range(0, len(penalty_only), SINGLE_BATCH * 2):
+        done, rest = _penalty_batch(run, penalty_only[start:start + SINGLE_BATCH * 2], day, failed, record_failure)
+        counts["penalty"] = counts.get("penalty", 0) + done
+        single.update(rest)
+        heartbeat(part)
+        _batch_committed()
 
     for start in range(0, len(bulk), BULK_BATCH):
         done, rest = _bulk_batch(bulk[start:start + BULK_BATCH], day)
@@ -252,6 +265,51 @@ def close_partition(run: CloseRun, part: ClosePartition, *, record_failure: Call
     if SLOW_PARTITION:
         time.sleep(SLOW_PARTITION)
     return counts
+
+
+def _penalty_batch(run: CloseRun, ids: list[int], day: date, failed: set[int],
+                   record_failure: Callable) -> tuple[int, list[int]]:
+    """Month end for overdue IOUs with nothing else to do: penalty posted to `day` through the same
+    ``_accrue_penalty`` as iou_accrue, the IOUs locked and their installments read for the whole
+    batch (their days past due are advanced with the partition's UPDATE; bucket and class do not
+    change, or they would have gone the per-IOU way). Returns (done, IOUs for the per-IOU path)."""
+    rest: list[int] = []
+    done = 0
+    with _numbers(day, len(ids)), transaction.atomic():
+        ious = {iou.pk: iou for iou in Iou.objects.select_for_update().filter(pk__in=ids)}
+        rows: dict[int, list[Installment]] = {}
+        for row in (Installment.objects.filter(schedule__iou_id__in=ids, schedule__is_current=True)
+                    .select_related("schedule").order_by("schedule__iou_id", "number")):
+            rows.setdefault(row.schedule.iou_id, []).append(row)
+        for pk in ids:
+            iou, current = ious.get(pk), rows.get(pk, [])
+            if iou is None or iou.status not in LIVE_STATUSES:
+                continue
+            if not _only_penalty(iou, current, day):
+                rest.append(pk)  # credit, something falling due, a change of class: the whole close
+                continue
+            try:
+                with transaction.atomic():
+                    accrual._accrue_penalty(iou, current, day, None)
+                done += 1
+            except Exception as error:  # noqa: BLE001 - recorded, the run goes on
+                failed.add(pk)
+                record_failure(run, pk, "ious", error, traceback.format_exc())
+    return done, rest
+
+
+def _only_penalty(iou: Iou, rows: list[Installment], day: date) -> bool:
+    """Whether iou_close_day on `day` would post the penalty and change nothing else but days past
+    due: no credit, nothing falling due, and delinquency (oldest unpaid due date, bucket, class,
+    status, limitation) as stored."""
+    if iou.overpayment > 0 or any(r.due_date <= day and not r.interest_accrued for r in rows):
+        return False
+    unpaid_due = [r.due_date for r in rows if any(v > 0 for v in unpaid(r).values()) and r.due_date < day]
+    dpd = aging.days_past_due(unpaid_due, as_of=day)
+    return (dpd > 0 and iou.status == Status.OVERDUE and min(unpaid_due) == iou.overdue_since
+            and aging.loan_bucket(dpd) == iou.bucket
+            and accrual.classification_for(dpd, iou.classification_manual) == iou.classification
+            and accrual.limitation_for(iou, day) == iou.limitation_expires_on)
 
 
 def _bulk_batch(ids: list[int], day: date) -> tuple[int, list[int]]:
