@@ -16,6 +16,7 @@
 | IOUDESK_SMS_WEBHOOK_URL, IOUDESK_SMS_WEBHOOK_SECRET | unset | the `webhook` SMS backend: JSON POST signed with HMAC-SHA256 |
 | IOUDESK_SMS_RECEIPT_TOKEN | unset | the token in the URL of Tencent Cloud SMS's status callback (`/api/v1/messages/receipts/tencent?token=…`); webhook receipts are signed with IOUDESK_SMS_WEBHOOK_SECRET |
 | IOUDESK_SMS_TENCENT_SECRET_ID, _SECRET_KEY, _SDK_APP_ID, _SIGN_NAME, _TEMPLATE_ID, _TEMPLATES, _REGION, _ENDPOINT | unset; ap-guangzhou; https://sms.tencentcloudapi.com | the `tencent` SMS backend (Tencent Cloud SMS); _TEMPLATES is JSON {"our template code": "Tencent template id"} |
+| IOUDESK_CONTACT_PHONE | unset | the lender's contact phone in repayment reminders ({联系电话}); unset: the IOU's 客户经理's phone |
 | IOUDESK_AXES_FAILURES | 5 | failed logins before an account is locked |
 | IOUDESK_AXES_COOLOFF_MINUTES | 30 | how long a lock lasts |
 | IOUDESK_FIELD_KEYS | generated once into <data dir>/field_keys (development only) | comma-separated field encryption keys, current first; required in production |
@@ -245,6 +246,7 @@ EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "ioudesk@localhost")
 
 # --- SMS (ioudesk/notify/sms.py) ----------------------------------------------------------------
+IOUDESK_CONTACT_PHONE = env("IOUDESK_CONTACT_PHONE")  # {联系电话} in reminders (ioudesk/reminders)
 IOUDESK_SMS_BACKEND = env("IOUDESK_SMS_BACKEND", "console")
 IOUDESK_SMS_TIMEOUT = float(env("IOUDESK_SMS_TIMEOUT", "10"))
 IOUDESK_SMS_FILE_DIR = env("IOUDESK_SMS_FILE_DIR", str(DATA_DIR / "sms"))
