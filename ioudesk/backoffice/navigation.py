@@ -142,10 +142,16 @@ def sidebar(request):
 
 def environment_callback(request):
     """The business date in the header of every page, so the back office always says which day it
-    is open for: highlighted when it is not today's date (back-dated, or a day not yet closed)."""
+    is open for; highlighted when it is not today's date (back-dated, a demo) or when days before it
+    are not closed yet (the close is behind: 未日终 N 天)."""
     from django.utils import timezone
 
+    from ioudesk.closing.selectors import closed_through
     from ioudesk.core import clock
 
     day = clock.today()
+    closed = closed_through()
+    behind = (day - closed).days - 1 if closed is not None else 0
+    if behind > 0:
+        return [_("营业日 %(day)s · 未日终 %(n)s 天") % {"day": day.isoformat(), "n": behind}, "warning"]
     return [_("营业日 %(day)s") % {"day": day.isoformat()}, "info" if day == timezone.localdate() else "warning"]

@@ -252,3 +252,13 @@ def test_start_with_the_engine_runs_the_close_in_a_task(client, organisation, he
     again = client.post(RUNS, {"through": "2026-11-28"}).content.decode()
     assert "2026-11-28 已完成日终（已日终至 2026-11-28），无需再做。" in again
     assert CloseRun.objects.count() == 1
+
+
+def test_the_header_says_when_days_before_the_business_date_are_not_closed(admin_client, organisation,
+                                                                           business_date):
+    CloseSettings.objects.update_or_create(organisation=organisation, defaults={"closed_through": date(2026, 11, 24)})
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "营业日 2026-11-28 · 未日终 3 天" in page  # 11-25, 11-26 and 11-27
+    CloseSettings.objects.filter(organisation=organisation).update(closed_through=date(2026, 11, 27))
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "营业日 2026-11-28" in page and "未日终" not in page
