@@ -25,7 +25,8 @@ class RulePreviewPage(BackofficePage):
         today = clock.today()
         subject, body, item = selectors.rule_preview(rule=rule, user=self.request.user, today=today)
         return super().get_context_data(**kwargs, rule=rule, subject=subject, body=body, item=item,
-                                        can_change=self.request.user.has_perm("reminders.change_reminderrule"))
+                                        can_change=self.request.user.has_perm("reminders.change_reminderrule"),
+                                        phone_missing=selectors.lender_phone_missing())
 
 
 class ReminderPlanPage(BackofficePage):

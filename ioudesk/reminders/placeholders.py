@@ -6,7 +6,7 @@ earliest, the days overdue the most, and ``{还款明细}`` lists them one per l
 
 The lender's contact phone (``{联系电话}``): the organisation's phone when the organisation has one
 (``Organisation.phone``, when core adds the field), else the setting ``IOUDESK_CONTACT_PHONE``, else
-the phone of the IOU's 客户经理.
+the phone of the IOU's 客户经理, else the words 您的客户经理 (the default texts read "如有疑问请致电{联系电话}").
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ioudesk.calc.money import format_yuan
 from ioudesk.calc.words import amount_in_words
 
 CATEGORY = "repayment_reminder"
+NO_PHONE = "您的客户经理"  # {联系电话} when neither the organisation nor the 客户经理 has a phone: "请致电您的客户经理"
 LABEL = _("还款提醒")
 
 PLACEHOLDERS = {
@@ -36,7 +37,7 @@ PLACEHOLDERS = {
     "笔数": _("本条提醒包含的期数"),
     "还款明细": _("每笔一行：借据编号、期次、到期日、应还金额（客户经理的提醒另列客户姓名）"),
     "罚息": _("已入账未还的罚息（已含在应还金额中；此后的罚息按实际还款日计算）"),
-    "联系电话": _("本机构的联系电话"),
+    "联系电话": _("本机构的联系电话（未设置时为客户经理的手机号，都没有时为“您的客户经理”）"),
     "机构名称": _("本机构的简称"),
     "客户经理": _("借据的客户经理姓名"),
 }
@@ -132,7 +133,7 @@ def context_for(*, customer_name: str, items: list[Item], officer=None, phone: s
             + f"借据{item.iou_number} 第{item.number}期，{chinese_date(item.due_date)}到期，应还 ¥{yuan(item.owed)}"
             for item in items),
         "罚息": yuan(sum((item.penalty for item in items), Decimal("0.00"))),
-        "联系电话": contact_phone(officer) if phone is None else phone,
+        "联系电话": (contact_phone(officer) if phone is None else phone) or NO_PHONE,
         "机构名称": organisation_label() if organisation is None else organisation,
         "客户经理": str(officer) if officer is not None else "",
     }

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 from django.db.models import ExpressionWrapper, F, Min, Q, QuerySet
 
+from ioudesk.calc.money import format_yuan
 from ioudesk.core import scope
 from ioudesk.core.fields import MoneyField
 from ioudesk.ious.models import LIVE_STATUSES, Installment
@@ -179,6 +180,13 @@ def rule_send_day(rule: ReminderRule, due: date) -> date:
     return due + timedelta(days=min(offsets))
 
 
+def lender_phone_missing() -> bool:
+    """No contact phone for {联系电话} but the 客户经理's own (see placeholders.contact_phone)."""
+    from ioudesk.reminders.placeholders import contact_phone
+
+    return not contact_phone(None)
+
+
 def rule_preview(*, rule: ReminderRule, user, today: date) -> tuple[str, str, Item | None]:
     """The rule's template filled in with real data: the earliest open installment due from today on
     (else the latest overdue one) of an IOU the rule applies to, in the user's branches, as the rule's
@@ -218,5 +226,6 @@ def reminders_planned(*, user, day: date, limit: int = 500) -> dict:
         day=day, installment_id__in=[i.installment_id for _r, i in shown])}
     names = dict(Customer.objects.filter(pk__in={i.customer_id for _r, i in shown}).values_list("pk", "name"))
     rows = [{"rule": rule, "item": item, "customer_name": names.get(item.customer_id, ""),
-             "recorded": done.get((item.installment_id, rule.pk))} for rule, item in shown]
+             "owed": format_yuan(item.owed, symbol=""), "recorded": done.get((item.installment_id, rule.pk))}
+            for rule, item in shown]
     return {"send_day": send_day, "rows": rows, "total": len(pairs)}

@@ -83,6 +83,11 @@ class ReminderRuleAdmin(ServiceAdminMixin, AuditedAdminMixin, ModelAdmin):
     def delete_model(self, request, obj):
         services.rule_delete(rule=obj, user=request.user)
 
+    def has_delete_permission(self, request, obj=None):
+        # A rule that has reminded anybody is switched off (启用), not deleted: its records point to it.
+        return super().has_delete_permission(request, obj) and not (
+            obj is not None and Reminder.objects.filter(rule=obj).exists())
+
     @action(description=_("预览"), url_path="preview", icon="visibility", permissions=["view"])
     def preview(self, request, object_id):
         return redirect("backoffice:reminder_rule_preview", object_id)

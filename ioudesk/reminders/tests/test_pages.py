@@ -28,6 +28,8 @@ def test_rule_list_preview_and_edit(defaults, make_loan, admin_client):
     # the real installment, as the rule's reminder of it on 2026-02-12 would read
     assert f"借据 {iou.number} 第1期（2026-02-15 到期）：按本规则在 2026-02-12 发出的提醒" in page
     assert "应还金额888.49元（捌佰捌拾捌元肆角玖分）" in page
+    # no contact phone configured and the 客户经理 has none: the text still reads, and the page says why
+    assert "如有疑问请致电您的客户经理。" in page and 'data-testid="phone-missing"' in page
 
     template = MessageTemplate.objects.get(code="reminder-overdue-officer")
     response = admin_client.post(f"/admin/reminders/reminderrule/{rule.pk}/change/", {
