@@ -137,7 +137,7 @@ def message_resend(request, message_id: int, payload: ResendIn):
 
 
 class ReceiptIn(Schema):
-    id: str = Field(..., min_length=1, max_length=120, description="服务商消息编号（发送时网关返回的 id）")
+    id: str = Field(..., min_length=1, max_length=120, description="服务商消息编号（发送时网关返回的编号）")
     status: Literal["delivered", "failed"]
     error: str = Field("", max_length=300)
     at: datetime | None = None
@@ -170,7 +170,7 @@ def _apply(receipts: list[tuple[str, bool, datetime | None, str]]) -> ReceiptsOu
 
 
 @router.post("/receipts", auth=None, response={200: ReceiptsOut, **RECEIPT_ERRORS},
-             summary="短信网关的送达回执（webhook 网关：请求体以 HMAC-SHA256 签名，签名头 X-IOUDesk-Signature）")
+             summary="短信网关的送达回执（请求体须带网关签名，密钥与发送时相同）")
 def message_receipts(request, payload: ReceiptsIn):
     secret = django_settings.IOUDESK_SMS_WEBHOOK_SECRET
     if not secret or not webhook_verify(secret, request.headers.get(SIGNATURE_HEADER, ""), request.body):
@@ -179,7 +179,7 @@ def message_receipts(request, payload: ReceiptsIn):
 
 
 @router.post("/receipts/tencent", auth=None, response={200: ReceiptsOut, **RECEIPT_ERRORS},
-             summary="腾讯云短信的状态回执（回调地址带 ?token=IOUDESK_SMS_RECEIPT_TOKEN）")
+             summary="腾讯云短信的状态回执（回调地址须带回执令牌）")
 def message_receipts_tencent(request, payload: list[TencentReceiptIn], token: str = ""):
     expected = django_settings.IOUDESK_SMS_RECEIPT_TOKEN
     if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
