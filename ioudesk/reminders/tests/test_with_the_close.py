@@ -14,8 +14,8 @@ from ioudesk.closing.registry import day_steps
 from ioudesk.core import clock
 from ioudesk.notify.models import Message
 from ioudesk.reminders import selectors
-from ioudesk.reminders.models import Reminder, ReminderState
-from ioudesk.reminders.services import CATCH_UP_REASON, reminders_day_step
+from ioudesk.reminders.models import Reminder, ReminderRule, ReminderState
+from ioudesk.reminders.services import CATCH_UP_REASON, reminders_day_step, rule_count_label
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,9 @@ def test_close_day_by_day_sends_the_cadence_once(defaults, make_loan, debtor):
             closing.close_execute(through=day, origin="command")
         day += timedelta(days=1)
     counts = {run.day: run.counts["reminders"] for run in CloseRun.objects.all()}
-    assert counts[date(2026, 2, 21)] == {"提醒消息": 1, "未发送": 0, "#3 默认 逾期+1、+3、+7天，此后每7天 短信（债务人）": 1}
+    overdue_sms = rule_count_label(ReminderRule.objects.get(kind="overdue", channel="sms"))
+    assert overdue_sms.endswith(" 默认 逾期+1、+3、+7天，此后每7天 短信（债务人）")
+    assert counts[date(2026, 2, 21)] == {"提醒消息": 1, "未发送": 0, overdue_sms: 1}
     assert counts[date(2026, 2, 22)] == {"提醒消息": 0, "未发送": 0}
     log = selectors.reminder_log()
     assert [(d, ch) for d, _c, ch, _cat, _st in log] == [
