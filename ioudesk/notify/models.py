@@ -167,7 +167,9 @@ class DeliveryAttempt(models.Model):
         ordering = ["message", "id"]
 
     def __str__(self):
-        return f"{self.get_outcome_display()} {self.at:%Y-%m-%d %H:%M:%S}"
+        from django.utils import timezone
+
+        return f"{self.get_outcome_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M:%S}" if self.at else ""
 
 
 class OptOut(models.Model):
