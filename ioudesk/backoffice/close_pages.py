@@ -67,7 +67,9 @@ def step_rows(run: CloseRun) -> list[dict]:
     labels = {**STEP_LABELS, **{step.name: step.label for step in day_steps()}}
     counts = run.counts if isinstance(run.counts, dict) else {}
     timings = run.timings if isinstance(run.timings, dict) else {}
-    names = [name for name in dict.fromkeys([*timings, *counts]) if name not in NOT_STEPS]
+    # the engine's own steps in the order they happen, then the day steps in theirs
+    known = [name for name in STEP_LABELS if name in timings or name in counts]
+    names = [name for name in dict.fromkeys([*known, *timings, *counts]) if name not in NOT_STEPS]
     rows = []
     for name in names:
         value = counts.get(name)
