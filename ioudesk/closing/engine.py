@@ -248,11 +248,16 @@ def close_partition(run: CloseRun, part: ClosePartition, *, record_failure: Call
 
     ordered = sorted(single)
     for start in range(0, len(ordered), SINGLE_BATCH):
+        ids = ordered[start:start + SINGLE_BATCH]
         with _numbers(day, SINGLE_BATCH * 3), transaction.atomic():
-            for pk in ordered[start:start + SINGLE_BATCH]:
+            ious, rows = _locked_with_installments(ids)
+            for pk in ids:
+                iou = ious.get(pk)
+                if iou is None or iou.status not in LIVE_STATUSES:
+                    continue
                 try:
                     with transaction.atomic():
-                        accrual.iou_close_day(iou=Iou(pk=pk), day=day)
+                        accrual.close_day_locked(iou, rows.get(pk, []), day)
                     counts["single"] += 1
                 except Exception as error:  # noqa: BLE001 - one IOU's error is recorded, the run goes on
                     failed.add(pk)
@@ -276,11 +281,7 @@ def _penalty_batch(run: CloseRun, ids: list[int], day: date, failed: set[int],
     rest: list[int] = []
     done = 0
     with _numbers(day, len(ids)), transaction.atomic():
-        ious = {iou.pk: iou for iou in Iou.objects.select_for_update().filter(pk__in=ids)}
-        rows: dict[int, list[Installment]] = {}
-        for row in (Installment.objects.filter(schedule__iou_id__in=ids, schedule__is_current=True)
-                    .select_related("schedule").order_by("schedule__iou_id", "number")):
-            rows.setdefault(row.schedule.iou_id, []).append(row)
+        ious, rows = _locked_with_installments(ids)
         for pk in ids:
             iou, current = ious.get(pk), rows.get(pk, [])
             if iou is None or iou.status not in LIVE_STATUSES:
@@ -296,6 +297,17 @@ def _penalty_batch(run: CloseRun, ids: list[int], day: date, failed: set[int],
                 failed.add(pk)
                 record_failure(run, pk, "ious", error, traceback.format_exc())
     return done, rest
+
+
+def _locked_with_installments(ids: list[int]) -> tuple[dict[int, Iou], dict[int, list[Installment]]]:
+    """The IOUs locked (PostgreSQL: FOR UPDATE; SQLite: the IMMEDIATE transaction) and their current
+    installments in number order, for a batch, in two queries."""
+    ious = {iou.pk: iou for iou in Iou.objects.select_for_update().filter(pk__in=ids)}
+    rows: dict[int, list[Installment]] = {}
+    for row in (Installment.objects.filter(schedule__iou_id__in=ids, schedule__is_current=True)
+                .select_related("schedule").order_by("schedule__iou_id", "number")):
+        rows.setdefault(row.schedule.iou_id, []).append(row)
+    return ious, rows
 
 
 def _only_penalty(iou: Iou, rows: list[Installment], day: date) -> bool:

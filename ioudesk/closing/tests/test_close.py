@@ -124,15 +124,15 @@ def test_an_iou_that_raises_is_recorded_and_the_rest_are_closed(loan, new_loan, 
     other = new_loan(principal="5000", term=6)
     from ioudesk.ious.services import accrual
 
-    real = accrual.iou_close_day
+    real = accrual.close_day_locked
 
-    def broken(*, iou, day=None, user=None):
+    def broken(iou, rows, day, *, user=None):
         if iou.pk == loan.pk:
             raise RuntimeError("测试：这笔借据出错")
-        return real(iou=iou, day=day, user=user)
+        return real(iou, rows, day, user=user)
 
     close_days(date(2026, 2, 14), date(2026, 2, 15))  # both fall due in bulk
-    monkeypatch.setattr(accrual, "iou_close_day", broken)
+    monkeypatch.setattr(accrual, "close_day_locked", broken)
     with clock.frozen(date(2026, 2, 16)):
         run = services.close_execute(origin="command")[0]  # both fall overdue: per-IOU
     failure = CloseFailure.objects.get(close_run=run)
@@ -142,7 +142,7 @@ def test_an_iou_that_raises_is_recorded_and_the_rest_are_closed(loan, new_loan, 
     assert run.state == RunState.DONE
     assert Iou.objects.get(pk=other.pk).days_past_due == 1
     assert Iou.objects.get(pk=loan.pk).days_past_due == 0  # not reached
-    monkeypatch.setattr(accrual, "iou_close_day", real)
+    monkeypatch.setattr(accrual, "close_day_locked", real)
     assert services.close_retry_failed(close_run=run, user=None) == {"resolved": 1, "failed": 0}
     assert Iou.objects.get(pk=loan.pk).days_past_due == 1
     assert verify().ok

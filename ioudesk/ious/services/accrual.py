@@ -265,8 +265,12 @@ def iou_close_day(*, iou: Iou, day: date | None = None, user=None) -> Iou:
     with transaction.atomic():
         iou = lock(iou)
         if predicates.is_live(iou):
-            day = day or clock.today()
-            rows = current_installments(iou)
-            rows = iou_accrue(iou, day=day, user=user, rows=rows, penalty=posts_penalty_on(iou, rows, day))
-            settle_if_paid(iou, rows, day)
+            close_day_locked(iou, current_installments(iou), day or clock.today(), user=user)
         return iou
+
+
+def close_day_locked(iou: Iou, rows: list[Installment], day: date, *, user=None) -> None:
+    """The work of ``iou_close_day`` on a live IOU the caller has locked, with its current
+    installments read (the daily close locks and reads a whole batch at once)."""
+    rows = iou_accrue(iou, day=day, user=user, rows=rows, penalty=posts_penalty_on(iou, rows, day))
+    settle_if_paid(iou, rows, day)
