@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import ExpressionWrapper, F, Min, Q, QuerySet
+from django.db.models import ExpressionWrapper, F, Q, QuerySet
 
 from ioudesk.calc.money import format_yuan
 from ioudesk.core import scope
@@ -58,13 +58,16 @@ def open_installments() -> QuerySet:
             .annotate(owed=OWED, penalty_owed=PENALTY_OWED).filter(owed__gt=0))
 
 
-def oldest_open_due_date() -> date | None:
-    return open_installments().aggregate(oldest=Min("due_date"))["oldest"]
+# How far back a repeating overdue rule without its own limit reaches: ten years (weekly: 520 due
+# dates in one indexed IN list). Finding the oldest open installment instead would read every
+# installment of the portfolio at each close.
+MAX_REPEAT_DAYS = 3650
 
 
-def rule_due_dates(rule: ReminderRule, send_day: date, oldest: date | None) -> list[date]:
-    """The due dates whose installments ``rule`` reminds of on ``send_day``. For a repeating overdue
-    rule the repeats are listed back to the oldest open installment (or ``repeat_until``)."""
+def rule_due_dates(rule: ReminderRule, send_day: date, oldest: date | None = None) -> list[date]:
+    """The due dates whose installments ``rule`` reminds of on ``send_day``. A repeating overdue
+    rule repeats up to ``repeat_until`` days overdue (else MAX_REPEAT_DAYS; ``oldest``, when given,
+    cuts the list at that due date)."""
     offsets = rule.offset_list()
     if rule.kind == RuleKind.BEFORE:
         return sorted(send_day + timedelta(days=n) for n in offsets)
@@ -73,9 +76,9 @@ def rule_due_dates(rule: ReminderRule, send_day: date, oldest: date | None) -> l
     days = set(offsets)
     if rule.repeat_every and offsets:
         last = max(offsets)
-        limit = rule.repeat_until
-        if limit is None:
-            limit = (send_day - oldest).days if oldest is not None else last
+        limit = rule.repeat_until or MAX_REPEAT_DAYS
+        if oldest is not None:
+            limit = min(limit, (send_day - oldest).days)
         n = last + rule.repeat_every
         while n <= limit:
             days.add(n)
@@ -108,10 +111,8 @@ def reminders_due(send_day: date) -> list[tuple[ReminderRule, Item]]:
                  .select_related("template", "product").order_by("id"))
     if not rules:
         return []
-    oldest = oldest_open_due_date() if any(r.kind == RuleKind.OVERDUE and r.repeat_every for r in rules) else None
     own = products_with_rules()
-    return [(rule, item) for rule in rules
-            for item in rule_installments(rule, send_day, oldest=oldest, own_rules=own)]
+    return [(rule, item) for rule in rules for item in rule_installments(rule, send_day, own_rules=own)]
 
 
 def rules_for_product(product) -> QuerySet:

@@ -229,6 +229,9 @@ def test_rule_due_dates_with_weekly_repeats():
     rule.repeat_until = 21
     assert selectors.rule_due_dates(rule, send, oldest=date(2025, 1, 1)) == [
         send - timedelta(days=n) for n in (21, 14, 7, 3, 1)]
+    rule.repeat_until = None  # without a limit: ten years back, 1 + 3 + 7 and 520 weekly repeats (14 … 3647)
+    dates = selectors.rule_due_dates(rule, send)
+    assert len(dates) == 3 + 520 and dates[0] == send - timedelta(days=3647)
     assert selectors.rule_due_dates(ReminderRule(kind="before", offsets="7,3"), send, None) == [
         date(2026, 3, 18), date(2026, 3, 22)]
     assert selectors.rule_due_dates(ReminderRule(kind="on_due"), send, None) == [send]
