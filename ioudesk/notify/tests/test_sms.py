@@ -232,3 +232,29 @@ def test_email_goes_through_djangos_backend(debtor, rules, mailoutbox):
     assert mail.to == ["wang@example.com"] and mail.subject == "账单" and mail.body == "您好"
     assert mail.extra_headers["X-IOUDesk-Delivery-Key"] == "mail"
     assert Message.objects.get(pk=message.pk).address_display == "w***@example.com"
+
+
+def test_email_server_errors_map_to_retry_or_failure(debtor, rules, monkeypatch):
+    """An SMTP server that times out or answers 4xx is tried again; a refused recipient fails at once."""
+    import smtplib
+
+    from django.core.mail.backends.locmem import EmailBackend as LocMem
+
+    outcomes = iter([TimeoutError("timed out"), smtplib.SMTPResponseException(451, b"try later"),
+                     smtplib.SMTPRecipientsRefused({"wang@example.com": (550, b"no such user")})])
+
+    def send_messages(self, messages):
+        raise next(outcomes)
+
+    monkeypatch.setattr(LocMem, "send_messages", send_messages)
+    message = services.message_queue(channel=Channel.EMAIL, body="账单", to="wang@example.com", customer=debtor,
+                                     category="customer_notice", delivery_key="mail")
+    assert services.message_deliver(message.pk, now=at("2026-12-01 10:00")) == Status.QUEUED
+    message.refresh_from_db()
+    assert "连接邮件服务器失败：TimeoutError" in message.status_reason
+    assert services.message_deliver(message.pk, now=at("2026-12-01 10:01")) == Status.QUEUED
+    message.refresh_from_db()
+    assert "邮件服务器暂时拒绝（451）" in message.status_reason and message.next_attempt_at == at("2026-12-01 10:03")
+    assert services.message_deliver(message.pk, now=at("2026-12-01 10:03")) == Status.FAILED
+    message.refresh_from_db()
+    assert message.status_reason.startswith("发送失败：收件地址被拒收") and message.attempts == 3
