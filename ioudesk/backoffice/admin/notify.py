@@ -423,11 +423,17 @@ class NotifySettingsForm(forms.ModelForm):
                   "daily_cap_inapp", "max_attempts", "retry_base_seconds"]
 
 
+class TestMessageForm(forms.Form):
+    channel = forms.ChoiceField(label=_("渠道"), choices=[("sms", _("短信")), ("email", _("电子邮件"))])
+    to = forms.CharField(label=_("发送到"), max_length=254, help_text=_("手机号或邮箱地址"))
+
+
 @admin.register(NotifySettings)
 class NotifySettingsAdmin(ServiceAdminMixin, UnfoldWidgetsMixin, ModelAdmin):
     """One row of rules: the list opens it."""
 
     form = NotifySettingsForm
+    actions_detail = ["send_test"]
     list_display = ["__str__", "window", "daily_cap_sms", "daily_cap_email", "max_attempts", "updated_at"]
     fieldsets = [
         (_("免打扰时段（北京时间）"), {"fields": ["window_start", "window_end", "quiet_hours_email"],
@@ -461,3 +467,24 @@ class NotifySettingsAdmin(ServiceAdminMixin, UnfoldWidgetsMixin, ModelAdmin):
     def response_change(self, request, obj):
         messages.success(request, _("消息发送设置已保存。"))
         return redirect(reverse("admin:notify_notifysettings_change", args=[obj.pk]))
+
+    def has_send_test_permission(self, request, obj=None):
+        return request.user.has_perm("notify.change_notifysettings")
+
+    @action(description=_("发送测试消息"), url_path="send-test", icon="send", permissions=["send_test"])
+    def send_test(self, request, object_id):
+        back = reverse("admin:notify_notifysettings_change", args=[object_id])
+        form = TestMessageForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                message = services.message_test_send(channel=form.cleaned_data["channel"],
+                                                     to=form.cleaned_data["to"], user=request.user)
+            except ApplicationError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(request, _("测试消息已排队，发送结果见这条消息的状态。"))
+                return redirect(reverse("admin:notify_message_change", args=[message.pk]))
+        return TemplateResponse(request, "backoffice/notify/send_test.html", {
+            **self.admin_site.each_context(request), "title": _("发送测试消息"), "form": form,
+            "opts": self.model._meta, "back": back,
+        })

@@ -200,3 +200,22 @@ def test_the_sweep_is_registered_with_the_scheduler():
     [sweep] = [p for p in periodics() if p.name == "notify.deliver_due"]
     assert sweep.due(at("2026-12-01 10:00:40")) == sweep.due(at("2026-12-01 10:00:10"))
     assert sweep.due(at("2026-12-01 10:01:00")) != sweep.due(at("2026-12-01 10:00:10"))
+
+
+def test_the_administrator_sends_a_test_message(admin_user_zh, make_staff, client, rules):
+    client.force_login(admin_user_zh)
+    settings = NotifySettings.objects.get()
+    url = f"/admin/notify/notifysettings/{settings.pk}/send-test/"
+    assert url in client.get(f"/admin/notify/notifysettings/{settings.pk}/change/").content.decode()
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"channel": "sms", "to": "不是号码"})
+    assert refused.status_code == 200 and "请填写正确的手机号" in refused.content.decode()
+    response = client.post(url, {"channel": "sms", "to": "13800001111"})
+    message = Message.objects.get(delivery_key__startswith="test:")
+    assert response.status_code == 302 and response["Location"] == f"/admin/notify/message/{message.pk}/change/"
+    assert message.address == "13800001111" and message.status == Status.QUEUED and message.customer is None
+    assert audit.events_for(message).get().verb == "发送测试消息"
+    from ioudesk.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.message_test_send(channel="sms", to="13800001111", user=make_staff("fin2", role=roles.FINANCE))
