@@ -118,9 +118,18 @@ def falling_overdue(day: date, since: date | None) -> set[int]:
     close, every installment due before `day`."""
     rows = Installment.objects.filter(paid_off_on__isnull=True, due_date__lt=day, schedule__is_current=True,
                                       schedule__iou__status__in=LIVE_STATUSES, schedule__iou__overdue_since__isnull=True)
-    if since is not None:
-        rows = rows.filter(due_date__gte=since)
-    return set(rows.values_list("schedule__iou_id", flat=True).distinct().iterator(chunk_size=20000))
+    if since is None:
+        return set(rows.values_list("schedule__iou_id", flat=True).distinct().iterator(chunk_size=20000))
+    found = set(rows.filter(due_date__gte=since).values_list("schedule__iou_id", flat=True).distinct()
+                .iterator(chunk_size=20000))
+    # An IOU that took effect since the last close may owe installments due before it (a 欠条 whose
+    # due date had passed when it was entered): all of its unpaid ones count.
+    fresh = list(Iou.objects.filter(status__in=LIVE_STATUSES, disbursed_on__gte=since, overdue_since__isnull=True)
+                 .values_list("pk", flat=True))
+    for start in range(0, len(fresh), 5000):
+        found.update(rows.filter(schedule__iou_id__in=fresh[start:start + 5000])
+                     .values_list("schedule__iou_id", flat=True).distinct())
+    return found
 
 
 def partition(run: CloseRun, *, size: int, since: date | None) -> None:

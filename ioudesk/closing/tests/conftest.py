@@ -11,10 +11,10 @@ from ioudesk.ious.tests.conftest import loan  # noqa: F401  (the ¥10,000 / 12 %
 
 
 def make_loan(debtor, manager, approver, finance, *, principal="10000", term=12, rate="12%",
-              method="equal_installment", on=date(2026, 1, 15), kind="loan", due_date=None, **extra):
+              method="equal_installment", on=date(2026, 1, 15), kind="loan", due_date=None, contract=None, **extra):
     with clock.frozen(on):
         iou, _ = iou_create(iou=Iou(kind=kind, customer=debtor, principal=D(principal), term=term, rate_text=rate,
-                                    method=method, contract_date=on, due_date=due_date, **extra), user=manager)
+                                    method=method, contract_date=contract or on, due_date=due_date, **extra), user=manager)
         iou_submit(iou=iou, user=manager)
         iou_approve(iou=iou, user=approver)
         iou_disburse(iou=iou, user=finance)

@@ -193,3 +193,13 @@ def ledger_rows_for(iou_id):
 
     return Posting.objects.filter(entry__iou_id=iou_id).values_list(
         "entry__kind", "entry__day", "entry__memo", "account__code", "debit", "credit")
+
+
+def test_a_debt_entered_after_its_due_date_falls_overdue_at_the_next_close(loan, new_loan):
+    close_days(date(2026, 2, 1), date(2026, 2, 3))
+    # A 欠条 for goods due 2026-01-20, entered on 2026-02-04: overdue from the first close after it.
+    debt = new_loan(kind="debt", term=1, rate="年化0%", method="bullet", due_date=date(2026, 1, 20),
+                    debt_reason="goods", on=date(2026, 2, 4), contract=date(2026, 1, 10))
+    close_days(date(2026, 2, 4), date(2026, 2, 4))
+    debt.refresh_from_db()
+    assert (debt.days_past_due, debt.bucket, debt.status) == (15, "M1", "overdue")
