@@ -46,6 +46,9 @@ def _item(row: dict, send_day: date) -> Item:
                 credit=row["schedule__iou__overpayment"], send_day=send_day, penalty=row["penalty_owed"])
 
 
+LIVE = frozenset(str(status) for status in LIVE_STATUSES)
+
+
 def send_day_for(day: date) -> date:
     """The day the reminders of the close of ``day`` are for."""
     return day + timedelta(days=1)
@@ -96,13 +99,21 @@ def rule_installments(rule: ReminderRule, send_day: date, *, oldest: date | None
     dates = rule_due_dates(rule, send_day, oldest)
     if not dates:
         return []
-    rows = open_installments().filter(due_date__in=dates)
+    # The product is checked here, not in SQL: with it in the query, SQLite's planner starts from the
+    # IOUs of the product (every one of them) instead of the installments due on those dates.
     if rule.product_id is not None:
-        rows = rows.filter(schedule__iou__product_id=rule.product_id)
+        applies = lambda product_id: product_id == rule.product_id  # noqa: E731
     else:
         own = products_with_rules() if own_rules is None else own_rules
-        rows = rows.filter(Q(schedule__iou__product_id__isnull=True) | ~Q(schedule__iou__product_id__in=own))
-    return [_item(row, send_day) for row in rows.values(*ITEM_FIELDS).order_by("id")]
+        applies = lambda product_id: product_id is None or product_id not in own  # noqa: E731
+    # Likewise the IOU's status: SQLite would start from the status index (every live IOU) once
+    # the list of dates is long. Left with due_date as its only indexed condition, it reads just the
+    # installments due on those dates.
+    rows = (Installment.objects.filter(due_date__in=dates, schedule__is_current=True, paid_off_on__isnull=True)
+            .annotate(owed=OWED, penalty_owed=PENALTY_OWED).filter(owed__gt=0)
+            .values(*ITEM_FIELDS, "schedule__iou__status").order_by("id"))
+    return [_item(row, send_day) for row in rows
+            if row["schedule__iou__status"] in LIVE and applies(row["schedule__iou__product_id"])]
 
 
 def reminders_due(send_day: date) -> list[tuple[ReminderRule, Item]]:
