@@ -165,11 +165,12 @@ def reminders_day_step(*, day: date, close_run=None, catching_up: bool = False) 
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start:start + CHUNK]
         with transaction.atomic():
-            customer_ids = {item.customer_id for key in chunk for _rule, item in groups[key]}
-            customers = Customer.objects.in_bulk(customer_ids)
-            officers = get_user_model().objects.in_bulk(
-                {key[2] for key in chunk if key[2]} | {item.officer_id for key in chunk
-                                                       for _rule, item in groups[key] if item.officer_id})
+            customers, officers = {}, {}
+            if not catching_up:  # nothing is written for a catch-up day but the records
+                customers = Customer.objects.in_bulk({item.customer_id for key in chunk for _rule, item in groups[key]})
+                officers = get_user_model().objects.in_bulk(
+                    {key[2] for key in chunk if key[2]} | {item.officer_id for key in chunk
+                                                           for _rule, item in groups[key] if item.officer_id})
             rows = []
             for key in chunk:
                 pairs = groups[key]
