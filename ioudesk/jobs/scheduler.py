@@ -98,10 +98,12 @@ def tick(now: datetime | None = None, *, only: list[str] | None = None) -> list[
             continue  # the common case: an earlier tick (of this or another worker) took it
         try:
             with transaction.atomic():
-                ScheduledSlot.objects.create(name=periodic.name, slot=slot, worker=worker_name())
+                try:
+                    with transaction.atomic():  # a savepoint: only the insert's own conflict is "taken"
+                        ScheduledSlot.objects.create(name=periodic.name, slot=slot, worker=worker_name())
+                except IntegrityError:
+                    continue  # another worker inserted it first (its transaction committed before ours)
                 periodic.run(slot)
-        except IntegrityError:
-            continue  # another worker inserted it first (its transaction committed before ours)
         except Exception:
             logger.exception("scheduler: %s slot %s failed; retried at the next tick", periodic.name, slot)
             continue

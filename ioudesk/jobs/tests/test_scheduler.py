@@ -147,3 +147,18 @@ def test_two_tickers_at_once_on_sqlite(sqlite_file_db, periodic):
 @pytest.mark.django_db(transaction=True)
 def test_two_tickers_at_once_on_postgres(periodic):
     tick_concurrently(periodic)
+
+
+@pytest.mark.django_db
+def test_a_run_that_hits_a_unique_constraint_of_its_own_is_a_failure_not_a_taken_slot(caplog):
+    def run(slot):
+        ScheduledSlot.objects.create(name="test.side", slot="X")
+        ScheduledSlot.objects.create(name="test.side", slot="X")  # the run's own bug
+
+    scheduler.register_periodic("test.buggy", label="测试", due=lambda now: "S1", run=run)
+    try:
+        assert scheduler.tick(only=["test.buggy"]) == []
+        assert "test.buggy slot S1 failed" in caplog.text  # logged as the failure it is
+        assert not ScheduledSlot.objects.exists()  # and retried next tick
+    finally:
+        scheduler.unregister_periodic("test.buggy")
