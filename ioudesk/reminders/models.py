@@ -15,6 +15,7 @@ records what it did not send (``skipped`` with its reason) instead of sending st
 """
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 CATEGORY = "repayment_reminder"
@@ -83,6 +84,7 @@ class ReminderRule(models.Model):
 class ReminderState(models.TextChoices):
     QUEUED = "queued", _("已生成消息")
     SKIPPED = "skipped", _("未发送")
+    LATE = "late", _("补跑后合并补发")  # skipped on a catch-up day, carried by the next normal day's message
 
 
 class Reminder(models.Model):
@@ -113,7 +115,11 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["installment", "rule", "day"], name="reminder_once_per_day"),
         ]
-        indexes = [models.Index(fields=["day", "customer"], name="reminder_day_customer_idx")]
+        indexes = [
+            models.Index(fields=["day", "customer"], name="reminder_day_customer_idx"),
+            # the catch-up's skipped reminders, which the next normal day looks for (services._late)
+            models.Index(fields=["state", "day"], condition=Q(state="skipped"), name="reminder_skipped_idx"),
+        ]
 
     def __str__(self):
         return f"{self.day} {self.get_channel_display()} {self.installment_id}"

@@ -89,6 +89,20 @@ def rule_due_dates(rule: ReminderRule, send_day: date, oldest: date | None = Non
     return sorted(send_day - timedelta(days=n) for n in days)
 
 
+def rule_applies(rule: ReminderRule, product_id: int | None, own: set[int]) -> bool:
+    """Whether ``rule`` serves IOUs of ``product_id`` (``own``: the products with rules of their own)."""
+    if rule.product_id is not None:
+        return product_id == rule.product_id
+    return product_id is None or product_id not in own
+
+
+def kind_for(days_overdue: int) -> str:
+    """Which kind of rule speaks for an installment ``days_overdue`` days past due (negative: ahead)."""
+    if days_overdue > 0:
+        return RuleKind.OVERDUE
+    return RuleKind.ON_DUE if days_overdue == 0 else RuleKind.BEFORE
+
+
 def products_with_rules() -> set[int]:
     return set(ReminderRule.objects.exclude(product=None).values_list("product_id", flat=True).distinct())
 
@@ -133,6 +147,14 @@ def rules_for_product(product) -> QuerySet:
     return ReminderRule.objects.filter(product__isnull=True)
 
 
+def open_items(installment_ids: set[int], send_day: date) -> list[Item]:
+    """These installments, as reminders of ``send_day`` would speak of them, when still open."""
+    if not installment_ids:
+        return []
+    return [_item(row, send_day) for row in
+            open_installments().filter(pk__in=installment_ids).values(*ITEM_FIELDS).order_by("id")]
+
+
 def sample_item(today: date) -> Item | None:
     """A real installment for the template preview: the earliest open one due from ``today`` on,
     else the latest overdue one."""
@@ -151,7 +173,8 @@ def reminder_queryset(user) -> QuerySet:
 def reminder_log(*, start: date | None = None, end: date | None = None) -> list[tuple[date, int, str, str, str]]:
     """The reminder log for assertions (the 90-day close simulation): one tuple per message, sorted:
     (closed day D, customer id, channel, category, message status). A reminder the step did not send
-    (a catch-up close's past day) is listed with the status ``suppressed``. The category is always
+    (a catch-up close's past day) is listed with the status ``suppressed`` on that day, also when the
+    next normal day's message carried it on (it appears again under that day). The category is always
     ``repayment_reminder``; in-app notes to the 客户经理 carry the customer they are about."""
     rows = Reminder.objects.all()
     if start is not None:
@@ -161,8 +184,8 @@ def reminder_log(*, start: date | None = None, end: date | None = None) -> list[
     result = set()
     for day, customer_id, channel, state, status in rows.values_list(
             "day", "customer_id", "channel", "state", "message__status").distinct():
-        if state == ReminderState.SKIPPED or status is None:
-            status = "suppressed"
+        if state != ReminderState.QUEUED or status is None:
+            status = "suppressed"  # not sent that day (a catch-up day; LATE: carried by a later day's message)
         result.add((day, customer_id, channel, CATEGORY, status))
     return sorted(result)
 

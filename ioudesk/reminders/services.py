@@ -19,10 +19,14 @@ Idempotent: the ``Reminder`` rows are unique per (installment, rule, day) and th
 delivery key, so a second run for D finds everything done and adds nothing.
 
 A catch-up close (``catching_up``: later days follow in the same close, so D is already past) sends
-nothing for D: "3 days before" or "overdue +1" is stale once the day is gone, and the last day of the
-close reminds of everything still open as of today. Those reminders are recorded as ``skipped`` with
-the reason 补跑日终，提醒已过期 (shown in the reminder list, counted on the run page), so nobody
-wonders why a day has none.
+nothing for D: "3 days before" or "overdue +1" is stale once the day is gone. Those reminders are
+recorded as ``skipped`` with the reason 补跑日终，提醒已过期 (shown in 提醒记录, counted on the run
+page). The close's last day (not catching up) then carries them, once and with that day's figures,
+in its own messages: each skipped installment still open is reminded of by the rule of its channel
+that speaks for it that day (overdue, due that day, or still ahead), unless a rule reminds of it
+that day anyway; the skipped rows become ``late`` with that message (补跑后合并补发), or keep their
+reason with 不再补发 when the installment was paid meanwhile. So moving the business date a month on
+reminds every debtor still owing once, not thirty times, and not never.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from ioudesk.reminders.models import Reminder, ReminderChannel, ReminderRule, Re
 from ioudesk.reminders.placeholders import CATEGORY, Item, context_for
 
 CATCH_UP_REASON = "补跑日终，提醒已过期"
+CATCH_UP_FINAL_REASON = "补跑日终，提醒已过期；之后已还清或无适用规则，不再补发"
+LATE_COUNT = "补跑期间的提醒并入今日"
 NO_OFFICER_REASON = "借据没有客户经理"
 CHUNK = 200  # messages written per transaction
 
@@ -155,11 +161,19 @@ def reminders_day_step(*, day: date, close_run=None, catching_up: bool = False) 
     matches = [(rule, item) for rule, item in selectors.reminders_due(send_day)
                if (item.installment_id, rule.pk) not in done]
     counts: dict[str, int] = {"提醒消息": 0, "未发送": 0}
+    late_rows: dict[tuple[int, str], list[int]] = {}
+    if not catching_up:
+        late, late_rows = _late(day, send_day, matches)
+        matches += late
+        if late_rows:
+            counts[LATE_COUNT] = len({key[0] for key in late_rows})
     if not matches:
+        _late_settle(late_rows, {})
         return counts
     groups = _groups(matches)
     per_rule: dict[int, int] = defaultdict(int)
     rules = {}
+    carried: dict[tuple[int, str], int] = {}  # (installment, channel) → the message that carried it
     keys = list(groups)
     lender = {"phone": _lender_phone(), "organisation": _organisation_label()}
     for start in range(0, len(keys), CHUNK):
@@ -182,14 +196,61 @@ def reminders_day_step(*, day: date, close_run=None, catching_up: bool = False) 
                 for rule, item in pairs:
                     rules[rule.pk] = rule
                     per_rule[rule.pk] += 1
+                    if message is not None:
+                        carried[(item.installment_id, key[1])] = message.pk
                     rows.append(Reminder(day=day, send_day=send_day, rule=rule, installment_id=item.installment_id,
                                          iou_id=item.iou_id, customer_id=item.customer_id, branch_id=item.branch_id,
                                          channel=key[1], days_overdue=item.days_overdue, message=message,
                                          state=state, reason=reason))
             Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+    _late_settle(late_rows, carried)
     for pk, number in per_rule.items():
         counts[rule_count_label(rules[pk])] = number
     return counts
+
+
+def _late(day: date, send_day: date, matches) -> tuple[list, dict[tuple[int, str], list[int]]]:
+    """After a catch-up: the installments whose reminders a catch-up day skipped and that are still
+    open, each with the rule of its channel that speaks for it today (overdue, due today, or still
+    ahead), to be carried by today's messages, once, with today's figures; unless a rule of that
+    channel reminds of it today anyway. Returns those (rule, item) pairs, and the skipped rows by
+    (installment, channel) to mark once today's messages are written."""
+    skipped = list(Reminder.objects.filter(state=ReminderState.SKIPPED, reason=CATCH_UP_REASON, day__lt=day)
+                   .order_by().values_list("pk", "installment_id", "channel"))
+    if not skipped:
+        return [], {}
+    late_rows: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for pk, installment_id, channel in skipped:
+        late_rows[(installment_id, channel)].append(pk)
+    already = {(item.installment_id, rule.channel) for rule, item in matches}
+    items = {item.installment_id: item for item in selectors.open_items(
+        {installment_id for installment_id, _channel in late_rows}, send_day)}
+    rules = list(ReminderRule.objects.filter(is_active=True, template__is_active=True)
+                 .select_related("template", "product").order_by("id"))
+    own = selectors.products_with_rules()
+    pairs = []
+    for installment_id, channel in late_rows:
+        item = items.get(installment_id)
+        if item is None or (installment_id, channel) in already:
+            continue
+        kind = selectors.kind_for(item.days_overdue)
+        rule = next((r for r in rules if r.channel == channel and r.kind == kind
+                     and selectors.rule_applies(r, item.product_id, own)), None)
+        if rule is not None:
+            pairs.append((rule, item))
+    return pairs, dict(late_rows)
+
+
+def _late_settle(late_rows: dict[tuple[int, str], list[int]], carried: dict[tuple[int, str], int]) -> None:
+    """The skipped rows of a catch-up: carried by today's message (LATE), or left skipped for good
+    (paid since, or no rule speaks for them now) with a reason that takes them out of the next day's look."""
+    with transaction.atomic():
+        for key, pks in late_rows.items():
+            message_id = carried.get(key)
+            if message_id is not None:
+                Reminder.objects.filter(pk__in=pks).update(state=ReminderState.LATE, message_id=message_id)
+            else:
+                Reminder.objects.filter(pk__in=pks).update(reason=CATCH_UP_FINAL_REASON)
 
 
 def rule_count_label(rule: ReminderRule) -> str:

@@ -186,7 +186,7 @@ def test_second_run_adds_nothing(defaults, make_loan):
     assert (Reminder.objects.count(), Message.objects.count()) == (rows, messages)
 
 
-def test_catch_up_days_send_nothing_and_say_why(defaults, make_loan, debtor):
+def test_catch_up_days_send_nothing_and_say_why(defaults, make_loan, debtor, manager):
     make_loan()
     counts = close(date(2026, 2, 15), catching_up=True)
     assert counts["提醒消息"] == 0 and counts["未发送"] == 2
@@ -194,6 +194,22 @@ def test_catch_up_days_send_nothing_and_say_why(defaults, make_loan, debtor):
     assert set(Reminder.objects.values_list("state", "reason")) == {(ReminderState.SKIPPED, CATCH_UP_REASON)}
     assert selectors.reminder_log() == [(date(2026, 2, 15), debtor.pk, "inapp", "repayment_reminder", "suppressed"),
                                         (date(2026, 2, 15), debtor.pk, "sms", "repayment_reminder", "suppressed")]
+
+    # The next normal day (02-16, for 02-17: 2 days overdue, no rule of its own that day) carries
+    # what the catch-up skipped, once, with today's figures: an overdue SMS and the 客户经理's note.
+    counts = close(date(2026, 2, 16))
+    assert (counts["提醒消息"], counts["补跑期间的提醒并入今日"]) == (2, 1)
+    [sms] = messages_on(date(2026, 2, 16))
+    assert "已逾期2天（到期日2026年2月15日），尚欠888.49元" in sms.body
+    assert set(Reminder.objects.filter(day=date(2026, 2, 15)).values_list("state", "message__delivery_key")) == {
+        (ReminderState.LATE, f"reminder:{debtor.pk}:sms:2026-02-16"),
+        (ReminderState.LATE, f"reminder:officer:{manager.pk}:2026-02-16")}
+    assert [(d, ch, st) for d, _c, ch, _cat, st in selectors.reminder_log()] == [
+        (date(2026, 2, 15), "inapp", "suppressed"), (date(2026, 2, 15), "sms", "suppressed"),
+        (date(2026, 2, 16), "inapp", "queued"), (date(2026, 2, 16), "sms", "queued")]
+    # … and only once: 02-17 (+3) is the rule's own day again, with the SMS alone
+    counts = close(date(2026, 2, 17))
+    assert counts["提醒消息"] == 1 and "补跑期间的提醒并入今日" not in counts
 
 
 def test_opt_out_and_quiet_hours_are_respected(defaults, make_loan, debtor, manager):

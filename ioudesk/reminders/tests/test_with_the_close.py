@@ -56,7 +56,33 @@ def test_catch_up_close_sends_only_for_the_last_day(defaults, make_loan, organis
     closing.close_execute(origin="command")
     business_date_set(new_date=date(2026, 2, 14), reason="测试：营业日前移")
     closing.close_execute(origin="command")  # closes 02-11 … 02-14; only 02-14 is not catching up
-    assert list(Reminder.objects.filter(day=date(2026, 2, 11)).values_list("state", "reason")) == [
-        (ReminderState.SKIPPED, CATCH_UP_REASON)]
+    # 02-11 (3 days before) was skipped; 02-14's own SMS (due on 02-15) carries that installment anyway
+    [skipped] = Reminder.objects.filter(day=date(2026, 2, 11))
+    [today] = Message.objects.filter(category="repayment_reminder")
+    assert (skipped.state, skipped.reason, skipped.message_id) == (ReminderState.LATE, CATCH_UP_REASON, today.pk)
+    assert "今日（2026年2月15日）到期" in today.body
     assert [(d, ch, st) for d, _c, ch, _cat, st in selectors.reminder_log()] == [
         (date(2026, 2, 11), "sms", "suppressed"), (date(2026, 2, 14), "sms", "queued")]
+
+
+def test_business_date_moved_a_month_on_reminds_of_what_is_still_owed(defaults, make_loan, debtor, manager):
+    """As a new user would try it: the business date moved from 02-10 to 03-10, the close catches up
+    02-11 … 03-10. The past days send nothing; the last one (for 03-11: installment 1 is 24 days
+    overdue, no weekly day; installment 2 is due in 4 days, no rule either) carries what they skipped
+    and is still owed: one overdue SMS to the debtor and one note to the 客户经理."""
+    from ioudesk.core.services import business_date_set
+
+    make_loan()
+    business_date_set(new_date=date(2026, 2, 10), reason="测试")
+    closing.close_execute(origin="command")
+    business_date_set(new_date=date(2026, 3, 10), reason="测试：营业日前移一个月")
+    closing.close_execute(origin="command")
+    messages = Message.objects.filter(category="repayment_reminder").order_by("channel")
+    assert [(m.channel, m.customer_id, m.user_id, m.delivery_key) for m in messages] == [
+        ("inapp", None, manager.pk, f"reminder:officer:{manager.pk}:2026-03-10"),
+        ("sms", debtor.pk, None, f"reminder:{debtor.pk}:sms:2026-03-10")]
+    assert "已逾期24天（到期日2026年2月15日）" in messages[1].body
+    counts = CloseRun.objects.get(day=date(2026, 3, 10)).counts["reminders"]
+    assert (counts["提醒消息"], counts["补跑期间的提醒并入今日"]) == (2, 1)
+    assert set(Reminder.objects.filter(day__lt=date(2026, 3, 10)).values_list("state", flat=True)) == {
+        ReminderState.LATE}
