@@ -103,7 +103,7 @@ def _live_ids() -> list[int]:
 def falling_due(day: date, lo: int | None = None, hi: int | None = None) -> dict[int, list[date]]:
     """IOU id → due dates of its current installments due by `day` whose interest is not booked."""
     rows = Installment.objects.filter(interest_accrued=False, due_date__lte=day, schedule__is_current=True,
-                                      schedule__iou__status__in=LIVE_STATUSES)
+                                      schedule__iou__status__in=LIVE_STATUSES).order_by()
     if lo is not None:
         rows = rows.filter(schedule__iou_id__range=(lo, hi))
     found: dict[int, list[date]] = {}
@@ -117,7 +117,8 @@ def falling_overdue(day: date, since: date | None) -> set[int]:
     unless a payment says otherwise (a superset: the per-IOU path decides). `since` None: the first
     close, every installment due before `day`."""
     rows = Installment.objects.filter(paid_off_on__isnull=True, due_date__lt=day, schedule__is_current=True,
-                                      schedule__iou__status__in=LIVE_STATUSES, schedule__iou__overdue_since__isnull=True)
+                                      schedule__iou__status__in=LIVE_STATUSES,
+                                      schedule__iou__overdue_since__isnull=True).order_by()
     if since is None:
         return set(rows.values_list("schedule__iou_id", flat=True).distinct().iterator(chunk_size=20000))
     found = set(rows.filter(due_date__gte=since).values_list("schedule__iou_id", flat=True).distinct()
@@ -125,7 +126,7 @@ def falling_overdue(day: date, since: date | None) -> set[int]:
     # An IOU that took effect since the last close may owe installments due before it (a 欠条 whose
     # due date had passed when it was entered): all of its unpaid ones count.
     fresh = list(Iou.objects.filter(status__in=LIVE_STATUSES, disbursed_on__gte=since, overdue_since__isnull=True)
-                 .values_list("pk", flat=True))
+                 .order_by().values_list("pk", flat=True))
     for start in range(0, len(fresh), 5000):
         found.update(rows.filter(schedule__iou_id__in=fresh[start:start + 5000])
                      .values_list("schedule__iou_id", flat=True).distinct())
