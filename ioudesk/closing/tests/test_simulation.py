@@ -19,7 +19,7 @@ from ioudesk.calc.interest import penalty_interest
 from ioudesk.closing import services
 from ioudesk.closing.tests.conftest import make_loan
 from ioudesk.core import clock
-from ioudesk.ious.models import Installment, Iou, LIVE_STATUSES
+from ioudesk.ious.models import LIVE_STATUSES, Installment, Iou
 from ioudesk.ious.selectors import penalty_to_date
 from ioudesk.ious.services.accrual import TIER_TO_CLASS
 from ioudesk.ious.services.installments import unpaid
