@@ -424,9 +424,8 @@ def finish_partition(part: ClosePartition, counts: dict[str, int]) -> None:
             counts={**(part.counts or {}), "done": counts})
         if updated:
             run = CloseRun.objects.select_for_update().get(pk=part.close_run_id)
-            run.partitions_done = ClosePartition.objects.filter(close_run=run, state=PartitionState.DONE).count()
-            run.ious_done = sum(ClosePartition.objects.filter(close_run=run, state=PartitionState.DONE)
-                                .values_list("ious", flat=True))
+            run.partitions_done += 1
+            run.ious_done += part.ious
             totals = dict(run.counts.get("partitions", {}))
             for key, value in counts.items():
                 totals[key] = totals.get(key, 0) + value
