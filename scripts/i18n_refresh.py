@@ -53,6 +53,9 @@ ZH_PO = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "django.po"
 EN_PO = LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po"
 
 THIRD_PARTY = ["unfold", "axes", "django_tasks", "django_tasks_db", "django_otp"]
+# The names project modules import gettext as (tests/test_translations.py checks every alias is here).
+GETTEXT_ALIASES = ("_g", "_t")
+
 # Directories of the project that makemessages must not scan for the English catalogue.
 PROJECT_IGNORE = [".venv", "venv", "var", "build", "dist", "node_modules", "scripts", "docs", "*.egg-info"]
 
@@ -279,6 +282,10 @@ def refresh_en() -> polib.POFile:
     class MakeMessages(makemessages.Command):
         # Exact matches only: no fuzzy guesses (see module docstring).
         msgmerge_options = makemessages.Command.msgmerge_options + ["--no-fuzzy-matching"]
+        # Modules that format strings at once import gettext under a short alias (_g, _t): the
+        # aliases are keywords too, or their strings never reach the catalogue.
+        xgettext_options = makemessages.Command.xgettext_options + [
+            f"--keyword={alias}" for alias in GETTEXT_ALIASES]
 
     previous = polib.pofile(str(EN_PO)) if EN_PO.exists() else None
     cwd = os.getcwd()

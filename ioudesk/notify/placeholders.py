@@ -92,7 +92,7 @@ def template_problems(text: str, category: str) -> list[str]:
             "known": "、".join("{" + name + "}" for name in entry.placeholders) or _("（无）"),
         })
     if stray:
-        problems.append(_("模板里有不成对的花括号；要写花括号本身，请写成 {{ 或 }}"))
+        problems.append(_("模板里有不成对的花括号；要写花括号本身，请写成 %(open)s 或 %(close)s") % {"open": "{{", "close": "}}"})
     return problems
 
 
