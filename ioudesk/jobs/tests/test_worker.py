@@ -60,9 +60,10 @@ def test_worker_runs_tasks_and_the_scheduler_and_stops_cleanly(environment, tmp_
             process.wait()
     log.seek(0)
     output = log.read()
-    assert "scheduler every 1 s (jobs.prune_slots" in output
+    assert "scheduler every 1 s (" in output and "jobs.prune_slots" in output  # the periodics it ticks
     assert "stopped" in output
-    assert slots(tmp_path) == ["jobs.prune_slots"]  # ticked every second, ran its slot once
+    # ticked every second, ran its hourly slot once (twice when the test straddles the hour)
+    assert slots(tmp_path).count("jobs.prune_slots") in (1, 2)
 
 
 def test_worker_without_scheduler_ticks_nothing(environment, tmp_path):
@@ -72,7 +73,7 @@ def test_worker_without_scheduler_ticks_nothing(environment, tmp_path):
     try:
         wait_for(lambda: "scheduler off" in (tmp_path / "worker.log").read_text(), 60, "no start line", log)
         time.sleep(2.5)
-        assert slots(tmp_path) == []
+        assert slots(tmp_path) == []  # no periodic of any app
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     finally:
