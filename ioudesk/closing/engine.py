@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from ioudesk.calc import aging
 from ioudesk.closing.models import ClosePartition, CloseRun, PartitionState, RunState
-from ioudesk.core import numbering, prepared
+from ioudesk.core import numbering
 from ioudesk.ious.models import LIVE_STATUSES, Installment, Iou, Status
 from ioudesk.ious.services import accrual
 from ioudesk.ious.services.installments import unpaid
@@ -343,6 +343,7 @@ def _bulk_batch(ids: list[int], day: date) -> tuple[int, list[int]]:
     done = 0
     requests: list[EntryRequest] = []
     flagged: list[int] = []
+    moved: list[Iou] = []
     with _numbers(day, len(ids)), transaction.atomic():
         # Only the fields this needs (an IOU has seventy): building whole rows cost more than the work.
         ious = {iou.pk: iou for iou in Iou.objects.select_for_update().filter(pk__in=ids).order_by().only(*_BULK_FIELDS)}
@@ -364,14 +365,38 @@ def _bulk_batch(ids: list[int], day: date) -> tuple[int, list[int]]:
             if lines:
                 requests.append(EntryRequest(kind=EntryKind.INTEREST_ACCRUAL, lines=lines, memo=memo, iou_id=iou.pk,
                                              day=day))
-                fields = apply_lines(iou, lines)
-                prepared.update(iou, [*fields, "updated_at"])
+                apply_lines(iou, lines)
+                moved.append(iou)
             flagged.extend(row.pk for row in due)
             done += 1
         post_entries(requests)
+        _save_interest_balances(moved)
         if flagged:
             Installment.objects.filter(pk__in=flagged).update(interest_accrued=True)
     return done, rest
+
+
+def _save_interest_balances(ious: list[Iou]) -> None:
+    """The moved interest and fee balances of a batch in one UPDATE … FROM (VALUES …) (SQLite ≥ 3.33
+    and PostgreSQL both name a VALUES list's columns column1, column2 …)."""
+    if not ious:
+        return
+    table = connection.ops.quote_name(Iou._meta.db_table)
+    interest, fee, updated = (Iou._meta.get_field(name) for name in ("interest_outstanding", "fee_outstanding",
+                                                                       "updated_at"))
+    rows, params = [], []
+    for iou in ious:
+        rows.append("(%s, %s, %s)")
+        params += [iou.pk, interest.get_db_prep_save(iou.interest_outstanding, connection),
+                   fee.get_db_prep_save(iou.fee_outstanding, connection)]
+    now = updated.get_db_prep_save(timezone.now(), connection)
+    cast = "::bigint" if connection.vendor == "postgresql" else ""
+    sql = (f"UPDATE {table} SET interest_outstanding = v.column2{cast}, fee_outstanding = v.column3{cast}, "
+           f"updated_at = %s FROM (VALUES {', '.join(rows)}) AS v WHERE {table}.id = v.column1{cast}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, *params])
+        if cursor.rowcount != len(ious):
+            raise RuntimeError(f"interest balances: {cursor.rowcount} rows updated for {len(ious)} IOUs")
 
 
 _BULK_FIELDS = ("id", "number", "status", "overpayment", "overdue_since", "days_past_due", "interest_outstanding",
