@@ -101,12 +101,8 @@ def _mask_address(channel: str, address: str) -> str:
     return mask_phone(address)[:120]
 
 
-def message_queue(*, channel, body, subject="", customer=None, user=None, to="", category, delivery_key,
-                  related=None, template=None, context: dict | None = None) -> Message:
-    """Write one outgoing message (the outbox row) in the caller's transaction; its delivery is
-    enqueued when that transaction commits. The same `delivery_key` returns the message already
-    written and queues nothing. `context` (optional) keeps the template's placeholder values for
-    SMS providers that send by their own registered template."""
+def _message_check(*, channel, body, customer, user, to, category, delivery_key) -> None:
+    """The refusals of message_queue (the same for message_queue_many, item by item)."""
     if channel not in Channel.values:
         raise ValidationFailed(_("未知的消息渠道：%(channel)s") % {"channel": channel}, code="notify_channel")
     if not delivery_key or len(delivery_key) > 200:
@@ -123,10 +119,12 @@ def message_queue(*, channel, body, subject="", customer=None, user=None, to="",
     if not (body or "").strip():
         raise ValidationFailed(_("消息正文不能为空"), code="notify_body")
 
-    existing = Message.objects.filter(delivery_key=delivery_key).first()
-    if existing is not None:
-        return existing
 
+def _message_build(*, channel, body, subject="", customer=None, user=None, to="", category, delivery_key,
+                   related=None, template=None, context: dict | None = None, actor_id=None, now=None) -> Message:
+    """The unsaved outbox row of one message: the address resolved (the recipient's phone for SMS,
+    the staff user's e-mail), suppressed with the reason when there is none, masked for display
+    (the model encrypts the address when the row is written)."""
     address = (to or "").strip()
     if not address and channel == Channel.SMS:
         address = (customer.phone if customer is not None else getattr(user, "phone", "")) or ""
@@ -138,18 +136,37 @@ def message_queue(*, channel, body, subject="", customer=None, user=None, to="",
         reason = _("收件人没有手机号") if channel == Channel.SMS else _("收件人没有邮箱")
 
     branch_id = customer.branch_id if customer is not None else getattr(user, "branch_id", None)
-    actor = current_actor()
     message = Message(
         channel=channel, category=category, customer=customer, user=user, branch_id=branch_id,
         address=address, address_display=_mask_address(channel, address),
         subject=(subject or "")[:200], body=body, delivery_key=delivery_key, template=template,
-        status=status, status_reason=reason, enqueued_at=clock.now() if status == Status.QUEUED else None,
+        status=status, status_reason=reason,
+        enqueued_at=(now or clock.now()) if status == Status.QUEUED else None,
         params=placeholders.template_params(template, context) if template is not None and context else [],
-        created_by_id=actor.user_id,
+        created_by_id=actor_id,
     )
     if related is not None:
         message.related_type = ContentType.objects.get_for_model(related, for_concrete_model=False)
         message.related_id = str(related.pk)
+    return message
+
+
+def message_queue(*, channel, body, subject="", customer=None, user=None, to="", category, delivery_key,
+                  related=None, template=None, context: dict | None = None) -> Message:
+    """Write one outgoing message (the outbox row) in the caller's transaction; its delivery is
+    enqueued when that transaction commits. The same `delivery_key` returns the message already
+    written and queues nothing. `context` (optional) keeps the template's placeholder values for
+    SMS providers that send by their own registered template. Many at once: message_queue_many."""
+    _message_check(channel=channel, body=body, customer=customer, user=user, to=to, category=category,
+                   delivery_key=delivery_key)
+
+    existing = Message.objects.filter(delivery_key=delivery_key).first()
+    if existing is not None:
+        return existing
+
+    message = _message_build(channel=channel, body=body, subject=subject, customer=customer, user=user, to=to,
+                             category=category, delivery_key=delivery_key, related=related, template=template,
+                             context=context, actor_id=current_actor().user_id)
     try:
         with transaction.atomic():  # a savepoint: a racing writer of the same key leaves our transaction usable
             message.save()
@@ -158,9 +175,61 @@ def message_queue(*, channel, body, subject="", customer=None, user=None, to="",
         if existing is None:
             raise
         return existing
-    if status == Status.QUEUED:
+    if message.status == Status.QUEUED:
         _enqueue_on_commit(message.pk)
     return message
+
+
+# Rows written per INSERT (and keys looked up per query) by message_queue_many: well under SQLite's
+# limit of bound variables per statement at Message's 26 columns.
+BULK_BATCH = 500
+# Messages per delivery task enqueued by message_queue_many: one task row instead of one per message,
+# small enough that two workers share a close's messages and a batch is done in minutes.
+DELIVER_BATCH = 100
+
+
+def message_queue_many(items: list[dict]) -> list[Message]:
+    """message_queue for many messages at once: each item is the keyword arguments of message_queue,
+    and each gets exactly what message_queue would give it, in order: the same refusals (checked for
+    every item before anything is written), the message already written for a known delivery key
+    (queueing nothing; a key twice in `items` is written once and both get that message), and for the
+    others a new row with the same address, suppression, status and fields. The rows are written
+    with bulk INSERTs in the caller's transaction; their delivery is enqueued when it commits, one
+    task per DELIVER_BATCH messages (tasks.deliver_messages: each message claimed and delivered on
+    its own, with the same rules, retries and backoff, so never twice). Opt-outs, quiet hours and the
+    daily cap are applied at delivery, as for message_queue."""
+    for item in items:
+        _message_check(channel=item.get("channel"), body=item.get("body"), customer=item.get("customer"),
+                       user=item.get("user"), to=item.get("to", ""), category=item.get("category"),
+                       delivery_key=item.get("delivery_key"))
+    keys = list(dict.fromkeys(item["delivery_key"] for item in items))
+    found: dict[str, Message] = {}
+    for start in range(0, len(keys), BULK_BATCH):
+        found.update((m.delivery_key, m) for m in Message.objects.filter(delivery_key__in=keys[start:start + BULK_BATCH]))
+    actor_id, now = current_actor().user_id, clock.now()
+    new: list[Message] = []
+    for item in items:
+        key = item["delivery_key"]
+        if key not in found:
+            found[key] = _message_build(**item, actor_id=actor_id, now=now)
+            new.append(found[key])
+    queued: list[int] = []
+    for start in range(0, len(new), BULK_BATCH):
+        batch = new[start:start + BULK_BATCH]
+        try:
+            with transaction.atomic():  # a savepoint, as in message_queue
+                Message.objects.bulk_create(batch)
+        except IntegrityError:
+            # a racing writer took one of the keys since we looked: this batch one by one, each
+            # getting the racer's message for its key (message_queue enqueues its own)
+            item_of = {item["delivery_key"]: item for item in items}
+            for message in batch:
+                found[message.delivery_key] = message_queue(**item_of[message.delivery_key])
+            continue
+        queued += [message.pk for message in batch if message.status == Status.QUEUED]
+    if queued:
+        _enqueue_many_on_commit(queued)
+    return [found[item["delivery_key"]] for item in items]
 
 
 # The delivery task, by name: the task module is an interface (it calls this module), so the service
@@ -178,6 +247,41 @@ def _enqueue_on_commit(message_id: int) -> None:
             logger.exception("could not enqueue delivery of message %s", message_id)
 
     transaction.on_commit(enqueue)
+
+
+DELIVER_MANY_TASK = "ioudesk.notify.tasks.deliver_messages"
+
+
+def _enqueue_many_on_commit(message_ids: list[int]) -> None:
+    """One on-commit callback enqueuing one delivery task per DELIVER_BATCH messages."""
+    def enqueue():
+        from django.utils.module_loading import import_string
+
+        task = import_string(DELIVER_MANY_TASK)
+        for start in range(0, len(message_ids), DELIVER_BATCH):
+            batch = message_ids[start:start + DELIVER_BATCH]
+            try:
+                task.enqueue(batch)
+            except Exception:  # the periodic sweep picks a lost enqueue up
+                logger.exception("could not enqueue delivery of messages %s…%s", batch[0], batch[-1])
+
+    transaction.on_commit(enqueue)
+
+
+def messages_deliver(message_ids: list[int], *, now: dt.datetime | None = None, backend=None) -> dict[str, int]:
+    """message_deliver for each message in turn (the batch task of message_queue_many); one that
+    raises is logged and left to the sweep (still queued) or to the lease (in 发送中), the others go
+    on. Returns the count per new status."""
+    results: dict[str, int] = {}
+    for message_id in message_ids:
+        try:
+            status = message_deliver(message_id, now=now, backend=backend)
+        except Exception:
+            logger.exception("delivery of message %s failed", message_id)
+            status = "error"
+        key = status or "skipped"
+        results[key] = results.get(key, 0) + 1
+    return results
 
 
 # --- the rules --------------------------------------------------------------------------------

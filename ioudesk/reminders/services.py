@@ -12,8 +12,10 @@ The amount is what the installments owe as posted (principal, interest and fees 
 posted). Penalty that has run on since its last posting (penalty to date, decision 0006) is not
 added: computing it is a calc call per IOU (about 3 ms), which would make the step cost more than
 the close itself on a day with tens of thousands of overdue reminders; the overdue template says
-the penalty is reckoned to the day of payment. Quiet hours, opt-outs and the daily cap are notify's
-(``message_queue``): a message queued at the close's hour waits for the sending window.
+the penalty is reckoned to the day of payment. A chunk's messages are written at once
+(``message_queue_many``: bulk inserts, one delivery task per batch). Quiet hours, opt-outs and the
+daily cap are notify's, applied at delivery: a message queued at the close's hour waits for the
+sending window.
 
 Idempotent: the ``Reminder`` rows are unique per (installment, rule, day) and the messages per
 delivery key, so a second run for D finds everything done and adds nothing.
@@ -156,6 +158,8 @@ def _template_create(*, code, name, channel, subject, body):
 def reminders_day_step(*, day: date, close_run=None, catching_up: bool = False) -> dict[str, int]:
     """The close's day step for ``day`` (see the module docstring). Counts: per rule the installments
     reminded, 提醒消息 the messages written, 未发送 the reminders recorded without a message."""
+    from ioudesk.notify.services import message_queue_many
+
     send_day = selectors.send_day_for(day)
     done = set(Reminder.objects.filter(day=day).values_list("installment_id", "rule_id"))
     matches = [(rule, item) for rule, item in selectors.reminders_due(send_day)
@@ -185,11 +189,15 @@ def reminders_day_step(*, day: date, close_run=None, catching_up: bool = False) 
                 officers = get_user_model().objects.in_bulk(
                     {key[2] for key in chunk if key[2]} | {item.officer_id for key in chunk
                                                            for _rule, item in groups[key] if item.officer_id})
+            decided = [(key, *_message_for(day, key, groups[key], customers, officers, catching_up, lender))
+                       for key in chunk]
+            queued = iter(message_queue_many([message for _key, message, _state, _reason in decided
+                                              if message is not None]))
             rows = []
-            for key in chunk:
+            for key, message, state, reason in decided:
                 pairs = groups[key]
-                message, state, reason = _message_for(day, key, pairs, customers, officers, catching_up, lender)
                 if message is not None:
+                    message = next(queued)  # the Message written (or already there) for these kwargs
                     counts["提醒消息"] += 1
                 else:
                     counts["未发送"] += len(pairs)
@@ -306,9 +314,9 @@ URGENCY = {RuleKind.OVERDUE: 2, RuleKind.ON_DUE: 1, RuleKind.BEFORE: 0}
 
 
 def _message_for(day, key, pairs, customers, officers, catching_up, lender):
-    """Queue the one message of a group (or decide not to): (message, state, reason)."""
+    """The one message of a group, as message_queue's keyword arguments (queued by the caller with
+    message_queue_many, a chunk at once), or the decision not to send one: (kwargs, state, reason)."""
     from ioudesk.notify.placeholders import template_render
-    from ioudesk.notify.services import message_queue
 
     customer_id, channel, officer_id = key
     if catching_up:
@@ -318,8 +326,12 @@ def _message_for(day, key, pairs, customers, officers, catching_up, lender):
         return None, ReminderState.SKIPPED, NO_OFFICER_REASON
     items = list({item.installment_id: item for _rule, item in pairs}.values())
     # The most urgent rule's template speaks for the message: overdue before due today before upcoming.
-    rule = max((r for r, _i in pairs), key=lambda r: (URGENCY[r.kind], max(
-        i.days_overdue for rr, i in pairs if rr.pk == r.pk), -r.pk))
+    # (Each rule's most overdue item worked out once: a 客户经理's note can carry thousands of pairs.)
+    worst: dict[int, int] = {}
+    for r, i in pairs:
+        worst[r.pk] = max(worst.get(r.pk, i.days_overdue), i.days_overdue)
+    rules = {r.pk: r for r, _i in pairs}
+    rule = max(rules.values(), key=lambda r: (URGENCY[r.kind], worst[r.pk], -r.pk))
     officer_named = officer or _officer_of(items, officers)
     names = {item.customer_id: customers[item.customer_id].name for item in items}
     context = context_for(customer_name="", names=names, items=items, officer=officer_named,
@@ -329,14 +341,14 @@ def _message_for(day, key, pairs, customers, officers, catching_up, lender):
     first = min(items, key=lambda item: (item.due_date, item.iou_id))
     related = Iou(pk=first.iou_id)
     if channel == ReminderChannel.INAPP:
-        return message_queue(channel=channel, subject=subject, body=body, user=officer, category=CATEGORY,
-                             delivery_key=f"reminder:officer:{officer.pk}:{day.isoformat()}",
-                             related=related, template=rule.template, context=context), ReminderState.QUEUED, ""
+        return dict(channel=channel, subject=subject, body=body, user=officer, category=CATEGORY,
+                    delivery_key=f"reminder:officer:{officer.pk}:{day.isoformat()}",
+                    related=related, template=rule.template, context=context), ReminderState.QUEUED, ""
     customer = customers[customer_id]
     to = customer.phone if channel == ReminderChannel.SMS else ""
-    return message_queue(channel=channel, subject=subject, body=body, customer=customer, to=to or "",
-                         category=CATEGORY, delivery_key=f"reminder:{customer_id}:{channel}:{day.isoformat()}",
-                         related=related, template=rule.template, context=context), ReminderState.QUEUED, ""
+    return dict(channel=channel, subject=subject, body=body, customer=customer, to=to or "",
+                category=CATEGORY, delivery_key=f"reminder:{customer_id}:{channel}:{day.isoformat()}",
+                related=related, template=rule.template, context=context), ReminderState.QUEUED, ""
 
 
 def _officer_of(items, officers):
