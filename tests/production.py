@@ -141,6 +141,7 @@ def start(tmp_path: Path, *, web_processes: int = 2, workers: int = 2, scheduler
            # the same data directory as this process: the same generated field keys and secret key,
            # so the web processes read the personal data this test wrote
            "IOUDESK_DATA_DIR": str(settings.DATA_DIR), "IOUDESK_SCHEDULER_SECONDS": "1",
+           "IOUDESK_CLOSE_RETRY_SECONDS": "2",  # a close that met another one running tries again soon
            "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     production = Production(url=f"http://127.0.0.1:{port}", env=env)

@@ -113,13 +113,6 @@ def test_the_close_started_through_the_api_is_shared_by_both_workers(production,
     assert report.ok, report.differences
 
 
-@pytest.mark.xfail(strict=False, reason=(  # not strict: it passes when the daily close happens to start first
-    "found here, for the close engine (ioudesk/closing/tasks.py): the catch-up close (through 02-14) and the "
-    "daily close (through 02-15) start at the same tick on the two workers; the one that finds 02-13 running "
-    "ends on CloseRunning without closing 02-15, and no periodic is due again that day, so 02-15 stays queued. "
-    "Fix: close_task re-enqueues itself a little later (close_task.using(run_after=…), IOUDESK_CLOSE_RETRY_SECONDS) "
-    "when another worker holds the run and its `through` is not closed yet; with that change this test passed "
-    "3 times of 3, without it failed 2 of 2. Remove this mark with the fix."))
 def test_the_scheduler_of_both_workers_closes_missed_days_and_the_day_once(production_with_scheduler, organisation,
                                                                            debtor, manager, approver, finance):
     """Both workers tick every second. The days 2026-02-13 and 02-14 were missed (closed through

@@ -5,7 +5,7 @@ Thin: each calls one service. Enqueued with transaction.on_commit by whoever sta
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django_tasks import task
@@ -14,6 +14,9 @@ from ioudesk.closing import services
 
 # Helpers enqueued per day beside the driver (several workers share the day's partitions).
 HELPERS = int(os.environ.get("IOUDESK_CLOSE_HELPERS", "1"))
+# A close that finds another worker driving one of its days tries again this much later, until its
+# own last day is closed (the other close may end before it).
+RETRY_SECONDS = float(os.environ.get("IOUDESK_CLOSE_RETRY_SECONDS", "30"))
 
 
 @task()
@@ -33,7 +36,13 @@ def close_task(through_iso: str, origin: str = "scheduler", started_by_id: int |
     except services.AlreadyClosed:
         pass  # closed in the meantime (another worker, the command): nothing to do
     except services.CloseRunning:
-        pass  # another worker drives it; its partitions are shared through close_partition_task
+        # Another worker drives one of these days (its partitions are shared through
+        # close_partition_task); it may stop before this close's last day: try again later, until
+        # the day is closed (AlreadyClosed) or this task drives it.
+        from django.utils import timezone
+
+        close_task.using(run_after=timezone.now() + timedelta(seconds=RETRY_SECONDS)).enqueue(
+            through_iso, origin, started_by_id)
 
 
 @task()
