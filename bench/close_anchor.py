@@ -25,6 +25,7 @@ can be timed again and again. Prints the counts and the seconds.
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 import time
@@ -51,9 +52,20 @@ def run(conn, vendor: str, day: date, commit: bool) -> dict:
     counts = {}
     started = time.perf_counter()
 
+    trace = bool(os.environ.get("ANCHOR_TRACE"))
+
     def q(sql, params=()):
+        at = time.perf_counter()
         cur.execute(sql, params)
+        if trace:
+            print(f"{time.perf_counter() - at:8.3f} s  {' '.join(sql.split())[:100]}", file=sys.stderr)
         return cur
+
+    def indexed(table, column="iou_id"):
+        """A temp table is joined back by id: index it (and on PostgreSQL give the planner its size)."""
+        q(f"CREATE INDEX {table}_{column} ON {table} ({column})")
+        if vendor == "postgresql":
+            q(f"ANALYZE {table}")
 
     if vendor == "sqlite":
         q("BEGIN IMMEDIATE")
@@ -68,6 +80,7 @@ def run(conn, vendor: str, day: date, commit: bool) -> dict:
           WHERE i.due_date = {p} AND NOT i.interest_accrued
           GROUP BY s.iou_id
           HAVING SUM(i.interest_due) + SUM(i.fee_due) > 0""", [d])
+    indexed("due")
     counts["due"] = q("SELECT COUNT(*) FROM due").fetchone()[0]
     q(f"""INSERT INTO core_documentsequence (organisation_id, prefix, day, last_value)
           SELECT {p}, 'PZ', {p}, 0 WHERE NOT EXISTS (
@@ -91,10 +104,15 @@ def run(conn, vendor: str, day: date, commit: bool) -> dict:
           WHERE due_date = {p} AND NOT interest_accrued
             AND schedule_id IN (SELECT s.id FROM ious_scheduleversion s JOIN due ON due.iou_id = s.iou_id
                                 WHERE s.is_current)""", [d])
-    q("""UPDATE ious_iou SET interest_outstanding = interest_outstanding
-                                 + (SELECT due.interest FROM due WHERE due.iou_id = ious_iou.id),
-                             fee_outstanding = fee_outstanding + (SELECT due.fee FROM due WHERE due.iou_id = ious_iou.id)
-         WHERE id IN (SELECT iou_id FROM due)""")
+    if vendor == "sqlite":
+        q("""UPDATE ious_iou SET interest_outstanding = interest_outstanding
+                                     + (SELECT due.interest FROM due WHERE due.iou_id = ious_iou.id),
+                                 fee_outstanding = fee_outstanding + (SELECT due.fee FROM due WHERE due.iou_id = ious_iou.id)
+             WHERE id IN (SELECT iou_id FROM due)""")
+    else:
+        q("""UPDATE ious_iou u SET interest_outstanding = u.interest_outstanding + due.interest,
+                                   fee_outstanding = u.fee_outstanding + due.fee
+             FROM due WHERE due.iou_id = u.id""")
     q(f"""UPDATE core_documentsequence SET last_value = last_value + {p}
           WHERE organisation_id = {p} AND prefix = 'PZ' AND day = {p}""", [counts["due"], organisation, d])
 
@@ -112,6 +130,7 @@ def run(conn, vendor: str, day: date, commit: bool) -> dict:
           WHERE i.due_date >= {p} AND i.due_date < {p} AND i.paid_off_on IS NULL
           GROUP BY s.iou_id""", [(day - timedelta(days=1)).isoformat(), d])
     q(f"""CREATE TEMP TABLE dpd AS SELECT late.iou_id, late.since, late.new, {days_between} AS days FROM late""", [d])
+    indexed("dpd")
     counts["overdue"] = q("SELECT COUNT(*) FROM dpd").fetchone()[0]
     bucket = ("CASE WHEN dpd.days <= 30 THEN 'M1' WHEN dpd.days <= 60 THEN 'M2' WHEN dpd.days <= 90 THEN 'M3' "
               "WHEN dpd.days <= 120 THEN 'M4' WHEN dpd.days <= 150 THEN 'M5' WHEN dpd.days <= 180 THEN 'M6' "
@@ -123,6 +142,7 @@ def run(conn, vendor: str, day: date, commit: bool) -> dict:
     q(f"""CREATE TEMP TABLE changed AS
           SELECT dpd.iou_id, ROW_NUMBER() OVER (ORDER BY dpd.iou_id) AS rn FROM dpd JOIN ious_iou u ON u.id = dpd.iou_id
           WHERE u.bucket <> {bucket} OR u.classification <> {floor}""")
+    indexed("changed")
     since = "COALESCE(i.penalty_accrued_to, i.due_date)"
     if vendor == "sqlite":
         penalty_days = f"CAST(julianday({p}) - julianday({since}) AS INTEGER)"
@@ -136,8 +156,10 @@ def run(conn, vendor: str, day: date, commit: bool) -> dict:
           JOIN ious_installment i ON i.schedule_id = s.id
           JOIN ious_iou u ON u.id = s.iou_id
           WHERE i.due_date < {p} AND i.paid_off_on IS NULL""", [d, d])
+    indexed("pen", "installment_id")
     q("""CREATE TEMP TABLE pen_iou AS SELECT pen.iou_id, SUM(pen.amount) AS amount, c.rn FROM pen
          JOIN changed c ON c.iou_id = pen.iou_id GROUP BY pen.iou_id, c.rn HAVING SUM(pen.amount) > 0""")
+    indexed("pen_iou")
     counts["penalty"] = q("SELECT COUNT(*) FROM pen_iou").fetchone()[0]
     entry_base2 = entry_base + counts["due"]
     posting_base2 = posting_base + 4 * counts["due"]
@@ -158,12 +180,19 @@ def run(conn, vendor: str, day: date, commit: bool) -> dict:
           SELECT pen_iou.iou_id, 'penalty', {p}, pen_iou.amount, 0, 0, pen_iou.amount, 0, 0, '', '', '', '', '', '[]',
                  {entry_base2} + pen_iou.rn, {now}
           FROM pen_iou""", [d])
-    q(f"""UPDATE ious_installment SET penalty_accrued_to = {p},
-                 penalty_charged = penalty_charged + (SELECT pen.amount FROM pen WHERE pen.installment_id = ious_installment.id)
-          WHERE id IN (SELECT installment_id FROM pen)""", [d])
-    q("""UPDATE ious_iou SET penalty_outstanding = penalty_outstanding
-                                 + (SELECT pen_iou.amount FROM pen_iou WHERE pen_iou.iou_id = ious_iou.id)
-         WHERE id IN (SELECT iou_id FROM pen_iou)""")
+    if vendor == "sqlite":
+        q(f"""UPDATE ious_installment SET penalty_accrued_to = {p},
+                     penalty_charged = penalty_charged
+                                       + (SELECT pen.amount FROM pen WHERE pen.installment_id = ious_installment.id)
+              WHERE id IN (SELECT installment_id FROM pen)""", [d])
+        q("""UPDATE ious_iou SET penalty_outstanding = penalty_outstanding
+                                     + (SELECT pen_iou.amount FROM pen_iou WHERE pen_iou.iou_id = ious_iou.id)
+             WHERE id IN (SELECT iou_id FROM pen_iou)""")
+    else:
+        q(f"""UPDATE ious_installment i SET penalty_accrued_to = {p}, penalty_charged = i.penalty_charged + pen.amount
+              FROM pen WHERE pen.installment_id = i.id""", [d])
+        q("""UPDATE ious_iou u SET penalty_outstanding = u.penalty_outstanding + pen_iou.amount
+             FROM pen_iou WHERE pen_iou.iou_id = u.id""")
     q(f"""UPDATE core_documentsequence SET last_value = last_value + {p}
           WHERE organisation_id = {p} AND prefix = 'PZ' AND day = {p}""", [counts["penalty"], organisation, d])
 

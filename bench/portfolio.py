@@ -437,6 +437,13 @@ def generate(total: int, *, due_share: float = DUE_SHARE, overdue_share: float =
     print(f"  {len(templates)} templates through the services in {made:.1f} s", file=sys.stderr, flush=True)
     result = copy_portfolio(templates, total, due_share=due_share, overdue_share=overdue_share)
     business_date_set(new_date=DAY, reason="bench: the day to close")
+    # The day before was closed (the templates were brought to D - 1 by iou_close_day): the close of D
+    # is the next one, not a first close that would look at every installment ever due.
+    from ioudesk.closing.models import CloseSettings
+    from ioudesk.core.services import organisation_current
+
+    CloseSettings.objects.update_or_create(organisation=organisation_current(),
+                                           defaults={"closed_through": DAY - timedelta(days=1)})
     analyze = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
