@@ -139,6 +139,12 @@ def partition(run: CloseRun, *, size: int, since: date | None) -> None:
     """Split the live IOUs into id ranges of `size` and record, per range, the IOUs found to have
     something to do on the run's day (in the partition's `counts["work"]`). Called with the run
     row locked; the partitions and their work lists are written in the same transaction."""
+    if since is not None and not CloseRun.objects.filter(organisation_id=run.organisation_id,
+                                                         state=RunState.DONE).exists():
+        # The first close the engine makes (closed_through may have been set at set-up, with no
+        # close behind it): every unpaid installment is looked at, so an IOU left behind before
+        # (nothing brought it up to date since an installment fell due) is found too.
+        since = None
     ids = _live_ids()
     due = falling_due(run.day)
     overdue = falling_overdue(run.day, since)

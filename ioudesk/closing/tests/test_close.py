@@ -203,3 +203,17 @@ def test_a_debt_entered_after_its_due_date_falls_overdue_at_the_next_close(loan,
     close_days(date(2026, 2, 4), date(2026, 2, 4))
     debt.refresh_from_db()
     assert (debt.days_past_due, debt.bucket, debt.status) == (15, "M1", "overdue")
+
+
+def test_the_first_close_finds_an_iou_left_behind_even_with_closed_through_set(loan):
+    # Installment 1's interest was booked on its due date (2026-02-15) and nothing brought the loan
+    # up to date since. Then the book is set up as `ioudesk setup` does: closed through the day
+    # before the business date, no close ever run.
+    from ioudesk.ious.services.accrual import iou_close_day
+
+    iou_close_day(iou=loan, day=date(2026, 2, 15))
+    CloseSettings.objects.update_or_create(organisation=loan.branch.organisation,
+                                           defaults={"closed_through": date(2026, 3, 9)})
+    close_days(date(2026, 3, 10), date(2026, 3, 10))
+    loan.refresh_from_db()
+    assert (loan.days_past_due, loan.bucket, loan.overdue_since) == (23, "M1", date(2026, 2, 15))
