@@ -264,6 +264,7 @@ IOUDESK_SMS_TENCENT_ENDPOINT = env("IOUDESK_SMS_TENCENT_ENDPOINT", "https://sms.
 
 # --- language, time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
+FORMAT_MODULE_PATH = ["ioudesk.formats"]  # 2026-11-28 in every language (ioudesk/formats)
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "ioudesk" / "locale"]
 USE_I18N = True

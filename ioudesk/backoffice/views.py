@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404
@@ -5,6 +7,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.backoffice.pages import BackofficePage
+from ioudesk.closing.selectors import closed_through
 from ioudesk.core import clock, services
 from ioudesk.core.errors import ApplicationError
 
@@ -60,5 +63,12 @@ class BusinessDatePage(BackofficePage):
             field = error.extra.get("field")
             form.add_error(field if field in form.fields else None, error.message)
             return self.render_to_response(self.get_context_data(form=form))
-        messages.success(request, _("营业日已设置为 %(day)s。") % {"day": clock.today().isoformat()})
+        day = clock.today()
+        messages.success(request, _("营业日已设置为 %(day)s。") % {"day": day.isoformat()})
+        closed = closed_through()
+        if closed is not None and closed < day - timedelta(days=1):
+            # The scheduler's catch-up closes the days in between at once (closing/periodic.py).
+            messages.info(request, _("%(first)s 至 %(last)s 尚未日终：后台正在按日期顺序补做日终，可在“日终”页查看进度。") % {
+                "first": (closed + timedelta(days=1)).isoformat(), "last": (day - timedelta(days=1)).isoformat()})
+            return redirect("backoffice:close_runs")
         return redirect("backoffice:business_date")
