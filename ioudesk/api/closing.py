@@ -33,7 +33,8 @@ RUN = "closing.run_close"
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     if start is None:
         return None
-    return round(((end or timezone.now()) - start).total_seconds(), 3)
+    # A duration in whole milliseconds (a timing, not money: no rounding rule applies).
+    return int(((end or timezone.now()) - start).total_seconds() * 1000) / 1000
 
 
 class CloseRunRow(Schema):

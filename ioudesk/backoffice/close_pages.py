@@ -42,7 +42,7 @@ def duration_text(seconds: float | None) -> str:
         return "—"
     if seconds < 60:
         return _t("%(s).1f 秒") % {"s": seconds}
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(int(seconds + 0.5), 60)  # whole seconds (a timing, not money)
     if minutes < 60:
         return _t("%(m)d 分 %(s)d 秒") % {"m": minutes, "s": secs}
     hours, minutes = divmod(minutes, 60)
@@ -55,7 +55,7 @@ STEP_LABELS = {"partition": _("划分分区"), "ious": _("借据日终"), "parti
                "advance": _("推进营业日")}
 COUNT_LABELS = {"live": _("在贷借据"), "falling_due": _("当日有到期"), "falling_overdue": _("当日转逾期"),
                 "bulk": _("批量计提"), "single": _("逐笔处理"), "failed": _("失败"),
-                "dpd_advanced": _("逾期天数推进"), "resolved": _("已解决")}
+                "dpd_advanced": _("逾期天数推进"), "penalty": _("月末计罚息"), "resolved": _("已解决")}
 NOT_STEPS = {"steps_done"}  # the engine's own bookkeeping
 
 
