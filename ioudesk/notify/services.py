@@ -243,7 +243,7 @@ def _enqueue_on_commit(message_id: int) -> None:
 
         try:
             import_string(DELIVER_TASK).enqueue(message_id)
-        except Exception:  # the periodic sweep (tasks.py) picks a lost enqueue up
+        except Exception:  # the periodic sweep (messages_enqueue_due) picks a lost enqueue up
             logger.exception("could not enqueue delivery of message %s", message_id)
 
     transaction.on_commit(enqueue)
@@ -437,15 +437,18 @@ def message_deliver(message_id: int, *, now: dt.datetime | None = None, backend=
     return status
 
 
-def messages_due(now: dt.datetime | None = None, *, limit: int = 1000) -> list[int]:
+def _due_query(moment: dt.datetime):
     """Queued messages whose time has come (a retry, the end of quiet hours) and whose delivery task
     is not waiting in the queue already (or has waited for over REENQUEUE_AFTER)."""
-    moment = now or clock.now()
-    return list(Message.objects
-                .filter(status=Status.QUEUED)
-                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment))
-                .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=moment - REENQUEUE_AFTER))
-                .order_by("id").values_list("id", flat=True)[:limit])
+    return (Message.objects
+            .filter(status=Status.QUEUED)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=moment))
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=moment - REENQUEUE_AFTER)))
+
+
+def messages_due(now: dt.datetime | None = None, *, limit: int = 1000) -> list[int]:
+    """The ids of the due messages (see _due_query), lowest first, at most `limit`."""
+    return list(_due_query(now or clock.now()).order_by("id").values_list("id", flat=True)[:limit])
 
 
 def messages_fail_stuck(now: dt.datetime | None = None) -> int:
@@ -464,16 +467,43 @@ def messages_fail_stuck(now: dt.datetime | None = None) -> int:
     return len(stuck)
 
 
-def messages_enqueue_due(now: dt.datetime | None = None) -> int:
-    """The periodic sweep (registered with the scheduler in apps.py): enqueue the due messages'
-    delivery on commit. Enqueuing one twice is harmless: the claim lets one delivery through."""
+# The sweep reads the due ids once (at most SWEEP_LIMIT per run, so one sweep's transaction, the
+# scheduler's, stays bounded), then locks and marks them SWEEP_CHUNK at a time (well under SQLite's
+# bound variables per statement). The 08:00 morning after a night close (tens of thousands of SMS held
+# by quiet hours) goes in one sweep: 50,000 took 0.6 s on SQLite and 4-5 s on PostgreSQL on a loaded
+# 2-CPU machine, 500 batch tasks.
+SWEEP_CHUNK = 1000
+SWEEP_LIMIT = 100_000
+
+
+def messages_enqueue_due(now: dt.datetime | None = None, *, limit: int | None = None) -> int:
+    """The periodic sweep (registered with the scheduler in apps.py, run in its transaction): mark the
+    due messages enqueued (enqueued_at = now) and, on commit, enqueue their delivery in batch tasks of
+    DELIVER_BATCH (tasks.deliver_messages). Each due message is enqueued once: the rows are locked as
+    they are picked (SELECT … FOR UPDATE SKIP LOCKED where the database has it; SQLite's write
+    transactions run one at a time), so an overlapping sweep skips them and, once marked, they are
+    not due again before REENQUEUE_AFTER. Delivery is never twice either way: message_deliver claims
+    each message with its conditional UPDATE. Returns the number enqueued."""
+    from django.db import connection
+
     moment = now or clock.now()
+    limit = SWEEP_LIMIT if limit is None else limit
     messages_fail_stuck(moment)
-    due = messages_due(moment)
-    Message.objects.filter(pk__in=due, status=Status.QUEUED).update(enqueued_at=moment)
-    for message_id in due:
-        _enqueue_on_commit(message_id)
-    return len(due)
+    due = messages_due(moment, limit=limit)  # one read of the ids (at most SWEEP_LIMIT of them)
+    picked: list[int] = []
+    with transaction.atomic():
+        for start in range(0, len(due), SWEEP_CHUNK):
+            # lock the chunk's rows by primary key, checking again that each is still due (another
+            # sweep or a delivery may have taken it since the read)
+            query = _due_query(moment).filter(pk__in=due[start:start + SWEEP_CHUNK])
+            if connection.features.has_select_for_update_skip_locked:
+                query = query.select_for_update(skip_locked=True)
+            chunk = list(query.order_by("id").values_list("id", flat=True))
+            Message.objects.filter(pk__in=chunk).update(enqueued_at=moment)
+            picked += chunk
+    if picked:
+        _enqueue_many_on_commit(picked)
+    return len(picked)
 
 
 def message_test_send(*, channel: str, to: str, user) -> Message:

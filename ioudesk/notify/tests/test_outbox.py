@@ -239,9 +239,13 @@ def test_the_periodic_sweep_enqueues_what_is_due(debtor, rules, django_capture_o
     Message.objects.filter(pk=later.pk).update(next_attempt_at=at("2026-12-01 09:00"), enqueued_at=None)
     Message.objects.filter(pk=waiting.pk).update(enqueued_at=at("2026-12-01 08:29"))
     Message.objects.filter(pk=lost.pk).update(enqueued_at=at("2026-12-01 08:19"))
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert services.messages_enqueue_due(at("2026-12-01 08:30")) == 2
-    assert len(callbacks) == 2
+    from django_tasks_db.models import DBTaskResult
+
+    assert len(callbacks) == 1  # one batch task for both
+    assert list(DBTaskResult.objects.filter(task_path="ioudesk.notify.tasks.deliver_messages")
+                .values_list("args_kwargs", flat=True)) == [{"args": [[due.pk, lost.pk]], "kwargs": {}}]
     assert Message.objects.get(pk=due.pk).enqueued_at == at("2026-12-01 08:30")
     assert services.messages_due(at("2026-12-01 08:35")) == []  # enqueued once, not every minute
     # still not delivered half an hour on (no worker ran): enqueued again, with the later one now due
