@@ -425,6 +425,20 @@ def copy_portfolio(templates: dict[Spec, int], total: int, seed: int = 20261215,
     return {"copied": len(order), "customers": customer_count + 1, "templates": len(templates)}
 
 
+def mark_closed_through(day: date) -> None:
+    """The book as a real close of `day` leaves it: closed through `day`, with its run recorded done
+    (without one the engine treats the next close as the first and looks at every unpaid installment)."""
+    from django.utils import timezone
+
+    from ioudesk.closing.models import CloseRun, CloseSettings, RunState
+    from ioudesk.core.services import organisation_current
+
+    organisation = organisation_current()
+    CloseSettings.objects.update_or_create(organisation=organisation, defaults={"closed_through": day})
+    CloseRun.objects.get_or_create(organisation=organisation, day=day, defaults={
+        "state": RunState.DONE, "started_at": timezone.now(), "finished_at": timezone.now()})
+
+
 def generate(total: int, *, due_share: float = DUE_SHARE, overdue_share: float = OVERDUE_SHARE) -> dict:
     from django.db import connection
 
@@ -439,11 +453,7 @@ def generate(total: int, *, due_share: float = DUE_SHARE, overdue_share: float =
     business_date_set(new_date=DAY, reason="bench: the day to close")
     # The day before was closed (the templates were brought to D - 1 by iou_close_day): the close of D
     # is the next one, not a first close that would look at every installment ever due.
-    from ioudesk.closing.models import CloseSettings
-    from ioudesk.core.services import organisation_current
-
-    CloseSettings.objects.update_or_create(organisation=organisation_current(),
-                                           defaults={"closed_through": DAY - timedelta(days=1)})
+    mark_closed_through(DAY - timedelta(days=1))
     analyze = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
