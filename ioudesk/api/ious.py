@@ -31,6 +31,7 @@ from ninja.pagination import paginate
 from ioudesk.api.errors import READ_ERRORS, WRITE_ERRORS, error_body
 from ioudesk.api.ious_schemas import (
     PRODUCT_FIELDS,
+    ClassifyIn,
     CommentIn,
     DisburseIn,
     EarlySettlementIn,
@@ -58,6 +59,7 @@ from ioudesk.calc.money import parse_amount
 from ioudesk.core import clock, scope
 from ioudesk.core.errors import ApplicationError, ValidationFailed
 from ioudesk.customers.models import Customer
+from ioudesk.ious import predicates
 from ioudesk.ious.models import (
     Iou,
     IouKind,
@@ -72,6 +74,7 @@ from ioudesk.ious.services import (
     iou_reject,
     iou_submit,
 )
+from ioudesk.ious.services.classification import iou_classify
 from ioudesk.ious.services.corrections import iou_waive, transaction_reverse
 from ioudesk.ious.services.disbursement import iou_disburse
 from ioudesk.ious.services.idempotency import IdempotencyKeyReused, is_replay
@@ -284,6 +287,29 @@ def iou_reject_endpoint(request, iou_id: int, payload: CommentIn):
 def iou_cancel_endpoint(request, iou_id: int, payload: ReasonIn):
     require_perm(request, "ious.add_iou")
     return _fresh(iou_cancel(iou=_iou(request, iou_id), user=request.user, reason=payload.reason))
+
+
+@router.post("/{int:iou_id}/classify", response={200: IouDetail, **WRITE_ERRORS},
+             summary="调整五级分类（人工认定，不能好于逾期天数对应的下限）")
+def iou_classify_endpoint(request, iou_id: int, payload: ClassifyIn):
+    """人工认定五级分类：借据的五级分类取人工认定与逾期天数下限中更差的一级，日终不会覆盖更差的人工认定。认定前先计罚息至营业日，认定及理由记入审计日志。
+
+    错误：400 好于逾期天数下限或未填理由（错误明细中指明字段），400 借据不是生效、逾期或已展期，403 没有“可以调整五级分类”权限。不是资金类操作，不需要幂等键。
+    """
+    # The docstring is the API docs' description (Chinese on a Chinese page). Same predicate as the
+    # IOU page's button: predicates.ACTIONS["classify"]; the service checks it again. Errors: 400
+    # validation_failed with details[0].field "classification" (better than the floor) or "reason";
+    # 400 invalid_state (not live); 403 permission_denied. No Idempotency-Key (not money).
+    require_perm(request, predicates.ACTIONS["classify"][0])
+    iou = _iou(request, iou_id)
+    try:
+        iou = iou_classify(iou=iou, classification=payload.classification, reason=payload.reason, user=request.user)
+    except ValidationFailed as error:
+        field = error.extra.get("field")
+        if field and not error.extra.get("details"):
+            error.extra["details"] = [{"field": field, "message": str(error.message)}]
+        raise
+    return _fresh(iou)
 
 
 # --- money operations (Idempotency-Key required) ------------------------------------------------

@@ -10,6 +10,7 @@ from pydantic import PlainSerializer
 from ioudesk.api.errors import ErrorOut  # noqa: F401  (the one error schema, defined with the error mapping)
 from ioudesk.ious import predicates
 from ioudesk.ious.models import (
+    Classification,
     DebtReason,
     Installment,
     Iou,
@@ -382,6 +383,12 @@ class WaiverIn(Schema):
     component: Literal["interest", "penalty", "fee"]
     amount: str
     reason: str = ""
+
+
+class ClassifyIn(Schema):
+    classification: _choices(Classification) | None = Field(
+        ..., description="人工认定的五级分类，不能好于逾期天数对应的下限；为空则取消人工认定（按逾期天数）")
+    reason: str = Field(..., max_length=2000, description="认定理由（必填，记入审计日志）")
 
 
 class RefundIn(Schema):

@@ -157,6 +157,7 @@ class Iou(TermsFields):
             ("waive_iou", _("可以减免")),
             ("extend_iou", _("可以展期/重组")),
             ("write_off_iou", _("可以核销")),
+            ("classify_iou", _("可以调整五级分类")),
         ]
         indexes = [models.Index(fields=["branch", "status"], name="iou_branch_status_idx")]
         constraints = [

@@ -72,6 +72,12 @@ def can_waive(iou: Iou) -> bool:
     return is_live(iou)
 
 
+def can_classify(iou: Iou) -> bool:
+    """五级分类 set by hand (iou_classify): on a live IOU; the tier itself is checked by the service
+    against the floor by days past due."""
+    return is_live(iou)
+
+
 def can_refund(iou: Iou) -> bool:
     """Customer credit is left to pay back, and the IOU is not written off or cancelled (a
     settled IOU's credit is refunded)."""
@@ -141,6 +147,7 @@ ACTIONS: dict[str, tuple[str, object]] = {
     "extend": ("ious.extend_iou", lambda iou, user: can_extend(iou)),
     "write_off": ("ious.write_off_iou", lambda iou, user: can_write_off(iou)),
     "recover": ("ious.record_repayment", lambda iou, user: can_recover(iou)),
+    "classify": ("ious.classify_iou", lambda iou, user: can_classify(iou)),
     "cancel": ("ious.change_iou", lambda iou, user: can_cancel(iou)),
 }
 

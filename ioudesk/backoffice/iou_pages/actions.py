@@ -19,13 +19,17 @@ from django.utils.translation import gettext_lazy as _
 
 from ioudesk.backoffice.iou_pages.common import DATE, NUMBER
 from ioudesk.backoffice.pages import BackofficePage
+from ioudesk.calc import aging
 from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError
 from ioudesk.ious import predicates, selectors
-from ioudesk.ious.models import Iou, IouKind, PaymentMethod, RecoveryMethod
+from ioudesk.ious.models import Classification, Iou, IouKind, PaymentMethod, RecoveryMethod
 from ioudesk.ious.services import iou_approve, iou_cancel, iou_reject, iou_submit
+from ioudesk.ious.services.accrual import CLASS_TO_TIER, TIER_TO_CLASS
+from ioudesk.ious.services.classification import iou_classify
 from ioudesk.ious.services.corrections import WAIVABLE_NAMES, iou_waive, transaction_reverse
 from ioudesk.ious.services.disbursement import iou_disburse, iou_disburse_tranche
+from ioudesk.ious.services.installments import current_installments, unpaid
 from ioudesk.ious.services.repayment import iou_repay
 from ioudesk.ious.services.restructure import iou_extend
 from ioudesk.ious.services.settlement import iou_refund_credit, iou_settle_early, iou_settlement_quote
@@ -162,6 +166,45 @@ class WriteOffForm(ActionForm):
                                         initial=RecoveryMethod.WRITE_OFF)
 
 
+def days_past_due_today(iou: Iou) -> int:
+    """Days past due as of the business date, read only (the stored figure is as of the IOU's last
+    event or close; the service brings the IOU to today before it checks the floor)."""
+    today = clock.today()
+    return aging.days_past_due([row.due_date for row in current_installments(iou)
+                                if row.due_date < today and any(v > 0 for v in unpaid(row).values())], as_of=today)
+
+
+CLEAR = "floor"  # the choice that clears a hand tier (back to the floor by days past due)
+
+
+class ClassifyForm(ActionForm):
+    """五级分类 by hand: only tiers at least as bad as the floor by days past due are offered (the
+    service refuses a better one, naming the field)."""
+
+    classification = forms.ChoiceField(label=_("五级分类"))
+    reason = forms.CharField(label=_("认定理由"), widget=forms.Textarea(attrs={"rows": 3}),
+                             error_messages={"required": _("请填写调整五级分类的原因。")})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        iou = self.iou
+        self.dpd = days_past_due_today(iou)
+        floor = aging.classification_floor(self.dpd)
+        self.floor = TIER_TO_CLASS[floor]
+        choices = [(c.value, c.label) for c in Classification if CLASS_TO_TIER[c] >= floor]
+        if iou.classification_manual:
+            choices.append((CLEAR, _("取消人工认定（按逾期天数，%(floor)s）") % {"floor": self.floor.label}))
+        field = self.fields["classification"]
+        field.choices = choices
+        field.help_text = _("按逾期 %(dpd)d 天，最低为 %(floor)s；只能认定为同级或更差的分类。") % {
+            "dpd": self.dpd, "floor": self.floor.label}
+        self.initial.setdefault("classification", iou.classification)
+
+    def clean_classification(self):
+        value = self.cleaned_data["classification"]
+        return None if value == CLEAR else value
+
+
 class RecoverForm(RepayForm):
     amount = forms.CharField(label=_("收回金额（元）"), max_length=20)
 
@@ -272,6 +315,13 @@ def _recover(iou, user, data, form, request):
     return _("已登记核销后收回 ¥%(amount)s。") % {"amount": f"{record.amount:,.2f}"}
 
 
+def _classify(iou, user, data, form, request):
+    iou = iou_classify(iou=iou, classification=data["classification"], reason=data["reason"], user=user)
+    if data["classification"] is None:
+        return _("已取消人工认定，五级分类按逾期天数为“%(tier)s”。") % {"tier": iou.get_classification_display()}
+    return _("五级分类已调整为“%(tier)s”。") % {"tier": iou.get_classification_display()}
+
+
 REVERSE = Action("reverse", _("冲正"), ReverseForm, "ious.reverse_transaction", lambda iou: True, _reverse,
                  variant="danger", in_bar=False,
                  intro=_("冲正会记一笔反向凭证，原交易保留可查；冲正还款时，其后的还款按顺序重新分摊。"))
@@ -301,6 +351,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
            _write_off, variant="danger", intro=_("核销将全部未还余额转入表外登记，之后的收回记为核销后收回。")),
     Action("recover", _("核销后收回"), RecoverForm, "ious.record_repayment", predicates.can_recover,
            _recover, variant="primary"),
+    Action("classify", _("调整五级分类"), ClassifyForm, "ious.classify_iou", predicates.can_classify,
+           _classify, intro=_("借据显示人工认定与逾期天数下限中更差的一级，日终不会覆盖更差的人工认定；"
+                              "比下限更好的分类不能认定。调整前先计罚息至今日，并记入审计日志。")),
     Action("cancel", _("作废"), ReasonForm, "ious.change_iou", predicates.can_cancel, _cancel,
            variant="danger", intro=_("作废后借据不能再使用，记录保留可查。")),
     REVERSE,
@@ -375,7 +428,8 @@ class IouActionPage(BackofficePage):
             try:
                 message = self.action.run(iou, request.user, form.cleaned_data, form, request)
             except ApplicationError as error:
-                form.add_error(None, error.message)
+                field = error.extra.get("field")  # a service's refusal shown next to the field it names
+                form.add_error(field if field in form.fields else None, error.message)
             else:
                 messages.success(request, message)
                 return redirect("backoffice:iou_detail", pk=iou.pk)

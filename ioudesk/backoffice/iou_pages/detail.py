@@ -11,7 +11,7 @@ from ioudesk.backoffice.iou_pages.common import url_or_none
 from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.documents.services import extension_documents
 from ioudesk.ious import predicates, selectors
-from ioudesk.ious.models import Iou, Status
+from ioudesk.ious.models import Classification, Iou, Status
 
 
 class IouDetailPage(BackofficePage):
@@ -40,9 +40,24 @@ class IouDetailPage(BackofficePage):
             (_("结清证明 PDF"), url_or_none("backoffice:settlement_pdf", iou.pk) if iou.status == Status.SETTLED else None),
         ) if url]
         return super().get_context_data(**kwargs, page=page, iou=iou, actions=offered, documents=documents,
+                                        hand_class=hand_classification(iou, page.events),
                                         reverse_url=reverse("backoffice:iou_action", args=[iou.pk, "reverse"]))
 
 
 def reversible(iou: Iou, record, transactions) -> bool:
     """What 冲正 is offered on: the domain's predicate (predicates.can_reverse)."""
     return predicates.can_reverse(record, iou, only_transaction=len(transactions) == 1)
+
+
+CLASSIFY_VERB = "调整五级分类"  # the audit verb of iou_classify
+
+
+def hand_classification(iou: Iou, events) -> dict | None:
+    """When the IOU's 五级分类 is a hand decision: the tier set, and who set it when and why (the
+    latest 调整五级分类 event of the audit trail the page already read)."""
+    if not iou.classification_manual:
+        return None
+    event = next((e for e in events if e.verb == CLASSIFY_VERB), None)
+    return {"tier": Classification(iou.classification_manual).label,
+            "shown": iou.classification == iou.classification_manual,
+            "event": event}

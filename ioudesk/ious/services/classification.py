@@ -26,7 +26,7 @@ def iou_classify(*, iou: Iou, classification: str | None, reason: str, user) -> 
     """Set (or with None clear) the IOU's hand tier. Refused: no reason, an unknown tier, a tier
     better than the floor by days past due, an IOU that is not live."""
     if user is not None:
-        check_user(iou, user, "ious.change_iou")
+        check_user(iou, user, predicates.ACTIONS["classify"][0])
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("请填写调整五级分类的原因。"), extra={"field": "reason"})
@@ -34,7 +34,7 @@ def iou_classify(*, iou: Iou, classification: str | None, reason: str, user) -> 
         raise ValidationFailed(_("未知的五级分类：%(value)s。") % {"value": classification},
                                extra={"field": "classification"})
     iou = lock(iou)
-    if not predicates.is_live(iou):
+    if not predicates.can_classify(iou):
         raise InvalidState(_("只有生效、逾期或已展期的借据可以调整五级分类。"))
     today = clock.today()
     rows = iou_accrue(iou, day=today, user=user, refresh=True)  # penalty to date, delinquency as of today
