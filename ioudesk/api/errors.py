@@ -82,8 +82,11 @@ def install(api):
             f"{d['field']}：{d['message']}" if d["field"] else d["message"] for d in details)
         return api.create_response(request, error_body("validation_failed", message, details), status=422)
 
+    # PostgreSQL refuses a number beyond its column with DataError; SQLite's driver raises
+    # OverflowError before the query runs (e.g. ?customer_id=99999999999999999999): the same answer.
+    @api.exception_handler(OverflowError)
     @api.exception_handler(DataError)
-    def data_error(request, exc: DataError):
+    def data_error(request, exc: DataError | OverflowError):
         # The database refused a value (too long, out of range): the input, not the server.
         return api.create_response(request, error_body(
             "invalid_value", _("有数据超出允许的长度或范围（如文字过长、数字过大），请核对后重试。")), status=422)

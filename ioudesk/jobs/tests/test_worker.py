@@ -50,8 +50,8 @@ def test_worker_runs_tasks_and_the_scheduler_and_stops_cleanly(environment, tmp_
         subprocess.run([sys.executable, "manage.py", "shell", "-c",
                         f"from ioudesk.jobs.tests.tasks import touch; touch.enqueue({str(marker)!r}, '完成')"],
                        cwd=ROOT, env=environment, check=True, capture_output=True, timeout=120)
-        wait_for(marker.exists, 30, "the queued task did not run", log)
-        assert marker.read_text() == "完成"
+        # the file appears when the task opens it, its text a moment later: wait for the text
+        wait_for(lambda: marker.exists() and marker.read_text() == "完成", 30, "the queued task did not run", log)
         process.send_signal(stop_signal)
         assert process.wait(timeout=30) == 0
     finally:
