@@ -5,26 +5,12 @@ gateway refused the message: failed at once). SMS backends are in ioudesk/notify
 from __future__ import annotations
 
 import smtplib
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
 from ioudesk.notify.models import Channel
-
-
-class TransientError(Exception):
-    """The gateway did not answer, or answered with a temporary failure: try again later."""
-
-
-class PermanentError(Exception):
-    """The gateway refused the message: trying again will not help."""
-
-
-@dataclass(frozen=True)
-class SendResult:
-    provider_message_id: str = ""
-    delivered: bool = False  # the channel confirms delivery at once (in-app)
+from ioudesk.notify.outcomes import PermanentError, SendResult, TransientError  # noqa: F401 (re-exported)
 
 
 class InAppBackend:

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from ioudesk.core.masking import mask_phone
-from ioudesk.notify.channels import PermanentError, SendResult, TransientError
+from ioudesk.notify.outcomes import PermanentError, SendResult, TransientError
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-IOUDesk-Signature"

@@ -9,7 +9,10 @@ class RemindersConfig(AppConfig):
 
     def ready(self):
         from ioudesk.closing.registry import register_day_step
-        from ioudesk.reminders import placeholders, services
+        from ioudesk.notify.placeholders import register_category
+        from ioudesk.reminders import placeholders, selectors, services
 
-        placeholders.register()
+        register_category(placeholders.CATEGORY, label=placeholders.LABEL,
+                          placeholders={k: str(v) for k, v in placeholders.PLACEHOLDERS.items()},
+                          sample=selectors.placeholder_sample)
         register_day_step("reminders", label=_("还款提醒"), order=50, run=services.reminders_day_step)

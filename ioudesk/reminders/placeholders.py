@@ -137,31 +137,3 @@ def context_for(*, customer_name: str, items: list[Item], officer=None, phone: s
         "机构名称": organisation_label() if organisation is None else organisation,
         "客户经理": str(officer) if officer is not None else "",
     }
-
-
-def sample() -> dict[str, str]:
-    """The preview "with real data": the earliest upcoming unpaid installment of a live IOU (else the
-    most recent overdue one), as a reminder of it would read today; sample values when there is none."""
-    from ioudesk.core import clock
-    from ioudesk.customers.models import Customer
-    from ioudesk.reminders import selectors
-
-    today = clock.today()
-    item = selectors.sample_item(today)
-    if item is None:
-        return dict(SAMPLE)
-    customer = Customer.objects.only("name").get(pk=item.customer_id)
-    officer = None
-    if item.officer_id:
-        from django.contrib.auth import get_user_model
-
-        officer = get_user_model().objects.filter(pk=item.officer_id).first()
-    return context_for(customer_name=customer.name, items=[item], officer=officer)
-
-
-def register() -> None:
-    from ioudesk.notify.placeholders import register_category
-
-    register_category(CATEGORY, label=LABEL, placeholders={k: str(v) for k, v in PLACEHOLDERS.items()},
-                      sample=sample)
-

@@ -23,7 +23,7 @@ from ioudesk.core import scope
 from ioudesk.core.fields import MoneyField
 from ioudesk.ious.models import LIVE_STATUSES, Installment
 from ioudesk.reminders.models import Reminder, ReminderRule, ReminderState, RuleKind
-from ioudesk.reminders.placeholders import CATEGORY, Item
+from ioudesk.reminders.placeholders import CATEGORY, SAMPLE, Item, context_for
 
 OWED = ExpressionWrapper(
     F("principal_due") + F("interest_due") + F("fee_due") + F("penalty_charged")
@@ -264,3 +264,21 @@ def reminders_planned(*, user, day: date, limit: int = 500) -> dict:
              "owed": format_yuan(item.owed, symbol=""), "recorded": done.get((item.installment_id, rule.pk))}
             for rule, item in shown]
     return {"send_day": send_day, "rows": rows, "total": len(pairs)}
+
+
+def placeholder_sample() -> dict[str, str]:
+    """The preview "with real data": the earliest upcoming unpaid installment of a live IOU (else the
+    most recent overdue one), as a reminder of it would read today; sample values when there is none."""
+    from ioudesk.core import clock
+    from ioudesk.customers.models import Customer
+    today = clock.today()
+    item = sample_item(today)
+    if item is None:
+        return dict(SAMPLE)
+    customer = Customer.objects.only("name").get(pk=item.customer_id)
+    officer = None
+    if item.officer_id:
+        from django.contrib.auth import get_user_model
+
+        officer = get_user_model().objects.filter(pk=item.officer_id).first()
+    return context_for(customer_name=customer.name, items=[item], officer=officer)
