@@ -184,3 +184,10 @@ def test_the_circle_finder_finds_a_circle():
     # given a → b → c → a and d → a, then the one circle is a, b, c
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_two_domain_modules_import_each_other():
+    """Within an app too (e.g. notify's channels ↔ sms, reminders' placeholders ↔ selectors): when two
+    modules need each other, the shared part moves down into a module both import."""
+    edges = {name: {t for t in targets if is_domain(t)} for name, targets in graph().items() if is_domain(name)}
+    assert circles(edges) == []
