@@ -25,6 +25,7 @@ from ioudesk.core.errors import ApplicationError
 
 VIEW = "closing.view_closerun"
 RUN = "closing.run_close"
+CHANGE_SETTINGS = "closing.change_closesettings"
 PER_PAGE = 50
 
 
@@ -107,7 +108,8 @@ def _get_run(pk: int) -> CloseRun:
 
 def _status_context(user) -> dict:
     return {"business_date": clock.today(), "closed_through": selectors.closed_through(),
-            "running": selectors.close_run_running(), "can_run": user.has_perm(RUN)}
+            "running": selectors.close_run_running(), "can_run": user.has_perm(RUN),
+            "settings": selectors.close_settings(), "can_change_settings": user.has_perm(CHANGE_SETTINGS)}
 
 
 class CloseRunListPage(BackofficePage):
@@ -143,6 +145,49 @@ class CloseRunListPage(BackofficePage):
             return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, _t("已开始日终，可以离开本页：日终在后台继续进行。"))
         return HttpResponseRedirect(reverse("backoffice:close_run", args=[run.pk]))
+
+
+class SettingsForm(forms.Form):
+    close_time = forms.TimeField(
+        label=_("日终时间"), widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        help_text=_("每天到这个时间（北京时间）后台自动日终当天的营业日。"))
+    auto_advance = forms.BooleanField(
+        label=_("日终后自动进入下一营业日"), required=False,
+        help_text=_("不勾选时，营业日由管理员在“营业日”页手工推进。"))
+    partition_size = forms.IntegerField(
+        label=_("每个分区的借据数"), min_value=100, max_value=100000,
+        help_text=_("日终按借据ID分段处理，多个后台进程可同时处理不同分段；一般无需修改。"))
+
+
+class CloseSettingsPage(BackofficePage):
+    """日终设置: when the close runs by itself, whether the business date moves on after it, and
+    the partition size. Written only through closing.services.close_settings_update (audited)."""
+
+    template_name = "backoffice/closing/settings.html"
+    title = _("日终设置")
+    permission_required = (CHANGE_SETTINGS,)
+
+    def get_context_data(self, **kwargs):
+        if "form" not in kwargs:
+            current = selectors.close_settings()
+            kwargs["form"] = SettingsForm(initial={"close_time": current.close_time, "auto_advance": current.auto_advance,
+                                                   "partition_size": current.partition_size})
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        from ioudesk.closing.services import close_settings_update
+
+        form = SettingsForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            close_settings_update(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            field = (error.extra or {}).get("field")
+            form.add_error(field if field in form.fields else None, error.message)
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, _t("日终设置已保存。"))
+        return HttpResponseRedirect(reverse("backoffice:close_runs"))
 
 
 class CloseRunPage(BackofficePage):
@@ -218,6 +263,7 @@ class JobListPage(BackofficePage):
 
 urlpatterns = [
     path("close/runs/", CloseRunListPage.as_view(), name="close_runs"),
+    path("close/settings/", CloseSettingsPage.as_view(), name="close_settings"),
     path("close/runs/<int:pk>/", CloseRunPage.as_view(), name="close_run"),
     path("close/runs/<int:pk>/progress/", CloseRunProgress.as_view(), name="close_run_progress"),
     path("jobs/", JobListPage.as_view(), name="jobs"),

@@ -103,6 +103,11 @@ def sidebar(request):
                     "permission": _perm("closing.view_closerun"),
                 },
                 {
+                    "title": _("日终设置"), "icon": "schedule",
+                    "link": reverse_lazy("backoffice:close_settings"),
+                    "permission": _perm("closing.change_closesettings"),
+                },
+                {
                     "title": _("网点"), "icon": "account_tree",
                     "link": reverse_lazy("admin:core_branch_changelist"),
                     "permission": _perm("core.view_branch"),

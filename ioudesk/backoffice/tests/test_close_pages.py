@@ -262,3 +262,35 @@ def test_the_header_says_when_days_before_the_business_date_are_not_closed(admin
     CloseSettings.objects.filter(organisation=organisation).update(closed_through=date(2026, 11, 27))
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert "营业日 2026-11-28" in page and "未日终" not in page
+
+
+def test_the_administrator_sets_the_close_time_and_auto_advance(admin_client, organisation):
+    from ioudesk.core.models import AuditEvent
+
+    page = admin_client.get(RUNS).content.decode()
+    assert "每天 23:30 自动日终" in page and "修改日终设置" in page
+
+    response = admin_client.post(reverse("backoffice:close_settings"),
+                                 {"close_time": "22:15", "partition_size": "50"})  # auto_advance unticked
+    assert response.status_code == 200
+    assert "确保该值大于或等于100" in response.content.decode()  # the field's own error, nothing saved
+    assert CloseSettings.objects.get().close_time.strftime("%H:%M") == "23:30"
+
+    response = admin_client.post(reverse("backoffice:close_settings"),
+                                 {"close_time": "22:15", "partition_size": "5000"})
+    assert response.status_code == 302
+    settings = CloseSettings.objects.get()
+    assert (settings.close_time.strftime("%H:%M"), settings.auto_advance, settings.partition_size) == ("22:15", False, 5000)
+    assert AuditEvent.objects.filter(verb="修改日终设置").count() == 1
+    page = admin_client.get(RUNS).content.decode()
+    assert "每天 22:15 自动日终" in page and "营业日由管理员手工推进" in page
+
+
+def test_finance_sees_the_close_settings_but_may_not_change_them(client, finance):
+    client.force_login(finance)
+    page = client.get(RUNS).content.decode()
+    assert "每天 23:30 自动日终" in page and "修改日终设置" not in page
+    assert client.get(reverse("backoffice:close_settings")).status_code == 403
+    assert client.post(reverse("backoffice:close_settings"), {"close_time": "01:00", "partition_size": "5000"}
+                       ).status_code == 403
+    assert CloseSettings.objects.get().close_time.strftime("%H:%M") == "23:30"
