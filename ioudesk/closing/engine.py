@@ -28,6 +28,7 @@ over.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import os
@@ -46,7 +47,7 @@ from django.utils import timezone
 from ioudesk.calc import aging
 from ioudesk.closing.models import ClosePartition, CloseRun, PartitionState, RunState
 from ioudesk.core import numbering
-from ioudesk.ious.models import LIVE_STATUSES, Installment, Iou, Status
+from ioudesk.ious.models import LIVE_STATUSES, Installment, Iou, ScheduleVersion, Status
 from ioudesk.ious.services import accrual
 from ioudesk.ious.services.installments import unpaid
 from ioudesk.ious.services.ledgering import apply_lines
@@ -97,20 +98,61 @@ def _held(owner: str, lease_until) -> bool:
 # --- partitioning --------------------------------------------------------------------------------
 
 
-def _live_ids() -> list[int]:
-    return list(Iou.objects.filter(status__in=LIVE_STATUSES).order_by("id").values_list("id", flat=True).iterator(
-        chunk_size=20000))
+def _live_ranges(configured: int) -> tuple[int, int, list[int], int | None]:
+    """(live IOUs, IOUs per partition, the first id of each partition, the last live id), counted
+    and cut by the database in one query (a window over the ids: every `configured`-th id, and the
+    last), so a million ids do not travel."""
+    table = connection.ops.quote_name(Iou._meta.db_table)
+    statuses = list(LIVE_STATUSES)
+    sql = (f"SELECT id, total FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn, COUNT(*) OVER () AS total "
+           f"FROM {table} WHERE status IN ({', '.join(['%s'] * len(statuses))})) AS numbered "
+           f"WHERE (rn - 1) %% %s = 0 OR rn = total ORDER BY id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*statuses, configured])
+        rows = cursor.fetchall()
+    if not rows:
+        return 0, configured, [], None
+    count, last = rows[-1][1], rows[-1][0]
+    starts = [row[0] for row in rows]
+    if (count - 1) % configured:
+        starts.pop()  # the last id, which does not start a partition
+    size = partition_size_for(count, configured)
+    return count, size, starts[::size // configured], last
+
+
+# Ids per IN list: small enough that PostgreSQL looks them up by primary key rather than scanning.
+_CHUNK = 1000
+
+
+def _current_schedules(schedule_ids, *, lo: int | None = None, hi: int | None = None,
+                       not_overdue: bool = False) -> dict[int, int]:
+    """Schedule id → IOU id, for those of `schedule_ids` that are the current schedule of a live
+    IOU (optionally with ids in [lo, hi], optionally not overdue yet), by primary key in chunks."""
+    ids = sorted(schedule_ids)
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = ScheduleVersion.objects.filter(pk__in=ids[start:start + _CHUNK], is_current=True,
+                                              iou__status__in=LIVE_STATUSES)
+        if lo is not None:
+            rows = rows.filter(iou_id__range=(lo, hi))
+        if not_overdue:
+            rows = rows.filter(iou__overdue_since__isnull=True)
+        found.update(rows.order_by().values_list("pk", "iou_id"))
+    return found
 
 
 def falling_due(day: date, lo: int | None = None, hi: int | None = None) -> dict[int, list[date]]:
-    """IOU id → due dates of its current installments due by `day` whose interest is not booked."""
-    rows = Installment.objects.filter(interest_accrued=False, due_date__lte=day, schedule__is_current=True,
-                                      schedule__iou__status__in=LIVE_STATUSES).order_by()
-    if lo is not None:
-        rows = rows.filter(schedule__iou_id__range=(lo, hi))
+    """IOU id → due dates of its current installments due by `day` whose interest is not booked.
+    The installments are read alone first (the partial index installment_due_unbooked_idx: a join
+    to the IOUs would have the database walk every IOU's schedule), then their schedules."""
+    rows = list(Installment.objects.filter(interest_accrued=False, due_date__lte=day).order_by()
+                .values_list("schedule_id", "due_date"))
+    schedules = _current_schedules({schedule for schedule, _due in rows}, lo=lo, hi=hi)
     found: dict[int, list[date]] = {}
-    for iou_id, due in rows.values_list("schedule__iou_id", "due_date").iterator(chunk_size=20000):
-        found.setdefault(iou_id, []).append(due)
+    for schedule, due in rows:
+        iou_id = schedules.get(schedule)
+        if iou_id is not None:
+            found.setdefault(iou_id, []).append(due)
     return found
 
 
@@ -118,53 +160,73 @@ def falling_overdue(day: date, since: date | None) -> set[int]:
     """IOUs with a current installment due in [since, day) not paid off: overdue from `day` on
     unless a payment says otherwise (a superset: the per-IOU path decides). `since` None: the first
     close, every installment due before `day`."""
+    unpaid_rows = Installment.objects.filter(paid_off_on__isnull=True, due_date__lt=day).order_by()
+    if since is None:
+        schedules = set(unpaid_rows.values_list("schedule_id", flat=True).distinct())
+        return set(_current_schedules(schedules, not_overdue=True).values())
+    schedules = set(unpaid_rows.filter(due_date__gte=since).values_list("schedule_id", flat=True).distinct())
+    found = set(_current_schedules(schedules, not_overdue=True).values())
+    # An IOU that took effect since the last close may owe installments due before it (a 欠条 whose
+    # due date had passed when it was entered): all of its unpaid ones count.
     rows = Installment.objects.filter(paid_off_on__isnull=True, due_date__lt=day, schedule__is_current=True,
                                       schedule__iou__status__in=LIVE_STATUSES,
                                       schedule__iou__overdue_since__isnull=True).order_by()
-    if since is None:
-        return set(rows.values_list("schedule__iou_id", flat=True).distinct().iterator(chunk_size=20000))
-    found = set(rows.filter(due_date__gte=since).values_list("schedule__iou_id", flat=True).distinct()
-                .iterator(chunk_size=20000))
-    # An IOU that took effect since the last close may owe installments due before it (a 欠条 whose
-    # due date had passed when it was entered): all of its unpaid ones count.
     fresh = list(Iou.objects.filter(status__in=LIVE_STATUSES, disbursed_on__gte=since, overdue_since__isnull=True)
                  .order_by().values_list("pk", flat=True))
-    for start in range(0, len(fresh), 5000):
-        found.update(rows.filter(schedule__iou_id__in=fresh[start:start + 5000])
+    for start in range(0, len(fresh), _CHUNK):
+        found.update(rows.filter(schedule__iou_id__in=fresh[start:start + _CHUNK])
                      .values_list("schedule__iou_id", flat=True).distinct())
     return found
 
 
+# A partition costs a few statements of its own (claim, progress, the overdue read, the days past
+# due UPDATE): when the configured size would make more than MANY_PARTITIONS partitions, they are
+# made larger (up to MAX_PARTITION IOUs), still MANY_PARTITIONS or more for the workers to share.
+MAX_PARTITION = int(os.environ.get("IOUDESK_CLOSE_MAX_PARTITION", "20000"))
+MANY_PARTITIONS = 50
+
+
+def partition_size_for(live: int, configured: int) -> int:
+    """The IOUs per partition for `live` live IOUs: the configured size, or a multiple of it (up to
+    MAX_PARTITION) when it would make more than MANY_PARTITIONS partitions."""
+    if live <= configured * MANY_PARTITIONS:
+        return configured
+    return configured * max(1, min(MAX_PARTITION, live // MANY_PARTITIONS) // configured)
+
+
 def partition(run: CloseRun, *, size: int, since: date | None) -> None:
-    """Split the live IOUs into id ranges of `size` and record, per range, the IOUs found to have
-    something to do on the run's day (in the partition's `counts["work"]`). Called with the run
-    row locked; the partitions and their work lists are written in the same transaction."""
+    """Split the live IOUs into id ranges of `size` (or larger: partition_size_for) and record, per
+    range, the IOUs found to have something to do on the run's day (in the partition's
+    `counts["work"]`). Called with the run row locked; the partitions and their work lists are
+    written in the same transaction."""
     if since is not None and not CloseRun.objects.filter(organisation_id=run.organisation_id,
                                                          state=RunState.DONE).exists():
         # The first close the engine makes (closed_through may have been set at set-up, with no
         # close behind it): every unpaid installment is looked at, so an IOU left behind before
         # (nothing brought it up to date since an installment fell due) is found too.
         since = None
-    ids = _live_ids()
+    live, size, starts, last = _live_ranges(size)
     due = falling_due(run.day)
     overdue = falling_overdue(run.day, since)
+    due_sorted, overdue_sorted = sorted(due), sorted(overdue)
     partitions = []
-    for start in range(0, len(ids), size):
-        chunk = ids[start:start + size]
-        lo, hi = chunk[0], chunk[-1]
+    for index, lo in enumerate(starts):
+        hi = starts[index + 1] - 1 if index + 1 < len(starts) else last
         partitions.append(ClosePartition(
-            close_run=run, lo=lo, hi=hi, ious=len(chunk),
-            counts={"work": {"due": sorted(i for i in chunk if i in due),
-                             "check": sorted(i for i in chunk if i in overdue)}}))
+            close_run=run, lo=lo, hi=hi, ious=min(size, live - index * size),
+            counts={"work": {"due": _within(due_sorted, lo, hi), "check": _within(overdue_sorted, lo, hi)}}))
     # The ranges cover every id between partitions too (an IOU made live after partitioning, with an
     # id between two live ones, is still in a range); ids after the last are for tomorrow.
-    for before, after in zip(partitions, partitions[1:], strict=False):
-        before.hi = after.lo - 1
     ClosePartition.objects.bulk_create(partitions, batch_size=500)
-    run.partitions_total, run.ious_total = len(partitions), len(ids)
-    run.counts = {**run.counts, "ious": {"live": len(ids), "falling_due": len(due), "falling_overdue": len(overdue)}}
+    run.partitions_total, run.ious_total = len(partitions), live
+    run.counts = {**run.counts, "ious": {"live": live, "falling_due": len(due), "falling_overdue": len(overdue)}}
     CloseRun.objects.filter(pk=run.pk).update(partitions_total=run.partitions_total, ious_total=run.ious_total,
                                               counts=run.counts)
+
+
+def _within(ordered: list[int], lo: int, hi: int) -> list[int]:
+    """The ids of `ordered` (sorted) in [lo, hi]."""
+    return ordered[bisect.bisect_left(ordered, lo):bisect.bisect_right(ordered, hi)]
 
 
 # --- claiming ------------------------------------------------------------------------------------
