@@ -156,7 +156,7 @@ class SettingsForm(forms.Form):
         help_text=_("不勾选时，营业日由管理员在“营业日”页手工推进。"))
     partition_size = forms.IntegerField(
         label=_("每个分区的借据数"), min_value=100, max_value=100000,
-        help_text=_("日终按借据ID分段处理，多个后台进程可同时处理不同分段；一般无需修改。"))
+        help_text=_("日终按借据ID分段处理，多个后台进程可同时处理不同分段。这是每段的最少借据数：借据很多时系统会自动加大分段（每段最多 20000 笔），一般无需修改。"))
 
 
 class CloseSettingsPage(BackofficePage):
