@@ -113,8 +113,9 @@ def test_the_close_started_through_the_api_is_shared_by_both_workers(production,
     assert report.ok, report.differences
 
 
-def test_the_scheduler_of_both_workers_closes_missed_days_and_the_day_once(production_with_scheduler, organisation,
+def test_the_scheduler_of_both_workers_closes_missed_days_and_the_day_once(organisation, production_with_scheduler,
                                                                            debtor, manager, approver, finance):
+    # `organisation` first: made before the workers start, or their first tick makes one of its own
     """Both workers tick every second. The days 2026-02-13 and 02-14 were missed (closed through
     02-12, business date 02-15) and the close time (set to 00:00) has passed: the catch-up and the
     daily periodics each start once — one slot row each, one queued close each — and every day up

@@ -48,9 +48,17 @@ def _state(path: str):
 @pytest.mark.django_db(transaction=True)
 def test_a_close_killed_half_way_and_restarted_ends_as_an_uninterrupted_one(sqlite_file_db, debtor, manager, approver,
                                                                            finance, tmp_path):
+    from django.db import connection
+
     from ioudesk.closing.models import ClosePartition, CloseRun, PartitionState, RunState
     from ioudesk.closing.services import close_execute
     from ioudesk.core import clock
+
+    if connection.vendor != "sqlite":
+        # It compares two copies of the database file (killed and whole). Taking over a dead
+        # worker's partition is the same engine code on PostgreSQL (owner_alive, the lease), but no
+        # PostgreSQL test kills a worker yet.
+        pytest.skip("compares copies of the SQLite database file")
 
     # 8 loans: all fall due on 2026-02-15 (bulk), and on 2026-02-16 all fall overdue (per IOU).
     for n in range(8):
