@@ -56,7 +56,9 @@ STEP_LABELS = {"partition": _("划分分区"), "ious": _("借据日终"), "parti
                "advance": _("推进营业日")}
 COUNT_LABELS = {"live": _("在贷借据"), "falling_due": _("当日有到期"), "falling_overdue": _("当日转逾期"),
                 "bulk": _("批量计提"), "single": _("逐笔处理"), "failed": _("失败"),
-                "dpd_advanced": _("逾期天数推进"), "penalty": _("月末计罚息"), "resolved": _("已解决")}
+                "dpd_advanced": _("逾期天数推进"), "penalty": _("月末计罚息"), "resolved": _("已解决"),
+                # the reminders day step (ioudesk/reminders/services.py)
+                "messages": _("提醒消息"), "suppressed": _("未发送"), "late": _("补跑期间的提醒并入今日")}
 NOT_STEPS = {"steps_done"}  # the engine's own bookkeeping
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class DayStep:
     name: str
-    label: str
+    label: object  # a lazy translation
     order: int
     run: Callable[..., dict[str, int]]
 
@@ -27,7 +27,7 @@ _STEPS: dict[str, DayStep] = {}
 
 def register_day_step(name: str, *, label, order: int, run: Callable[..., dict[str, int]]) -> None:
     """Register (or, with the same name, replace) a day step."""
-    _STEPS[name] = DayStep(name=name, label=str(label), order=order, run=run)
+    _STEPS[name] = DayStep(name=name, label=label, order=order, run=run)  # lazy: in the reader's language
 
 
 def unregister_day_step(name: str) -> None:

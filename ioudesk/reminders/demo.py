@@ -14,4 +14,4 @@ def load() -> list[str]:
     created = reminder_defaults_ensure()
     yesterday = clock.today() - timedelta(days=1)
     counts = reminders_day_step(day=yesterday)
-    return [f"还款提醒：默认规则 {created} 条（新建）；{yesterday.isoformat()} 日终的提醒消息 {counts['提醒消息']} 条"]
+    return [f"还款提醒：默认规则 {created} 条（新建）；{yesterday.isoformat()} 日终的提醒消息 {counts['messages']} 条"]

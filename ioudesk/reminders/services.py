@@ -53,7 +53,7 @@ from ioudesk.reminders.placeholders import CATEGORY, Item, context_for
 
 CATCH_UP_REASON = "补跑日终，提醒已过期"
 CATCH_UP_FINAL_REASON = "补跑日终，提醒已过期；之后已还清或无适用规则，不再补发"
-LATE_COUNT = "补跑期间的提醒并入今日"
+LATE_COUNT = "late"  # reminders of catch-up days merged into the last day (labelled by the 日终 page)
 NO_OFFICER_REASON = "借据没有客户经理"
 CHUNK = 200  # messages written per transaction
 
@@ -157,14 +157,15 @@ def _template_create(*, code, name, channel, subject, body):
 
 def reminders_day_step(*, day: date, close_run=None, catching_up: bool = False) -> dict[str, int]:
     """The close's day step for ``day`` (see the module docstring). Counts: per rule the installments
-    reminded, 提醒消息 the messages written, 未发送 the reminders recorded without a message."""
+    reminded, "messages" the messages written, "suppressed" the reminders recorded without a message
+    (codes: the 日终 page labels them in the reader's language)."""
     from ioudesk.notify.services import message_queue_many
 
     send_day = selectors.send_day_for(day)
     done = set(Reminder.objects.filter(day=day).values_list("installment_id", "rule_id"))
     matches = [(rule, item) for rule, item in selectors.reminders_due(send_day)
                if (item.installment_id, rule.pk) not in done]
-    counts: dict[str, int] = {"提醒消息": 0, "未发送": 0}
+    counts: dict[str, int] = {"messages": 0, "suppressed": 0}
     late_rows: dict[tuple[int, str], list[int]] = {}
     if not catching_up:
         late, late_rows = _late(day, send_day, matches)
@@ -198,9 +199,9 @@ def reminders_day_step(*, day: date, close_run=None, catching_up: bool = False) 
                 pairs = groups[key]
                 if message is not None:
                     message = next(queued)  # the Message written (or already there) for these kwargs
-                    counts["提醒消息"] += 1
+                    counts["messages"] += 1
                 else:
-                    counts["未发送"] += len(pairs)
+                    counts["suppressed"] += len(pairs)
                 for rule, item in pairs:
                     rules[rule.pk] = rule
                     per_rule[rule.pk] += 1

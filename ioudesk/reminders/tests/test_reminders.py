@@ -102,7 +102,7 @@ def test_default_cadence_before_on_due_overdue_and_weekly(defaults, make_loan, d
 def test_one_message_per_customer_per_channel_with_two_ious_due(defaults, make_loan, debtor):
     first, second = make_loan(), make_loan(principal="5000", term=6)
     counts = close(date(2026, 2, 14))  # both first installments are due 02-15
-    assert counts["提醒消息"] == 1
+    assert counts["messages"] == 1
     [message] = messages_on(date(2026, 2, 14))
     assert message.delivery_key == f"reminder:{debtor.pk}:sms:2026-02-14"
     # 888.49 + 862.74 = 1,751.23
@@ -179,17 +179,17 @@ def test_second_run_adds_nothing(defaults, make_loan):
     make_loan()
     make_loan(principal="5000", term=6)
     first = close(date(2026, 2, 15))
-    assert first["提醒消息"] == 2  # one SMS, one in-app note
+    assert first["messages"] == 2  # one SMS, one in-app note
     assert sum(v for k, v in first.items() if k.startswith("#")) == 4  # 2 installments × 2 rules
     rows, messages = Reminder.objects.count(), Message.objects.count()
-    assert close(date(2026, 2, 15)) == {"提醒消息": 0, "未发送": 0}
+    assert close(date(2026, 2, 15)) == {"messages": 0, "suppressed": 0}
     assert (Reminder.objects.count(), Message.objects.count()) == (rows, messages)
 
 
 def test_catch_up_days_send_nothing_and_say_why(defaults, make_loan, debtor, manager):
     make_loan()
     counts = close(date(2026, 2, 15), catching_up=True)
-    assert counts["提醒消息"] == 0 and counts["未发送"] == 2
+    assert counts["messages"] == 0 and counts["suppressed"] == 2
     assert Message.objects.count() == 0
     assert set(Reminder.objects.values_list("state", "reason")) == {(ReminderState.SKIPPED, CATCH_UP_REASON)}
     assert selectors.reminder_log() == [(date(2026, 2, 15), debtor.pk, "inapp", "repayment_reminder", "suppressed"),
@@ -198,7 +198,7 @@ def test_catch_up_days_send_nothing_and_say_why(defaults, make_loan, debtor, man
     # The next normal day (02-16, for 02-17: 2 days overdue, no rule of its own that day) carries
     # what the catch-up skipped, once, with today's figures: an overdue SMS and the 客户经理's note.
     counts = close(date(2026, 2, 16))
-    assert (counts["提醒消息"], counts["补跑期间的提醒并入今日"]) == (2, 1)
+    assert (counts["messages"], counts["late"]) == (2, 1)
     [sms] = messages_on(date(2026, 2, 16))
     assert "已逾期2天（到期日2026年2月15日），尚欠888.49元" in sms.body
     assert set(Reminder.objects.filter(day=date(2026, 2, 15)).values_list("state", "message__delivery_key")) == {
@@ -209,7 +209,7 @@ def test_catch_up_days_send_nothing_and_say_why(defaults, make_loan, debtor, man
         (date(2026, 2, 16), "inapp", "queued"), (date(2026, 2, 16), "sms", "queued")]
     # … and only once: 02-17 (+3) is the rule's own day again, with the SMS alone
     counts = close(date(2026, 2, 17))
-    assert counts["提醒消息"] == 1 and "补跑期间的提醒并入今日" not in counts
+    assert counts["messages"] == 1 and "late" not in counts
 
 
 def test_opt_out_and_quiet_hours_are_respected(defaults, make_loan, debtor, manager):

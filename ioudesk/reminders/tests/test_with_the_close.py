@@ -35,8 +35,8 @@ def test_close_day_by_day_sends_the_cadence_once(defaults, make_loan, debtor):
     counts = {run.day: run.counts["reminders"] for run in CloseRun.objects.all()}
     overdue_sms = rule_count_label(ReminderRule.objects.get(kind="overdue", channel="sms"))
     assert overdue_sms.endswith(" 默认 逾期+1、+3、+7天，此后每7天 短信（债务人）")
-    assert counts[date(2026, 2, 21)] == {"提醒消息": 1, "未发送": 0, overdue_sms: 1}
-    assert counts[date(2026, 2, 22)] == {"提醒消息": 0, "未发送": 0}
+    assert counts[date(2026, 2, 21)] == {"messages": 1, "suppressed": 0, overdue_sms: 1}
+    assert counts[date(2026, 2, 22)] == {"messages": 0, "suppressed": 0}
     log = selectors.reminder_log()
     assert [(d, ch) for d, _c, ch, _cat, _st in log] == [
         (date(2026, 2, 11), "sms"), (date(2026, 2, 14), "sms"), (date(2026, 2, 15), "inapp"),
@@ -44,7 +44,7 @@ def test_close_day_by_day_sends_the_cadence_once(defaults, make_loan, debtor):
     assert {c for _d, c, _ch, _cat, _st in log} == {debtor.pk}
     messages, rows = Message.objects.count(), Reminder.objects.count()
     for run in CloseRun.objects.all():  # the step run again for every closed day (a retry): nothing new
-        assert reminders_day_step(day=run.day, close_run=run) == {"提醒消息": 0, "未发送": 0}
+        assert reminders_day_step(day=run.day, close_run=run) == {"messages": 0, "suppressed": 0}
     assert (Message.objects.count(), Reminder.objects.count()) == (messages, rows)
 
 
@@ -83,6 +83,6 @@ def test_business_date_moved_a_month_on_reminds_of_what_is_still_owed(defaults, 
         ("sms", debtor.pk, None, f"reminder:{debtor.pk}:sms:2026-03-10")]
     assert "已逾期24天（到期日2026年2月15日）" in messages[1].body
     counts = CloseRun.objects.get(day=date(2026, 3, 10)).counts["reminders"]
-    assert (counts["提醒消息"], counts["补跑期间的提醒并入今日"]) == (2, 1)
+    assert (counts["messages"], counts["late"]) == (2, 1)
     assert set(Reminder.objects.filter(day__lt=date(2026, 3, 10)).values_list("state", flat=True)) == {
         ReminderState.LATE}
