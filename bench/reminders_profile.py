@@ -1,8 +1,9 @@
 """The reminders day step of the close, timed per message: bulk (message_queue_many) or one by one.
+A profiling aid run by hand, not one of make bench's *_bench.py (it needs a generated portfolio).
 
     python bench/portfolio.py --ious 30000 --dir /tmp/rb/pristine        # once (about 40 s)
-    python bench/reminders_bench.py --pristine /tmp/rb/pristine --work /tmp/rb/work --mode bulk
-    python bench/reminders_bench.py --pristine /tmp/rb/pristine --work /tmp/rb/work --mode single
+    python bench/reminders_profile.py --pristine /tmp/rb/pristine --work /tmp/rb/work --mode bulk
+    python bench/reminders_profile.py --pristine /tmp/rb/pristine --work /tmp/rb/work --mode single
 
 Each run copies the pristine SQLite portfolio (bench/portfolio.py; its customers are copies of one
 template without a phone, so each customer is given one here, before the clock starts), seeds the
