@@ -50,41 +50,10 @@ def duration_text(seconds: float | None) -> str:
     return _t("%(h)d 小时 %(m)d 分") % {"h": hours, "m": minutes}
 
 
-# The engine's steps and counts (ioudesk/closing/services.py, engine.py); a day step's own counts
-# (ioudesk/closing/registry.py) are named in Chinese by the step.
-STEP_LABELS = {"partition": _("划分分区"), "ious": _("借据日终"), "partitions": _("各分区合计"),
-               "advance": _("推进营业日")}
-COUNT_LABELS = {"live": _("在贷借据"), "falling_due": _("当日有到期"), "falling_overdue": _("当日转逾期"),
-                "bulk": _("批量计提"), "single": _("逐笔处理"), "failed": _("失败"),
-                "dpd_advanced": _("逾期天数推进"), "penalty": _("月末计罚息"), "resolved": _("已解决"),
-                # the reminders day step (ioudesk/reminders/services.py)
-                "messages": _("提醒消息"), "suppressed": _("未发送"), "late": _("补跑期间的提醒并入今日")}
-NOT_STEPS = {"steps_done"}  # the engine's own bookkeeping
-
-
 def step_rows(run: CloseRun) -> list[dict]:
-    """Per step: its label, what it counted and how long it took (counts and timings as stored
-    by the engine: {step: {name: n} or n}, {step: seconds})."""
-    from ioudesk.closing.registry import day_steps
-
-    labels = {**STEP_LABELS, **{step.name: step.label for step in day_steps()}}
-    counts = run.counts if isinstance(run.counts, dict) else {}
-    timings = run.timings if isinstance(run.timings, dict) else {}
-    # the engine's own steps in the order they happen, then the day steps in theirs
-    known = [name for name in STEP_LABELS if name in timings or name in counts]
-    names = [name for name in dict.fromkeys([*known, *timings, *counts]) if name not in NOT_STEPS]
-    rows = []
-    for name in names:
-        value = counts.get(name)
-        if isinstance(value, dict):
-            items = [(str(COUNT_LABELS.get(key, key)), number) for key, number in value.items()
-                     if not isinstance(number, list | dict)]
-        else:
-            items = [("", value)] if isinstance(value, int | float) else []
-        seconds = timings.get(name)
-        rows.append({"name": name, "label": labels.get(name, name), "counts": items,
-                     "seconds": duration_text(seconds if isinstance(seconds, int | float) else None)})
-    return rows
+    """The run's steps as the page shows them (closing.selectors.close_steps), durations in words."""
+    return [{"name": step.name, "label": step.label, "counts": step.counts, "seconds": duration_text(step.seconds)}
+            for step in selectors.close_steps(run)]
 
 
 def run_row(run: CloseRun) -> dict:

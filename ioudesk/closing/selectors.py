@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+
+from django.utils.translation import gettext_lazy as _
 
 from ioudesk.closing.models import CloseFailure, CloseRun, CloseSettings, RunState
 
@@ -50,3 +53,47 @@ def close_failures(close_run: CloseRun, *, open_only: bool = False):
     if open_only:
         failures = failures.filter(resolved_at__isnull=True)
     return failures.order_by("id")
+
+
+# The engine's steps and counts (services.py, engine.py) and the reminders day step's counts
+# (ioudesk/reminders/services.py), by their codes; any other key is shown as stored.
+STEP_LABELS = {"partition": _("划分分区"), "ious": _("借据日终"), "partitions": _("各分区合计"),
+               "advance": _("推进营业日")}
+COUNT_LABELS = {"live": _("在贷借据"), "falling_due": _("当日有到期"), "falling_overdue": _("当日转逾期"),
+                "bulk": _("批量计提"), "single": _("逐笔处理"), "failed": _("失败"),
+                "dpd_advanced": _("逾期天数推进"), "penalty": _("月末计罚息"), "resolved": _("已解决"),
+                "messages": _("提醒消息"), "suppressed": _("未发送"), "late": _("补跑期间的提醒并入今日")}
+NOT_STEPS = {"steps_done"}  # the engine's own bookkeeping
+
+
+@dataclass(frozen=True)
+class StepSummary:
+    name: str
+    label: object  # a lazy translation, or the stored name
+    counts: list[tuple[str, int]]
+    seconds: float | None
+
+
+def close_steps(run: CloseRun) -> list[StepSummary]:
+    """Per step of a run: its label, what it counted and how long it took (counts and timings as
+    stored by the engine: {step: {name: n} or n}, {step: seconds}); the engine's own steps in the
+    order they happen, then the day steps in theirs. For the run page and `close-day`."""
+    from ioudesk.closing.registry import day_steps
+
+    labels = {**STEP_LABELS, **{step.name: step.label for step in day_steps()}}
+    counts = run.counts if isinstance(run.counts, dict) else {}
+    timings = run.timings if isinstance(run.timings, dict) else {}
+    known = [name for name in STEP_LABELS if name in timings or name in counts]
+    names = [name for name in dict.fromkeys([*known, *timings, *counts]) if name not in NOT_STEPS]
+    steps = []
+    for name in names:
+        value = counts.get(name)
+        if isinstance(value, dict):
+            items = [(str(COUNT_LABELS.get(key, key)), number) for key, number in value.items()
+                     if not isinstance(number, list | dict)]
+        else:
+            items = [("", value)] if isinstance(value, int | float) else []
+        seconds = timings.get(name)
+        steps.append(StepSummary(name=name, label=labels.get(name, name), counts=items,
+                                 seconds=seconds if isinstance(seconds, int | float) else None))
+    return steps

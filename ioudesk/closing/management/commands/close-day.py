@@ -17,7 +17,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from ioudesk.closing import services
+from ioudesk.closing import selectors, services
 from ioudesk.core.errors import ApplicationError
 
 
@@ -74,12 +74,14 @@ class Command(BaseCommand):
             close_run.refresh_from_db()
             parts = close_run.counts.get("partitions", {})
             failures = close_run.failures.filter(resolved_at__isnull=True).count()
-            steps = {k: v for k, v in close_run.counts.items() if k not in ("partitions", "ious", "steps_done")}
             self.stdout.write(
                 f"日终 {close_run.day} 完成：在用借据 {close_run.ious_total}，分区 {close_run.partitions_total}；"
                 f"批量计息 {parts.get('bulk', 0)}，逐笔处理 {parts.get('single', 0)}，"
-                f"逾期天数推进 {parts.get('dpd_advanced', 0)}，失败 {failures}；"
-                f"步骤 {steps}；耗时 {close_run.timings}")
+                f"逾期天数推进 {parts.get('dpd_advanced', 0)}，失败 {failures}")
+            for step in selectors.close_steps(close_run):
+                counts = "，".join(f"{label} {number}" if label else str(number) for label, number in step.counts)
+                took = "" if step.seconds is None else f"（{step.seconds:.1f} 秒）"
+                self.stdout.write(f"  {step.label}{took}{'：' + counts if counts else ''}")
         self.stdout.write(f"共 {len(runs)} 天，用时 {time.monotonic() - started:.1f} 秒。")
 
 
