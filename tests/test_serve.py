@@ -63,6 +63,9 @@ def test_serve_runs_gunicorn_and_a_worker_and_ctrl_c_stops_both(environment, tmp
         children = _children(process.pid)
         assert any("gunicorn" in c for c in children), children
         assert any("ioudesk.cli worker" in c for c in children), children
+        deadline = time.monotonic() + 60  # the worker starts Django on its own, often after gunicorn answers
+        while "scheduler every" not in (tmp_path / "serve.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
 
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
