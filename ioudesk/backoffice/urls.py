@@ -21,4 +21,8 @@ urlpatterns = [
     path("", include("ioudesk.backoffice.close_pages")),
     path("", include("ioudesk.backoffice.reminder_pages")),
     path("", include("ioudesk.backoffice.notify_pages")),
+    path("", include("ioudesk.backoffice.collection_pages")),
+    path("", include("ioudesk.backoffice.legal_pages")),
+    path("", include("ioudesk.backoffice.evidence_pages")),
+    path("", include("ioudesk.backoffice.recovery_pages")),
 ]

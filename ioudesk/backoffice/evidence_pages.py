@@ -1,0 +1,3 @@
+"""Collections pages (H4: demand letters and the evidence package)."""
+
+urlpatterns: list = []
