@@ -109,6 +109,9 @@ INSTALLED_APPS = [
     "ioudesk.notify",
     "ioudesk.closing",
     "ioudesk.reminders",
+    "ioudesk.collections",
+    "ioudesk.legal",
+    "ioudesk.recovery",
     "ioudesk.backoffice",
 ]
 
