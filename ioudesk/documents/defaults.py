@@ -10,6 +10,14 @@ A private loan with no agreed rate: under 《最高人民法院关于审理民�
 art. 28, the lender may claim overdue interest at the one-year LPR from the day the debt is overdue;
 the generated penalty sentence says so. The administrator can change every word in the back office
 (单据模板); these texts are seeded when a kind has no template yet.
+
+The collection letters (催款函 from the creditor, 律师函 from its lawyer; ioudesk/legal/letters.py) state
+the debt, what is owed on the day in words and figures (principal, interest, penalty, fees, total), the
+legal basis — for a loan 民法典 第六百七十四条 (interest when agreed), 第六百七十五条 (repayment when
+agreed), 第六百七十六条 (overdue interest), for a 欠条 for goods or services 第五百七十七条 (liability
+for breach) and 第五百七十九条 (a money debt may be claimed), and in both the IOU itself — a time to pay,
+and the limitation period: delivered, the letter interrupts it (第一百九十五条: a demand by the creditor);
+when it has already run out, a debtor who then agrees to pay loses that defence (第一百九十二条).
 """
 
 from ioudesk.documents.models import DocumentKind
@@ -140,4 +148,84 @@ DEFAULTS: dict[str, dict[str, str]] = {
             "出具日期：{{ today }}"
         ),
     },
+}
+
+
+def _facts(creditor: str) -> str:
+    """What the debt is: the IOU, its date and principal, since when it is overdue."""
+    return (
+        "{{ contract_date }}，{% if is_loan %}您向" + creditor + "借款并出具借条（借据编号：{{ number }}），"
+        "借款本金人民币（大写）{{ principal_words }}（¥{{ principal_figures }}）"
+        "{% else %}您向" + creditor + "出具欠条（借据编号：{{ number }}），确认欠付{{ debt_reason }}"
+        "人民币（大写）{{ principal_words }}（¥{{ principal_figures }}）{% endif %}。"
+        "{% if overdue_since %}您自{{ overdue_since }}起未按约定履行还款义务，截至{{ as_of }}已逾期{{ days_past_due }}天。"
+        "{% endif %}"
+    )
+
+
+DEMAND_OWED = (
+    "截至{{ as_of }}，您尚欠本金人民币（大写）{{ principal_owed_words }}（¥{{ principal_owed_figures }}）"
+    "{% if has_future_principal %}（其中已到期¥{{ overdue_principal_figures }}）{% endif %}，"
+    "利息人民币（大写）{{ interest_owed_words }}（¥{{ interest_owed_figures }}），"
+    "{% if has_penalty_owed %}罚息人民币（大写）{{ penalty_owed_words }}（¥{{ penalty_owed_figures }}），{% endif %}"
+    "{% if has_fee_owed %}费用人民币（大写）{{ fee_owed_words }}（¥{{ fee_owed_figures }}），{% endif %}"
+    "合计人民币（大写）{{ total_owed_words }}（¥{{ total_owed_figures }}），明细见下表。"
+)
+
+DEMAND_BASIS = (
+    "{% if is_loan %}根据《中华人民共和国民法典》第六百七十四条、第六百七十五条、第六百七十六条的规定及上述借条的约定，"
+    "借款人应当按照约定的期限支付利息、返还借款；未按照约定的期限返还借款的，应当按照约定或者国家有关规定支付逾期利息。"
+    "{% else %}根据《中华人民共和国民法典》第五百七十七条、第五百七十九条的规定及上述欠条的约定，"
+    "当事人一方未支付价款、报酬、租金、利息，或者不履行其他金钱债务的，对方可以请求其支付，并承担继续履行、赔偿损失等违约责任。"
+    "{% endif %}"
+)
+
+LIMITATION_WARNING = (
+    "{% if limitation_expired %}上述债权的诉讼时效期间已于{{ limitation_expires_on }}届满；依照《中华人民共和国民法典》"
+    "第一百九十二条，您在本函送达后同意履行的，不得再以诉讼时效期间届满为由抗辩。"
+    "{% else %}依照《中华人民共和国民法典》第一百九十五条，本函送达之日起，上述债权的诉讼时效中断，诉讼时效期间重新计算"
+    "{% if limitation_expires_on %}（本函送达前，诉讼时效期间至{{ limitation_expires_on }}届满）{% endif %}。{% endif %}"
+)
+
+DEFAULTS[DocumentKind.DEMAND] = {
+    "title": "催款函",
+    "body": (
+        "{{ debtor }}（{{ debtor_id_label }}：{{ debtor_id_number }}）：\n\n"
+        + _facts("{{ creditor }}") + "\n\n" + DEMAND_OWED + "\n\n" + DEMAND_BASIS + "\n\n"
+        "现特函催告：请您于收到本函之日起{{ pay_within_days }}日内将上述欠款全部付清。"
+        "如有异议，请在上述期限内与我方联系{% if contact_phone %}（联系电话：{{ contact_phone }}）{% endif %}。"
+        "逾期仍不履行的，我方将依法向人民法院提起诉讼，由此产生的诉讼费、保全费、律师费等费用依约由您承担。\n\n"
+        + LIMITATION_WARNING + "\n\n"
+        "{% if guarantor %}担保人{{ guarantor }}依约对上述债务承担连带保证责任，我方保留依法要求担保人承担保证责任的权利。\n\n{% endif %}"
+        "特此函告。"
+    ),
+    "closing": (
+        "{{ creditor }}（盖章）\n"
+        "经办人：{{ operator }}\n"
+        "日期：{{ letter_date }}"
+    ),
+}
+
+DEFAULTS[DocumentKind.LAWYER] = {
+    "title": "律师函",
+    "body": (
+        "致：{{ debtor }}（{{ debtor_id_label }}：{{ debtor_id_number }}）\n\n"
+        "{{ law_firm }}接受{{ creditor }}（以下简称“委托人”）的委托，指派{{ lawyer }}律师，"
+        "就您拖欠委托人{{ loan_word }}一事，郑重致函如下：\n\n"
+        "一、根据委托人提供的借据及还款记录等材料：" + _facts("委托人") + "\n\n"
+        "二、" + DEMAND_OWED + "\n\n"
+        "三、" + DEMAND_BASIS + "您的上述行为已构成违约。\n\n"
+        "四、本律师受托郑重要求：请您于收到本函之日起{{ pay_within_days }}日内将上述欠款全部付清。"
+        "逾期仍不履行的，本律师将建议委托人依法提起诉讼，届时您除应偿还上述全部欠款外，还将承担诉讼费、保全费、"
+        "律师费等费用；经人民法院判决后仍不履行的，可能被依法纳入失信被执行人名单并限制高消费。\n\n"
+        "五、" + LIMITATION_WARNING + "\n\n"
+        "{% if guarantor %}六、担保人{{ guarantor }}依约对上述债务承担连带保证责任，委托人保留依法要求担保人承担保证责任的权利。\n\n{% endif %}"
+        "特此函告。"
+    ),
+    "closing": (
+        "{{ law_firm }}（盖章）\n"
+        "承办律师：{{ lawyer }}\n"
+        "{% if lawyer_phone %}联系电话：{{ lawyer_phone }}\n{% endif %}"
+        "日期：{{ letter_date }}"
+    ),
 }

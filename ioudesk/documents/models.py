@@ -1,5 +1,5 @@
 """Document templates (单据模板) the administrator edits: the wording of the 借条, 欠条, 还款凭证,
-结清证明 and 展期协议. The layout (header, title, tables, footer) is drawn by ioudesk.documents.pdf; a template
+结清证明, 展期协议 and the collection letters (催款函, 律师函: ioudesk/legal/letters.py). The layout (header, title, tables, footer) is drawn by ioudesk.documents.pdf; a template
 holds only the text, with placeholders such as ``{{ amount_words }}`` (see placeholders.py)."""
 
 from django.conf import settings
@@ -14,6 +14,8 @@ class DocumentKind(models.TextChoices):
     RECEIPT = "receipt", _("还款凭证")
     SETTLEMENT = "settlement", _("结清证明")
     EXTENSION = "extension", _("展期协议")
+    DEMAND = "demand", _("催款函")
+    LAWYER = "lawyer", _("律师函")
 
 
 class DocumentTemplate(models.Model):

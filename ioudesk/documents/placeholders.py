@@ -105,12 +105,49 @@ EXTENSION: dict[str, tuple[str, object]] = {
     "penalty": ("展期后的逾期罚息约定（一句话）", "逾期未还的，就逾期本金自逾期之日起按年利率18.00%（合同利率上浮50%）计收罚息。"),
 }
 
+# 催款函 and 律师函 (ioudesk/legal/letters.py): what is owed on the day, component by component.
+LETTER: dict[str, tuple[str, object]] = {
+    "letter_date": ("发函日期", "二〇二六年十一月二十八日"),
+    "as_of": ("欠款计算截止日", "二〇二六年十一月二十八日"),
+    "is_loan": ("是否为借款（借条为真，欠条为假）", True),
+    "debt_reason": ("欠款原因，如 货款（借条为“借款”）", "借款"),
+    "creditor_role": ("“出借人”或“债权人”", "出借人"),
+    "debtor_role": ("“借款人”或“债务人”", "借款人"),
+    "case_number": ("催收案件编号", "CS20261128-0001"),
+    "overdue_since": ("逾期起始日（未逾期为空）", "二〇二六年八月十五日"),
+    "days_past_due": ("逾期天数", "105"),
+    "principal_owed_words": ("尚欠本金大写（含已核销未收回）", "捌仟贰佰柒拾伍元壹角捌分"),
+    "principal_owed_figures": ("尚欠本金小写（不含“¥”）", "8,275.18"),
+    "overdue_principal_figures": ("其中已到期的本金", "2,400.96"),
+    "has_future_principal": ("尚欠本金中是否有尚未到期的部分（真/假）", True),
+    "interest_owed_words": ("尚欠利息大写", "贰佰伍拾贰元伍角壹分"),
+    "interest_owed_figures": ("尚欠利息小写", "252.51"),
+    "penalty_owed_words": ("截至截止日的罚息大写", "陆拾叁元肆角伍分"),
+    "penalty_owed_figures": ("截至截止日的罚息小写", "63.45"),
+    "has_penalty_owed": ("是否有罚息（真/假）", True),
+    "fee_owed_words": ("尚欠费用大写", "零元整"),
+    "fee_owed_figures": ("尚欠费用小写", "0.00"),
+    "has_fee_owed": ("是否有费用（真/假）", False),
+    "total_owed_words": ("尚欠合计大写（本金、利息、罚息、费用）", "捌仟伍佰玖拾壹元壹角肆分"),
+    "total_owed_figures": ("尚欠合计小写", "8,591.14"),
+    "pay_within_days": ("收函后付款期限（天）", "7"),
+    "contact_phone": ("我方联系电话（可为空）", "010-85001234"),
+    "operator": ("经办人（发函人）", "陈静"),
+    "limitation_expires_on": ("本函送达前的诉讼时效届满日（可为空）", "二〇三〇年一月十五日"),
+    "limitation_expired": ("诉讼时效是否已经届满（真/假）", False),
+    "law_firm": ("律师事务所（律师函）", "北京市示范律师事务所"),
+    "lawyer": ("承办律师（律师函）", "周律"),
+    "lawyer_phone": ("律师联系电话（可为空）", "010-85009876"),
+}
+
 BY_KIND: dict[str, dict[str, tuple[str, object]]] = {
     DocumentKind.IOU_LOAN: {**COMMON, **IOU},
     DocumentKind.IOU_DEBT: {**COMMON, **IOU},
     DocumentKind.RECEIPT: {**COMMON, **RECEIPT},
     DocumentKind.SETTLEMENT: {**COMMON, **SETTLEMENT},
     DocumentKind.EXTENSION: {**COMMON, **EXTENSION},
+    DocumentKind.DEMAND: {**COMMON, **LETTER},
+    DocumentKind.LAWYER: {**COMMON, **LETTER},
 }
 
 

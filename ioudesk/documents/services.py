@@ -258,7 +258,8 @@ def extension_documents(iou: Iou) -> list[tuple[int, ScheduleVersion]]:
 
 # File names stay Chinese whatever the user's language (they name a Chinese legal document).
 FILE_TITLES = {DocumentKind.IOU_LOAN: "借条", DocumentKind.IOU_DEBT: "欠条", DocumentKind.RECEIPT: "还款凭证",
-               DocumentKind.SETTLEMENT: "结清证明", DocumentKind.EXTENSION: "展期协议"}
+               DocumentKind.SETTLEMENT: "结清证明", DocumentKind.EXTENSION: "展期协议", DocumentKind.DEMAND: "催款函",
+               DocumentKind.LAWYER: "律师函"}
 
 
 def document_filename(number: str, kind: str) -> str:

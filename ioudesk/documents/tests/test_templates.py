@@ -17,9 +17,9 @@ def template(kind=DocumentKind.IOU_LOAN, body="今借到{{ creditor }}人民币�
 
 
 def test_defaults_are_seeded_once_and_all_valid(organisation):
-    assert services.templates_ensure() == 5  # 借条, 欠条, 还款凭证, 结清证明, 展期协议
+    assert services.templates_ensure() == 7  # 借条, 欠条, 还款凭证, 结清证明, 展期协议, 催款函, 律师函
     assert services.templates_ensure() == 0
-    assert DocumentTemplate.objects.filter(is_active=True).count() == 5
+    assert DocumentTemplate.objects.filter(is_active=True).count() == 7
     for row in DocumentTemplate.objects.all():
         services.template_validate(template=row)
         assert row.title == DEFAULTS[row.kind]["title"]
