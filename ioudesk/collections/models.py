@@ -265,6 +265,8 @@ class Case(models.Model):
     next_action = models.CharField(_("下一步行动"), max_length=16, choices=ActionKind.choices, blank=True, default="")
     next_action_due = models.DateTimeField(_("行动到期时间"), null=True, blank=True)
     legal = models.BooleanField(_("已转法务"), default=False)
+    promise_due_on = models.DateField(_("承诺还款日"), null=True, blank=True, editable=False,
+                                      help_text=_("最早一笔待兑现承诺的日期"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -279,6 +281,7 @@ class Case(models.Model):
             # the workbench: a collector's open cases in its order (next action, arrears, dpd)
             models.Index(fields=["owner", "status", "next_action_due"], name="case_owner_due_idx"),
             models.Index(fields=["owner", "status", "arrears"], name="case_owner_arrears_idx"),
+            models.Index(fields=["owner", "status", "promise_due_on"], name="case_owner_promise_idx"),
             models.Index(fields=["branch", "status", "next_action_due"], name="case_branch_due_idx"),
             models.Index(fields=["status", "bucket"], name="case_status_bucket_idx"),
             models.Index(fields=["customer", "status"], name="case_customer_status_idx"),
