@@ -355,3 +355,63 @@ class Transaction(models.Model):
     @property
     def is_reversed(self) -> bool:
         return hasattr(self, "reversed_by")
+
+
+class LimitationKind(models.TextChoices):
+    """The interruptions of the limitation period (民法典第一百九十五条); the values are
+    ``calc.limitation.InterruptionKind``'s."""
+
+    DEMAND = "demand", _("债权人催收")
+    ACKNOWLEDGEMENT = "acknowledgement", _("债务人同意履行")
+    PARTIAL_PAYMENT = "partial_payment", _("部分还款")
+    LAWSUIT = "lawsuit", _("提起诉讼")
+    ARBITRATION = "arbitration", _("申请仲裁")
+    OTHER = "other", _("具有同等效力的事项")
+
+
+class LimitationEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("诉讼时效中断记录只能追加，不能修改。")
+
+    def delete(self):
+        raise PermissionError("诉讼时效中断记录只能追加，不能删除。")
+
+
+class LimitationEvent(models.Model):
+    """One recorded interruption of an IOU's limitation period (a demand whose delivery is
+    evidenced, an acknowledgement, a lawsuit …), with the SHA-256 of its evidence and where it came
+    from (``source``: "collections.contactrecord:12", "legal.legalcase:3"). Append-only: a mistake is
+    corrected by the record it came from, never here. Partial payments are not recorded here: they
+    are the IOU's repayment transactions (docs/domain.md §12)."""
+
+    iou = models.ForeignKey(Iou, verbose_name=_("借据"), on_delete=models.PROTECT, related_name="limitation_events",
+                            db_index=False)  # limitation_event_iou_on_idx serves every lookup by IOU
+    kind = models.CharField(_("中断事由"), max_length=16, choices=LimitationKind.choices)
+    on = models.DateField(_("中断日期"))
+    evidence_sha256 = models.CharField(_("证据SHA-256"), max_length=64, blank=True)
+    evidence_note = models.TextField(_("证据说明"), blank=True)
+    source = models.CharField(_("来源"), max_length=120, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    objects = LimitationEventQuerySet.as_manager()
+    scope_branch_field = "iou__branch"
+
+    class Meta:
+        verbose_name = _("诉讼时效中断")
+        verbose_name_plural = _("诉讼时效中断")
+        ordering = ["iou", "on", "id"]
+        default_permissions = ("add", "view")
+        indexes = [models.Index(fields=["iou", "on"], name="limitation_event_iou_on_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.on.isoformat()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("诉讼时效中断记录只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("诉讼时效中断记录只能追加，不能删除。")

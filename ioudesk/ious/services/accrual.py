@@ -21,14 +21,14 @@ from ioudesk.calc import aging
 from ioudesk.calc.daycount import DayCount
 from ioudesk.calc.interest import PenaltyBasis, penalty_interest
 from ioudesk.calc.legalcap import cap_overdue_charges, default_table
-from ioudesk.calc.limitation import Interruption, InterruptionKind, limitation_expiry
 from ioudesk.core import audit, clock, prepared
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import predicates, status
-from ioudesk.ious.models import Classification, Installment, Iou, PaymentSource, Transaction, TransactionKind
+from ioudesk.ious.models import Classification, Installment, Iou, Transaction, TransactionKind
 from ioudesk.ious.services.allocation import apply_credit
 from ioudesk.ious.services.installments import current_installments, unpaid
 from ioudesk.ious.services.ledgering import BALANCE_FIELDS, ZERO, lock, post
+from ioudesk.ious.services.limitation import expiry_for
 from ioudesk.ious.status import Event
 from ioudesk.ledger.chart import AccountCode
 from ioudesk.ledger.models import EntryKind
@@ -192,20 +192,12 @@ def classification_for(dpd: int, manual: str | None) -> str:
 
 def limitation_for(iou: Iou, day: date) -> date | None:
     """诉讼时效届满日 (docs/domain.md §12): three years from the last due date (民法典第一百八十八条;
-    分期: from the last installment's, 第一百八十九条), started again by a repayment after it (a
-    partial payment acknowledges the debt, 第一百九十五条). Looked up only once `day` is past the
-    last due date: a payment before it does not interrupt a period that has not started."""
-    if iou.maturity_date is None:
-        return iou.limitation_expires_on
-    interruptions = []
-    if day > iou.maturity_date:
-        latest = (Transaction.objects.filter(iou_id=iou.pk, kind=TransactionKind.REPAYMENT,
-                                             source=PaymentSource.PAYMENT, reversed_by__isnull=True,
-                                             day__gt=iou.maturity_date)
-                  .order_by("-day").values_list("day", flat=True).first())
-        if latest is not None:
-            interruptions.append(Interruption(latest, InterruptionKind.PARTIAL_PAYMENT))
-    return limitation_expiry(last_due=iou.maturity_date, interruptions=interruptions).expires_on
+    分期: from the last installment's, 第一百八十九条), started again by every interruption after it
+    (第一百九十五条): the debtor's repayments (a partial payment acknowledges the debt) and the
+    interruptions recorded with their evidence (a delivered demand, an acknowledgement, a lawsuit:
+    ``ious.services.limitation``). Looked up only once `day` is past the last due date: nothing
+    before it interrupts a period that has not started."""
+    return expiry_for(iou, day)
 
 
 def refresh_delinquency(iou: Iou, rows: list[Installment], day: date) -> None:

@@ -28,6 +28,7 @@ SERVICE_LAYERS = (
     ("rewind",),
     ("payments",),
     ("accrual",),
+    ("limitation",),
     ("schedules",),
     ("allocation",),
     ("installments",),
