@@ -6,3 +6,10 @@ class RecoveryConfig(AppConfig):
     name = "ioudesk.recovery"
     label = "recovery"
     verbose_name = _("回收计划与报表")
+
+    def ready(self):
+        from ioudesk.closing.registry import register_day_step
+        from ioudesk.recovery import services
+
+        # after the collections step (40: cases' buckets, arrears and owners brought to the day)
+        register_day_step("recovery_snapshot", label=_("月末账龄快照"), order=60, run=services.snapshot_day_step)

@@ -1,0 +1,546 @@
+"""Reads of the recovery app: a plan's progress and forecast, the 回收报告 of a period, and the
+collection reports (activity, promise kept rate, recovered, roll rates, cure rate, agency cost).
+
+Every report takes the same filters (``ReportFilters``: period, branch and the branches under it,
+collector, bucket, short/long overdue, nature of the debt, customer category), reads through the
+data scope (``scope_queryset``) and lets the database add: one or two grouped queries each, over
+the period's rows (contact records, promises, recoveries, closed cases) or the small month-end
+aggregates (``BucketRoll``), so each answers in well under 300 ms at 1,000,000 IOUs with 50,000
+overdue cases (bench/collections_bench.py).
+
+Who sees what: everybody within their branches (scope); a user who may see neither every branch,
+nor the branch's cases (``collections.view_branch_cases``), nor manage plans
+(``recovery.add_recoveryplan``) — a 催收员 — sees their own figures only.
+
+Short and long overdue (``term``) are read from the bucket: bucket Mk holds 30(k-1)+1 … 30k days
+past due, so with ``CollectionSettings.long_overdue_days`` = 90 (the default) M1–M3 are short and
+M4 … M7+ long; the same split for cases, recoveries (their bucket at the time) and snapshots.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from ioudesk.collections.models import (
+    Agency,
+    Case,
+    CaseStatus,
+    CloseReason,
+    CollectionSettings,
+    ContactMethod,
+    ContactRecord,
+    OutcomeCode,
+    Promise,
+    PromiseStatus,
+    Recovery,
+)
+from ioudesk.core.fields import MoneySum
+from ioudesk.core.scope import scope_queryset, sees_all_branches, visible_branch_ids
+from ioudesk.recovery.models import BucketRoll, PlanScope, RecoveryPlan, SnapshotMonth
+
+ZERO = Decimal("0.00")
+BUCKETS = ("M1", "M2", "M3", "M4", "M5", "M6", "M7+")
+ALL_BUCKETS = ("M0", *BUCKETS)
+GONE = ("settled", "written_off", "closed")
+
+
+# --- filters -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    start: date
+    end: date
+    branch_id: int | None = None
+    collector_id: int | None = None
+    bucket: str | None = None
+    term: str | None = None  # "short" / "long"
+    nature: str | None = None
+    category: str | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def long_overdue_days() -> int:
+    value = CollectionSettings.objects.values_list("long_overdue_days", flat=True).first()
+    return int(value) if value else 90
+
+
+def term_buckets(term: str, *, long_days: int | None = None) -> tuple[str, ...]:
+    """The buckets of short (≤ long_days) or long (> long_days) overdue."""
+    long_days = long_overdue_days() if long_days is None else long_days
+    short = tuple(b for k, b in enumerate(BUCKETS, start=1) if 30 * (k - 1) + 1 <= long_days)
+    return short if term == "short" else tuple(b for b in BUCKETS if b not in short)
+
+
+def sees_team(user) -> bool:
+    return (sees_all_branches(user) or user.has_perm("collections.view_branch_cases")
+            or user.has_perm("recovery.add_recoveryplan"))
+
+
+def effective(user, filters: ReportFilters) -> ReportFilters:
+    """The filters as the user may apply them: a user who sees only their own work gets it."""
+    if sees_team(user):
+        return filters
+    return ReportFilters(**{**filters.__dict__, "collector_id": user.pk})
+
+
+def buckets_of(filters: ReportFilters) -> tuple[str, ...] | None:
+    """The buckets the bucket and term filters leave (None: no restriction)."""
+    chosen = set(ALL_BUCKETS)
+    if filters.bucket:
+        chosen &= {filters.bucket}
+    if filters.term:
+        chosen &= set(term_buckets(filters.term))
+    return None if chosen == set(ALL_BUCKETS) else tuple(b for b in ALL_BUCKETS if b in chosen)
+
+
+def _branch_q(prefix: str, branch_id: int | None) -> Q:
+    if branch_id is None:
+        return Q()
+    from ioudesk.core.models import Branch
+
+    path = Branch.objects.filter(pk=branch_id).values_list("path", flat=True).first() or "/-/"
+    ids = list(Branch.objects.filter(path__startswith=path).values_list("pk", flat=True))
+    return Q(**{f"{prefix}branch_id__in": ids})
+
+
+def _filtered(user, queryset, filters: ReportFilters, *, case: str, owner: str, bucket: str, customer: str,
+              branch: str = "", nature: str | None = None):
+    """Apply the scope and the filters; the arguments name each filter's path on this model."""
+    queryset = scope_queryset(user, queryset, branch_field=f"{branch}branch")
+    queryset = queryset.filter(_branch_q(branch, filters.branch_id))
+    if filters.collector_id:
+        queryset = queryset.filter(**{owner: filters.collector_id})
+    buckets = buckets_of(filters)
+    if buckets is not None:
+        queryset = queryset.filter(**{f"{bucket}__in": buckets})
+    if filters.nature:
+        queryset = queryset.filter(**{nature or f"{case}nature": filters.nature})
+    if filters.category:
+        queryset = queryset.filter(**{f"{customer}category": filters.category})
+    return queryset
+
+
+def _bounds(filters: ReportFilters) -> tuple[datetime, datetime]:
+    zone = timezone.get_current_timezone()
+    return (datetime.combine(filters.start, time.min, tzinfo=zone),
+            datetime.combine(filters.end + timedelta(days=1), time.min, tzinfo=zone))
+
+
+def _names(user_ids) -> dict[int, str]:
+    ids = [i for i in set(user_ids) if i]
+    return {u.pk: u.get_full_name() or u.username for u in get_user_model().objects.filter(pk__in=ids)}
+
+
+def ratio(part, whole) -> Decimal | None:
+    """part ÷ whole as a percentage with one decimal (None when whole is 0)."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+# --- activity per collector ----------------------------------------------------------------------
+
+
+@dataclass
+class ActivityRow:
+    collector_id: int | None
+    name: str
+    total: int = 0
+    by_method: dict[str, int] = field(default_factory=dict)
+    by_outcome: dict[str, int] = field(default_factory=dict)
+    cases: int = 0
+
+
+def activity(user, filters: ReportFilters) -> dict:
+    """Contacts per collector (the recorder) in the period, by method and by outcome."""
+    filters = effective(user, filters)
+    start, end = _bounds(filters)
+    queryset = _filtered(user, ContactRecord.objects.filter(contacted_at__gte=start, contacted_at__lt=end), filters,
+                         case="case__", owner="recorded_by_id", bucket="case__bucket", customer="customer__")
+    rows: dict[int, ActivityRow] = {}
+    totals = ActivityRow(None, "")
+    for item in queryset.values("recorded_by_id", "method", "outcome").annotate(n=Count("id")).order_by():
+        row = rows.setdefault(item["recorded_by_id"], ActivityRow(item["recorded_by_id"], ""))
+        for target in (row, totals):
+            target.total += item["n"]
+            target.by_method[item["method"]] = target.by_method.get(item["method"], 0) + item["n"]
+            target.by_outcome[item["outcome"]] = target.by_outcome.get(item["outcome"], 0) + item["n"]
+    cases = dict(queryset.values_list("recorded_by_id").annotate(n=Count("case_id", distinct=True)).order_by())
+    names = _names(rows)
+    for key, row in rows.items():
+        row.name = names.get(key, "")
+        row.cases = cases.get(key, 0)
+    ordered = sorted(rows.values(), key=lambda r: (-r.total, r.name))
+    totals.cases = sum(r.cases for r in ordered)
+    return {"rows": ordered, "totals": totals, "methods": list(ContactMethod.choices),
+            "outcomes": list(OutcomeCode.choices)}
+
+
+# --- promise kept rate ---------------------------------------------------------------------------
+
+
+@dataclass
+class KeptRow:
+    collector_id: int | None
+    name: str
+    promises: int = 0
+    kept: int = 0
+    partly_kept: int = 0
+    broken: int = 0
+    pending: int = 0
+    amount: Decimal = ZERO
+    paid: Decimal = ZERO
+    decided_amount: Decimal = ZERO
+
+    @property
+    def decided(self) -> int:
+        return self.kept + self.partly_kept + self.broken
+
+    @property
+    def kept_rate(self) -> Decimal | None:
+        """Kept in full ÷ promises decided (kept, partly kept or broken), in %."""
+        return ratio(self.kept, self.decided)
+
+    @property
+    def amount_rate(self) -> Decimal | None:
+        """Paid ÷ promised, over the promises decided, in %."""
+        return ratio(self.paid, self.decided_amount)
+
+
+def kept_rates(user, filters: ReportFilters) -> dict:
+    """Promises falling due in the period, per collector: kept, partly kept, broken, pending."""
+    filters = effective(user, filters)
+    queryset = _filtered(user, Promise.objects.filter(promised_on__gte=filters.start, promised_on__lte=filters.end),
+                         filters, case="case__", owner="collector_id", bucket="case__bucket",
+                         customer="case__customer__", branch="case__")
+    rows: dict[int, KeptRow] = {}
+    totals = KeptRow(None, "")
+    grouped = queryset.values("collector_id", "status").annotate(
+        n=Count("id"), amount=MoneySum("amount"), paid=MoneySum("paid")).order_by()
+    for item in grouped:
+        row = rows.setdefault(item["collector_id"], KeptRow(item["collector_id"], ""))
+        for target in (row, totals):
+            target.promises += item["n"]
+            target.amount += item["amount"] or ZERO
+            status = item["status"]
+            if status == PromiseStatus.PENDING:
+                target.pending += item["n"]
+                continue
+            setattr(target, status, getattr(target, status) + item["n"])
+            target.paid += item["paid"] or ZERO
+            target.decided_amount += item["amount"] or ZERO
+    names = _names(rows)
+    for key, row in rows.items():
+        row.name = names.get(key, "")
+    return {"rows": sorted(rows.values(), key=lambda r: (-r.promises, r.name)), "totals": totals}
+
+
+# --- recovered -----------------------------------------------------------------------------------
+
+
+def _recoveries(user, filters: ReportFilters):
+    return _filtered(user, Recovery.objects.filter(day__gte=filters.start, day__lte=filters.end), filters,
+                     case="case__", owner="owner_id", bucket="bucket", customer="case__customer__")
+
+
+def recovered(user, filters: ReportFilters) -> dict:
+    """Amounts recovered in the period (collections.Recovery), by bucket (at the time), by collector
+    or agency, and by month."""
+    filters = effective(user, filters)
+    queryset = _recoveries(user, filters)
+    by_bucket, by_owner, by_month = defaultdict(lambda: [0, ZERO]), defaultdict(lambda: [0, ZERO]), {}
+    total = [0, ZERO]
+    grouped = queryset.values("bucket", "owner_id", "agency_id", "day__year", "day__month").annotate(
+        n=Count("id"), amount=MoneySum("amount")).order_by()
+    for item in grouped:
+        amount, n = item["amount"] or ZERO, item["n"]
+        for bucket_row in (by_bucket[item["bucket"]], by_owner[(item["owner_id"], item["agency_id"])], total):
+            bucket_row[0] += n
+            bucket_row[1] += amount
+        month = (item["day__year"], item["day__month"])
+        by_month.setdefault(month, defaultdict(lambda: ZERO))
+        by_month[month][item["bucket"]] += amount
+    names = _names(owner for owner, _agency in by_owner)
+    agencies = dict(Agency.objects.filter(pk__in={a for _o, a in by_owner if a}).values_list("pk", "name"))
+    owners = []
+    for (owner, agency), (n, amount) in by_owner.items():
+        label = agencies.get(agency, "") if agency else names.get(owner, "")
+        owners.append({"owner_id": owner, "agency_id": agency, "name": label, "count": n, "amount": amount,
+                       "share": ratio(amount, total[1])})
+    owners.sort(key=lambda r: (-r["amount"], r["name"]))
+    buckets = [{"bucket": b, "count": by_bucket[b][0], "amount": by_bucket[b][1], "share": ratio(by_bucket[b][1], total[1])}
+               for b in ALL_BUCKETS if b in by_bucket]
+    months = [{"month": date(y, m, 1), "by_bucket": dict(v), "amount": sum(v.values(), ZERO)}
+              for (y, m), v in sorted(by_month.items())]
+    return {"by_bucket": buckets, "by_owner": owners, "by_month": months,
+            "total_count": total[0], "total": total[1]}
+
+
+# --- roll rates and cure rate (from the month-end snapshots) ---------------------------------------
+
+
+def month_ends_in(filters: ReportFilters) -> list[date]:
+    """The month ends whose roll (from the month end before) falls in the period and is written."""
+    written = set(SnapshotMonth.objects.filter(month_end__gte=filters.start, month_end__lte=filters.end)
+                  .values_list("month_end", flat=True))
+    return sorted(d for d in written if BucketRoll.objects.filter(month_end=d).exists())
+
+
+def _rolls(user, filters: ReportFilters, month_ends: list[date]):
+    return _filtered(user, BucketRoll.objects.filter(month_end__in=month_ends), filters, case="", owner="owner_id",
+                     bucket="from_bucket", customer="", nature="nature")
+
+
+def rank(bucket: str) -> int:
+    return ALL_BUCKETS.index(bucket) if bucket in ALL_BUCKETS else -1
+
+
+def roll_rates(user, filters: ReportFilters) -> dict:
+    """For each month end M in the period (whose previous month end P has its snapshot): where the
+    IOUs of each bucket at P are at M. Matrix of the last month (counts and % of the row), and per
+    month and bucket the roll-forward rate (to a worse bucket) by count and by P's outstanding."""
+    filters = effective(user, filters)
+    ends = month_ends_in(filters)
+    grouped = _rolls(user, filters, ends).values("month_end", "from_bucket", "to_bucket").annotate(
+        n=Sum("ious"), amount=MoneySum("outstanding")).order_by()
+    cells: dict[date, dict[str, dict[str, list]]] = {}
+    for item in grouped:
+        cells.setdefault(item["month_end"], {}).setdefault(item["from_bucket"], {})[item["to_bucket"]] = [
+            item["n"] or 0, item["amount"] or ZERO]
+    columns = [*ALL_BUCKETS, *GONE]
+    months = []
+    for end in ends:
+        rows = []
+        for source in ALL_BUCKETS:
+            targets = cells.get(end, {}).get(source)
+            if not targets:
+                continue
+            count = sum(v[0] for v in targets.values())
+            amount = sum((v[1] for v in targets.values()), ZERO)
+            worse = [v for t, v in targets.items() if rank(t) > rank(source)]
+            cured = [v for t, v in targets.items() if t in ("M0", "settled")]
+            rows.append({
+                "bucket": source, "count": count, "amount": amount,
+                "cells": [{"to": t, "count": targets.get(t, [0, ZERO])[0],
+                           "share": ratio(targets.get(t, [0, ZERO])[0], count)} for t in columns],
+                "roll_forward": ratio(sum(v[0] for v in worse), count),
+                "roll_forward_amount": ratio(sum((v[1] for v in worse), ZERO), amount),
+                "cure": ratio(sum(v[0] for v in cured), count) if source != "M0" else None,
+                "cure_amount": ratio(sum((v[1] for v in cured), ZERO), amount) if source != "M0" else None,
+            })
+        months.append({"month_end": end, "from_month_end": previous(end), "rows": rows})
+    return {"months": months, "columns": columns, "latest": months[-1] if months else None}
+
+
+def previous(month_end: date) -> date:
+    return month_end.replace(day=1) - timedelta(days=1)
+
+
+def cure_rate(user, filters: ReportFilters) -> dict:
+    """Cases: of the cases open at some time in the period, those closed in it as cured (arrears
+    paid) or settled (paid off), in %; per bucket month on month from the snapshots (roll_rates'
+    cure column: to M0 or settled at the next month end)."""
+    filters = effective(user, filters)
+    cases = _filtered(user, Case.objects.filter(opened_on__lte=filters.end).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gte=filters.start)), filters, case="", owner="owner_id",
+        bucket="bucket", customer="customer__", nature="nature")
+    counts = cases.aggregate(
+        active=Count("id"),
+        cured=Count("id", filter=Q(closed_on__gte=filters.start, closed_on__lte=filters.end,
+                                   close_reason=CloseReason.CURED)),
+        settled=Count("id", filter=Q(closed_on__gte=filters.start, closed_on__lte=filters.end,
+                                     close_reason=CloseReason.SETTLED)),
+        written_off=Count("id", filter=Q(closed_on__gte=filters.start, closed_on__lte=filters.end,
+                                         close_reason=CloseReason.WRITTEN_OFF)),
+        still_open=Count("id", filter=Q(status=CaseStatus.OPEN)),
+    )
+    counts["rate"] = ratio(counts["cured"] + counts["settled"], counts["active"])
+    rolls = roll_rates(user, filters)
+    by_bucket = []
+    for month in rolls["months"]:
+        for row in month["rows"]:
+            if row["bucket"] != "M0":
+                by_bucket.append({"month_end": month["month_end"], "bucket": row["bucket"], "count": row["count"],
+                                  "cure": row["cure"], "cure_amount": row["cure_amount"]})
+    return {"cases": counts, "by_bucket": by_bucket, "months": [m["month_end"] for m in rolls["months"]]}
+
+
+# --- cost of collection ----------------------------------------------------------------------------
+
+
+def legal_costs(user, filters: ReportFilters) -> Decimal | None:
+    """The legal costs of the period (legal.LegalCost, when the legal app has it), else None."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model("legal", "LegalCost")
+    except LookupError:
+        return None
+    names = {f.name for f in model._meta.get_fields()}
+    day = next((n for n in ("incurred_on", "paid_on", "day", "on", "date") if n in names), None)
+    amount = next((n for n in ("amount", "cost") if n in names), None)
+    if day is None or amount is None:
+        return None
+    queryset = model.objects.filter(**{f"{day}__gte": filters.start, f"{day}__lte": filters.end})
+    branch = getattr(model, "scope_branch_field", None)
+    if branch:
+        queryset = scope_queryset(user, queryset, branch_field=branch)
+    elif visible_branch_ids(user) is not None:
+        return None
+    return queryset.aggregate(total=MoneySum(amount))["total"] or ZERO
+
+
+def agency_cost(user, filters: ReportFilters) -> dict:
+    """Per agency: recovered, commission (Recovery.commission), cost ÷ recovered; in-house for
+    comparison (no commission); the legal costs of the period when the legal app records them."""
+    filters = effective(user, filters)
+    grouped = _recoveries(user, filters).values("agency_id").annotate(
+        n=Count("id"), cases=Count("case_id", distinct=True), amount=MoneySum("amount"),
+        commission=MoneySum("commission")).order_by()
+    agencies = dict(Agency.objects.values_list("pk", "name"))
+    rates = dict(Agency.objects.values_list("pk", "commission_rate"))
+    rows, in_house = [], None
+    for item in grouped:
+        row = {"agency_id": item["agency_id"], "count": item["n"], "cases": item["cases"],
+               "amount": item["amount"] or ZERO, "commission": item["commission"] or ZERO}
+        row["cost_rate"] = ratio(row["commission"], row["amount"])
+        if item["agency_id"] is None:
+            in_house = row
+        else:
+            row["name"] = agencies.get(item["agency_id"], "")
+            row["rate"] = rates.get(item["agency_id"])
+            rows.append(row)
+    rows.sort(key=lambda r: (-r["amount"], r["name"]))
+    legal = legal_costs(user, filters) if sees_team(user) and not filters.collector_id else None
+    total_amount = sum((r["amount"] for r in rows), ZERO) + (in_house["amount"] if in_house else ZERO)
+    total_cost = sum((r["commission"] for r in rows), ZERO) + (legal or ZERO)
+    return {"rows": rows, "in_house": in_house, "legal": legal, "total_amount": total_amount,
+            "total_cost": total_cost, "total_rate": ratio(total_cost, total_amount)}
+
+
+# --- recovery plans ------------------------------------------------------------------------------
+
+
+def plans_for(user):
+    queryset = scope_queryset(user, RecoveryPlan.objects.select_related("collector", "branch"))
+    if not sees_team(user):
+        queryset = queryset.filter(collector=user)
+    return queryset
+
+
+@dataclass(frozen=True)
+class PlanProgress:
+    plan: RecoveryPlan
+    as_of: date
+    recovered: Decimal
+    elapsed_days: int
+    remaining_days: int
+    daily_rate: Decimal
+    run_rate_to_deadline: Decimal
+    pending_promises: Decimal
+    forecast: Decimal
+
+    @property
+    def achieved(self) -> Decimal | None:
+        return ratio(self.recovered, self.plan.target)
+
+    @property
+    def forecast_rate(self) -> Decimal | None:
+        return ratio(self.forecast, self.plan.target)
+
+    @property
+    def on_track(self) -> bool:
+        return self.forecast >= self.plan.target
+
+    @property
+    def shortfall(self) -> Decimal:
+        return max(self.plan.target - self.recovered, ZERO)
+
+
+def _plan_q(plan: RecoveryPlan) -> Q:
+    """The plan's scope on collections.Recovery."""
+    if plan.scope == PlanScope.COLLECTOR:
+        return Q(owner_id=plan.collector_id)
+    if plan.scope == PlanScope.TEAM:
+        return _branch_q("", plan.branch_id)
+    return Q()
+
+
+def plan_progress(plan: RecoveryPlan, *, day: date) -> PlanProgress:
+    """Recovered in the plan's scope from its start to `day` (or its deadline, if earlier); the run
+    rate (recovered ÷ days elapsed) carried to the deadline; plus the pending promises falling due
+    after `day` up to the deadline (amount less what is paid), in the plan's scope."""
+    as_of = min(day, plan.deadline)
+    if as_of < plan.period_start:
+        recovered, elapsed = ZERO, 0
+    else:
+        recovered = Recovery.objects.filter(_plan_q(plan), day__gte=plan.period_start, day__lte=as_of).aggregate(
+            total=MoneySum("amount"))["total"] or ZERO
+        elapsed = (as_of - plan.period_start).days + 1
+    remaining = max((plan.deadline - max(day, plan.period_start - timedelta(days=1))).days, 0)
+    daily = (recovered / elapsed).quantize(Decimal("0.01")) if elapsed else ZERO
+    run_rate = (recovered / elapsed * remaining).quantize(Decimal("0.01")) if elapsed else ZERO
+    pending = ZERO
+    if remaining:
+        if plan.scope == PlanScope.COLLECTOR:
+            scope = Q(collector_id=plan.collector_id)
+        elif plan.scope == PlanScope.TEAM:
+            scope = _branch_q("case__", plan.branch_id)
+        else:
+            scope = Q()
+        sums = Promise.objects.filter(scope, status=PromiseStatus.PENDING, promised_on__gt=day,
+                                      promised_on__lte=plan.deadline).aggregate(
+            amount=MoneySum("amount"), paid=MoneySum("paid"))
+        pending = max((sums["amount"] or ZERO) - (sums["paid"] or ZERO), ZERO)
+    return PlanProgress(plan=plan, as_of=as_of, recovered=recovered, elapsed_days=elapsed,
+                        remaining_days=remaining, daily_rate=daily, run_rate_to_deadline=run_rate,
+                        pending_promises=pending, forecast=recovered + run_rate + pending)
+
+
+# --- the 回收报告 of a period ---------------------------------------------------------------------
+
+
+def period_bounds(period: str, *, today: date) -> tuple[date, date, str]:
+    """'2026-11' (a month) or '2026-Q4' (a quarter) → (first day, last day, the period's code);
+    anything else: the month of `today`."""
+    try:
+        year_text, rest = period.split("-", 1)
+        year = int(year_text)
+        if rest.upper().startswith("Q"):
+            quarter = int(rest[1:])
+            if not 1 <= quarter <= 4:
+                raise ValueError
+            first = date(year, 3 * quarter - 2, 1)
+            last_month = 3 * quarter
+            return first, date(year, last_month, calendar.monthrange(year, last_month)[1]), f"{year}-Q{quarter}"
+        month = int(rest)
+        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]), f"{year}-{month:02d}"
+    except (ValueError, AttributeError):
+        first = today.replace(day=1)
+        return first, today.replace(day=calendar.monthrange(today.year, today.month)[1]), f"{today:%Y-%m}"
+
+
+def recovery_report(user, *, start: date, end: date, day: date) -> dict:
+    """The plans overlapping [start, end] with their progress as of min(day, end), and what was
+    recovered in the period by collector/agency, team (branch) and bucket."""
+    plans = plans_for(user).filter(period_start__lte=end, deadline__gte=start)
+    progress = [plan_progress(plan, day=min(day, end)) for plan in plans]
+    filters = effective(user, ReportFilters(start=start, end=min(end, day) if day >= start else end))
+    recoveries = _recoveries(user, filters)
+    by_branch = list(recoveries.values("branch_id", "branch__name").annotate(
+        n=Count("id"), amount=MoneySum("amount")).order_by("-amount"))
+    return {"plans": progress, "recovered": recovered(user, filters), "by_branch": by_branch,
+            "target": sum((p.plan.target for p in progress), ZERO),
+            "plans_recovered": sum((p.recovered for p in progress), ZERO)}
