@@ -2,6 +2,7 @@
 
 from ioudesk.api.calc import router as calc_router
 from ioudesk.api.closing import router as closing_router
+from ioudesk.api.collections import router as collections_router
 from ioudesk.api.customers import router as customers_router
 from ioudesk.api.ious import router as ious_router
 from ioudesk.api.me import router as me_router
@@ -14,4 +15,5 @@ ROUTERS = [
     ("/ious", ious_router),
     ("/close-runs", closing_router),
     ("/messages", messages_router),
+    ("/collections", collections_router),
 ]
