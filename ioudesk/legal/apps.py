@@ -6,3 +6,13 @@ class LegalConfig(AppConfig):
     name = "ioudesk.legal"
     label = "legal"
     verbose_name = _("法律与时效")
+
+    def ready(self):
+        from ioudesk.closing.registry import register_day_step
+        from ioudesk.ious.origination_checks import ORIGINATION_CHECKS
+        from ioudesk.legal import alerts
+        from ioudesk.legal.checks import defaulter_check
+
+        if defaulter_check not in ORIGINATION_CHECKS:
+            ORIGINATION_CHECKS.append(defaulter_check)
+        register_day_step("limitation_alerts", label=_("诉讼时效预警"), order=45, run=alerts.limitation_alerts_day_step)

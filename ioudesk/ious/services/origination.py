@@ -17,6 +17,7 @@ from ioudesk.core.models.audit import AuditAction
 from ioudesk.core.services import organisation_current
 from ioudesk.ious import predicates, status
 from ioudesk.ious.models import Approval, Iou, IouKind
+from ioudesk.ious.origination_checks import origination_warnings
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard, cap_check, due_from_payment_terms, schedule_for
 from ioudesk.products.models import Product
@@ -158,13 +159,18 @@ def iou_create(*, user=None, iou: Iou | None = None, customer=None, kind: str = 
                last_installment: str | None = None, interest_cap_applies: bool | None = None,
                deducted_interest: Decimal | str | None = None, upfront_fee: Decimal | str | None = None,
                installment_fee: Decimal | str | None = None, prepayment_fee_rate: Decimal | None = None,
+               confirm_checks: bool = False,
                ) -> tuple[Iou, str]:
     """Make a new IOU and save it as a draft: a loan on a product's terms (``product``), a plain 借条
     (kind "loan", its own terms) or a 欠条 (kind "debt"). ``contract_date`` defaults to the business
     date. Returns the IOU and the legal-cap warning ("" when within the cap).
 
     ``iou=`` (an unsaved Iou built by the caller) is still accepted for older callers and tests;
-    new code passes the fields."""
+    new code passes the fields.
+
+    The registered origination checks (``ious.origination_checks``: the defaulter list) refuse the
+    IOU with their reasons unless ``confirm_checks`` is true; a confirmed IOU has the reasons and
+    the confirmation in its audit trail."""
     if iou is None:
         parties = {name: value for name, value in {
             "debt_reason": debt_reason, "reason": reason, "creditor": creditor, "guarantor": guarantor,
@@ -181,6 +187,13 @@ def iou_create(*, user=None, iou: Iou | None = None, customer=None, kind: str = 
                      contract_date=contract_date or clock.today(), product=product, term=term, parties=parties,
                      terms=terms)
     _validate(iou, user)
+    checks = origination_warnings(iou)
+    if checks and not confirm_checks:
+        message = _("%(reasons)s。如确需建立借据，请勾选“已知悉风险，确认建立”后重新提交。") % {
+            "reasons": "；".join(str(w.message) for w in checks)}
+        raise ValidationFailed(message, code="origination_check", extra={
+            "field": "confirm_checks", "details": [{"field": "confirm_checks", "message": str(message)}],
+            "warnings": [{"code": w.code, "message": str(w.message)} for w in checks]})
     warning = _check_cap(iou)
     iou.number = numbering.next_number(organisation=iou.branch.organisation, prefix=PREFIX)
     iou.officer = iou.officer or user
@@ -189,6 +202,11 @@ def iou_create(*, user=None, iou: Iou | None = None, customer=None, kind: str = 
     audit.record_change(obj=iou, before=None, after=audit.snapshot(iou))
     if warning:
         audit.record(AuditAction.ACTION, obj=iou, verb=_g("利率超过保护上限"), reason=warning)
+    if checks:
+        audit.record(AuditAction.ACTION, obj=iou, verb=_g("确认风险提示后建立"),
+                     changes={"confirm_checks": [None, True], "warnings": [w.code for w in checks],
+                              "confirmed_by": getattr(user, "pk", None)},
+                     reason="；".join(str(w.message) for w in checks))
     return iou, warning
 
 
