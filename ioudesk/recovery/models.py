@@ -35,7 +35,7 @@ class RecoveryPlan(models.Model):
     collector = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("催收员"), null=True, blank=True,
                                   on_delete=models.PROTECT, related_name="recovery_plans",
                                   help_text=_("范围为催收员时必填"))
-    branch = models.ForeignKey("core.Branch", verbose_name=_("网点"), on_delete=models.PROTECT,
+    branch = models.ForeignKey("core.Branch", verbose_name=_("网点"), on_delete=models.PROTECT, blank=True,
                                related_name="recovery_plans",
                                help_text=_("团队计划含该网点及其下级网点；催收员计划为其所属网点；全部资产为总部"))
     period_start = models.DateField(_("开始日期"))

@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     ledger,
     notify,
     products,
+    recovery,
     twofactor,
 )
 

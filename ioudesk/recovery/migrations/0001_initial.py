@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
                 ('notes', models.CharField(blank=True, max_length=200, verbose_name='说明')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('branch', models.ForeignKey(help_text='团队计划含该网点及其下级网点；催收员计划为其所属网点；全部资产为总部', on_delete=django.db.models.deletion.PROTECT, related_name='recovery_plans', to='core.branch', verbose_name='网点')),
+                ('branch', models.ForeignKey(blank=True, help_text='团队计划含该网点及其下级网点；催收员计划为其所属网点；全部资产为总部', on_delete=django.db.models.deletion.PROTECT, related_name='recovery_plans', to='core.branch', verbose_name='网点')),
                 ('collector', models.ForeignKey(blank=True, help_text='范围为催收员时必填', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='recovery_plans', to=settings.AUTH_USER_MODEL, verbose_name='催收员')),
                 ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
             ],
