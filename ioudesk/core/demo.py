@@ -11,7 +11,15 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from ioudesk.core.models import Branch, User
-from ioudesk.core.roles import ACCOUNT_MANAGER, APPROVER, AUDITOR, COLLECTOR, FINANCE, roles_sync
+from ioudesk.core.roles import (
+    ACCOUNT_MANAGER,
+    APPROVER,
+    AUDITOR,
+    COLLECTION_MANAGER,
+    COLLECTOR,
+    FINANCE,
+    roles_sync,
+)
 from ioudesk.core.services import branch_save, organisation_ensure
 
 DEMO_PASSWORD_ENV = "IOUDESK_DEMO_PASSWORD"
@@ -36,12 +44,13 @@ STAFF = [
     ("yangli", "杨", "丽", "SH", FINANCE),
     ("zhaolei", "赵", "磊", "BJ01", COLLECTOR),
     ("huangmin", "黄", "敏", "SH01", COLLECTOR),
+    ("sunli", "孙", "丽", "BJ", COLLECTION_MANAGER),
     ("zhouqiang", "周", "强", "HQ", AUDITOR),
 ]
 
 # Each feature's demo loader, as a dotted path to a function returning summary lines.
 DEMO_LOADERS = ["ioudesk.customers.demo.load", "ioudesk.ious.demo.load", "ioudesk.notify.demo.load",
-                "ioudesk.reminders.demo.load"]
+                "ioudesk.reminders.demo.load", "ioudesk.collections.demo.load"]
 
 
 @transaction.atomic

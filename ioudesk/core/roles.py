@@ -17,10 +17,11 @@ ACCOUNT_MANAGER = "客户经理"
 APPROVER = "审批员"
 FINANCE = "财务"
 COLLECTOR = "催收员"
+COLLECTION_MANAGER = "催收主管"
 AUDITOR = "审计"
 
 DOMAIN_APPS = ("customers", "products", "ious", "ledger", "applications", "approvals", "collections",
-               "documents", "notify", "reports")
+               "legal", "recovery", "documents", "notify", "reports")
 
 ROLES: dict[str, list[str]] = {
     ADMINISTRATOR: ["*.*"],
@@ -46,8 +47,18 @@ ROLES: dict[str, list[str]] = {
         "customers.view_*", "customers.view_sensitive_customer", "customers.add_followup", "ious.view_*",
         # the message log of their branches (what a debtor was sent) and a debtor's 退订 taken on the phone;
         # resending, templates and the sending rules are the administrator's
-        "collections.*", "notify.view_message", "notify.view_deliveryattempt", "notify.view_optout",
+        "notify.view_message", "notify.view_deliveryattempt", "notify.view_optout",
         "notify.add_optout", "documents.view_*",
+        # collections: their cases (docs/domain.md §20), contact records with evidence and promises, demand
+        # letters; assigning cases, strategies, rules and agencies are the 催收主管's
+        "collections.view_*", "collections.add_contactrecord", "collections.add_promise",
+        "collections.add_contactattachment", "legal.view_*", "legal.issue_demand_letter", "recovery.view_*",
+    ],
+    COLLECTION_MANAGER: [
+        # the collection team's lead: every case of their branches (collections.view_branch_cases by
+        # collections.*), assignment, strategies, rules, agencies; legal cases; recovery plans
+        "collections.*", "legal.*", "recovery.*", "customers.view_*", "customers.view_sensitive_customer",
+        "customers.add_followup", "ious.view_*", "notify.view_*", "notify.add_optout", "documents.view_*",
     ],
     AUDITOR: [
         "*.view_*", "core.view_all_branches",
@@ -62,8 +73,9 @@ def _matches(permission: Permission, patterns: list[str]) -> bool:
     key = f"{permission.content_type.app_label}.{permission.codename}"
     if key in NEVER_GRANTED:
         return False
-    if permission.codename.startswith("view_sensitive"):
-        # Seeing personal data in full is never implied by "view_*": a role names it, or has "*".
+    if permission.codename.startswith(("view_sensitive", "view_branch")):
+        # Seeing personal data in full, or every record of the branch where a role otherwise sees its
+        # own (collections.view_branch_cases), is never implied by "view_*": a role names it, or has "*".
         return any(pattern == key or pattern.endswith(".*") and fnmatch(key, pattern) for pattern in patterns)
     return any(fnmatch(key, pattern) for pattern in patterns)
 

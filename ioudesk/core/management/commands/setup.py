@@ -3,6 +3,7 @@ import os
 from django.core.management.base import BaseCommand
 
 from ioudesk.closing.services import close_settings_ensure
+from ioudesk.collections.services import strategy_defaults_ensure
 from ioudesk.core.roles import roles_sync
 from ioudesk.core.services import administrator_ensure, organisation_ensure
 from ioudesk.customers.services import source_channels_ensure
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         chart_ensure()
         reminder_defaults_ensure()
         close_settings_ensure()
+        strategy_defaults_ensure()
         self.stdout.write("角色已同步：" + "，".join(f"{k} {v} 项权限" for k, v in counts.items()))
         created = administrator_ensure(password=os.environ.get("IOUDESK_ADMIN_PASSWORD") or None)
         if created is None:

@@ -1,0 +1,161 @@
+"""Contact records (催收记录): the refusals (each names its field), the policy warnings, the
+evidence with its SHA-256, promises, append-only rows, and the limitation interruption a
+delivered demand or a signed acknowledgement records."""
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ioudesk.collections.models import (
+    Case,
+    ContactAttachment,
+    ContactRecord,
+    Promise,
+)
+from ioudesk.collections.services import contact_record_create
+from ioudesk.collections.tests.conftest import EXE, JPEG, MP3, PDF, at, upload
+from ioudesk.core import clock
+from ioudesk.core.errors import ApplicationError, PermissionDenied
+
+pytestmark = pytest.mark.django_db
+DAY = date(2026, 2, 17)
+
+
+@pytest.fixture(autouse=True)
+def business_day():
+    with clock.frozen(DAY):
+        yield
+
+
+def record(case, user, **fields):
+    values = {"method": "phone", "party": "debtor", "outcome": "no_answer", "contacted_at": at(DAY, 10), "by": user}
+    values.update(fields)
+    return contact_record_create(case, **values)
+
+
+def refused(case, user, **fields) -> ApplicationError:
+    with pytest.raises(ApplicationError) as caught:
+        record(case, user, **fields)
+    return caught.value
+
+
+def test_a_call_with_a_recording_and_a_promise(overdue_case, collector, private_dir):
+    row = record(overdue_case, collector, outcome="promised", notes="称周五发工资", attachments=[
+        ("recording", upload("通话.mp3", MP3))], promise=(Decimal("500.00"), date(2026, 2, 20)),
+        next_action_due=at(date(2026, 2, 20), 17))
+    assert (row.party_name, row.outside_hours, row.over_daily_cap, row.warning) == ("王建国", False, False, "")
+    [attachment] = row.attachments.all()
+    assert attachment.sha256 == hashlib.sha256(MP3).hexdigest()
+    assert (attachment.content_type, attachment.size, attachment.original_name) == ("audio/mpeg", len(MP3), "通话.mp3")
+    assert (private_dir / attachment.file.name).read_bytes() == MP3
+    promise = Promise.objects.get()
+    assert (promise.amount, promise.promised_on, promise.status, promise.collector) == (
+        Decimal("500.00"), date(2026, 2, 20), "pending", collector)
+    case = Case.objects.get()
+    assert case.promise_due_on == date(2026, 2, 20)
+    assert case.next_action_due == at(date(2026, 2, 20), 17)
+    assert not row.interruption_recorded
+
+
+def test_refusals_name_the_field(overdue_case, collector, make_staff, private_dir):
+    from ioudesk.customers.models import Contact, Customer
+
+    other = Customer.objects.create(kind="individual", branch=overdue_case.branch, name="路人甲",
+                                    acquired_on=DAY, number="KH-X")
+    stranger = Contact.objects.create(customer=other, name="路人乙", relation="朋友")
+    cases = [
+        ({"party": "contact", "contact": stranger}, "contact", "不是债务人 王建国 登记的联系人"),
+        ({"party": "contact"}, "contact", "请选择联系人"),
+        ({"party": "guarantor", "party_name": "张三"}, "party_name", "不是这笔借据的担保人"),
+        ({"party": "neighbour"}, "party", "请选择联系对象"),
+        ({"outcome": "promised", "promise": (Decimal("100"), date(2026, 2, 16))}, "promised_on",
+         "早于营业日 2026-02-17"),
+        ({"outcome": "promised", "promise": (Decimal("888.89"), date(2026, 2, 20))}, "promise_amount",
+         "超过逾期欠款 ¥888.88"),
+        ({"outcome": "promised"}, "promise_amount", "请填写承诺金额"),
+        ({"outcome": "refused", "promise": (Decimal("10"), date(2026, 2, 20))}, "outcome", "承诺还款"),
+        ({"contacted_at": at(date(2026, 2, 18), 9)}, "contacted_at", "晚于现在"),
+        ({"attachments": [("recording", upload("录音.mp3", PDF))]}, "attachments", "通话录音只能上传录音"),
+        ({"attachments": [("photo", upload("照片.jpg", EXE))]}, "attachments", "可执行程序"),
+        ({"attachments": [("recording", upload("录音.wav", MP3))]}, "attachments", "扩展名与内容不符"),
+        ({"attachments": [("delivery_receipt", upload("回执.pdf", b""))]}, "attachments", "空文件"),
+    ]
+    for fields, field_name, words in cases:
+        error = refused(overdue_case, collector, **fields)
+        assert error.extra["field"] == field_name and words in str(error.message), (fields, error.message)
+    assert not ContactRecord.objects.exists() and not ContactAttachment.objects.exists()
+    assert not list(private_dir.rglob("*.*")) if private_dir.exists() else True
+
+
+def test_a_guarantor_and_a_registered_contact_may_be_contacted(overdue_case, collector, debtor):
+    from ioudesk.customers.models import Contact
+
+    spouse = Contact.objects.create(customer=debtor, name="刘梅", relation="配偶")
+    assert record(overdue_case, collector, party="guarantor").party_name == "李担保"
+    assert record(overdue_case, collector, party="contact", contact=spouse).party_name == "刘梅"
+
+
+def test_only_the_cases_owner_records(overdue_case, make_staff, chief):
+    someone = make_staff("qianduo", role="催收员")
+    with pytest.raises(PermissionDenied):
+        record(overdue_case, someone)
+    assert record(overdue_case, chief).recorded_by == chief  # 催收主管: the branch's cases
+
+
+def test_outside_hours_and_over_the_daily_cap_are_kept_with_a_warning(overdue_case, collector):
+    late = record(overdue_case, collector, contacted_at=at(DAY, 21, 30))
+    assert late.outside_hours and "不在允许的联系时段 08:00–21:00" in late.warning
+    record(overdue_case, collector, contacted_at=at(DAY, 9))
+    record(overdue_case, collector, contacted_at=at(DAY, 10))
+    fourth = record(overdue_case, collector, contacted_at=at(DAY, 11))
+    assert fourth.over_daily_cap and not fourth.outside_hours
+    assert "2026-02-17 已联系该债务人 3 次，超过每日上限 3 次" in fourth.warning
+    # a letter is not a call: no cap, no contact hours
+    letter = record(overdue_case, collector, method="letter", outcome="other", contacted_at=at(DAY, 22))
+    assert (letter.outside_hours, letter.over_daily_cap) == (False, False)
+
+
+def test_records_and_attachments_are_append_only(overdue_case, collector, private_dir):
+    row = record(overdue_case, collector, attachments=[("photo", upload("门口.jpg", JPEG))])
+    for action in (lambda: row.save(), lambda: row.delete(), lambda: ContactRecord.objects.update(notes="x"),
+                   lambda: ContactRecord.objects.all().delete(), lambda: row.attachments.get().delete(),
+                   lambda: ContactAttachment.objects.update(kind="other")):
+        with pytest.raises(PermissionError):
+            action()
+    correction = record(overdue_case, collector, outcome="left_message", corrects=row, notes="更正：已留言")
+    assert correction.corrects == row and list(row.corrections.all()) == [correction]
+
+
+def test_a_delivered_lawyers_letter_interrupts_the_limitation_period(overdue_case, collector, private_dir):
+    from ioudesk.ious.models import LimitationEvent
+
+    letter = record(overdue_case, collector, method="lawyer_letter", outcome="other",
+                    attachments=[("letter", upload("律师函.pdf", PDF))])
+    assert not letter.interruption_recorded and not LimitationEvent.objects.exists()  # sent, not yet delivered
+    receipt = PDF + b"% receipt\n"
+    delivered = record(overdue_case, collector, method="lawyer_letter", outcome="delivered", refers_to=letter,
+                       attachments=[("delivery_receipt", upload("签收回执.pdf", receipt))])
+    assert delivered.interruption_recorded
+    [event] = LimitationEvent.objects.all()
+    assert (event.kind, event.on, event.evidence_sha256, event.source) == (
+        "demand", DAY, hashlib.sha256(receipt).hexdigest(), f"collections.contactrecord:{delivered.pk}")
+
+
+def test_a_signed_acknowledgement_interrupts_the_limitation_period(overdue_case, collector, private_dir):
+    from ioudesk.ious.models import LimitationEvent
+
+    row = record(overdue_case, collector, method="visit", outcome="other", contacted_at=at(DAY, 15),
+                 attachments=[("acknowledgement", upload("确认书.jpg", JPEG))])
+    assert row.interruption_recorded
+    assert LimitationEvent.objects.get().kind == "acknowledgement"
+
+
+def test_a_contact_of_the_pending_action_moves_the_next_action_on(overdue_case, collector):
+    assert (overdue_case.next_action, overdue_case.stage.order) == ("sms", 1)
+    record(overdue_case, collector, method="sms", outcome="left_message")
+    case = Case.objects.get()
+    # M1: SMS on day 0 (02-16), the phone call 3 days later: due 02-19 18:00
+    assert (case.next_action, case.next_action_due) == ("phone", at(date(2026, 2, 19), 18))
+    assert case.stage.order == 1  # the step itself moves when its day comes (the close)
