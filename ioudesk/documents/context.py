@@ -136,6 +136,12 @@ def _party(iou: Iou, *, full_identity: bool) -> dict[str, object]:
     }
 
 
+def party_values(iou: Iou, *, full_identity: bool) -> dict[str, object]:
+    """The placeholders every document shares (COMMON in placeholders.py), for documents made
+    elsewhere (the collection letters of ioudesk/legal/letters.py)."""
+    return _party(iou, full_identity=full_identity)
+
+
 def _version_rows(version: ScheduleVersion) -> list[tuple]:
     """A stored schedule version as rows of (number, due_date, principal, interest, fee, penalty);
     installment 0 is what was already owed when the version was made (penalty included)."""

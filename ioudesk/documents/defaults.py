@@ -158,7 +158,7 @@ def _facts(creditor: str) -> str:
         "借款本金人民币（大写）{{ principal_words }}（¥{{ principal_figures }}）"
         "{% else %}您向" + creditor + "出具欠条（借据编号：{{ number }}），确认欠付{{ debt_reason }}"
         "人民币（大写）{{ principal_words }}（¥{{ principal_figures }}）{% endif %}。"
-        "{% if overdue_since %}您自{{ overdue_since }}起未按约定履行还款义务，截至{{ as_of }}已逾期{{ days_past_due }}天。"
+        "{% if overdue_since %}您未按约定于{{ overdue_since }}履行还款义务，截至{{ as_of }}已逾期{{ days_past_due }}天。"
         "{% endif %}"
     )
 

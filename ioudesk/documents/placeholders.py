@@ -114,7 +114,7 @@ LETTER: dict[str, tuple[str, object]] = {
     "creditor_role": ("“出借人”或“债权人”", "出借人"),
     "debtor_role": ("“借款人”或“债务人”", "借款人"),
     "case_number": ("催收案件编号", "CS20261128-0001"),
-    "overdue_since": ("逾期起始日（未逾期为空）", "二〇二六年八月十五日"),
+    "overdue_since": ("最早一笔未还款项的到期日（未逾期为空）", "二〇二六年八月十五日"),
     "days_past_due": ("逾期天数", "105"),
     "principal_owed_words": ("尚欠本金大写（含已核销未收回）", "捌仟贰佰柒拾伍元壹角捌分"),
     "principal_owed_figures": ("尚欠本金小写（不含“¥”）", "8,275.18"),
