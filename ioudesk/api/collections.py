@@ -83,17 +83,17 @@ class CollectionCaseRow(Schema):
     iou_number: str
     customer_id: int
     customer_name: str
-    customer_category: str = Field(description="客户分类：normal 普通、important 重要")
+    customer_category: str = Field(description="客户分类：普通客户、重要客户")
     branch_id: int
-    nature: str = Field(description="欠款性质：loan 借款、goods 货款、services 服务费、other 其他")
-    status: str = Field(description="open 进行中、closed 已结案")
+    nature: str = Field(description="欠款性质：借款、货款、服务费、其他")
+    status: str = Field(description="状态：进行中、已结案（名称见 status_display）")
     status_display: str
     close_reason: str
     opened_on: date
     closed_on: date | None
     bucket: str = Field(description="账龄 M1 … M7+")
     days_past_due: int
-    term: str = Field(description="short 短期逾期、long 长期逾期（按催收设置的天数）")
+    term: str = Field(description="短期逾期或长期逾期（按催收设置的长期逾期天数）")
     classification: str = Field(description="借据的五级分类")
     arrears: Money = Field(description="逾期欠款（本金、利息、罚息、费用，按已入账）")
     priority: int = Field(description="1 高、2 中、3 低")
@@ -217,7 +217,7 @@ class CollectionPromiseOut(Schema):
     iou_id: int
     amount: Money
     promised_on: date
-    status: str = Field(description="pending 待兑现、kept 已兑现、partly_kept 部分兑现、broken 未兑现")
+    status: str = Field(description="状态：待兑现、已兑现、部分兑现、未兑现（名称见 status_display）")
     status_display: str
     paid: Money
     checked_on: date | None
@@ -288,7 +288,7 @@ class CollectionCaseFilters(Schema):
     category: Literal["normal", "important"] | None = None
     owner_id: int | None = None
     q: str | None = Field(None, max_length=60, description="案件号、借据号或客户名")
-    workbench: bool = Field(False, description="true：按催收工作台的顺序（今日承诺、到期行动、欠款、逾期天数），只含进行中的案件")
+    workbench: bool = Field(False, description="按催收工作台的顺序排列（今日到期承诺、到期行动、欠款、逾期天数），只含进行中的案件")
 
 
 class CollectionAssignIn(Schema):
@@ -341,7 +341,7 @@ def _fresh(case: Case) -> Case:
 # --- cases -------------------------------------------------------------------------------------
 
 
-@router.get("/cases", response={200: list[CollectionCaseRow], **READ_ERRORS}, summary="催收案件（筛选、分页；workbench=true 为工作台顺序）")
+@router.get("/cases", response={200: list[CollectionCaseRow], **READ_ERRORS}, summary="催收案件（筛选、分页，可按工作台顺序）")
 @paginate(Pages, page_size=50)
 def case_list(request, filters: Query[CollectionCaseFilters]):
     require_perm(request, VIEW)
@@ -438,7 +438,7 @@ def contact_record_detail(request, record_id: int):
 
 
 @router.post("/cases/{int:case_id}/contact-records", response={201: CollectionContactRecordOut, **WRITE_ERRORS},
-             summary="记录一次催收（multipart/form-data；附件字段 recording、photo、acknowledgement、delivery_receipt、letter、other）")
+             summary="记录一次催收（以表单上传，可附通话录音、照片、债务确认书、送达回执、函件等文件）")
 def contact_record_create(
     request, case_id: int,
     method: Form[_choices(ContactMethod)],

@@ -47,12 +47,13 @@ PER_PAGE = 50
 PRIORITIES = {1: _("高"), 2: _("中"), 3: _("低")}
 # What each attachment box of the contact form takes (the service checks the content itself).
 UPLOADS = [
-    ("recording", _("通话录音"), "audio/*", "", _("可直接录音或选择录音文件（mp3、m4a、amr、wav）")),
-    ("photo", _("现场照片"), "image/*", "environment", _("上门时可直接拍照")),
+    ("recording", _("通话录音"), "audio/*", "", _("可直接录音，或选择手机里的录音文件（mp3、m4a 等常见格式）"),
+     _("录音或选择文件")),
+    ("photo", _("现场照片"), "image/*", "environment", _("上门时可直接拍照"), _("拍照或选择图片")),
     ("acknowledgement", _("签字确认书"), "image/*,application/pdf", "environment",
-     _("债务人签字确认欠款的书面材料（照片或 PDF），可中断诉讼时效")),
+     _("债务人签字确认欠款的书面材料（照片或 PDF），可中断诉讼时效"), _("拍照或选择文件")),
     ("delivery_receipt", _("送达回执"), "image/*,application/pdf", "environment",
-     _("催款函、律师函的签收回执或快递签收截图")),
+     _("催款函、律师函的签收回执或快递签收截图"), _("拍照或选择文件")),
 ]
 
 
@@ -291,7 +292,7 @@ class ContactForm(forms.Form):
         self.fields["party"].choices = list(parties)
         if len(parties) == 1:
             self.fields["party"].initial = parties[0][0]
-        for name, label, accept, capture, help_text in UPLOADS:
+        for name, label, accept, capture, help_text, button in UPLOADS:
             attrs = {"accept": accept, "data-sha256": name}
             if capture:
                 attrs["capture"] = capture
@@ -349,7 +350,7 @@ class ContactPage(BackofficePage):
         case = self.case
         self.title = _("记录催收：%(name)s") % {"name": case.customer.name}
         if "form" not in kwargs:
-            initial = {"contacted_at": timezone.localtime().replace(second=0, microsecond=0)}
+            initial = {"contacted_at": default_contact_time()}
             refers = self._refers_to(self.request.GET.get("refers_to"))
             if refers is not None:
                 initial.update(refers_to=refers.pk, method=refers.method, outcome=OutcomeCode.DELIVERED)
@@ -359,7 +360,7 @@ class ContactPage(BackofficePage):
         at = _form_time(form)
         return super().get_context_data(
             **kwargs, case=case, iou=case.iou, customer=case.customer, refers=refers,
-            warnings=policy_warnings(case, at, form["method"].value()), uploads=[form[name] for name, *_rest in UPLOADS],
+            warnings=policy_warnings(case, at, form["method"].value()), uploads=[(form[name], button) for name, *_rest, button in UPLOADS],
             policy_url=reverse("backoffice:collections_contact_policy", args=[case.pk]))
 
     def post(self, request, *args, **kwargs):
@@ -400,6 +401,16 @@ def _on_form_field(error: ApplicationError) -> ApplicationError:
     if field in FORM_FIELDS:
         error.extra = {**error.extra, "field": FORM_FIELDS[field] if field != "attachments" else None}
     return error
+
+
+def default_contact_time() -> datetime:
+    """Now, to the minute; on a back-dated business day, that day at the current time (a contact
+    cannot be recorded after the business date)."""
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    day = clock.today()
+    if day < now.date():
+        return timezone.make_aware(datetime.combine(day, now.time()))
+    return now
 
 
 def _plain_name(label: str) -> str:
