@@ -28,7 +28,7 @@ from ioudesk.collections.models import Case
 from ioudesk.collections.services import case_mark_legal
 from ioudesk.core import audit, clock, numbering, scope
 from ioudesk.core.crypto import blind_index
-from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
+from ioudesk.core.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.core.storage import private_storage
 from ioudesk.customers import sniff
@@ -383,3 +383,14 @@ def defaulter_remove(defaulter: Defaulter, *, by, reason: str, day: date | None 
     audit.record(AuditAction.ACTION, obj=defaulter, verb=_g("移出失信/黑名单"),
                  changes={"removed_on": [None, day.isoformat()]}, reason=defaulter.removal_reason)
     return defaulter
+
+
+def defaulter_evidence_open(*, user, pk) -> tuple[Defaulter, object]:
+    """The evidence file of a listing the user may see (``legal.view_defaulter``, their branches),
+    opened for download; the download is audited."""
+    row = scope.scope_queryset(user, Defaulter.objects.all()).filter(pk=pk).first()
+    if row is None or not user.has_perm("legal.view_defaulter") or not row.evidence:
+        raise NotFound(_("证据文件不存在，或您无权查看。"))
+    handle = private_storage().open(row.evidence.name, "rb")
+    audit.record(AuditAction.DOWNLOAD, obj=row, verb=_g("下载失信名单证据"), changes={"sha256": row.evidence_sha256})
+    return row, handle

@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     followups,
     ious,
     ledger,
+    legal,
     notify,
     products,
     recovery,

@@ -12,6 +12,7 @@ from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.documents.services import extension_documents
 from ioudesk.ious import predicates, selectors
 from ioudesk.ious.models import Classification, Iou, Status
+from ioudesk.ious.services.limitation import limitation_clock
 
 
 class IouDetailPage(BackofficePage):
@@ -41,6 +42,7 @@ class IouDetailPage(BackofficePage):
         ) if url]
         return super().get_context_data(**kwargs, page=page, iou=iou, actions=offered, documents=documents,
                                         hand_class=hand_classification(iou, page.events),
+                                        limitation=limitation_clock(iou, day=page.today),
                                         reverse_url=reverse("backoffice:iou_action", args=[iou.pk, "reverse"]))
 
 

@@ -105,6 +105,11 @@ class LimitationClock:
         return None if self.expires_on is None else (self.expires_on - self.day).days
 
     @property
+    def days_past(self) -> int:
+        """Days since the period ended (0 while it runs)."""
+        return max(-(self.days_left or 0), 0)
+
+    @property
     def expired(self) -> bool:
         return self.expires_on is not None and self.day > self.expires_on and not self.defence_waived
 
