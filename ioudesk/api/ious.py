@@ -227,7 +227,8 @@ def _fields(request, payload: IouIn) -> dict:
     contract_date = payload.contract_date or clock.today()
     details = []
     general = {name: data[name] for name in ("first_due", "reason", "creditor", "guarantor", "witness", "notes",
-                                             "debt_reason", "payment_terms", "due_date") if name in data}
+                                             "debt_reason", "payment_terms", "due_date", "confirm_checks")
+               if name in data}
     if payload.product_id is not None:
         if payload.kind != IouKind.LOAN:
             details.append({"field": "product_id", "message": _("欠条不使用产品，请去掉 product_id")})

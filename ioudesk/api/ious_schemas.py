@@ -331,6 +331,8 @@ class IouIn(Schema):
     guarantor: str = Field("", max_length=100)
     witness: str = Field("", max_length=100)
     notes: str = ""
+    # true: create even when an origination check (the defaulter list) warns; the confirmation is audited
+    confirm_checks: bool = False
     # Terms of a plain loan or debt (not allowed with product_id: the product sets them).
     rate_text: str | None = Field(None, max_length=30)
     method: _choices(RepaymentMethod) | None = None

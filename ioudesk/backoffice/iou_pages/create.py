@@ -79,6 +79,10 @@ class PartiesForm(ScopedCustomerMixin, forms.Form):
     guarantor = forms.CharField(label=_("担保人"), max_length=100, required=False)
     witness = forms.CharField(label=_("见证人"), max_length=100, required=False)
     notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # The origination checks (the defaulter list: ioudesk.ious.origination_checks) refuse a listed
+    # debtor unless the maker confirms; the confirmation is in the IOU's audit trail.
+    confirm_checks = forms.BooleanField(label=_("已知悉风险，确认建立"), required=False,
+                                        help_text=_("债务人在失信/黑名单中时，系统会提示原因；确需建立借据时勾选"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,7 +92,7 @@ class PartiesForm(ScopedCustomerMixin, forms.Form):
     def parties(self) -> dict:
         data = self.cleaned_data
         return {"customer": data["customer"], "guarantor": data["guarantor"], "witness": data["witness"],
-                "notes": data["notes"]}
+                "notes": data["notes"], "confirm_checks": data["confirm_checks"]}
 
 
 class ProductLoanForm(PartiesForm):

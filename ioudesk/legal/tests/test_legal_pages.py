@@ -135,3 +135,35 @@ def test_the_defaulter_admin(admin_client, debtor):
     assert row.removed_on == date(2026, 6, 1)
     assert admin_client.get(reverse("admin:legal_defaulter_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:legal_legalcase_changelist")).status_code == 200
+
+
+def test_the_create_form_and_the_api_ask_for_the_confirmation(client, debtor, manager, lawyer):
+    """A listed debtor: the 欠条 form answers with the reason next to the checkbox, and creates the
+    IOU once it is ticked; the API answers 400 origination_check until confirm_checks is true."""
+    import json
+
+    from ioudesk.api.services import api_token_issue
+    from ioudesk.ious.models import Iou
+    from ioudesk.legal.services import defaulter_list
+
+    with clock.frozen(date(2026, 5, 1)):
+        defaulter_list(by=lawyer, customer=debtor, name="", reason="恶意逃废债",
+                       evidence=SimpleUploadedFile("决定.pdf", pdf_bytes(), "application/pdf"))
+    client.force_login(manager)
+    create = reverse("backoffice:iou_create") + "?kind=debt"
+    form = {"customer": debtor.pk, "debt_reason": "goods", "reason": "货款", "principal": "800",
+            "contract_date": "2026-05-02", "payment_terms": "", "rate_text": "0%", "creditor": ""}
+    with clock.frozen(date(2026, 5, 2)):
+        page = client.post(create, form)
+        assert page.status_code == 200 and "恶意逃废债" in page.content.decode()
+        assert page.context["form"].errors["confirm_checks"]
+        assert client.post(create, {**form, "confirm_checks": "on"}).status_code == 302
+        _, token = api_token_issue(user=manager, name="测试")
+        body = {"kind": "debt", "customer_id": debtor.pk, "principal": "500", "rate_text": "0%"}
+        answer = client.post("/api/v1/ious", json.dumps(body), content_type="application/json",
+                             HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert answer.status_code == 400 and answer.json()["code"] == "origination_check"
+        answer = client.post("/api/v1/ious", json.dumps({**body, "confirm_checks": True}),
+                             content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert answer.status_code == 201
+    assert Iou.objects.count() == 2
