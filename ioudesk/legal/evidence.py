@@ -349,10 +349,11 @@ def _when(value) -> str:
     return value.isoformat() if value else ""
 
 
-def _sort_key(value) -> datetime:
+def _sort_key(item) -> datetime:
+    value = item.at
     if isinstance(value, datetime):
         return timezone.localtime(value).replace(tzinfo=None)
-    return datetime.combine(value, datetime.min.time())
+    return datetime.combine(value, datetime.max.time() if item.late else datetime.min.time())
 
 
 def _listing_pdf(title: str, number: str, body: str, tables: list[Table], user) -> bytes:
@@ -394,7 +395,7 @@ def _money_events(iou: Iou) -> list[Transaction]:
 def _repayments_pdf(iou: Iou, events: list[Transaction], receipts: dict[int, str], user) -> bytes:
     rows = []
     for t in events:
-        state = f"已于{t.reversed_by.day.isoformat()}冲正" if t.reversed_by_id else ""
+        state = f"已于{t.reversed_by.day.isoformat()}冲正" if t.is_reversed else ""
         rows.append([t.day.isoformat(), str(t.get_kind_display()), _yuan(t.amount), _yuan(t.principal),
                      _yuan(t.interest + t.penalty + t.fee), t.get_method_display() or "—",
                      (t.reference or "—") + (f"；{state}" if state else "")
@@ -406,43 +407,55 @@ def _repayments_pdf(iou: Iou, events: list[Transaction], receipts: dict[int, str
     return _listing_pdf("还款记录", f"{iou.number}-HK", body, [table], user)
 
 
-def _contacts_pdf(iou: Iou, records: list[ContactRecord], paths: dict[int, list[str]], user) -> bytes:
-    rows = []
+def _contacts_pdf(iou: Iou, records: list[ContactRecord], paths: dict[int, list[tuple[str, str]]], user) -> bytes:
+    """One paragraph per record (a court reads them one by one), in contact time order."""
+    parts = [f"借据{iou.number}的全部催收记录（共{len(records)}条），按联系时间排列。催收记录只能追加：更正是一条新记录，"
+             "指向被更正的原记录。附件原样保存在以记录编号命名的文件夹中，其SHA-256亦见manifest.json。"]
     for r in records:
-        who = r.party_name or r.get_party_display()
-        extra = []
+        who = r.party_name or str(r.get_party_display())
+        line = (f"#{r.pk}　{_when(r.contacted_at)}　{r.get_method_display()}·{who}（{r.get_party_display()}）"
+                f"　结果：{r.get_outcome_display()}\n")
+        if r.notes:
+            line += f"内容：{r.notes}\n"
+        if r.next_step:
+            line += f"下一步：{r.next_step}\n"
+        links = []
         if r.corrects_id:
-            extra.append(f"更正记录#{r.corrects_id}")
+            links.append(f"更正记录#{r.corrects_id}")
         if r.refers_to_id:
-            extra.append(f"关联记录#{r.refers_to_id}")
+            links.append(f"关联记录#{r.refers_to_id}")
         if r.interruption_recorded:
-            extra.append("已记录时效中断")
-        text = r.notes + (f"（{'；'.join(extra)}）" if extra else "")
-        files = "\n".join(paths.get(r.pk, [])) or "—"
-        rows.append([f"#{r.pk}\n{_when(r.contacted_at)}", f"{r.get_method_display()}·{who}", str(r.get_outcome_display()),
-                     text or "—", files])
-    table = Table(caption="催收记录（只能追加，更正为新记录）", header=["编号/时间", "方式·对象", "结果", "内容", "附件"],
-                  rows=rows)
-    body = f"借据{iou.number}的全部催收记录，按联系时间排列；附件原样保存在以记录编号命名的文件夹中，其SHA-256见manifest.json。"
-    return _listing_pdf("催收记录", f"{iou.number}-CS", body, [table], user)
+            links.append("已记录诉讼时效中断")
+        if r.warning:
+            links.append(f"提示：{r.warning}")
+        if links:
+            line += "；".join(links) + "\n"
+        for name, sha in paths.get(r.pk, []):
+            line += f"附件：{name}（SHA-256：{sha}）\n"
+        line += f"记录人：{staff_name(r.recorded_by)}，记录时间：{_when(r.recorded_at)}"
+        parts.append(line)
+    return _listing_pdf("催收记录", f"{iou.number}-CS", "\n\n".join(parts), [], user)
 
 
 def _limitation_pdf(iou: Iou, reading, events: list[LimitationEvent], by_sha: dict[str, str], user) -> bytes:
-    rows = []
-    for e in events:
-        where = by_sha.get(e.evidence_sha256, "")
-        rows.append([e.on.isoformat(), str(e.get_kind_display()),
-                     (e.evidence_note or "—") + (f"\n来源：{e.source}" if e.source else ""),
-                     (e.evidence_sha256 or "—") + (f"\n{where}" if where else ""),
-                     f"{staff_name(e.recorded_by) if e.recorded_by_id else '系统'}\n{_when(e.recorded_at)}"])
-    tables = [Table(caption="登记的时效中断事由（只能追加）", header=["中断日期", "事由", "证据说明", "证据SHA-256/包内文件", "登记"],
-                    rows=rows)]
+    expires = reading.expires_on.isoformat() if reading.expires_on else "尚未起算"
+    parts = [f"借据{iou.number}截至{reading.day.isoformat()}的诉讼时效届满日：{expires}。",
+             f"计算依据：{reading.basis}",
+             f"登记的时效中断事由（只能追加）：共{len(events)}项。" if events else "没有登记的时效中断事由。"]
+    for index, e in enumerate(events, start=1):
+        who = staff_name(e.recorded_by) if e.recorded_by_id else "系统"
+        line = f"{index}. {e.on.isoformat()} {e.get_kind_display()}：{e.evidence_note or '—'}\n"
+        if e.evidence_sha256:
+            line += f"证据SHA-256：{e.evidence_sha256}\n"
+            if e.evidence_sha256 in by_sha:
+                line += f"包内文件：{by_sha[e.evidence_sha256]}\n"
+        line += (f"来源：{e.source}；" if e.source else "") + f"登记：{who} {_when(e.recorded_at)}"
+        parts.append(line)
+    tables = []
     counted = [[c.on.isoformat(), c.label, "计入" if c.counted else "不计入", c.note or "—"] for c in reading.events]
     if counted:
         tables.append(Table(caption="时效计算采用的事由（含部分还款）", header=["日期", "事由", "是否中断", "说明"], rows=counted))
-    expires = reading.expires_on.isoformat() if reading.expires_on else "尚未起算"
-    body = (f"借据{iou.number}截至{reading.day.isoformat()}的诉讼时效届满日：{expires}。\n\n计算依据：{reading.basis}")
-    return _listing_pdf("诉讼时效", f"{iou.number}-SX", body, tables, user)
+    return _listing_pdf("诉讼时效", f"{iou.number}-SX", "\n\n".join(parts), tables, user)
 
 
 @dataclass(frozen=True)
@@ -451,10 +464,11 @@ class TimelineItem:
     what: str
     detail: str
     evidence: str = ""
+    late: bool = False  # a day's result (a limitation interruption): after that day's timed events
 
 
 def _timeline_pdf(iou: Iou, items: list[TimelineItem], user) -> bytes:
-    items = sorted(items, key=lambda i: _sort_key(i.at))
+    items = sorted(items, key=_sort_key)
     rows = [[_when(i.at), i.what, i.detail or "—", i.evidence or "—"] for i in items]
     table = Table(caption=f"全部事件（共{len(rows)}项，按日期排列）", header=["日期", "事件", "内容", "证据（包内文件）"],
                   rows=rows)
@@ -503,13 +517,13 @@ def package_entries(iou: Iou, *, user, day: date) -> list[Entry]:
     receipts: dict[int, str] = {}
     receipt_entries = []
     for t in money:
-        if t.kind in RECEIPT_KINDS and not t.reversed_by_id:
+        if t.kind in RECEIPT_KINDS and not t.is_reversed:
             path = f"03-还款记录/{receipt_number(t)}-还款凭证.pdf"
             receipts[t.pk] = path.rsplit("/", 1)[1]
             receipt_entries.append(Entry(path, "receipt", _g("还款凭证 %(day)s %(amount)s") % {
                 "day": t.day.isoformat(), "amount": _yuan(t.amount)},
                 content=documents.receipt_pdf(transaction=t, user=user)))
-        reversed_note = _g("（已冲正）") if t.reversed_by_id else ""
+        reversed_note = _g("（已冲正）") if t.is_reversed else ""
         timeline.append(TimelineItem(t.day, str(t.get_kind_display()),
                                      f"{_yuan(t.amount)}{reversed_note}" + (f" {t.reference}" if t.reference else ""),
                                      f"03-还款记录/{receipts[t.pk]}" if t.pk in receipts else ""))
@@ -522,7 +536,7 @@ def package_entries(iou: Iou, *, user, day: date) -> list[Entry]:
     # 04 collection: cases, contact records and their attachments, promises
     records = list(ContactRecord.objects.filter(iou=iou).select_related("recorded_by").order_by("contacted_at", "id"))
     attachments = list(ContactAttachment.objects.filter(record__iou=iou).order_by("record_id", "id"))
-    paths: dict[int, list[str]] = {}
+    paths: dict[int, list[tuple[str, str]]] = {}
     by_sha: dict[str, str] = {}
     attachment_entries = []
     record_of = {r.pk: r for r in records}
@@ -533,7 +547,7 @@ def package_entries(iou: Iou, *, user, day: date) -> list[Entry]:
         path = f"{folder}/{a.get_kind_display()}-{safe_name(a.original_name)}"
         attachment_entries.append(Entry(path, f"attachment:{a.kind}", f"{a.get_kind_display()}（催收记录#{a.record_id}）",
                                         opener=_stored(a), recorded_sha256=a.sha256))
-        paths.setdefault(a.record_id, []).append(path.rsplit("/", 1)[1])
+        paths.setdefault(a.record_id, []).append((path.rsplit("/", 1)[1], a.sha256))
         by_sha.setdefault(a.sha256, path)
     entries.append(Entry("04-催收记录/催收记录.pdf", "contacts", _g("催收记录（只能追加）"),
                          content=_contacts_pdf(iou, records, paths, user)))
@@ -561,7 +575,7 @@ def package_entries(iou: Iou, *, user, day: date) -> list[Entry]:
                          content=_limitation_pdf(iou, reading, events, by_sha, user)))
     for e in events:
         timeline.append(TimelineItem(e.on, _g("诉讼时效中断：%(kind)s") % {"kind": e.get_kind_display()},
-                                     e.evidence_note, by_sha.get(e.evidence_sha256, "")))
+                                     e.evidence_note, by_sha.get(e.evidence_sha256, ""), late=True))
 
     # 06 timeline
     entries.append(Entry("06-时间线.pdf", "timeline", _g("时间线（全部事件按日期排列）"),
