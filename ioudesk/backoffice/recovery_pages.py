@@ -220,7 +220,7 @@ class CollectionReportsPage(BackofficePage):
                  *(c["count"] for c in r["cells"]), r["roll_forward"], r["roll_forward_amount"])
                 for m in months for r in m["rows"]]
         return {**data, "chart": chart([f"{m['month_end']:%Y-%m}" for m in months], series, percent=True,
-                                       kind="line"),
+                                       kind="line" if len(months) > 1 else "bar"),
                 "column_labels": [BUCKET_LABELS[c] for c in data["columns"]], "bucket_labels": BUCKET_LABELS,
                 "sheet": (_t("账龄迁徙率"), headers, rows)}
 

@@ -26,7 +26,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.db.models import CharField, Count, Q, Sum
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
 from ioudesk.collections.models import (
@@ -262,14 +263,16 @@ def recovered(user, filters: ReportFilters) -> dict:
     queryset = _recoveries(user, filters)
     by_bucket, by_owner, by_month = defaultdict(lambda: [0, ZERO]), defaultdict(lambda: [0, ZERO]), {}
     total = [0, ZERO]
-    grouped = queryset.values("bucket", "owner_id", "agency_id", "day__year", "day__month").annotate(
-        n=Count("id"), amount=MoneySum("amount")).order_by()
+    # the month as the date's first 7 characters (2026-11): a native substring on both databases, where
+    # day__month would call Django's Python date function on SQLite for every row
+    grouped = queryset.annotate(month=Substr(Cast("day", CharField()), 1, 7)).values(
+        "bucket", "owner_id", "agency_id", "month").annotate(n=Count("id"), amount=MoneySum("amount")).order_by()
     for item in grouped:
         amount, n = item["amount"] or ZERO, item["n"]
         for bucket_row in (by_bucket[item["bucket"]], by_owner[(item["owner_id"], item["agency_id"])], total):
             bucket_row[0] += n
             bucket_row[1] += amount
-        month = (item["day__year"], item["day__month"])
+        month = (int(item["month"][:4]), int(item["month"][5:7]))
         by_month.setdefault(month, defaultdict(lambda: ZERO))
         by_month[month][item["bucket"]] += amount
     names = _names(owner for owner, _agency in by_owner)
@@ -483,17 +486,12 @@ def plan_progress(plan: RecoveryPlan, *, day: date) -> PlanProgress:
     rate (recovered ÷ days elapsed) carried to the deadline; plus the pending promises falling due
     after `day` up to the deadline (amount less what is paid), in the plan's scope."""
     as_of = min(day, plan.deadline)
-    if as_of < plan.period_start:
-        recovered, elapsed = ZERO, 0
-    else:
-        recovered = Recovery.objects.filter(_plan_q(plan), day__gte=plan.period_start, day__lte=as_of).aggregate(
+    recovered_sum = ZERO
+    if as_of >= plan.period_start:
+        recovered_sum = Recovery.objects.filter(_plan_q(plan), day__gte=plan.period_start, day__lte=as_of).aggregate(
             total=MoneySum("amount"))["total"] or ZERO
-        elapsed = (as_of - plan.period_start).days + 1
-    remaining = max((plan.deadline - max(day, plan.period_start - timedelta(days=1))).days, 0)
-    daily = (recovered / elapsed).quantize(Decimal("0.01")) if elapsed else ZERO
-    run_rate = (recovered / elapsed * remaining).quantize(Decimal("0.01")) if elapsed else ZERO
     pending = ZERO
-    if remaining:
+    if day < plan.deadline:
         if plan.scope == PlanScope.COLLECTOR:
             scope = Q(collector_id=plan.collector_id)
         elif plan.scope == PlanScope.TEAM:
@@ -504,9 +502,19 @@ def plan_progress(plan: RecoveryPlan, *, day: date) -> PlanProgress:
                                       promised_on__lte=plan.deadline).aggregate(
             amount=MoneySum("amount"), paid=MoneySum("paid"))
         pending = max((sums["amount"] or ZERO) - (sums["paid"] or ZERO), ZERO)
-    return PlanProgress(plan=plan, as_of=as_of, recovered=recovered, elapsed_days=elapsed,
+    return _progress(plan, day, recovered_sum, pending)
+
+
+def _progress(plan: RecoveryPlan, day: date, recovered_sum: Decimal, pending: Decimal) -> PlanProgress:
+    as_of = min(day, plan.deadline)
+    elapsed = (as_of - plan.period_start).days + 1 if as_of >= plan.period_start else 0
+    remaining = max((plan.deadline - max(day, plan.period_start - timedelta(days=1))).days, 0)
+    daily = (recovered_sum / elapsed).quantize(Decimal("0.01")) if elapsed else ZERO
+    run_rate = (recovered_sum / elapsed * remaining).quantize(Decimal("0.01")) if elapsed else ZERO
+    pending = pending if remaining else ZERO
+    return PlanProgress(plan=plan, as_of=as_of, recovered=recovered_sum, elapsed_days=elapsed,
                         remaining_days=remaining, daily_rate=daily, run_rate_to_deadline=run_rate,
-                        pending_promises=pending, forecast=recovered + run_rate + pending)
+                        pending_promises=pending, forecast=recovered_sum + run_rate + pending)
 
 
 # --- the 回收报告 of a period ---------------------------------------------------------------------
@@ -532,11 +540,41 @@ def period_bounds(period: str, *, today: date) -> tuple[date, date, str]:
         return first, today.replace(day=calendar.monthrange(today.year, today.month)[1]), f"{today:%Y-%m}"
 
 
+def plans_progress(plans, *, day: date) -> list[PlanProgress]:
+    """plan_progress for many plans, the collector plans of the same dates in one grouped query each
+    (recovered per collector, pending promises per collector) instead of two queries per plan."""
+    plans = list(plans)
+    batched: dict[tuple, list[RecoveryPlan]] = defaultdict(list)
+    for plan in plans:
+        if plan.scope == PlanScope.COLLECTOR:
+            batched[(plan.period_start, plan.deadline)].append(plan)
+    known: dict[int, PlanProgress] = {}
+    for (start, deadline), group in batched.items():
+        if len(group) < 2:
+            continue
+        collectors = [plan.collector_id for plan in group]
+        as_of = min(day, deadline)
+        sums = {}
+        if as_of >= start:
+            sums = dict(Recovery.objects.filter(owner_id__in=collectors, day__gte=start, day__lte=as_of)
+                        .values_list("owner_id").annotate(total=MoneySum("amount")).order_by())
+        pending = {}
+        if day < deadline:
+            for row in Promise.objects.filter(collector_id__in=collectors, status=PromiseStatus.PENDING,
+                                              promised_on__gt=day, promised_on__lte=deadline).values(
+                    "collector_id").annotate(amount=MoneySum("amount"), paid=MoneySum("paid")).order_by():
+                pending[row["collector_id"]] = max((row["amount"] or ZERO) - (row["paid"] or ZERO), ZERO)
+        for plan in group:
+            known[plan.pk] = _progress(plan, day, sums.get(plan.collector_id) or ZERO,
+                                       pending.get(plan.collector_id, ZERO))
+    return [known.get(plan.pk) or plan_progress(plan, day=day) for plan in plans]
+
+
 def recovery_report(user, *, start: date, end: date, day: date) -> dict:
     """The plans overlapping [start, end] with their progress as of min(day, end), and what was
     recovered in the period by collector/agency, team (branch) and bucket."""
     plans = plans_for(user).filter(period_start__lte=end, deadline__gte=start)
-    progress = [plan_progress(plan, day=min(day, end)) for plan in plans]
+    progress = plans_progress(plans, day=min(day, end))
     filters = effective(user, ReportFilters(start=start, end=min(end, day) if day >= start else end))
     recoveries = _recoveries(user, filters)
     by_branch = list(recoveries.values("branch_id", "branch__name").annotate(

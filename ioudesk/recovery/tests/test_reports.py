@@ -140,6 +140,12 @@ def test_plan_progress_and_forecast(book, admin_user_zh, head_office):
     assert (progress.forecast, progress.achieved, progress.forecast_rate) == (Decimal("2000.00"), Decimal("33.3"),
                                                                               Decimal("66.7"))
     assert not progress.on_track and progress.shortfall == Decimal("2000.00")
+    other = services.plan_save(plan=RecoveryPlan(name="11月钱二", scope="collector", collector=book["qian"],
+                                                 period_start=date(2026, 11, 1), deadline=date(2026, 11, 30),
+                                                 target=Decimal("100")), user=admin_user_zh)
+    # the report's batched form (one grouped query for both collectors) gives the same figures
+    assert selectors.plans_progress([plan, other], day=date(2026, 11, 20)) == [
+        progress, selectors.plan_progress(other, day=date(2026, 11, 20))]
     team = services.plan_save(plan=RecoveryPlan(name="总部11月", scope="team", branch=head_office,
                                                 period_start=date(2026, 11, 1), deadline=date(2026, 11, 30),
                                                 target=Decimal("1000")), user=admin_user_zh)
