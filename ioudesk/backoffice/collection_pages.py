@@ -125,8 +125,11 @@ def _legal_predicate(name: str):
 
 
 def _can_issue_letter(case, user) -> bool:
+    # issuing a letter writes a contact record (method letter / lawyer_letter) on the case
     check = _legal_predicate("can_issue_demand_letter")
-    return check(case, user) if check else user.has_perm("legal.issue_demand_letter")
+    if check is not None:
+        return check(case, user)
+    return user.has_perm("legal.issue_demand_letter") and predicates.can_record_contact(case, user)
 
 
 def _can_download_evidence(case, user) -> bool:
@@ -404,13 +407,8 @@ def _on_form_field(error: ApplicationError) -> ApplicationError:
 
 
 def default_contact_time() -> datetime:
-    """Now, to the minute; on a back-dated business day, that day at the current time (a contact
-    cannot be recorded after the business date)."""
-    now = timezone.localtime().replace(second=0, microsecond=0)
-    day = clock.today()
-    if day < now.date():
-        return timezone.make_aware(datetime.combine(day, now.time()))
-    return now
+    """Now, to the minute (a contact is recorded right after it happened)."""
+    return timezone.localtime().replace(second=0, microsecond=0)
 
 
 def _plain_name(label: str) -> str:

@@ -7,9 +7,11 @@ over 12 months lent on 2026-10-03; on 2026-11-28 the first installment is 25 day
 ¥888.49 + ¥9.86 penalty = ¥898.35, M1, assigned to the collector zhaolei."""
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from ioudesk.api.services import api_token_issue
 from ioudesk.backoffice.tests.test_collection_pages import (  # noqa: F401  (fixtures)
@@ -19,6 +21,7 @@ from ioudesk.backoffice.tests.test_collection_pages import (  # noqa: F401  (fix
     other_collector,
     supervisor,
     wav_bytes,
+    world,
 )
 from ioudesk.collections.models import ContactRecord
 
@@ -123,8 +126,8 @@ def test_contact_record_refusals(api, case, collector, other_collector, day):  #
     stranger = mine("post", path, {**base, "outcome": "no_answer", "party": "contact", "contact_id": 999999},
                     multipart=True)
     assert stranger.status_code == 400 and stranger.json()["code"] == "validation_failed"
-    future = mine("post", path, {**base, "outcome": "no_answer", "contacted_at": "2026-11-29T10:30:00+08:00"},
-                  multipart=True)
+    tomorrow = (timezone.now() + timedelta(days=1)).isoformat()
+    future = mine("post", path, {**base, "outcome": "no_answer", "contacted_at": tomorrow}, multipart=True)
     assert future.status_code == 400 and future.json()["code"] == "contact_time_future"
     wrong_file = mine("post", path, {**base, "outcome": "no_answer", "recording": SimpleUploadedFile(
         "call.wav", b"MZ\x90\x00 not audio at all", content_type="audio/wav")}, multipart=True)

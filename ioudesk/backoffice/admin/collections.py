@@ -179,9 +179,6 @@ class CaseAdmin(CasesScopedMixin, ModelAdmin):
         due = f" {obj.next_action_due:%Y-%m-%d}" if obj.next_action_due else ""
         return f"{obj.get_next_action_display()}{due}"
 
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and (obj is None or predicates.can_view_case(obj, request.user))
-
     def has_bulk_assign_permission(self, request):
         return predicates.can_assign(request.user)
 

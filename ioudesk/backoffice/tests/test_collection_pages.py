@@ -29,46 +29,89 @@ DAY = date(2026, 11, 28)
 WORKBENCH = reverse("backoffice:collections_workbench")
 
 
-@pytest.fixture
-def collector(make_staff):
-    return make_staff("zhaolei", role="催收员")
+# The staff, the debtor, the loan and its open case are built once for the module (in a transaction
+# rolled back at its end, like tests/test_pages_by_role.py); each test runs in a savepoint of it.
 
 
-@pytest.fixture
-def other_collector(make_staff):
-    return make_staff("qianfeng", role="催收员")
-
-
-@pytest.fixture
-def supervisor(make_staff):
+def _build_world() -> dict:
     from django.contrib.auth.models import Group
 
-    user = make_staff("sunli")
-    group = Group.objects.filter(name="催收主管").first()
-    if group is None:  # the role is seeded by roles_sync once H1's roles are in; until then: every collections perm
-        from django.contrib.auth.models import Permission
-
-        group = Group.objects.create(name="催收主管(测试)")
-        group.permissions.set(Permission.objects.filter(content_type__app_label__in=["collections", "customers",
-                                                                                      "ious"]))
-    user.groups.add(group)
-    return user
-
-
-@pytest.fixture
-def case(debtor, manager, approver, finance, collector, supervisor):
     from ioudesk.backoffice.tests.test_iou_pages import make_loan
     from ioudesk.collections.services import case_assign, case_open, strategy_defaults_ensure
+    from ioudesk.core.models import User
+    from ioudesk.core.roles import roles_sync
+    from ioudesk.core.services import organisation_ensure
+    from ioudesk.customers.models import Customer
+    from ioudesk.customers.services import customer_create
     from ioudesk.ious.services.accrual import iou_close_day
+    from ioudesk.ledger.services import chart_ensure
 
+    organisation = organisation_ensure()
+    roles_sync()
+    chart_ensure()
+    head_office = organisation.branches.get(parent__isnull=True)
+
+    def staff(username, role):
+        user = User.objects.create_user(username=username, password="Secret-pass-2026", branch=head_office,
+                                        is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    people = {name: staff(name, role) for name, role in (
+        ("zhangwei", "客户经理"), ("liuyang", "审批员"), ("chenjing", "财务"), ("zhaolei", "催收员"),
+        ("qianfeng", "催收员"), ("sunli", "催收主管"))}
+    debtor = customer_create(customer=Customer(kind="individual", branch=head_office, name="王建国",
+                                               id_number="11010519491231002X", phone="13901012345"),
+                             user=people["zhangwei"])
     strategy_defaults_ensure()
-    iou = make_loan(debtor, manager, approver, finance, day=date(2026, 10, 3))
+    iou = make_loan(debtor, people["zhangwei"], people["liuyang"], people["chenjing"], day=date(2026, 10, 3))
     with clock.frozen(DAY):
         iou = iou_close_day(iou=iou, day=DAY)
         case = case_open(iou, day=DAY)
-        case_assign(case, owner=collector, by=supervisor, reason="首次分案")
-    case.refresh_from_db()
-    return case
+        case_assign(case, owner=people["zhaolei"], by=people["sunli"], reason="首次分案")
+    return {"case": case.pk, **{name: user.pk for name, user in people.items()}}
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield _build_world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _user(world, name):
+    from ioudesk.core.models import User
+
+    return User.objects.get(pk=world[name])
+
+
+@pytest.fixture
+def collector(world, db):
+    return _user(world, "zhaolei")
+
+
+@pytest.fixture
+def other_collector(world, db):
+    return _user(world, "qianfeng")
+
+
+@pytest.fixture
+def supervisor(world, db):
+    return _user(world, "sunli")
+
+
+@pytest.fixture
+def case(world, db):
+    from ioudesk.collections.models import Case
+
+    return Case.objects.select_related("iou", "customer").get(pk=world["case"])
 
 
 @pytest.fixture
@@ -255,6 +298,7 @@ def test_admin_lists(client, case, collector, supervisor, day, settings, tmp_pat
     assert case.number not in long.content.decode()
     record = ContactRecord.objects.get(case=case)
     assert client.get(reverse("admin:collections_contactrecord_change", args=[record.pk])).status_code == 200
+    assert client.get(reverse("admin:collections_case_change", args=[case.pk])).status_code == 200
 
     client.force_login(supervisor)
     for name in ("strategy", "assignmentrule", "agency", "collectorprofile"):
