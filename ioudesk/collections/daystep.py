@@ -5,8 +5,10 @@ set-based where the book is large (1,000,000 IOUs, 50,000 overdue; docs/domain.m
    numbers from a reserved block);
 2. refresh every open case's days past due and bucket from its IOU (one UPDATE … SELECT) and its
    arrears (one UPDATE with the arrears subquery, ``collections.arrears``);
-3. write a ``Recovery`` row for each of D's repayments on an IOU with a case (and a negative one
-   for a reversal on D of a repayment already counted), the agency's commission with it;
+3. write a ``Recovery`` row for each of D's repayments on an IOU with a case: what it paid of the
+   debt (the amount less any overpayment kept as credit; credit applied later is not counted again),
+   and a negative row for a reversal on D of a repayment already counted; the agency's commission
+   (amount × its rate, to the fen, half up) with it;
 4. judge the promises due on or before D: the repayments between the contact's day and the
    promised date, kept if they reach the amount, partly kept if above 0, broken at 0; a broken
    promise escalates the case (``CollectionSettings.escalate_on_broken_promise``);
@@ -27,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
 from django.db.models import Case as SqlCase
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +53,7 @@ from ioudesk.collections.models import (
 )
 from ioudesk.collections.strategies import Strategies, bucket_rank
 from ioudesk.core import numbering
+from ioudesk.core.fields import MoneyField
 from ioudesk.ious.models import LIVE_STATUSES, Iou, PaymentSource, Status, Transaction, TransactionKind
 
 BATCH = 1000
@@ -77,6 +80,8 @@ COUNT_LABELS = {
 def collections_day_step(*, day: dt.date, close_run=None, catching_up: bool = False) -> dict[str, int]:
     counts: dict[str, int] = {}
     rows = _to_open(day)
+    if not rows and not _anything_open(day):
+        return counts
     if rows:
         if connection.in_atomic_block:  # called inside a transaction (a test): numbers from the counter row
             with transaction.atomic():
@@ -100,6 +105,13 @@ def collections_day_step(*, day: dt.date, close_run=None, catching_up: bool = Fa
     return {key: value for key, value in counts.items() if value}
 
 
+def _anything_open(day: dt.date) -> bool:
+    """A case open, a promise pending or a case closed on D (its repayments of D still count)."""
+    return (Case.objects.filter(status=CaseStatus.OPEN).exists()
+            or Promise.objects.filter(status=PromiseStatus.PENDING).exists()
+            or Case.objects.filter(closed_on__gte=day).exists())
+
+
 # --- 1. open --------------------------------------------------------------------------------------
 
 def _to_open(day: dt.date) -> list[tuple]:
@@ -109,8 +121,8 @@ def _to_open(day: dt.date) -> list[tuple]:
 
 
 def _open(rows: list[tuple], day: dt.date) -> int:
-    strategies = Strategies.load()
-    now = timezone.now()
+    strategies = Strategies.load()  # its own transaction: read again in the main one
+    now = selectors.close_moment(day)
     opened = 0
     for start in range(0, len(rows), BATCH):
         cases = []
@@ -161,7 +173,7 @@ def _recoveries(day: dt.date) -> int:
                                     ).values("iou_id")
     money = list(Transaction.objects.filter(day=day, kind__in=MONEY_IN, iou_id__in=with_case)
                  .exclude(source=PaymentSource.CREDIT).exclude(collection_recovery__isnull=False)
-                 .values_list("pk", "iou_id", "amount"))
+                 .annotate(applied=ExpressionWrapper(F("amount") - F("overpayment"), output_field=MoneyField())).values_list("pk", "iou_id", "applied"))
     reversals = list(Transaction.objects.filter(day=day, kind=TransactionKind.REVERSAL,
                                                 reverses__collection_recovery__isnull=False)
                      .exclude(collection_recovery__isnull=False)
@@ -191,7 +203,7 @@ def _promises(day: dt.date, settings, strategies: Strategies) -> dict[str, int]:
                .select_related("record").order_by("pk"))
     if not due:
         return {}
-    windows = {p.pk: (selectors.beijing_date(p.record.contacted_at), p.promised_on) for p in due}
+    windows = {p.pk: (min(selectors.beijing_date(p.record.contacted_at), p.promised_on), p.promised_on) for p in due}
     first = min(start for start, _end in windows.values())
     paid_rows = list(Transaction.objects.filter(iou_id__in={p.iou_id for p in due}, kind__in=MONEY_IN,
                                                 day__gte=first, day__lte=day, reversed_by__isnull=True)
@@ -199,7 +211,7 @@ def _promises(day: dt.date, settings, strategies: Strategies) -> dict[str, int]:
     by_iou: dict[int, list] = {}
     for iou_id, on, amount in paid_rows:
         by_iou.setdefault(iou_id, []).append((on, amount))
-    now = timezone.now()
+    now = selectors.close_moment(day)
     counts = {"promises_kept": 0, "promises_partly_kept": 0, "promises_broken": 0}
     events, broken_cases = [], set()
     for promise in due:
@@ -238,18 +250,19 @@ def _promises(day: dt.date, settings, strategies: Strategies) -> dict[str, int]:
 # --- 5. close -------------------------------------------------------------------------------------
 
 def _close(day: dt.date) -> dict[str, int]:
-    open_cases = Case.objects.filter(status=CaseStatus.OPEN)
-    groups = {
-        CloseReason.SETTLED: open_cases.filter(iou__status=Status.SETTLED),
-        CloseReason.WRITTEN_OFF: open_cases.filter(iou__status=Status.WRITTEN_OFF),
-        CloseReason.CURED: open_cases.filter(iou__status__in=LIVE_STATUSES, iou__days_past_due=0),
-    }
-    now = timezone.now()
+    """One read of the open cases whose IOU is settled, written off or no longer overdue."""
+    found = (Case.objects.filter(status=CaseStatus.OPEN)
+             .filter(Q(iou__status__in=[Status.SETTLED, Status.WRITTEN_OFF])
+                     | Q(iou__status__in=LIVE_STATUSES, iou__days_past_due=0))
+             .values_list("pk", "iou__status"))
+    groups: dict[str, list[int]] = {}
+    for pk, status in found:
+        reason = {Status.SETTLED: CloseReason.SETTLED, Status.WRITTEN_OFF: CloseReason.WRITTEN_OFF}.get(
+            status, CloseReason.CURED)
+        groups.setdefault(reason, []).append(pk)
+    now = selectors.close_moment(day)
     counts = {}
-    for reason, queryset in groups.items():
-        ids = list(queryset.values_list("pk", flat=True))
-        if not ids:
-            continue
+    for reason, ids in groups.items():
         for start in range(0, len(ids), BATCH):
             chunk = ids[start:start + BATCH]
             Case.objects.filter(pk__in=chunk).update(status=CaseStatus.CLOSED, close_reason=reason, closed_on=day,
@@ -264,7 +277,7 @@ def _close(day: dt.date) -> dict[str, int]:
 # --- 6. strategies --------------------------------------------------------------------------------
 
 def _enter(cases: list[Case], step_for, day: dt.date, text) -> int:
-    now = timezone.now()
+    now = selectors.close_moment(day)
     events = []
     for case in cases:
         step = step_for(case)
@@ -303,16 +316,18 @@ def _bucket_moves(day: dt.date, raised: list[tuple[int, str]], strategies: Strat
 
 
 def _timed_moves(day: dt.date, strategies: Strategies) -> int:
-    moved = 0
-    for step in strategies.step_by_id.values():
-        following = strategies.next_step(step)
-        if following is None:
-            continue
-        cases = list(Case.objects.filter(status=CaseStatus.OPEN, stage=step, promise_due_on__isnull=True,
-                                         stage_since__lte=day - dt.timedelta(days=following.after_days)))
-        if cases:
-            moved += _enter(cases, lambda _case, f=following: f, day, _step_text)
-    return moved
+    """Cases at a step whose next step's day has come (one read; not while a promise is pending)."""
+    following = {pk: strategies.next_step(step) for pk, step in strategies.step_by_id.items()}
+    following = {pk: step for pk, step in following.items() if step is not None}
+    if not following:
+        return 0
+    candidates = Case.objects.filter(status=CaseStatus.OPEN, stage_id__in=list(following), promise_due_on__isnull=True,
+                                     stage_since__lte=day - dt.timedelta(days=min(f.after_days for f in following.values())))
+    moving = [case for case in candidates
+              if case.stage_since <= day - dt.timedelta(days=following[case.stage_id].after_days)]
+    if not moving:
+        return 0
+    return _enter(moving, lambda case: following[case.stage_id], day, _step_text)
 
 
 def _missed(day: dt.date, settings, strategies: Strategies) -> int:

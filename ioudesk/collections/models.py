@@ -286,6 +286,7 @@ class Case(models.Model):
             models.Index(fields=["status", "bucket"], name="case_status_bucket_idx"),
             models.Index(fields=["customer", "status"], name="case_customer_status_idx"),
             models.Index(fields=["agency", "status"], name="case_agency_status_idx"),
+            models.Index(fields=["closed_on"], name="case_closed_on_idx"),  # cures per day (reports, the close)
         ]
 
     def __str__(self):

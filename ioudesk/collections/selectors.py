@@ -49,6 +49,15 @@ def action_due_at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(ACTION_DUE_HOUR, 0), tzinfo=BEIJING)
 
 
+def close_moment(day: dt.date) -> dt.datetime:
+    """When the close of ``day`` did something: now, but never after the end of that Beijing day (a
+    catch-up close, or one run after midnight, records its work on the day it closed)."""
+    from django.utils import timezone
+
+    end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=BEIJING)
+    return min(timezone.now(), end)
+
+
 def beijing_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(BEIJING).date()
 

@@ -338,7 +338,7 @@ def cases_assign_by_rules(cases, *, day: dt.date) -> dict[str, int]:
             counts["unmatched"] += 1
     if not chosen:
         return counts
-    now = timezone.now()
+    now = selectors.close_moment(day)
     cases_by_id = Case.objects.in_bulk(list(chosen))
     assignments, events, updated = [], [], []
     for pk, (owner, agency, rule) in chosen.items():
@@ -416,8 +416,9 @@ def contact_record_validate(case: Case, *, method, party, contact=None, party_na
     if timezone.is_naive(contacted_at):
         contacted_at = timezone.make_aware(contacted_at, selectors.BEIJING)
     local_day = selectors.beijing_date(contacted_at)
-    now = timezone.now()
-    if local_day > day or (local_day == selectors.beijing_date(now) and contacted_at > now + FUTURE_TOLERANCE):
+    # Later than now (the clock's, not the business date: the business date may lag a day or more when
+    # the close is run by hand, and a call made this morning is no less real).
+    if contacted_at > timezone.now() + FUTURE_TOLERANCE:
         raise _refuse(_g("联系时间 %(at)s 晚于现在，不能记录未发生的联系。") % {
             "at": contacted_at.astimezone(selectors.BEIJING).strftime("%Y-%m-%d %H:%M")},
             field_name="contacted_at", code="contact_time_future")
@@ -728,26 +729,25 @@ def open_cases_by_owner() -> dict[int, int]:
 
 def escalate(cases: list[Case], *, day: dt.date, reason: str, strategies: Strategies | None = None) -> int:
     """Move each case one step up its strategy (or to the next bucket's), escalation level + 1, an
-    event with the reason; a case with nowhere higher keeps its step, its action due again today.
-    Saved in bulk; returns the cases escalated."""
+    event with the reason; a case with nowhere higher stays as it is. Saved in bulk; returns the
+    cases escalated."""
     strategies = strategies or Strategies.load()
-    now = timezone.now()
-    events = []
+    now = selectors.close_moment(day)
+    events, moved = [], []
     for case in cases:
         step = strategies.step_by_id.get(case.stage_id) if case.stage_id else None
         target = strategies.escalation_target(step, case.bucket)
+        if target is None:
+            continue  # the highest strategy's last step (legal review): nowhere higher
         case.escalation_level += 1
-        if target is not None:
-            enter_step(case, target, day)
-            text = _g("%(reason)s，升级至 %(bucket)s 第%(order)s步：%(action)s") % {
-                "reason": reason, "bucket": target.strategy.bucket,
-                "order": target.order, "action": ActionKind(target.action).label}
-        else:
-            case.next_action_due = selectors.action_due_at(day)
-            text = _g("%(reason)s，已是最后一步") % {"reason": reason}
-        events.append(CaseEvent(case=case, at=now, kind=EventKind.ESCALATED, text=text[:300]))
-    Case.objects.bulk_update(cases, ["stage", "stage_since", "next_action", "next_action_due", "escalation_level"],
+        enter_step(case, target, day)
+        events.append(CaseEvent(case=case, at=now, kind=EventKind.ESCALATED, text=(
+            _g("%(reason)s，升级至 %(bucket)s 第%(order)s步：%(action)s") % {
+                "reason": reason, "bucket": target.strategy.bucket, "order": target.order,
+                "action": ActionKind(target.action).label})[:300]))
+        moved.append(case)
+    Case.objects.bulk_update(moved, ["stage", "stage_since", "next_action", "next_action_due", "escalation_level"],
                              batch_size=500)
     CaseEvent.objects.bulk_create(events, batch_size=500)
-    return len(cases)
+    return len(moved)
 

@@ -3,10 +3,11 @@ evidence with its SHA-256, promises, append-only rows, and the limitation interr
 delivered demand or a signed acknowledgement records."""
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from ioudesk.collections.models import (
     Case,
@@ -76,7 +77,7 @@ def test_refusals_name_the_field(overdue_case, collector, make_staff, private_di
          "超过逾期欠款 ¥888.88"),
         ({"outcome": "promised"}, "promise_amount", "请填写承诺金额"),
         ({"outcome": "refused", "promise": (Decimal("10"), date(2026, 2, 20))}, "outcome", "承诺还款"),
-        ({"contacted_at": at(date(2026, 2, 18), 9)}, "contacted_at", "晚于现在"),
+        ({"contacted_at": timezone.now() + timedelta(hours=1)}, "contacted_at", "晚于现在"),
         ({"attachments": [("recording", upload("录音.mp3", PDF))]}, "attachments", "通话录音只能上传录音"),
         ({"attachments": [("photo", upload("照片.jpg", EXE))]}, "attachments", "可执行程序"),
         ({"attachments": [("recording", upload("录音.wav", MP3))]}, "attachments", "扩展名与内容不符"),
