@@ -5,7 +5,7 @@ limitation period: 民法典第一百九十五条, recorded as a ``ious.Limitati
 dated steps (``LegalEvent``), the judgment, enforcement, what was recovered and what it cost
 (``LegalCost``). A ``Defaulter`` is a person or company the organisation will not lend to without a
 second look: listed by a court as 失信被执行人 or by the organisation itself, with the evidence and its
-SHA-256; a new IOU for the same person is refused unless its maker confirms (docs/domain.md §20).
+SHA-256; a new IOU for the same person is refused unless its maker confirms (docs/domain.md §21).
 """
 
 from decimal import Decimal

@@ -2,7 +2,7 @@
 each with the article it applies and the dates worked out by hand.
 
 民法典 第188条 three years from the day after the due date; 第189条 (and 最高人民法院关于审理民事案件
-适用诉讼时效制度若干问题的规定 第4条) an instalment debt from the last instalment's due date; 第195条
+适用诉讼时效制度若干问题的规定, 法释〔2008〕11号 第5条) an instalment debt from the last instalment's due date; 第195条
 a demand, an acknowledgement, a partial payment or a lawsuit interrupts and the three years start
 again; 第192条 after expiry a debtor who agrees to pay loses the defence; 第675条 no due date: from
 the end of a reasonable period after a demand; 第201–204条 a period in years ends on the
