@@ -24,8 +24,9 @@ names the debtor; it is not an instrument the debtor signs, and printing it is n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -72,6 +73,10 @@ KINDS = {
     LAWYER: (DocumentKind.LAWYER, ContactMethod.LAWYER_LETTER, "LS", "律师函"),
 }
 DEFAULT_PAY_WITHIN_DAYS = 7
+BEIJING = ZoneInfo("Asia/Shanghai")
+#: When the business date is behind the calendar (the close has not moved it on yet), a letter is
+#: dated the business date at this time of day (inside the default contact hours).
+LATE_ISSUE_TIME = time(17, 0)
 
 
 @dataclass(frozen=True)
@@ -215,6 +220,15 @@ def _check_options(kind: str, options: LetterOptions) -> None:
             raise ValidationFailed(_("律师函请填写承办律师。"), extra={"field": "lawyer"})
 
 
+def issue_time(day: date) -> datetime:
+    """Now, or — when the calendar day in Beijing is already past the business date — the business
+    date at 17:00: a contact record may not be dated after the business date."""
+    now = timezone.now()
+    if now.astimezone(BEIJING).date() <= day:
+        return now
+    return datetime.combine(day, LATE_ISSUE_TIME, tzinfo=BEIJING)
+
+
 def render_letter(data: DocumentData, *, kind: str, user=None) -> bytes:
     template = active_template(KINDS[kind][0])
     body = render_text(template.body, template.kind, data.values)
@@ -261,7 +275,8 @@ def letter_preview_pdf(*, case: Case, kind: str, user, options: LetterOptions = 
 def demand_letter_issue(case: Case, *, kind: str, by, options: LetterOptions = LetterOptions(),
                         contacted_at: datetime | None = None) -> ContactRecord:
     """Issue a 催款函/律师函: the PDF, dated the business date, stored as the ``letter`` attachment of a
-    new contact record (method letter / lawyer_letter, outcome 其他: sent, not yet delivered).
+    new contact record (method letter / lawyer_letter, outcome 其他: sent, not yet delivered) at
+    ``contacted_at`` (default :func:`issue_time`).
     Returns the record; its delivery is recorded with ``refers_to`` = this record."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     _check_issue(case, by)
@@ -280,7 +295,7 @@ def demand_letter_issue(case: Case, *, kind: str, by, options: LetterOptions = L
         notes += _g("律师事务所：%(firm)s，承办律师：%(lawyer)s。") % {"firm": options.law_firm, "lawyer": options.lawyer}
     record = contact_record_create(
         case, method=KINDS[kind][1], party=Party.DEBTOR, party_name=iou.customer.name, outcome=OutcomeCode.OTHER,
-        notes=notes, next_step=_g("登记送达回执"), contacted_at=contacted_at or timezone.now(), by=by,
+        notes=notes, next_step=_g("登记送达回执"), contacted_at=contacted_at or issue_time(day), by=by,
         attachments=[(AttachmentKind.LETTER, upload)])
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("发出%(title)s") % {"title": title},
                  changes={"case": [None, case.number], "document": [None, data.number], "record": [None, record.pk],
