@@ -125,6 +125,17 @@ def prepare(directory: Path, source: Path, ious: int) -> dict:
     if not raw.execute("SELECT COUNT(*) FROM recovery_snapshotmonth WHERE month_end = ?", [NOV.isoformat()]).fetchone()[0]:
         info.update(snapshots(raw))
         saved.write_text(json.dumps(info))
+    if not raw.execute("SELECT COUNT(*) FROM recovery_contactmonthmark").fetchone()[0]:
+        # the activity summary as the closes of November 30 and December 14 leave it
+        from ioudesk.recovery.services import activity_summarise
+
+        at = time.perf_counter()
+        info["activity_rows"] = activity_summarise(month=date(2026, 11, 1), through=NOV)
+        info["activity_s"] = time.perf_counter() - at
+        activity_summarise(month=date(2026, 12, 1), through=date(2026, 12, 14))
+        raw.execute("ANALYZE recovery_contactmonth")
+        log(f"activity summary of November: {info['activity_rows']:,} rows in {info['activity_s']:.1f} s")
+        saved.write_text(json.dumps(info))
     return info
 
 
@@ -484,6 +495,11 @@ def section(results: list[dict], sizes: dict, info: dict, command: str, loads: t
                      f"{info['snapshot_rows']:,} live IOUs in {info['snapshot_oct_s']:.1f} s; with the roll from "
                      f"the month before {info['snapshot_nov_s']:.1f} s. Collections rows generated in "
                      f"{info['generate_s']:.1f} s.")
+    if info.get("activity_s"):
+        lines.append(f"- Monthly activity summary (`recovery.services.activity_summarise`, the day step's work at each "
+                     f"close): November's contacts in {info['activity_rows']:,} rows, {info['activity_s']:.1f} s; the "
+                     "activity report reads it for whole months (up to the last close) and the contact records for "
+                     "the days after, or with a bucket, term, nature or category filter.")
     lines += [
         f"- Load average while timing: {loads[0]:.1f} at the start, {loads[1]:.1f} at the end, on 2 CPUs.",
         f"- Machine: {platform.platform()}, {cpu_model()}, Python {platform.python_version()}, "

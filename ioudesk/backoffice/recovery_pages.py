@@ -165,7 +165,7 @@ class CollectionReportsPage(BackofficePage):
         data = selectors.activity(self.request.user, filters)
         methods, outcomes = data["methods"], data["outcomes"]
         top = data["rows"][:CHART_TOP]
-        headers = [_t("催收员"), _t("联系次数"), _t("案件数"), *(str(label) for _v, label in methods),
+        headers = [_t("催收员"), _t("联系次数"), _t("在办案件"), *(str(label) for _v, label in methods),
                    *(str(label) for _v, label in outcomes)]
         rows = [(r.name or _t("（无）"), r.total, r.cases, *(r.by_method.get(v, 0) for v, _l in methods),
                  *(r.by_outcome.get(v, 0) for v, _l in outcomes)) for r in data["rows"]]

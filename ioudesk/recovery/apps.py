@@ -13,3 +13,4 @@ class RecoveryConfig(AppConfig):
 
         # after the collections step (40: cases' buckets, arrears and owners brought to the day)
         register_day_step("recovery_snapshot", label=_("月末账龄快照"), order=60, run=services.snapshot_day_step)
+        register_day_step("recovery_activity", label=_("催收活动汇总"), order=61, run=services.activity_day_step)

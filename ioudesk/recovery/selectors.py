@@ -45,7 +45,14 @@ from ioudesk.collections.models import (
 )
 from ioudesk.core.fields import MoneySum
 from ioudesk.core.scope import scope_queryset, sees_all_branches, visible_branch_ids
-from ioudesk.recovery.models import BucketRoll, PlanScope, RecoveryPlan, SnapshotMonth
+from ioudesk.recovery.models import (
+    BucketRoll,
+    ContactMonth,
+    ContactMonthMark,
+    PlanScope,
+    RecoveryPlan,
+    SnapshotMonth,
+)
 
 ZERO = Decimal("0.00")
 BUCKETS = ("M1", "M2", "M3", "M4", "M5", "M6", "M7+")
@@ -164,25 +171,66 @@ class ActivityRow:
     cases: int = 0
 
 
-def activity(user, filters: ReportFilters) -> dict:
-    """Contacts per collector (the recorder) in the period, by method and by outcome."""
-    filters = effective(user, filters)
-    start, end = _bounds(filters)
+def _contact_counts(user, filters: ReportFilters, first: date, last: date):
+    """(recorder, method, outcome, n) of the contact records of [first, last], filtered."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
     queryset = _filtered(user, ContactRecord.objects.filter(contacted_at__gte=start, contacted_at__lt=end), filters,
                          case="case__", owner="recorded_by_id", bucket="case__bucket", customer="customer__")
+    for item in queryset.values("recorded_by_id", "method", "outcome").annotate(n=Count("id")).order_by():
+        yield item["recorded_by_id"], item["method"], item["outcome"], item["n"]
+
+
+def _summary_counts(user, filters: ReportFilters, month: date):
+    queryset = _filtered(user, ContactMonth.objects.filter(month=month), filters, case="", owner="recorded_by_id",
+                         bucket="", customer="")
+    for item in queryset.values("recorded_by_id", "method", "outcome").annotate(n=Sum("contacts")).order_by():
+        yield item["recorded_by_id"], item["method"], item["outcome"], item["n"]
+
+
+def activity_counts(user, filters: ReportFilters):
+    """The period's contacts per (recorder, method, outcome): whole months from the monthly summary
+    (ContactMonth, written by the close) through the day it counts, the other days from the contact
+    records themselves; with a bucket, term, nature or category filter (the summary has none of
+    them) every day from the records."""
+    if buckets_of(filters) is not None or filters.nature or filters.category:
+        yield from _contact_counts(user, filters, filters.start, filters.end)
+        return
+    marks = dict(ContactMonthMark.objects.filter(month__gte=filters.start.replace(day=1), month__lte=filters.end)
+                 .values_list("month", "through"))
+    day = filters.start
+    while day <= filters.end:
+        month_last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+        last = min(month_last, filters.end)
+        through = marks.get(day) if day.day == 1 else None
+        if through is not None and through <= last:
+            yield from _summary_counts(user, filters, day)
+            if through < last:
+                yield from _contact_counts(user, filters, through + timedelta(days=1), last)
+        else:
+            yield from _contact_counts(user, filters, day, last)
+        day = last + timedelta(days=1)
+
+
+def activity(user, filters: ReportFilters) -> dict:
+    """Contacts per collector (the recorder) in the period, by method and by outcome, and the open
+    cases each owns now."""
+    filters = effective(user, filters)
     rows: dict[int, ActivityRow] = {}
     totals = ActivityRow(None, "")
-    for item in queryset.values("recorded_by_id", "method", "outcome").annotate(n=Count("id")).order_by():
-        row = rows.setdefault(item["recorded_by_id"], ActivityRow(item["recorded_by_id"], ""))
+    for recorder, method, outcome, n in activity_counts(user, filters):
+        row = rows.setdefault(recorder, ActivityRow(recorder, ""))
         for target in (row, totals):
-            target.total += item["n"]
-            target.by_method[item["method"]] = target.by_method.get(item["method"], 0) + item["n"]
-            target.by_outcome[item["outcome"]] = target.by_outcome.get(item["outcome"], 0) + item["n"]
-    cases = dict(queryset.values_list("recorded_by_id").annotate(n=Count("case_id", distinct=True)).order_by())
+            target.total += n
+            target.by_method[method] = target.by_method.get(method, 0) + n
+            target.by_outcome[outcome] = target.by_outcome.get(outcome, 0) + n
+    open_cases = dict(scope_queryset(user, Case.objects.filter(status=CaseStatus.OPEN, owner_id__in=list(rows)))
+                      .values_list("owner_id").annotate(n=Count("id")).order_by())
     names = _names(rows)
     for key, row in rows.items():
         row.name = names.get(key, "")
-        row.cases = cases.get(key, 0)
+        row.cases = open_cases.get(key, 0)
     ordered = sorted(rows.values(), key=lambda r: (-r.total, r.name))
     totals.cases = sum(r.cases for r in ordered)
     return {"rows": ordered, "totals": totals, "methods": list(ContactMethod.choices),

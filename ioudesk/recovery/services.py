@@ -203,3 +203,52 @@ def snapshot_day_step(*, day: date, close_run=None, catching_up: bool = False) -
     if not is_month_end(day):
         return {}
     return {SNAPSHOT_COUNT: month_end_snapshot(day=day)}
+
+
+# --- the activity summary ----------------------------------------------------------------------
+
+
+def _day_bounds(first: date, last: date):
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    zone = timezone.get_current_timezone()
+    return (datetime.combine(first, time.min, tzinfo=zone),
+            datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone))
+
+
+@transaction.atomic
+def activity_summarise(*, month: date, through: date) -> int:
+    """Rewrite ContactMonth for `month` (its first day) with the contact records of the month's
+    first day through `through` (one grouped query); returns the rows written."""
+    from django.db.models import Count
+
+    from ioudesk.collections.models import ContactRecord
+    from ioudesk.recovery.models import ContactMonth, ContactMonthMark
+
+    start, end = _day_bounds(month, min(through, month_end_of(month)))
+    grouped = (ContactRecord.objects.filter(contacted_at__gte=start, contacted_at__lt=end)
+               .values("branch_id", "recorded_by_id", "method", "outcome").annotate(n=Count("id")).order_by())
+    ContactMonth.objects.filter(month=month).delete()
+    rows = [ContactMonth(month=month, branch_id=g["branch_id"], recorded_by_id=g["recorded_by_id"], method=g["method"],
+                         outcome=g["outcome"], contacts=g["n"]) for g in grouped]
+    ContactMonth.objects.bulk_create(rows, batch_size=2000)
+    ContactMonthMark.objects.update_or_create(month=month, defaults={"through": min(through, month_end_of(month))})
+    return len(rows)
+
+
+ACTIVITY_COUNT = "activity_rows"  # the day step's count key (labelled 催收活动汇总 on the 日终 page)
+LATE_ENTRY_DAYS = 7  # during a month's first week the month before is summarised again (records entered late)
+
+
+def activity_day_step(*, day: date, close_run=None, catching_up: bool = False) -> dict[str, int]:
+    """The close's day step: the activity summary of the closed day's month through that day, and in
+    the first week of a month the month before once more. Idempotent (a rewrite)."""
+    if catching_up:
+        return {}  # the last day of the catch-up rewrites the month with everything
+    written = activity_summarise(month=day.replace(day=1), through=day)
+    if day.day <= LATE_ENTRY_DAYS:
+        before = previous_month_end(day)
+        written += activity_summarise(month=before.replace(day=1), through=before)
+    return {ACTIVITY_COUNT: written}

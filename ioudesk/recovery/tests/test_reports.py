@@ -14,7 +14,7 @@ from ioudesk.collections.models import Agency, Case, ContactRecord, Promise, Rec
 from ioudesk.core import clock
 from ioudesk.core.errors import ValidationFailed
 from ioudesk.recovery import selectors, services
-from ioudesk.recovery.models import RecoveryPlan
+from ioudesk.recovery.models import ContactMonth, RecoveryPlan
 
 BJ = ZoneInfo("Asia/Shanghai")
 NOVEMBER = selectors.ReportFilters(start=date(2026, 11, 1), end=date(2026, 11, 30))
@@ -70,9 +70,18 @@ def test_activity(book, admin_user_zh):
     rows = {r.collector_id: r for r in report["rows"]}
     zhao, qian = rows[book["zhao"].pk], rows[book["qian"].pk]
     assert (zhao.total, zhao.cases, zhao.by_method, zhao.by_outcome) == (
-        4, 1, {"phone": 2, "sms": 1, "wechat": 1}, {"promised": 3, "no_answer": 1})
+        4, 1, {"phone": 2, "sms": 1, "wechat": 1}, {"promised": 3, "no_answer": 1})  # cases: open cases owned
     assert (qian.total, qian.by_method) == (1, {"visit": 1})
     assert report["totals"].total == 5
+    # the close's monthly summary through 11-20, the records for the rest of the month: the same figures
+    # to 11-20: zhao's phone/promised (2) and sms/no_answer, qian's visit/promised; zhao's wechat is of 11-21
+    assert services.activity_day_step(day=date(2026, 11, 20)) == {"activity_rows": 3}
+    summed = selectors.activity(admin_user_zh, NOVEMBER)
+    assert [(r.collector_id, r.total, r.by_method, r.by_outcome) for r in summed["rows"]] == [
+        (r.collector_id, r.total, r.by_method, r.by_outcome) for r in report["rows"]]
+    # November 1–20 come from the summary alone (a summary changed by hand shows it)
+    ContactMonth.objects.filter(recorded_by=book["qian"]).update(contacts=7)
+    assert {r.collector_id: r.total for r in selectors.activity(admin_user_zh, NOVEMBER)["rows"]}[book["qian"].pk] == 7
     # the long-overdue filter leaves case B's visit only
     long = selectors.activity(admin_user_zh, selectors.ReportFilters(start=NOVEMBER.start, end=NOVEMBER.end,
                                                                      term="long"))
