@@ -244,8 +244,8 @@ class CollectionReportsPage(BackofficePage):
         if data["in_house"]:
             h = data["in_house"]
             rows.append((_t("本机构自催"), "", h["cases"], h["count"], h["amount"], h["commission"], h["cost_rate"]))
-        if data["legal"] is not None:
-            rows.append((_t("诉讼费用"), "", "", "", "", data["legal"], ""))
+        for legal in data["legal_rows"]:
+            rows.append((f"{_t('诉讼费用')}：{legal['label']}", "", "", legal["count"], "", legal["amount"], ""))
         return {**data, "chart": chart([r["name"] for r in data["rows"]], [
             (_t("回收金额"), [r["amount"] for r in data["rows"]]), (_t("佣金"), [r["commission"] for r in data["rows"]])]),
             "sheet": (_t("委外成本"), headers, rows)}

@@ -44,7 +44,7 @@ from ioudesk.collections.models import (
     Recovery,
 )
 from ioudesk.core.fields import MoneySum
-from ioudesk.core.scope import scope_queryset, sees_all_branches, visible_branch_ids
+from ioudesk.core.scope import scope_queryset, sees_all_branches
 from ioudesk.recovery.models import (
     BucketRoll,
     ContactMonth,
@@ -431,26 +431,17 @@ def cure_rate(user, filters: ReportFilters) -> dict:
 # --- cost of collection ----------------------------------------------------------------------------
 
 
-def legal_costs(user, filters: ReportFilters) -> Decimal | None:
-    """The legal costs of the period (legal.LegalCost, when the legal app has it), else None."""
-    from django.apps import apps
+def legal_costs(user, filters: ReportFilters) -> list[dict]:
+    """The legal costs paid in the period (legal.LegalCost: court fee, lawyer fee …), per kind, in the
+    user's branches (and the branch filter)."""
+    from ioudesk.legal.models import LegalCost, LegalCostKind
 
-    try:
-        model = apps.get_model("legal", "LegalCost")
-    except LookupError:
-        return None
-    names = {f.name for f in model._meta.get_fields()}
-    day = next((n for n in ("incurred_on", "paid_on", "day", "on", "date") if n in names), None)
-    amount = next((n for n in ("amount", "cost") if n in names), None)
-    if day is None or amount is None:
-        return None
-    queryset = model.objects.filter(**{f"{day}__gte": filters.start, f"{day}__lte": filters.end})
-    branch = getattr(model, "scope_branch_field", None)
-    if branch:
-        queryset = scope_queryset(user, queryset, branch_field=branch)
-    elif visible_branch_ids(user) is not None:
-        return None
-    return queryset.aggregate(total=MoneySum(amount))["total"] or ZERO
+    queryset = scope_queryset(user, LegalCost.objects.filter(paid_on__gte=filters.start, paid_on__lte=filters.end))
+    queryset = queryset.filter(_branch_q("case__", filters.branch_id))
+    labels = dict(LegalCostKind.choices)
+    return [{"kind": row["kind"], "label": labels.get(row["kind"], row["kind"]), "amount": row["amount"] or ZERO,
+             "count": row["n"]}
+            for row in queryset.values("kind").annotate(n=Count("id"), amount=MoneySum("amount")).order_by("kind")]
 
 
 def agency_cost(user, filters: ReportFilters) -> dict:
@@ -474,10 +465,11 @@ def agency_cost(user, filters: ReportFilters) -> dict:
             row["rate"] = rates.get(item["agency_id"])
             rows.append(row)
     rows.sort(key=lambda r: (-r["amount"], r["name"]))
-    legal = legal_costs(user, filters) if sees_team(user) and not filters.collector_id else None
+    legal_rows = legal_costs(user, filters) if sees_team(user) and not filters.collector_id else []
+    legal = sum((r["amount"] for r in legal_rows), ZERO) if legal_rows else None
     total_amount = sum((r["amount"] for r in rows), ZERO) + (in_house["amount"] if in_house else ZERO)
     total_cost = sum((r["commission"] for r in rows), ZERO) + (legal or ZERO)
-    return {"rows": rows, "in_house": in_house, "legal": legal, "total_amount": total_amount,
+    return {"rows": rows, "in_house": in_house, "legal": legal, "legal_rows": legal_rows, "total_amount": total_amount,
             "total_cost": total_cost, "total_rate": ratio(total_cost, total_amount)}
 
 

@@ -119,8 +119,20 @@ def test_recovered_and_agency_cost(book, admin_user_zh):
     assert [(r["name"], r["amount"], r["commission"], r["cost_rate"]) for r in cost["rows"]] == [
         ("华信商务", Decimal("200.00"), Decimal("40.00"), Decimal("20.0"))]
     assert cost["in_house"]["amount"] == Decimal("1000.00")
-    if cost["legal"] is None:
-        assert cost["total_rate"] == Decimal("3.3")  # ¥40 of ¥1,200
+    assert (cost["legal"], cost["total_rate"]) == (None, Decimal("3.3"))  # ¥40 of ¥1,200
+
+    from ioudesk.legal.models import LegalCase, LegalCost
+
+    legal = LegalCase.objects.create(number="SS20261101-0001", iou=book["b"].iou, customer=book["b"].customer,
+                                     branch=book["b"].branch, opened_on=date(2026, 11, 1))
+    LegalCost.objects.create(case=legal, kind="court_fee", amount=Decimal("50"), paid_on=date(2026, 11, 3))
+    LegalCost.objects.create(case=legal, kind="lawyer_fee", amount=Decimal("30"), paid_on=date(2026, 11, 4))
+    LegalCost.objects.create(case=legal, kind="lawyer_fee", amount=Decimal("99"), paid_on=date(2026, 12, 4))
+    cost = selectors.agency_cost(admin_user_zh, NOVEMBER)
+    assert [(r["kind"], r["amount"]) for r in cost["legal_rows"]] == [("court_fee", Decimal("50.00")),
+                                                                     ("lawyer_fee", Decimal("30.00"))]
+    assert (cost["legal"], cost["total_cost"], cost["total_rate"]) == (Decimal("80.00"), Decimal("120.00"),
+                                                                        Decimal("10.0"))  # (40 + 80) ÷ 1,200
 
 
 @pytest.mark.django_db
