@@ -1,4 +1,4 @@
-"""Every page as every role: the demo data, each of the six staff roles, every page they can reach.
+"""Every page as every role: the demo data, each of the seven staff roles, every page they can reach.
 
 For each role a demo user of that role signs in and opens
   * every sidebar entry the sidebar shows them (read from ioudesk.backoffice.navigation, the code
@@ -42,11 +42,12 @@ DEMO_USER_OF_ROLE = {
     roles.APPROVER: "liuyang",
     roles.FINANCE: "chenjing",
     roles.COLLECTOR: "zhaolei",
+    roles.COLLECTION_MANAGER: "sunli",
     roles.AUDITOR: "zhouqiang",
 }
 ROLE_IDS = {roles.ADMINISTRATOR: "administrator", roles.ACCOUNT_MANAGER: "account_manager",
             roles.APPROVER: "approver", roles.FINANCE: "finance", roles.COLLECTOR: "collector",
-            roles.AUDITOR: "auditor"}
+            roles.COLLECTION_MANAGER: "collection_manager", roles.AUDITOR: "auditor"}
 
 # Latin words that may stand in the Chinese pages, each with its reason (the translation test's
 # TECHNICAL_TOKENS, plus what the product's own pages write that way).
