@@ -30,7 +30,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
