@@ -92,7 +92,8 @@ def legal_case_open(collection_case: Case, *, by, lawyer: str = "", law_firm: st
     """转诉讼: a legal case for the collection case's IOU, the collection case marked as in legal
     (``collections.services.case_mark_legal`` when collections has it). The claim defaults to what
     the IOU owes as posted."""
-    collection_case = Case.objects.select_for_update().select_related("iou", "customer").get(pk=collection_case.pk)
+    collection_case = (Case.objects.select_for_update(of=("self",)).select_related("iou", "customer")
+                       .get(pk=collection_case.pk))
     if not predicates.can_open_legal_case(collection_case, by):
         if collection_case.legal:
             raise InvalidState(_("催收案件 %(number)s 已转诉讼。") % {"number": collection_case.number})
@@ -169,7 +170,8 @@ def legal_case_update(legal_case: LegalCase, *, by, **changes) -> LegalCase:
     """Change the case's facts (any of TEXT_FIELDS, DATE_FIELDS, MONEY_FIELDS, ``status``), checked
     together. A filing date interrupts the limitation period (a LAWSUIT event on the IOU, or on each
     of the customer's IOUs in effect); a judgment date records the end of the proceedings."""
-    legal_case = LegalCase.objects.select_for_update().select_related("iou", "customer").get(pk=legal_case.pk)
+    legal_case = (LegalCase.objects.select_for_update(of=("self",)).select_related("iou", "customer")
+                  .get(pk=legal_case.pk))
     _check_change(legal_case, by)
     unknown = set(changes) - {*TEXT_FIELDS, *DATE_FIELDS, *MONEY_FIELDS, "status"}
     if unknown:
