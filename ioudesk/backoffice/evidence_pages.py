@@ -232,8 +232,8 @@ class EvidencePackageDownload(BackofficePage):
 
 
 urlpatterns = [
-    path("collections/cases/<int:pk>/letter/", DemandLetterPage.as_view(), name="demand_letter"),
-    path("collections/cases/<int:pk>/letter/preview.pdf", DemandLetterPreview.as_view(), name="demand_letter_preview"),
-    path("collections/records/<int:pk>/letter.pdf", DemandLetterPdf.as_view(), name="demand_letter_pdf"),
+    path("collection/cases/<int:pk>/letter/", DemandLetterPage.as_view(), name="demand_letter"),
+    path("collection/cases/<int:pk>/letter/preview.pdf", DemandLetterPreview.as_view(), name="demand_letter_preview"),
+    path("collection/records/<int:pk>/letter.pdf", DemandLetterPdf.as_view(), name="demand_letter_pdf"),
     path("ious/<int:pk>/evidence.zip", EvidencePackageDownload.as_view(), name="evidence_package"),
 ]

@@ -197,7 +197,7 @@ class VerifyReport:
         for finding in self.findings:
             line = f"[{labels[finding.status]}] {finding.path}"
             out.append(f"{line}：{finding.message}" if finding.message else line)
-        checked = sum(1 for f in self.findings if f.status in (OK, CHANGED, MISSING))
+        checked = sum(1 for f in self.findings if f.status in (OK, CHANGED, MISSING) and f.path != MANIFEST)
         if self.intact:
             out.append(_g("结论：完好。清单中的 %(n)d 个文件全部存在，SHA-256 全部一致，没有多出的文件。") % {"n": checked})
         else:

@@ -48,7 +48,7 @@ def test_intact_package_then_changed_missing_and_extra_files(package, tmp_path):
     path, _manifest, sha = package
     report = verify_package(path)
     assert report.intact and report.manifest_sha256 == sha
-    assert report.lines()[-1].startswith("结论：完好。清单中的 5 个文件全部存在")
+    assert report.lines()[-1].startswith("结论：完好。清单中的 4 个文件全部存在")
 
     folder = tmp_path / "unzipped"
     with zipfile.ZipFile(path) as archive:

@@ -104,7 +104,7 @@ def test_package_built_unzipped_verified_and_tampering_caught(case, delivered, a
     # intact: exit 0, in Chinese
     call_command("evidence", "verify", str(path))
     out = capsys.readouterr().out
-    assert "结论：完好。清单中的 11 个文件全部存在" in out and f"清单SHA-256：{info.manifest_sha256}" in out
+    assert "结论：完好。清单中的 10 个文件全部存在" in out and f"清单SHA-256：{info.manifest_sha256}" in out
     event = audit.events_for(case.iou).get(verb="下载证据包")
     assert event.changes["manifest_sha256"] == [None, info.manifest_sha256]
 
