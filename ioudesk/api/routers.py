@@ -5,6 +5,7 @@ from ioudesk.api.closing import router as closing_router
 from ioudesk.api.collections import router as collections_router
 from ioudesk.api.customers import router as customers_router
 from ioudesk.api.ious import router as ious_router
+from ioudesk.api.legal import router as legal_router
 from ioudesk.api.me import router as me_router
 from ioudesk.api.messages import router as messages_router
 
@@ -16,4 +17,5 @@ ROUTERS = [
     ("/close-runs", closing_router),
     ("/messages", messages_router),
     ("/collections", collections_router),
+    ("/legal", legal_router),
 ]

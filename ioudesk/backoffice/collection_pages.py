@@ -116,42 +116,30 @@ def legal_links(case, user) -> list[dict]:
     return links
 
 
-def _legal_predicate(name: str):
-    try:
-        from ioudesk.legal import predicates as legal_predicates
-    except ImportError:
-        return None
-    return getattr(legal_predicates, name, None)
-
-
 def _can_issue_letter(case, user) -> bool:
-    # issuing a letter writes a contact record (method letter / lawyer_letter) on the case
-    check = _legal_predicate("can_issue_demand_letter")
-    if check is not None:
-        return check(case, user)
-    return user.has_perm("legal.issue_demand_letter") and predicates.can_record_contact(case, user)
+    from ioudesk.legal.letters import can_issue_letter
+
+    return can_issue_letter(case, user)
 
 
 def _can_download_evidence(case, user) -> bool:
-    check = _legal_predicate("can_download_evidence")
-    return check(case.iou, user) if check else user.has_perm("legal.view_evidence_package")
+    from ioudesk.legal.evidence import can_download_evidence
+
+    return can_download_evidence(case.iou, user)
 
 
 def _can_open_legal_case(case, user) -> bool:
-    check = _legal_predicate("can_open_legal_case")
-    return check(case, user) if check else user.has_perm("legal.add_legalcase")
+    from ioudesk.legal.predicates import can_open_legal_case
+
+    return can_open_legal_case(case, user)
 
 
-def limitation_of(iou) -> dict:
-    """The limitation date with its reasoning (the IOU page's clock, ioudesk.ious.services.limitation),
-    or the stored date alone while that clock is not there."""
-    try:
-        from ioudesk.ious.services.limitation import limitation_clock
-    except ImportError:
-        return {"expires_on": iou.limitation_expires_on, "basis": "", "events": []}
-    result = limitation_clock(iou, day=clock.today())
-    return {"expires_on": getattr(result, "expires_on", iou.limitation_expires_on),
-            "basis": getattr(result, "basis", ""), "events": list(getattr(result, "events", []) or [])}
+def limitation_of(iou):
+    """The limitation clock of the IOU page (ioudesk.ious.services.limitation): the date the period
+    ends, the articles it follows, every interruption counted or not."""
+    from ioudesk.ious.services.limitation import limitation_clock
+
+    return limitation_clock(iou, day=clock.today())
 
 
 # --- the workbench -------------------------------------------------------------------------------
@@ -468,13 +456,17 @@ class RecordPage(BackofficePage):
         self.title = _("催收记录：%(case)s") % {"case": record.case.number}
         case = record.case
         can_record = predicates.can_record_contact(case, user)
+        is_letter = record.method in (ContactMethod.LETTER, ContactMethod.LAWYER_LETTER)
         return super().get_context_data(
             **kwargs, record=record, case=case, attachments=list(record.attachments.all()),
             promise=Promise.objects.filter(record=record).first(),
             can_record=can_record,
             delivery_url=(reverse("backoffice:collections_contact", args=[case.pk]) + "?" +
                           urlencode({"refers_to": record.pk})) if can_record else None,
-            corrections=list(ContactRecord.objects.filter(corrects=record).order_by("recorded_at")))
+            corrections=list(ContactRecord.objects.filter(corrects=record).order_by("recorded_at")),
+            is_letter=is_letter,
+            letter_pdf=(url_or_none("backoffice:demand_letter_pdf", record.pk)
+                        if is_letter and user.has_perm("collections.view_contactattachment") else None))
 
 
 # --- assignment ----------------------------------------------------------------------------------
@@ -489,7 +481,8 @@ class AssignForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _collectors(user)
-        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        self.fields["owner"].label_from_instance = lambda u: _t("%(name)s（在办 %(n)s 件）") % {
+            "name": u.get_full_name() or u.get_username(), "n": u.open_cases}
         self.fields["agency"].queryset = _agencies()
 
     def clean(self):
@@ -504,8 +497,13 @@ def _collectors(user):
 
     from ioudesk.core import scope
 
-    users = get_user_model().objects.filter(is_active=True, is_staff=True).filter(
-        groups__permissions__codename="add_contactrecord").distinct().order_by("last_name", "first_name", "username")
+    from django.db.models import Count, Q
+
+    able = get_user_model().objects.filter(is_active=True, is_staff=True, groups__permissions__codename="add_contactrecord",
+                                           groups__permissions__content_type__app_label="collections")
+    users = get_user_model().objects.filter(pk__in=able.values("pk")).annotate(
+        open_cases=Count("collection_cases", filter=Q(collection_cases__status=CaseStatus.OPEN)),
+    ).order_by("last_name", "first_name", "username")
     return scope.scope_queryset(user, users, "branch")
 
 

@@ -124,8 +124,8 @@ class CasesScopedMixin(ScopedAdminMixin):
 @readonly_admin
 class CaseAdmin(CasesScopedMixin, ModelAdmin):
     case_path = None
-    list_display = ["case_link", "customer", "iou", "arrears_label", "bucket", "days_past_due", "classification",
-                    "term_label", "nature", "category", "holder", "next_action_label", "status"]
+    list_display = ["case_link", "customer_name", "iou", "arrears_label", "overdue_label", "classification",
+                    "category", "holder", "next_action_label", "status"]
     list_display_links = None
     list_filter = ["status", BucketFilter, "iou__classification", TermFilter, "nature", "customer__category",
                    ("owner", admin.RelatedOnlyFieldListFilter), ("agency", admin.RelatedOnlyFieldListFilter),
@@ -143,6 +143,12 @@ class CaseAdmin(CasesScopedMixin, ModelAdmin):
                                      "next_action_due", "promise_due_on"]}),
     ]
 
+    _long_days = 90
+
+    def changelist_view(self, request, extra_context=None):
+        self._long_days = long_overdue_days()  # once per list, not per row
+        return super().changelist_view(request, extra_context)
+
     @display(description=_("案件编号"), ordering="number")
     def case_link(self, obj):
         return format_html('<a class="text-primary-600 font-semibold" href="{}">{}</a>',
@@ -152,13 +158,19 @@ class CaseAdmin(CasesScopedMixin, ModelAdmin):
     def arrears_label(self, obj):
         return format_yuan(obj.arrears)
 
+    @display(description=_("债务人"), ordering="customer__name")
+    def customer_name(self, obj):
+        return obj.customer.name
+
+    @display(description=_("逾期"), ordering="days_past_due")
+    def overdue_label(self, obj):
+        term = Term.LONG.label if obj.days_past_due > self._long_days else Term.SHORT.label
+        return format_html('{} · {}<span class="block text-xs">{}</span>', obj.bucket,
+                           _("%(n)s 天") % {"n": obj.days_past_due}, term)
+
     @display(description=_("五级分类"), ordering="iou__classification")
     def classification(self, obj):
         return obj.iou.get_classification_display()
-
-    @display(description=_("长短期"))
-    def term_label(self, obj):
-        return Term.LONG.label if obj.days_past_due > long_overdue_days() else Term.SHORT.label
 
     @display(description=_("客户分类"), ordering="customer__category")
     def category(self, obj):
