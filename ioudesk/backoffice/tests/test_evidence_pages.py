@@ -30,7 +30,7 @@ def test_issue_a_letter_and_record_its_delivery_through_the_pages(case, admin_us
         assert page.status_code == 200
         html = page.content.decode()
         assert "发催款函" in html and "¥12,210.00" in html and "壹万贰仟贰佰壹拾元整" in html
-        assert "诉讼时效届满日：2029-04-20" in html and "发出并存档" in html
+        assert 'data-testid="limitation-expires">2029-04-20<' in html and "发出并存档" in html
 
         preview = client.post(reverse("backoffice:demand_letter_preview", args=[case.pk]),
                               {"kind": "demand", "pay_within_days": "7"})
