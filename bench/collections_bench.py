@@ -349,15 +349,16 @@ def anchors(db: Path, collector_id: int) -> dict[str, list[tuple[str, tuple]]]:
         "workbench, collector": [(workbench.format(where="AND c.owner_id = ?"), (collector_id,)),
                                  (counts.format(where="AND owner_id = ?"), (collector_id,))],
         "workbench, manager": [(workbench.format(where=""), ()), (counts.format(where=""), ())],
-        "activity": [("SELECT recorded_by_id, method, outcome, COUNT(*) FROM collections_contactrecord "
-                      "WHERE contacted_at >= ? AND contacted_at < ? GROUP BY 1, 2, 3", (s, e)),
-                     ("SELECT recorded_by_id, COUNT(DISTINCT case_id) FROM collections_contactrecord "
-                      "WHERE contacted_at >= ? AND contacted_at < ? GROUP BY 1", (s, e))],
+        # November is whole and closed: the monthly summary, and each collector's open cases
+        "activity": [("SELECT recorded_by_id, method, outcome, SUM(contacts) FROM recovery_contactmonth "
+                      "WHERE month = ? AND branch_id IN (1) GROUP BY 1, 2, 3", ("2026-11-01",)),
+                     ("SELECT owner_id, COUNT(*) FROM collections_case WHERE status = 'open' GROUP BY 1", ())],
         "activity, bucket M2 + ordinary customers": [
             ("SELECT r.recorded_by_id, r.method, r.outcome, COUNT(*) FROM collections_contactrecord r "
              "JOIN collections_case c ON c.id = r.case_id JOIN customers_customer cu ON cu.id = r.customer_id "
              "WHERE r.contacted_at >= ? AND r.contacted_at < ? AND c.bucket = 'M2' AND cu.category = 'normal' "
-             "GROUP BY 1, 2, 3", (s, e))],
+             "GROUP BY 1, 2, 3", (s, e)),
+            ("SELECT owner_id, COUNT(*) FROM collections_case WHERE status = 'open' GROUP BY 1", ())],
         "promise kept rate": [("SELECT collector_id, status, COUNT(*), SUM(amount), SUM(paid) FROM collections_promise "
                                "WHERE promised_on >= ? AND promised_on < ? GROUP BY 1, 2", (start, end))],
         "recovered": [("SELECT bucket, owner_id, agency_id, strftime('%Y', day), strftime('%m', day), COUNT(*), "

@@ -172,28 +172,32 @@ class ActivityRow:
 
 
 def _contact_counts(user, filters: ReportFilters, first: date, last: date):
-    """(recorder, method, outcome, n) of the contact records of [first, last], filtered."""
+    """("method", recorder, method, n) and ("outcome", recorder, outcome, n) of the contact records of
+    [first, last], filtered: one grouped query."""
     zone = timezone.get_current_timezone()
     start = datetime.combine(first, time.min, tzinfo=zone)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
     queryset = _filtered(user, ContactRecord.objects.filter(contacted_at__gte=start, contacted_at__lt=end), filters,
                          case="case__", owner="recorded_by_id", bucket="case__bucket", customer="customer__")
     for item in queryset.values("recorded_by_id", "method", "outcome").annotate(n=Count("id")).order_by():
-        yield item["recorded_by_id"], item["method"], item["outcome"], item["n"]
+        yield "method", item["recorded_by_id"], item["method"], item["n"]
+        yield "outcome", item["recorded_by_id"], item["outcome"], item["n"]
 
 
 def _summary_counts(user, filters: ReportFilters, month: date):
+    """The same from the monthly summary: one small grouped query per kind."""
     queryset = _filtered(user, ContactMonth.objects.filter(month=month), filters, case="", owner="recorded_by_id",
                          bucket="", customer="")
-    for item in queryset.values("recorded_by_id", "method", "outcome").annotate(n=Sum("contacts")).order_by():
-        yield item["recorded_by_id"], item["method"], item["outcome"], item["n"]
+    for kind in ("method", "outcome"):
+        for recorder, value, n in queryset.values_list("recorded_by_id", kind).annotate(n=Sum("contacts")).order_by():
+            yield kind, recorder, value, n
 
 
 def activity_counts(user, filters: ReportFilters):
-    """The period's contacts per (recorder, method, outcome): whole months from the monthly summary
-    (ContactMonth, written by the close) through the day it counts, the other days from the contact
-    records themselves; with a bucket, term, nature or category filter (the summary has none of
-    them) every day from the records."""
+    """The period's contacts per recorder and method, and per recorder and outcome: whole months from
+    the monthly summary (ContactMonth, written by the close) through the day it counts, the other
+    days from the contact records themselves; with a bucket, term, nature or category filter (the
+    summary has none of them) every day from the records."""
     if buckets_of(filters) is not None or filters.nature or filters.category:
         yield from _contact_counts(user, filters, filters.start, filters.end)
         return
@@ -219,12 +223,19 @@ def activity(user, filters: ReportFilters) -> dict:
     filters = effective(user, filters)
     rows: dict[int, ActivityRow] = {}
     totals = ActivityRow(None, "")
-    for recorder, method, outcome, n in activity_counts(user, filters):
-        row = rows.setdefault(recorder, ActivityRow(recorder, ""))
-        for target in (row, totals):
-            target.total += n
-            target.by_method[method] = target.by_method.get(method, 0) + n
-            target.by_outcome[outcome] = target.by_outcome.get(outcome, 0) + n
+    for kind, recorder, value, n in activity_counts(user, filters):
+        row = rows.get(recorder)
+        if row is None:
+            row = rows[recorder] = ActivityRow(recorder, "")
+        counts = row.by_method if kind == "method" else row.by_outcome
+        counts[value] = counts.get(value, 0) + n
+        if kind == "method":
+            row.total += n
+    for row in rows.values():
+        totals.total += row.total
+        for source, target in ((row.by_method, totals.by_method), (row.by_outcome, totals.by_outcome)):
+            for key, n in source.items():
+                target[key] = target.get(key, 0) + n
     open_cases = dict(scope_queryset(user, Case.objects.filter(status=CaseStatus.OPEN, owner_id__in=list(rows)))
                       .values_list("owner_id").annotate(n=Count("id")).order_by())
     names = _names(rows)

@@ -40,7 +40,7 @@ class RecoveryPlanForm(forms.ModelForm):
 @admin.register(RecoveryPlan)
 class RecoveryPlanAdmin(ServiceAdminMixin, ScopedAdminMixin, AuditedAdminMixin, ModelAdmin):
     form = RecoveryPlanForm
-    list_display = ["name", "scope_label", "period", "target", "recovered", "achieved", "forecast", "verdict"]
+    list_display = ["name", "scope_label", "period", "target_label", "recovered", "achieved", "forecast", "verdict"]
     list_filter = ["scope", "deadline"]
     search_fields = ["name", "notes"]
     list_select_related = ["collector", "branch"]
@@ -84,6 +84,10 @@ class RecoveryPlanAdmin(ServiceAdminMixin, ScopedAdminMixin, AuditedAdminMixin, 
     @display(description=_("期间"), ordering="deadline")
     def period(self, obj):
         return f"{obj.period_start:%Y-%m-%d} — {obj.deadline:%Y-%m-%d}"
+
+    @display(description=_("目标"), ordering="target")
+    def target_label(self, obj):
+        return f"{obj.target:,.2f}"
 
     @display(description=_("已回收"))
     def recovered(self, obj):
