@@ -34,7 +34,9 @@ from ioudesk.collections.models import (
     ContactRecord,
     Nature,
     OutcomeCode,
+    EventKind,
     Promise,
+    PromiseStatus,
     Term,
 )
 from ioudesk.core import clock
@@ -224,6 +226,7 @@ class CasePage(BackofficePage):
             links=_case_links(case, user), limitation=limitation_of(case.iou), term=_term_label(case),
             priority=PRIORITIES.get(case.priority, case.priority), history=assignment_history(case),
             timeline=timeline(detail), next_due=_local(case.next_action_due),
+            pending_promises=[p for p in _get(detail, "promises") if p.status == PromiseStatus.PENDING],
             can_see_customer=user.has_perm("customers.view_customer"), can_see_iou=user.has_perm("ious.view_iou"))
 
 
@@ -234,21 +237,22 @@ def _get(detail, name, default=()):
 
 
 def timeline(detail) -> list[dict]:
-    """Events, contact records and promises of the case, newest first."""
+    """The case's events and contact records, newest first; a contact's promise is shown with it (the
+    events 联系 repeat the records, so they are left out; 承诺兑现/未兑现 are events of their own)."""
+    promises = {promise.record_id: promise for promise in _get(detail, "promises")}
     items = []
     for event in _get(detail, "events"):
+        if event.kind == EventKind.CONTACT:
+            continue
         items.append({"at": _local(event.at), "kind": "event", "label": event.get_kind_display(), "text": event.text,
                       "by": event.by, "obj": event})
     for record in _get(detail, "contacts"):
         items.append({"at": _local(record.contacted_at), "kind": "contact",
                       "label": f"{record.get_method_display()} · {record.get_outcome_display()}",
                       "text": record.notes, "by": record.recorded_by, "obj": record,
+                      "promise": promises.get(record.pk),
                       "url": reverse("backoffice:collections_record", args=[record.pk])})
-    for promise in _get(detail, "promises"):
-        at = timezone.make_aware(datetime.combine(promise.promised_on, time(23, 59)))
-        items.append({"at": _local(at), "kind": "promise", "label": _t("承诺还款（%(status)s）") % {
-            "status": promise.get_status_display()}, "text": "", "by": promise.collector, "obj": promise})
-    items.sort(key=lambda item: item["at"] or timezone.now(), reverse=True)
+    items.sort(key=lambda item: (item["at"] or timezone.now(), item["kind"] == "contact"), reverse=True)
     return items
 
 
@@ -378,8 +382,6 @@ class ContactPage(BackofficePage):
             add_service_error(form, _on_form_field(error))
             return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, _t("催收记录已保存。"))
-        if record.warning:
-            messages.warning(request, record.warning)
         return redirect("backoffice:collections_record", record.pk)
 
 

@@ -212,6 +212,13 @@ def test_contact_form_records_a_call_with_a_recording_and_a_promise(client, case
     assert hashlib.sha256(audio).hexdigest() in shown and "¥500.00" in shown
     assert "2026-11-30" in shown
 
+    case_page = client.get(reverse("backoffice:collections_case", args=[case.pk]))
+    contact = next(item for item in case_page.context["timeline"] if item["kind"] == "contact")
+    assert contact["obj"] == record and contact["promise"] == promise
+    assert [p.pk for p in case_page.context["pending_promises"]] == [promise.pk]
+    assert "event" in [item["kind"] for item in case_page.context["timeline"]]
+    assert not any(item["obj"].kind == "contact" for item in case_page.context["timeline"] if item["kind"] == "event")
+
 
 def test_contact_form_refusals_next_to_their_field(client, case, collector, day):
     client.force_login(collector)
