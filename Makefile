@@ -40,11 +40,21 @@ lint: $(VENV)/.installed-test
 system-packages:
 	scripts/system-packages
 
+# The SQLite pass (browser tests included) and the PostgreSQL pass run side by side, one per core;
+# each pass's output is printed whole when it ends (make -O). `make test-sqlite` / `make test-postgres`
+# run one pass with live output.
 test: system-packages $(VENV)/.installed-test
 	$(BIN)/python -m ioudesk.core.catalogues
 	$(BIN)/ruff check .
+	@$(MAKE) --no-print-directory -j2 -O pass-sqlite pass-postgres
+
+.PHONY: pass-sqlite pass-postgres
+pass-sqlite:
+	@echo "== SQLite pass =="
 	$(BIN)/pytest -q
-	scripts/with-postgres $(BIN)/pytest -q -m "not browser"
+pass-postgres:
+	@echo "== PostgreSQL pass =="
+	scripts/with-postgres $(BIN)/pytest -q -m "not browser and not sqlite_only"
 
 test-sqlite: $(VENV)/.installed-test
 	$(BIN)/python -m ioudesk.core.catalogues
@@ -52,7 +62,7 @@ test-sqlite: $(VENV)/.installed-test
 
 test-postgres: $(VENV)/.installed-test
 	$(BIN)/python -m ioudesk.core.catalogues
-	scripts/with-postgres $(BIN)/pytest -q -m "not browser"
+	scripts/with-postgres $(BIN)/pytest -q -m "not browser and not sqlite_only"
 
 # The money core's state machine at length (make test runs it briefly): many more and longer
 # random sequences, on SQLite and PostgreSQL. SOAK_EXAMPLES=2000 make soak for a longer run.

@@ -3,7 +3,10 @@ pinned business date, and the real Chromium for browser tests."""
 
 import os
 import shutil
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +34,26 @@ def pytest_collection_modifyitems(config, items):
                 raise pytest.UsageError(
                     f"Chromium is missing at {CHROMIUM}: browser tests cannot run. Run scripts/system-packages "
                     "(or apt-get install chromium), or opt out explicitly with IOUDESK_SKIP_BROWSER=1.")
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite_template(tmp_path_factory):
+    """One data directory migrated by a real `manage.py migrate` in a child process, once per run."""
+    directory = tmp_path_factory.mktemp("migrated-data")
+    env = {**os.environ, "IOUDESK_DATA_DIR": str(directory)}
+    for name in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(name, None)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=Path(__file__).parent, env=env,
+                   check=True, capture_output=True, timeout=600)
+    return directory
+
+
+@pytest.fixture
+def migrated_data_dir(tmp_path, _migrated_sqlite_template):
+    """A fresh copy of that migrated SQLite data directory in `tmp_path`, for tests that start the
+    product's own processes (serve, worker): a copy costs milliseconds, a migrate many seconds."""
+    shutil.copytree(_migrated_sqlite_template, tmp_path, dirs_exist_ok=True)
+    return tmp_path
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+# The product's own processes on a SQLite data directory of their own, whatever the pass's database:
+# run once, in the SQLite pass.
+pytestmark = pytest.mark.sqlite_only
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,12 +34,10 @@ def _children(pid: int) -> list[str]:
 
 
 @pytest.fixture
-def environment(tmp_path):
-    env = {**os.environ, "IOUDESK_DATA_DIR": str(tmp_path)}
+def environment(migrated_data_dir):
+    env = {**os.environ, "IOUDESK_DATA_DIR": str(migrated_data_dir)}
     for name in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         env.pop(name, None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=300)
     return env
 
 
