@@ -194,10 +194,10 @@ def limitation_clock(iou: Iou, *, day: date | None = None) -> LimitationClock:
                                  source=e.source, event_id=e.pk))
     for pk, on, amount in payments:
         counted, note = _counted(on, anchor, first_demand=False)
+        paid = _g("还款 ¥%(amount)s") % {"amount": f"{amount:,.2f}"}
         events.append(ClockEvent(on=on, kind=LimitationKind.PARTIAL_PAYMENT,
                                  label=str(LimitationKind.PARTIAL_PAYMENT.label), counted=counted,
-                                 note=note or _g("还款 ¥%(amount)s") % {"amount": f"{amount:,.2f}"},
-                                 transaction_id=pk))
+                                 note=f"{paid}；{note}" if note else paid, transaction_id=pk))
     events.sort(key=lambda e: (e.on, e.event_id or 0, e.transaction_id or 0))
     if result is None:
         return LimitationClock(
