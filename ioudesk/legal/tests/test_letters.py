@@ -132,3 +132,43 @@ def test_refusals(case, admin_user_zh, make_staff):
         assert not letters.can_issue_letter(case, admin_user_zh)
         with pytest.raises(InvalidState, match="已结案"):
             letters.demand_letter_issue(case, kind="demand", by=admin_user_zh)
+
+
+def test_debt_for_goods_long_expired(debtor, manager, approver, finance):
+    """A 欠条 for goods (¥58,000.00, no interest, 月结30天 from 2021-01-05: due 2021-02-04), never paid:
+    the letter names the goods debt and arts. 577/579 (not the loan articles), and says the period
+    ran out on 2024-02-04 (three years from the due date) so that a debtor who now agrees to pay
+    loses the defence (art. 192) — not that the letter interrupts it."""
+    from ioudesk.documents.models import DocumentKind
+    from ioudesk.documents.services import active_template
+    from ioudesk.documents.templating import render_text
+    from ioudesk.ious.models import Iou
+    from ioudesk.ious.services import iou_approve, iou_create, iou_submit
+    from ioudesk.ious.services.accrual import iou_close_day
+    from ioudesk.ious.services.disbursement import iou_disburse
+
+    with clock.frozen(date(2021, 1, 5)):
+        iou, _ = iou_create(iou=Iou(kind="debt", debt_reason="goods", reason="钢材货款", customer=debtor,
+                                    principal=D("58000.00"), rate_text="0%", payment_terms="net_30",
+                                    contract_date=date(2021, 1, 5)), user=manager)
+        iou_submit(iou=iou, user=manager)
+        iou_approve(iou=iou, user=approver)
+        iou_disburse(iou=iou, user=finance)
+    with clock.frozen(LETTER_DAY):
+        iou_close_day(iou=iou, day=LETTER_DAY)
+        iou.refresh_from_db()
+        owed = letters.owed_on(iou, LETTER_DAY)
+        data = letters.letter_data(iou, kind="demand", day=LETTER_DAY)
+        text = render_text(active_template(DocumentKind.DEMAND).body, DocumentKind.DEMAND, data.values)
+    # no agreed rate: overdue interest at the one-year LPR of each period (民间借贷规定 art. 28), as the book posts it
+    from ioudesk.calc.words import amount_in_words
+    from ioudesk.ious.selectors import penalty_to_date
+
+    assert (owed.principal, owed.interest, owed.fee) == (D("58000.00"), D("0.00"), D("0.00"))
+    assert owed.penalty == penalty_to_date(iou, LETTER_DAY) > 0 and owed.total == D("58000.00") + owed.penalty
+    assert "您向欠条管家示范机构出具欠条" in text and "确认欠付货款人民币（大写）伍万捌仟元整（¥58,000.00）" in text
+    assert f"罚息人民币（大写）{amount_in_words(owed.penalty)}（¥{owed.penalty:,.2f}）" in text
+    assert f"合计人民币（大写）{amount_in_words(owed.total)}（¥{owed.total:,.2f}）" in text
+    assert "第五百七十七条、第五百七十九条的规定及上述欠条的约定" in text and "第六百七十四条" not in text
+    assert "诉讼时效期间已于二〇二四年二月四日届满" in text and "第一百九十二条" in text
+    assert "诉讼时效中断" not in text
