@@ -61,8 +61,8 @@ STEP_LABELS = {"partition": _("划分分区"), "ious": _("借据日终"), "parti
                "advance": _("推进营业日")}
 COUNT_LABELS = {"live": _("在贷借据"), "falling_due": _("当日有到期"), "falling_overdue": _("当日转逾期"),
                 "bulk": _("批量计提"), "single": _("逐笔处理"), "failed": _("失败"),
-                "dpd_advanced": _("逾期天数推进"), "penalty": _("月末计罚息"), "resolved": _("已解决"),
-                "messages": _("提醒消息"), "suppressed": _("未发送"), "late": _("补跑期间的提醒并入今日")}
+                "dpd_advanced": _("逾期天数推进"), "penalty": _("月末计罚息"), "resolved": _("已解决")}
+# Those are the engine's own; a day step registers the labels of its counts with it (register_day_step).
 NOT_STEPS = {"steps_done"}  # the engine's own bookkeeping
 
 
@@ -80,7 +80,8 @@ def close_steps(run: CloseRun) -> list[StepSummary]:
     order they happen, then the day steps in theirs. For the run page and `close-day`."""
     from ioudesk.closing.registry import day_steps
 
-    labels = {**STEP_LABELS, **{step.name: step.label for step in day_steps()}}
+    registered = {step.name: step for step in day_steps()}
+    labels = {**STEP_LABELS, **{name: step.label for name, step in registered.items()}}
     counts = run.counts if isinstance(run.counts, dict) else {}
     timings = run.timings if isinstance(run.timings, dict) else {}
     known = [name for name in STEP_LABELS if name in timings or name in counts]
@@ -89,7 +90,8 @@ def close_steps(run: CloseRun) -> list[StepSummary]:
     for name in names:
         value = counts.get(name)
         if isinstance(value, dict):
-            items = [(str(COUNT_LABELS.get(key, key)), number) for key, number in value.items()
+            names = {**COUNT_LABELS, **(registered[name].count_labels if name in registered else {})}
+            items = [(str(names.get(key, key)), number) for key, number in value.items()
                      if not isinstance(number, list | dict)]
         else:
             items = [("", value)] if isinstance(value, int | float) else []

@@ -15,4 +15,6 @@ class RemindersConfig(AppConfig):
         register_category(placeholders.CATEGORY, label=placeholders.LABEL,
                           placeholders={k: str(v) for k, v in placeholders.PLACEHOLDERS.items()},
                           sample=selectors.placeholder_sample)
-        register_day_step("reminders", label=_("还款提醒"), order=50, run=services.reminders_day_step)
+        register_day_step("reminders", label=_("还款提醒"), order=50, run=services.reminders_day_step,
+                          count_labels={"messages": _("提醒消息"), "suppressed": _("未发送"),
+                                        "late": _("补跑期间的提醒并入今日")})
