@@ -146,8 +146,8 @@ class LegalCaseFilters(Schema):
 
 
 class LegalCaseIn(Schema):
-    """One of: ``collection_case_id`` (转诉讼: the case is marked as in legal), ``iou_id``, or
-    ``customer_id`` alone (a case for several debts)."""
+    # One of: collection_case_id (转诉讼: the case is marked as in legal), iou_id, or customer_id alone
+    # (a case for several debts).
 
     collection_case_id: int | None = None
     iou_id: int | None = None
@@ -159,7 +159,7 @@ class LegalCaseIn(Schema):
 
 
 class LegalCaseUpdateIn(Schema):
-    """Only the fields sent are changed."""
+    # Only the fields sent are changed.
 
     status: _choices(LegalStatus) | None = None
     lawyer: str | None = Field(None, max_length=50)
@@ -370,7 +370,7 @@ def defaulter_detail(request, defaulter_id: int):
 
 
 @router.post("/defaulters", response={201: DefaulterOut, **WRITE_ERRORS},
-             summary="列入失信/黑名单（multipart/form-data，证据文件为PDF或图片）")
+             summary="列入失信/黑名单（以表单上传，证据文件为PDF或图片）")
 def defaulter_create(request, reason: Form[str], evidence: File[UploadedFile], name: Form[str] = "",
                      source: Form[_choices(DefaulterSource)] = DefaulterSource.INTERNAL,
                      customer_id: Form[int | None] = None, id_number: Form[str] = "",

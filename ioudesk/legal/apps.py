@@ -15,4 +15,5 @@ class LegalConfig(AppConfig):
 
         if defaulter_check not in ORIGINATION_CHECKS:
             ORIGINATION_CHECKS.append(defaulter_check)
-        register_day_step("limitation_alerts", label=_("诉讼时效预警"), order=45, run=alerts.limitation_alerts_day_step)
+        register_day_step("limitation_alerts", label=_("诉讼时效预警"), order=45, run=alerts.limitation_alerts_day_step,
+                          count_labels={"alerts": _("时效预警借据"), "messages": _("时效预警消息")})
