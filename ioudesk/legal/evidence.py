@@ -86,6 +86,10 @@ RECEIPT_KINDS = (TransactionKind.REPAYMENT, TransactionKind.RECOVERY)
 
 # --- the archive: entries in, zip and manifest out (no database) ---------------------------------
 
+class FileMissing(InvalidState):
+    code = "evidence_file_missing"
+
+
 @dataclass
 class Entry:
     """One file of the package: its bytes, or a function that opens it (a stored file, streamed)."""
@@ -101,7 +105,12 @@ class Entry:
         if self.content is not None:
             yield self.content
             return
-        with self.opener() as handle:
+        try:
+            handle = self.opener()
+        except FileNotFoundError as error:
+            raise FileMissing(_("证据包中的文件“%(path)s”在存储中已丢失，无法打包：请联系系统管理员从备份恢复。") % {
+                "path": self.path}) from error
+        with handle:
             while chunk := handle.read(CHUNK):
                 yield chunk
 

@@ -110,3 +110,13 @@ def test_command_exit_codes_and_chinese_report(package, tmp_path):
     bad = subprocess.run([*command, str(broken)], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1
     assert "[多出] extra.pdf" in bad.stdout and "结论：不完整或已被改动" in bad.stderr
+
+
+def test_a_stored_file_gone_is_refused_by_name(tmp_path):
+    from ioudesk.legal.evidence import FileMissing
+
+    def gone():
+        raise FileNotFoundError("customers/1/x.png")
+
+    with open(tmp_path / "p.zip", "wb") as out, pytest.raises(FileMissing, match="01-借据/原件-01-借条原件.png"):
+        write_package(out, [Entry("01-借据/原件-01-借条原件.png", "original", "原件", opener=gone)], {})
