@@ -147,3 +147,17 @@ def test_who_may_download(case, admin_user_zh, make_staff, client):
     other = make_staff("zhaolei", role="催收员")
     client.force_login(other)
     assert client.get(url).status_code == 403
+
+
+def test_build_command(case, admin_user_zh, tmp_path, capsys):
+    target = tmp_path / "package.zip"
+    with clock.frozen(LETTER_DAY):
+        call_command("evidence", "build", case.iou.number, "--user", "admin", "--output", str(target))
+    out = capsys.readouterr().out
+    assert f"已生成 {target}" in out and evidence.verify_package(target).intact
+    assert not list(tmp_path.glob("*.part"))
+    assert audit.events_for(case.iou).get(verb="下载证据包").actor_id == admin_user_zh.pk
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="没有启用的员工"):
+        call_command("evidence", "build", case.iou.number, "--user", "nobody")
