@@ -172,3 +172,16 @@ def test_debt_for_goods_long_expired(debtor, manager, approver, finance):
     assert "第五百七十七条、第五百七十九条的规定及上述欠条的约定" in text and "第六百七十四条" not in text
     assert "诉讼时效期间已于二〇二四年二月四日届满" in text and "第一百九十二条" in text
     assert "诉讼时效中断" not in text
+
+
+@pytest.mark.parametrize("kind", ["demand", "lawyer"])
+def test_default_templates_preview_with_sample_data(kind, admin_user_zh, tmp_path):
+    """单据模板 → 预览PDF for the two new kinds (the sample values of documents/placeholders.py)."""
+    from ioudesk.documents import services as documents
+    from ioudesk.documents.models import DocumentTemplate
+
+    documents.templates_ensure()
+    template = DocumentTemplate.objects.get(kind=kind, is_active=True)
+    text = pdf_words(documents.template_preview_pdf(template=template, user=admin_user_zh), tmp_path)
+    assert "合计人民币（大写）捌仟伍佰玖拾壹元壹角肆分（¥8,591.14）" in text  # 8,275.18 + 252.51 + 63.45
+    assert "第六百七十四条" in text and ("北京市示范律师事务所" in text) == (kind == "lawyer")
