@@ -398,6 +398,8 @@ class ContactRecord(AppendOnlyModel):
             models.Index(fields=["case", "contacted_at"], name="contact_case_at_idx"),
             models.Index(fields=["customer", "contacted_at"], name="contact_customer_at_idx"),
             models.Index(fields=["recorded_by", "contacted_at"], name="contact_by_at_idx"),
+            # the activity report: a period's contacts by recorder, method and outcome, from the index alone
+            models.Index(fields=["contacted_at", "recorded_by", "method", "outcome"], name="contact_at_cover_idx"),
         ]
 
     def __str__(self):

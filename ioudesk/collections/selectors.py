@@ -281,6 +281,15 @@ def contact_policy(case: Case, *, at: dt.datetime, method: str = ContactMethod.P
 SECTION_TITLE = _("催收")
 
 
+def _acting_user():
+    """The user the 360 page is drawn for (the request's actor: OVERVIEW_SECTIONS get only the customer)."""
+    from ioudesk.core.context import current_actor
+    from ioudesk.core.models import User
+
+    user_id = current_actor().user_id
+    return User.objects.filter(pk=user_id).first() if user_id else None
+
+
 def customer_cases_section(customer) -> dict:
     """The customer's collection cases and last contacts for the 360 page (OVERVIEW_SECTIONS)."""
     from django.template.loader import render_to_string
@@ -288,11 +297,14 @@ def customer_cases_section(customer) -> dict:
 
     cases = list(Case.objects.filter(customer=customer).select_related("iou", "owner", "agency")
                  .order_by("-status", "-opened_on", "-id")[:20])  # open before closed
+    viewer = _acting_user()
     for case in cases:
-        for attribute, name, pk in (("url", "backoffice:collections_case", case.pk),
-                                    ("iou_url", "backoffice:iou_detail", case.iou_id)):
+        case.customer = customer
+        for attribute, name, pk, allowed in (
+                ("url", "backoffice:collections_case", case.pk, viewer is not None and predicates.can_view_case(case, viewer)),
+                ("iou_url", "backoffice:iou_detail", case.iou_id, viewer is not None and viewer.has_perm("ious.view_iou"))):
             try:
-                setattr(case, attribute, reverse(name, args=[pk]))
+                setattr(case, attribute, reverse(name, args=[pk]) if allowed else "")
             except NoReverseMatch:
                 setattr(case, attribute, "")
     contacts = list(ContactRecord.objects.filter(customer=customer).select_related("recorded_by", "case")

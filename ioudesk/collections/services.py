@@ -206,7 +206,7 @@ def case_assign(case: Case, *, owner=None, agency=None, method: str = Assignment
 def cases_assign_bulk(cases, *, owner=None, agency=None, by, reason: str) -> int:
     """批量分案: every case to the same collector or agency, all or none (the refusals name the cases)."""
     _ensure_can_assign(by)
-    cases = list(Case.objects.select_for_update().filter(pk__in=[c.pk for c in cases]).order_by("pk")
+    cases = list(Case.objects.select_for_update(of=("self",)).filter(pk__in=[c.pk for c in cases]).order_by("pk")
                  .select_related("iou", "customer"))
     if not cases:
         raise _refuse(_g("请先勾选要分案的案件。"), field_name="cases", code="assign_none")
@@ -233,7 +233,7 @@ def case_recall(case: Case, *, by, reason: str) -> CaseAssignment:
     _ensure_can_assign(by)
     if not (reason or "").strip():
         raise _refuse(_g("请填写收回原因。"), field_name="reason", code="recall_reason")
-    case = Case.objects.select_for_update().select_related("iou", "customer", "agency", "owner").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("iou", "customer", "agency", "owner").get(pk=case.pk)
     _visible(case, by)
     if case.status != CaseStatus.OPEN:
         raise InvalidState(_g("催收案件 %(number)s 已结案，不能收回。") % {"number": case.number}, code="case_closed")
@@ -480,7 +480,7 @@ def contact_record_create(case: Case, *, method, party, contact=None, party_name
     arrears; evidence files of the wrong type. Outside the contact hours or over the daily cap the
     record is kept with its warning. A demand whose delivery is evidenced, or a signed
     acknowledgement, interrupts the limitation period (ioudesk.ious.services.limitation)."""
-    case = Case.objects.select_for_update().select_related("iou", "customer").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("iou", "customer").get(pk=case.pk)
     if not predicates.can_record_contact(case, by):
         if case.status != CaseStatus.OPEN:
             raise InvalidState(_g("催收案件 %(number)s 已结案，不能再记录催收。") % {"number": case.number},

@@ -151,10 +151,21 @@ def test_kept_rate(cases, collector):
     assert selectors.kept_rate(collector, (DAY - timedelta(days=9), DAY - timedelta(days=1))).rate is None
 
 
-def test_customer_360_section(cases, debtor):
+def test_customer_360_section(cases, debtor, chief, approver):
+    from django.urls import NoReverseMatch, reverse
+
+    from ioudesk.core.context import acting_as, actor_for_user
     from ioudesk.customers.selectors import OVERVIEW_SECTIONS
 
     assert selectors.customer_cases_section in OVERVIEW_SECTIONS
     part = selectors.customer_cases_section(debtor)
     assert str(part["title"]) == "催收" and cases[0].number in part["html"] and "788.49" in part["html"]
     assert part["owed"] == Decimal("0.00")  # the IOUs' section counts what is owed
+    try:
+        link = reverse("backoffice:collections_case", args=[cases[0].pk])
+    except NoReverseMatch:  # the case page is H2's
+        return
+    with acting_as(actor_for_user(chief)):
+        assert f'href="{link}"' in selectors.customer_cases_section(debtor)["html"]
+    with acting_as(actor_for_user(approver)):  # 审批员: no collections permission, no link to a page it cannot open
+        assert f'href="{link}"' not in selectors.customer_cases_section(debtor)["html"]

@@ -160,3 +160,13 @@ def test_a_contact_of_the_pending_action_moves_the_next_action_on(overdue_case, 
     # M1: SMS on day 0 (02-16), the phone call 3 days later: due 02-19 18:00
     assert (case.next_action, case.next_action_due) == ("phone", at(date(2026, 2, 19), 18))
     assert case.stage.order == 1  # the step itself moves when its day comes (the close)
+
+
+def test_the_database_refuses_to_change_a_contact_record(overdue_case, collector):
+    from django.db import DatabaseError, connection, transaction
+
+    row = record(overdue_case, collector)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE collections_contactrecord SET notes = 'changed' WHERE id = %s", [row.pk])
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE collections_caseevent SET text = 'changed'")
