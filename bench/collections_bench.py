@@ -335,7 +335,6 @@ def anchors(db: Path, collector_id: int) -> dict[str, list[tuple[str, tuple]]]:
     """The same rows found and added up by hand, on the driver alone: one list of statements per
     measured selector."""
     start, end = "2026-11-01", "2026-12-01"
-    s, e = "2026-10-31 16:00:00", "2026-11-30 16:00:00"  # Beijing day bounds in UTC
     tomorrow = "2026-12-15 16:00:00"
     workbench = ("SELECT c.*, u.number, cu.name FROM collections_case c JOIN ious_iou u ON u.id = c.iou_id "
                  "JOIN customers_customer cu ON cu.id = c.customer_id WHERE c.status = 'open' {where} "
@@ -350,17 +349,17 @@ def anchors(db: Path, collector_id: int) -> dict[str, list[tuple[str, tuple]]]:
                                  (counts.format(where="AND owner_id = ?"), (collector_id,))],
         "workbench, manager": [(workbench.format(where=""), ()), (counts.format(where=""), ())],
         # November is whole and closed: the monthly summary, and each collector's open cases
-        "activity": [("SELECT recorded_by_id, method, outcome, SUM(contacts) FROM recovery_contactmonth "
+        "activity": [("SELECT kind, recorded_by_id, value, SUM(contacts) FROM recovery_contactmonth "
                       "WHERE month = ? AND branch_id IN (1) GROUP BY 1, 2, 3", ("2026-11-01",)),
                      ("SELECT owner_id, COUNT(*) FROM collections_case WHERE status = 'open' GROUP BY 1", ())],
         "activity, bucket M2 + ordinary customers": [
-            ("SELECT r.recorded_by_id, r.method, r.outcome, COUNT(*) FROM collections_contactrecord r "
-             "JOIN collections_case c ON c.id = r.case_id JOIN customers_customer cu ON cu.id = r.customer_id "
-             "WHERE r.contacted_at >= ? AND r.contacted_at < ? AND c.bucket = 'M2' AND cu.category = 'normal' "
-             "GROUP BY 1, 2, 3", (s, e)),
+            ("SELECT kind, recorded_by_id, value, SUM(contacts) FROM recovery_contactmonth WHERE month = ? "
+             "AND branch_id IN (1) AND bucket = 'M2' AND category = 'normal' GROUP BY 1, 2, 3", ("2026-11-01",)),
             ("SELECT owner_id, COUNT(*) FROM collections_case WHERE status = 'open' GROUP BY 1", ())],
-        "promise kept rate": [("SELECT collector_id, status, COUNT(*), SUM(amount), SUM(paid) FROM collections_promise "
-                               "WHERE promised_on >= ? AND promised_on < ? GROUP BY 1, 2", (start, end))],
+        "promise kept rate": [("SELECT p.collector_id, p.status, COUNT(*), SUM(p.amount), SUM(p.paid) "
+                               "FROM collections_promise p JOIN collections_case c ON c.id = p.case_id "
+                               "WHERE p.promised_on >= ? AND p.promised_on < ? AND c.branch_id IN (1) GROUP BY 1, 2",
+                               (start, end))],
         "recovered": [("SELECT bucket, owner_id, agency_id, strftime('%Y', day), strftime('%m', day), COUNT(*), "
                        "SUM(amount) FROM collections_recovery WHERE day >= ? AND day < ? GROUP BY 1, 2, 3, 4, 5",
                        (start, end))],
@@ -499,8 +498,8 @@ def section(results: list[dict], sizes: dict, info: dict, command: str, loads: t
     if info.get("activity_s"):
         lines.append(f"- Monthly activity summary (`recovery.services.activity_summarise`, the day step's work at each "
                      f"close): November's contacts in {info['activity_rows']:,} rows, {info['activity_s']:.1f} s; the "
-                     "activity report reads it for whole months (up to the last close) and the contact records for "
-                     "the days after, or with a bucket, term, nature or category filter.")
+                     "activity report reads it, every filter applied, for whole months up to the last close, and the "
+                     "contact records for the days after.")
     lines += [
         f"- Load average while timing: {loads[0]:.1f} at the start, {loads[1]:.1f} at the end, on 2 CPUs.",
         f"- Machine: {platform.platform()}, {cpu_model()}, Python {platform.python_version()}, "

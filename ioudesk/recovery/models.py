@@ -173,10 +173,12 @@ class BucketRoll(models.Model):
 
 
 class ContactMonth(models.Model):
-    """Contact records counted per month, branch, recorder, method and outcome (Beijing months), from
-    the month's first day through ``ContactMonthMark.through``: the activity report reads these few
-    thousand rows instead of a month of contact records. Rewritten by the day step for the closed
-    day's month (and the month before during the first week, for records entered late)."""
+    """Contact records counted per month (Beijing months), branch, recorder, the case's bucket, nature
+    and customer category, and either the method or the outcome (``kind``), from the month's first
+    day through ``ContactMonthMark.through``: the activity report reads these rows, with every
+    filter it has, instead of a month of contact records. Rewritten by the day step for the closed
+    day's month (and the month before during the first week, for records entered late); the bucket
+    is the case's at that close."""
 
     scope_branch_field = "branch"
 
@@ -185,17 +187,20 @@ class ContactMonth(models.Model):
                                db_constraint=False, related_name="+")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.DO_NOTHING,
                                     db_constraint=False, related_name="+")
-    method = models.CharField(_("方式"), max_length=16)
-    outcome = models.CharField(_("结果"), max_length=16)
+    bucket = models.CharField(_("账龄"), max_length=4)
+    nature = models.CharField(_("欠款性质"), max_length=10)
+    category = models.CharField(_("客户分类"), max_length=12)
+    kind = models.CharField(_("口径"), max_length=8)  # "method" or "outcome"
+    value = models.CharField(_("方式或结果"), max_length=16)
     contacts = models.PositiveIntegerField(_("联系次数"), default=0)
 
     class Meta:
         verbose_name = _("催收活动月汇总")
         verbose_name_plural = _("催收活动月汇总")
-        indexes = [models.Index(fields=["month", "recorded_by"], name="contactmonth_month_idx")]
+        indexes = [models.Index(fields=["month", "kind"], name="contactmonth_month_idx")]
 
     def __str__(self):
-        return f"{self.month:%Y-%m} {self.recorded_by_id} {self.method} {self.outcome} {self.contacts}"
+        return f"{self.month:%Y-%m} {self.recorded_by_id} {self.kind} {self.value} {self.contacts}"
 
 
 class ContactMonthMark(models.Model):

@@ -185,22 +185,17 @@ def _contact_counts(user, filters: ReportFilters, first: date, last: date):
 
 
 def _summary_counts(user, filters: ReportFilters, month: date):
-    """The same from the monthly summary: one small grouped query per kind."""
+    """The same from the monthly summary, every filter applied: one small grouped query."""
     queryset = _filtered(user, ContactMonth.objects.filter(month=month), filters, case="", owner="recorded_by_id",
-                         bucket="", customer="")
-    for kind in ("method", "outcome"):
-        for recorder, value, n in queryset.values_list("recorded_by_id", kind).annotate(n=Sum("contacts")).order_by():
-            yield kind, recorder, value, n
+                         bucket="bucket", customer="")
+    yield from queryset.values_list("kind", "recorded_by_id", "value").annotate(
+            n=Sum("contacts")).order_by()
 
 
 def activity_counts(user, filters: ReportFilters):
     """The period's contacts per recorder and method, and per recorder and outcome: whole months from
     the monthly summary (ContactMonth, written by the close) through the day it counts, the other
-    days from the contact records themselves; with a bucket, term, nature or category filter (the
-    summary has none of them) every day from the records."""
-    if buckets_of(filters) is not None or filters.nature or filters.category:
-        yield from _contact_counts(user, filters, filters.start, filters.end)
-        return
+    days from the contact records themselves."""
     marks = dict(ContactMonthMark.objects.filter(month__gte=filters.start.replace(day=1), month__lte=filters.end)
                  .values_list("month", "through"))
     day = filters.start

@@ -228,11 +228,15 @@ def activity_summarise(*, month: date, through: date) -> int:
     from ioudesk.recovery.models import ContactMonth, ContactMonthMark
 
     start, end = _day_bounds(month, min(through, month_end_of(month)))
-    grouped = (ContactRecord.objects.filter(contacted_at__gte=start, contacted_at__lt=end)
-               .values("branch_id", "recorded_by_id", "method", "outcome").annotate(n=Count("id")).order_by())
+    records = ContactRecord.objects.filter(contacted_at__gte=start, contacted_at__lt=end)
     ContactMonth.objects.filter(month=month).delete()
-    rows = [ContactMonth(month=month, branch_id=g["branch_id"], recorded_by_id=g["recorded_by_id"], method=g["method"],
-                         outcome=g["outcome"], contacts=g["n"]) for g in grouped]
+    rows = []
+    for kind in ("method", "outcome"):
+        grouped = records.values("branch_id", "recorded_by_id", "case__bucket", "case__nature", "customer__category",
+                                 kind).annotate(n=Count("id")).order_by()
+        rows += [ContactMonth(month=month, branch_id=g["branch_id"], recorded_by_id=g["recorded_by_id"],
+                              bucket=g["case__bucket"], nature=g["case__nature"], category=g["customer__category"],
+                              kind=kind, value=g[kind], contacts=g["n"]) for g in grouped]
     ContactMonth.objects.bulk_create(rows, batch_size=2000)
     ContactMonthMark.objects.update_or_create(month=month, defaults={"through": min(through, month_end_of(month))})
     return len(rows)

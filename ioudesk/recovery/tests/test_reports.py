@@ -73,19 +73,19 @@ def test_activity(book, admin_user_zh):
         4, 1, {"phone": 2, "sms": 1, "wechat": 1}, {"promised": 3, "no_answer": 1})  # cases: open cases owned
     assert (qian.total, qian.by_method) == (1, {"visit": 1})
     assert report["totals"].total == 5
-    # the close's monthly summary through 11-20, the records for the rest of the month: the same figures
-    # to 11-20: zhao's phone/promised (2) and sms/no_answer, qian's visit/promised; zhao's wechat is of 11-21
-    assert services.activity_day_step(day=date(2026, 11, 20)) == {"activity_rows": 3}
+    # the close's monthly summary through 11-20 and the records for the rest of the month: the same figures.
+    # Its rows to 11-20, per kind: zhao's phone and sms, promised and no_answer (case A; the wechat is of
+    # 11-21); qian's visit and promised (case B)
+    assert services.activity_day_step(day=date(2026, 11, 20)) == {"activity_rows": 6}
     summed = selectors.activity(admin_user_zh, NOVEMBER)
     assert [(r.collector_id, r.total, r.by_method, r.by_outcome) for r in summed["rows"]] == [
         (r.collector_id, r.total, r.by_method, r.by_outcome) for r in report["rows"]]
+    # the long-overdue filter leaves case B's visit only, from the summary too
+    long = selectors.ReportFilters(start=NOVEMBER.start, end=NOVEMBER.end, term="long")
+    assert [(r.total, r.by_method) for r in selectors.activity(admin_user_zh, long)["rows"]] == [(1, {"visit": 1})]
     # November 1–20 come from the summary alone (a summary changed by hand shows it)
-    ContactMonth.objects.filter(recorded_by=book["qian"]).update(contacts=7)
+    ContactMonth.objects.filter(recorded_by=book["qian"], kind="method").update(contacts=7)
     assert {r.collector_id: r.total for r in selectors.activity(admin_user_zh, NOVEMBER)["rows"]}[book["qian"].pk] == 7
-    # the long-overdue filter leaves case B's visit only
-    long = selectors.activity(admin_user_zh, selectors.ReportFilters(start=NOVEMBER.start, end=NOVEMBER.end,
-                                                                     term="long"))
-    assert [r.total for r in long["rows"]] == [1]
 
 
 @pytest.mark.django_db
