@@ -196,6 +196,7 @@ class WorkbenchPage(BackofficePage):
         return super().get_context_data(
             **kwargs, today=today, filters=filters, page=page, rows=rows, counts=workbench_counts(user, today),
             can_assign=predicates.can_assign(user), query=query.urlencode(),
+            can_see_customer=user.has_perm("customers.view_customer"), can_see_iou=user.has_perm("ious.view_iou"),
             filtered=any(chosen.get(k) for k in ("q", "bucket", "classification", "term", "nature", "category")))
 
 
