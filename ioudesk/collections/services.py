@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
@@ -50,6 +51,7 @@ from ioudesk.collections.models import (
 from ioudesk.collections.strategies import Strategies
 from ioudesk.core import audit, clock, numbering, scope
 from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
+from ioudesk.core.fields import FloatMoneyError, money_value
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious.models import LIVE_STATUSES
 
@@ -444,13 +446,15 @@ def contact_record_validate(case: Case, *, method, party, contact=None, party_na
             raise _refuse(_g("填写了承诺还款，联系结果应为“承诺还款”。"), field_name="outcome",
                           code="promise_outcome")
         amount, promised_on = promise
-        if amount is None or isinstance(amount, float):
+        if amount is None or amount == "":
             raise _refuse(_g("请填写承诺金额。"), field_name="promise_amount", code="promise_amount_missing")
-        amount = Decimal(str(amount)).quantize(Decimal("0.01")) if not isinstance(amount, Decimal) else amount
+        try:
+            amount = money_value(amount)
+        except (DjangoValidationError, FloatMoneyError, TypeError):
+            raise _refuse(_g("承诺金额“%(amount)s”无效：请写金额，最多两位小数，如 1200.00。") % {"amount": amount},
+                          field_name="promise_amount", code="promise_amount_invalid") from None
         if amount <= 0:
             raise _refuse(_g("承诺金额须大于 0。"), field_name="promise_amount", code="promise_amount_positive")
-        if amount != amount.quantize(Decimal("0.01")):
-            raise _refuse(_g("承诺金额最多两位小数（精确到分）。"), field_name="promise_amount", code="promise_amount_fen")
         arrears = arrears_of([case.iou_id], day).get(case.iou_id, ZERO)
         if amount > arrears:
             raise _refuse(_g("承诺金额 ¥%(amount)s 超过逾期欠款 ¥%(arrears)s，请核对。") % {
