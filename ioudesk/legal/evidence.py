@@ -124,11 +124,18 @@ def write_package(out: IO[bytes], entries: Iterable[Entry], meta: dict) -> tuple
     manifest.sha256. Returns the manifest and its SHA-256."""
     files = []
     seen: set[str] = set()
+    stamp = timezone.localtime().timetuple()[:6]  # the time the package was made, not zip's 1980-01-01
+
+    def info(name: str) -> zipfile.ZipInfo:
+        row = zipfile.ZipInfo(name, date_time=stamp)
+        row.compress_type = zipfile.ZIP_DEFLATED
+        return row
+
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         for entry in entries:
             path = _unique(entry.path, seen)
             digest, size = hashlib.sha256(), 0
-            with archive.open(path, "w", force_zip64=True) as target:
+            with archive.open(info(path), "w", force_zip64=True) as target:
                 for chunk in entry.chunks():
                     digest.update(chunk)
                     size += len(chunk)
@@ -141,8 +148,8 @@ def write_package(out: IO[bytes], entries: Iterable[Entry], meta: dict) -> tuple
         manifest = {"format": FORMAT, **meta, "algorithm": "SHA-256", "files": files}
         text = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
         manifest_sha = sha256_hex(text)
-        archive.writestr(MANIFEST, text)
-        archive.writestr(MANIFEST_HASH, f"{manifest_sha}  {MANIFEST}\n".encode())
+        archive.writestr(info(MANIFEST), text)
+        archive.writestr(info(MANIFEST_HASH), f"{manifest_sha}  {MANIFEST}\n".encode())
     return manifest, manifest_sha
 
 
@@ -611,7 +618,9 @@ def evidence_package_build(iou: Iou, *, user, out: IO[bytes]) -> PackageInfo:
         raise NotFound(_("借据不存在，或您无权查看。"))
     if not can_download_evidence(iou, user):
         raise PermissionDenied(_("您没有下载这笔借据证据包的权限。"))
-    if iou.status in (Status.DRAFT, Status.PENDING_APPROVAL, Status.CANCELLED):
+    if iou.status == Status.CANCELLED:
+        raise InvalidState(_("借据 %(number)s 已作废，没有证据包。") % {"number": iou.number})
+    if iou.status in (Status.DRAFT, Status.PENDING_APPROVAL):
         raise InvalidState(_("借据 %(number)s 尚未生效，没有证据包。") % {"number": iou.number})
     day = clock.today()
     entries = package_entries(iou, user=user, day=day)
