@@ -1,6 +1,6 @@
 """90 business days of a portfolio of every kind, closed day by day, checked against the calc engine.
 
-The portfolio of 200 IOUs (100 on PostgreSQL) (made on 2026-01-15, closed 2026-01-16 … 2026-04-15): loans with equal installments,
+The portfolio of 120 IOUs (60 on PostgreSQL) (made on 2026-01-15, closed 2026-01-16 … 2026-04-15): loans with equal installments,
 equal principal, interest only and bullet; 欠条 for goods with a due date; some with customer
 credit paid in advance, some paid on every due date, some paid late, some never. After every day:
 days past due, bucket and five-tier class of every live IOU equal what calc.aging says from its
@@ -75,8 +75,8 @@ def expected_penalty(iou, rows, end: date) -> D:
 def test_ninety_days_of_a_portfolio(debtor, manager, approver, finance):
     from django.db import connection
 
-    # A few hundred IOUs on SQLite; the PostgreSQL pass (slower per statement here) closes 100 of them.
-    size = 200 if connection.vendor == "sqlite" else 100
+    # Over a hundred IOUs on SQLite; the PostgreSQL pass (slower per statement here) closes 60 of them.
+    size = 120 if connection.vendor == "sqlite" else 60
     ious = []
     for n in range(size):
         kind = dict(KINDS[n % len(KINDS)])
