@@ -96,18 +96,21 @@ def test_not_a_package():
     assert not verify_package("/nonexistent/证据包.zip").intact
 
 
-def test_command_exit_codes_and_chinese_report(package, tmp_path):
+def test_command_exit_codes_and_chinese_report(package, tmp_path, capsys):
+    from django.core.management import call_command
+
     path, _manifest, _sha = package
-    command = [sys.executable, "-m", "ioudesk.cli", "evidence", "verify"]
-    good = subprocess.run([*command, str(path)], capture_output=True, text=True, timeout=60)
-    assert good.returncode == 0, good.stderr
-    assert "[一致] 06-时间线.pdf" in good.stdout and "结论：完好" in good.stdout
+    call_command("evidence", "verify", str(path))  # in process: exit 0 is a plain return
+    out = capsys.readouterr().out
+    assert "[一致] 06-时间线.pdf" in out and "结论：完好" in out
 
     broken = tmp_path / "broken.zip"
     shutil.copy(path, broken)
     with zipfile.ZipFile(broken, "a") as archive:
         archive.writestr("extra.pdf", b"%PDF")
-    bad = subprocess.run([*command, str(broken)], capture_output=True, text=True, timeout=60)
+    # the real console script once, for its exit status
+    bad = subprocess.run([sys.executable, "-m", "ioudesk.cli", "evidence", "verify", str(broken)],
+                         capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1
     assert "[多出] extra.pdf" in bad.stdout and "结论：不完整或已被改动" in bad.stderr
 
