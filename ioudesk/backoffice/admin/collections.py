@@ -365,15 +365,23 @@ class StrategyAdmin(ServiceSaveMixin, ModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not StrategyStep:
             return super().save_formset(request, form, formset, change)
+        # what formset.save() would leave for the admin's change message
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for step_form in formset.deleted_forms:
             if step_form.instance.pk:
                 self.delete_step(step_form.instance)
+                formset.deleted_objects.append(step_form.instance)
         for step_form in formset.forms:
             if step_form in formset.deleted_forms or not step_form.has_changed():
                 continue
             step = step_form.instance
+            is_new = step.pk is None
             step.strategy = form.instance
             _service("strategy_step_save")(step=step, user=request.user)
+            if is_new:
+                formset.new_objects.append(step)
+            else:
+                formset.changed_objects.append((step, step_form.changed_data))
 
     def delete_step(self, step):
         from ioudesk.core import audit

@@ -283,6 +283,9 @@ def test_bulk_assign_from_the_workbench(client, case, other_collector, superviso
     html = client.get(WORKBENCH).content.decode()
     assert f'name="case" value="{case.pk}"' in html
     bulk = reverse("backoffice:collections_assign_bulk")
+    from_admin = client.post(reverse("admin:collections_case_changelist"),
+                             {"action": "bulk_assign", "_selected_action": [case.pk]})
+    assert from_admin.status_code == 302 and from_admin["Location"] == f"{bulk}?case={case.pk}"
     page = client.get(bulk, {"case": [case.pk]})
     assert [c.pk for c in page.context["cases"]] == [case.pk]
     response = client.post(bulk, {"case": [case.pk], "owner": other_collector.pk, "reason": "批量调整"})
@@ -340,3 +343,26 @@ def test_admin_saves_through_the_services(client, supervisor, collector, day):
     row = CollectionSettings.objects.get(pk=row.pk)
     assert (row.long_overdue_days, row.limitation_alert_days) == (60, "90,30")
     assert Strategy.objects.exists() is False or Strategy.objects.count() >= 0
+
+
+def test_strategy_steps_saved_through_the_service(client, supervisor, day):
+    from ioudesk.collections.models import Strategy
+    from ioudesk.core import audit
+
+    strategy = Strategy.objects.get(bucket="M1")
+    steps = list(strategy.steps.order_by("order"))
+    url = reverse("admin:collections_strategy_change", args=[strategy.pk])
+    data = {"bucket": "M1", "name": strategy.name, "active": "on", "steps-TOTAL_FORMS": len(steps),
+            "steps-INITIAL_FORMS": len(steps), "steps-MIN_NUM_FORMS": 0, "steps-MAX_NUM_FORMS": 1000}
+    for i, step in enumerate(steps):
+        data |= {f"steps-{i}-id": step.pk, f"steps-{i}-strategy": strategy.pk, f"steps-{i}-order": step.order,
+                 f"steps-{i}-action": step.action, f"steps-{i}-after_days": step.after_days,
+                 f"steps-{i}-label": step.label}
+    client.force_login(supervisor)
+    refused = client.post(url, {**data, "steps-1-after_days": 400})
+    assert refused.status_code == 200 and "365" in refused.content.decode()
+    assert strategy.steps.get(order=2).after_days == steps[1].after_days
+    assert client.post(url, {**data, "steps-1-after_days": 5}).status_code == 302
+    changed = strategy.steps.get(order=2)
+    assert changed.after_days == 5
+    assert audit.events_for(changed).exists()
