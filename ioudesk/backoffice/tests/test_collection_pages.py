@@ -366,3 +366,24 @@ def test_strategy_steps_saved_through_the_service(client, supervisor, day):
     changed = strategy.steps.get(order=2)
     assert changed.after_days == 5
     assert audit.events_for(changed).exists()
+
+
+def test_assignment_rule_and_collector_profile_through_the_admin(client, supervisor, collector, other_collector, day):
+    from ioudesk.collections.models import AssignmentRule, CollectorProfile
+
+    client.force_login(supervisor)
+    add = reverse("admin:collections_assignmentrule_add")
+    nobody = client.post(add, {"order": 5, "name": "M1 电话", "active": "on", "buckets": "M1"})
+    assert nobody.status_code == 200 and not AssignmentRule.objects.filter(name="M1 电话").exists()
+    bad_bucket = client.post(add, {"order": 5, "name": "M1 电话", "active": "on", "buckets": "M9",
+                                   "collectors": [collector.pk]})
+    assert "M9" in bad_bucket.content.decode()
+    assert client.post(add, {"order": 5, "name": "M1 电话", "active": "on", "buckets": "m1, M2",
+                             "collectors": [collector.pk, other_collector.pk]}).status_code == 302
+    rule = AssignmentRule.objects.get(name="M1 电话")
+    assert rule.buckets == "M1,M2" and set(rule.collectors.all()) == {collector, other_collector}
+
+    profile_add = reverse("admin:collections_collectorprofile_add")
+    assert client.post(profile_add, {"user": collector.pk, "skills": "M1", "max_open_cases": 50,
+                                     "active": "on"}).status_code == 302
+    assert CollectorProfile.objects.get(user=collector).max_open_cases == 50
