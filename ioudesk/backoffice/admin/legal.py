@@ -237,7 +237,8 @@ class DefaulterRemoveForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["removal_reason"].help_text = _("填写原因并保存，即将其移出名单（记录保留）")
+        if "removal_reason" in self.fields:  # absent when the user may only view (a read-only field)
+            self.fields["removal_reason"].help_text = _("填写原因并保存，即将其移出名单（记录保留）")
 
 
 @admin.register(Defaulter)

@@ -167,3 +167,17 @@ def test_the_create_form_and_the_api_ask_for_the_confirmation(client, debtor, ma
                              content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
         assert answer.status_code == 201
     assert Iou.objects.count() == 2
+
+
+def test_an_auditor_views_a_defaulter_and_a_legal_case_read_only(client, debtor, lawyer, loan, make_staff):
+    from ioudesk.legal.services import defaulter_list, legal_case_create
+
+    with clock.frozen(date(2026, 5, 1)):
+        row = defaulter_list(by=lawyer, customer=debtor, name="", reason="恶意逃废债",
+                             evidence=SimpleUploadedFile("决定.pdf", pdf_bytes(), "application/pdf"))
+        legal_case = legal_case_create(by=lawyer, iou=loan)
+    client.force_login(make_staff("zhouqiang", role="审计"))
+    for url in (reverse("admin:legal_defaulter_change", args=[row.pk]),
+                reverse("admin:legal_legalcase_change", args=[legal_case.pk])):
+        page = client.get(url)
+        assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
