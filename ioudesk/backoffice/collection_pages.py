@@ -348,8 +348,9 @@ class ContactPage(BackofficePage):
         if "form" not in kwargs:
             initial = {"contacted_at": default_contact_time()}
             refers = self._refers_to(self.request.GET.get("refers_to"))
-            if refers is not None:
-                initial.update(refers_to=refers.pk, method=refers.method, outcome=OutcomeCode.DELIVERED)
+            if refers is not None:  # the delivery of a letter: to whom it was sent, by the same way
+                party = f"contact:{refers.contact_id}" if refers.contact_id else refers.party
+                initial.update(refers_to=refers.pk, method=refers.method, outcome=OutcomeCode.DELIVERED, party=party)
             kwargs["form"] = ContactForm(parties=parties_of(case), initial=initial)
         form = kwargs["form"]
         refers = self._refers_to(form["refers_to"].value())
@@ -363,7 +364,7 @@ class ContactPage(BackofficePage):
         case = self.case
         form = ContactForm(request.POST, request.FILES, parties=parties_of(case))
         if not form.is_valid():
-            return self.render_to_response(self.get_context_data(form=form))
+            return self.render_to_response(self.get_context_data(form=form, files_lost=bool(request.FILES)))
         data = form.cleaned_data
         party, contact = data["party"], None
         if party.startswith("contact:"):
@@ -381,7 +382,7 @@ class ContactPage(BackofficePage):
                 corrects=self._refers_to(data.get("corrects")), refers_to=self._refers_to(data.get("refers_to")))
         except ApplicationError as error:
             add_service_error(form, _on_form_field(error))
-            return self.render_to_response(self.get_context_data(form=form))
+            return self.render_to_response(self.get_context_data(form=form, files_lost=bool(request.FILES)))
         messages.success(request, _t("催收记录已保存。"))
         return redirect("backoffice:collections_record", record.pk)
 

@@ -234,7 +234,22 @@ def test_contact_form_refusals_next_to_their_field(client, case, collector, day)
     bad_file = client.post(url, {**base, "outcome": "no_answer", "recording": SimpleUploadedFile(
         "call.wav", b"MZ\x90\x00 not audio", content_type="audio/wav")})
     assert bad_file.status_code == 200 and bad_file.context["form"].errors
+    assert 'data-testid="files-lost"' in bad_file.content.decode()  # the collector is told to pick it again
     assert not ContactRecord.objects.filter(case=case).exists()
+
+
+def test_delivery_of_a_letter_is_prefilled(client, case, collector, day):
+    from ioudesk.collections.services import contact_record_create
+
+    with clock.frozen(DAY):
+        letter = contact_record_create(case, method="letter", party="debtor", outcome="other",
+                                       contacted_at=datetime(2026, 11, 28, 9, 0, tzinfo=BEIJING), by=collector)
+    client.force_login(collector)
+    page = client.get(reverse("backoffice:collections_contact", args=[case.pk]), {"refers_to": letter.pk})
+    form = page.context["form"]
+    assert (form["method"].value(), form["party"].value(), form["outcome"].value(), form["refers_to"].value()) == (
+        "letter", "debtor", "delivered", letter.pk)
+    assert 'data-testid="refers-to"' in page.content.decode()
 
 
 def test_policy_warning_shown_before_saving(client, case, collector, day):
