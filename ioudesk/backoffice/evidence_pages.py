@@ -85,7 +85,9 @@ class DemandLetterPage(BackofficePage):
 
     def get(self, request, *args, **kwargs):
         case = _case(request, kwargs["pk"])
-        form = LetterForm(initial={"kind": _kind(request), "pay_within_days": letters.DEFAULT_PAY_WITHIN_DAYS})
+        law_firm, lawyer = letters.lawyer_on_record(case)
+        form = LetterForm(initial={"kind": _kind(request), "pay_within_days": letters.DEFAULT_PAY_WITHIN_DAYS,
+                                   "law_firm": law_firm, "lawyer": lawyer})
         issued = None
         if request.GET.get("issued", "").isdigit():
             issued = ContactRecord.objects.filter(pk=int(request.GET["issued"]), case=case).first()

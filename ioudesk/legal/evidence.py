@@ -71,6 +71,7 @@ from ioudesk.ious.models import (
     TransactionKind,
 )
 from ioudesk.ious.services.limitation import limitation_clock
+from ioudesk.legal.models import LegalCase, LegalEvent
 
 FORMAT = "ioudesk-evidence-package/1"
 MANIFEST = "manifest.json"
@@ -583,6 +584,20 @@ def package_entries(iou: Iou, *, user, day: date) -> list[Entry]:
     for promise in Promise.objects.filter(iou=iou).order_by("promised_on", "id"):
         timeline.append(TimelineItem(promise.promised_on, _g("承诺还款日"), _g("承诺%(amount)s，%(status)s") % {
             "amount": _yuan(promise.amount), "status": promise.get_status_display()}))
+
+    # legal action (H3's LegalCase of this IOU): on the timeline
+    for legal in LegalCase.objects.filter(iou=iou).order_by("opened_on", "id"):
+        label = _g("法律诉讼%(number)s") % {"number": legal.number}
+        counsel = " ".join(part for part in (legal.law_firm, legal.lawyer) if part)
+        timeline.append(TimelineItem(legal.opened_on, label, _g("转诉讼") + (f"（{counsel}）" if counsel else "")))
+        if legal.filed_on:
+            timeline.append(TimelineItem(legal.filed_on, label, _g("起诉：%(court)s %(number)s") % {
+                "court": legal.court, "number": legal.court_case_number}))
+        if legal.judgment_on:
+            timeline.append(TimelineItem(legal.judgment_on, label, _g("判决金额%(amount)s") % {
+                "amount": _yuan(legal.judgment_amount)}))
+        for event in LegalEvent.objects.filter(case=legal).order_by("on", "id"):
+            timeline.append(TimelineItem(event.on, label, f"{event.get_kind_display()} {event.text}".strip()))
 
     # 05 limitation
     events = list(LimitationEvent.objects.filter(iou=iou).select_related("recorded_by").order_by("on", "id"))

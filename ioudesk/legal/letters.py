@@ -63,6 +63,7 @@ from ioudesk.ious.models import Iou, IouKind
 from ioudesk.ious.selectors import penalty_to_date
 from ioudesk.ious.services.installments import installments_due_by, unpaid
 from ioudesk.ious.services.limitation import limitation_clock
+from ioudesk.legal.models import LegalCase
 
 ZERO = Decimal("0.00")
 ISSUE_PERMISSION = "legal.issue_demand_letter"
@@ -208,6 +209,13 @@ def letter_data(iou: Iou, *, kind: str, day: date, case: Case | None = None, use
                   note=note)
     # Signed right under the text; the breakdown follows as its attachment (附), like a 借条's schedule.
     return DocumentData(number=number, values=values, tables=[table], tables_after_closing=True)
+
+
+def lawyer_on_record(case: Case) -> tuple[str, str]:
+    """(law firm, lawyer) of the latest legal case of the IOU that names them, to prefill a 律师函."""
+    legal = (LegalCase.objects.filter(iou_id=case.iou_id).exclude(law_firm="", lawyer="")
+             .order_by("-opened_on", "-id").first())
+    return (legal.law_firm, legal.lawyer) if legal is not None else ("", "")
 
 
 def _check_options(kind: str, options: LetterOptions) -> None:

@@ -83,3 +83,19 @@ def test_others_are_refused(case, make_staff, client):
     finance = make_staff("chenjing2", role="财务")  # no legal permission at all
     client.force_login(finance)
     assert client.get(reverse("backoffice:demand_letter", args=[case.pk])).status_code == 403
+
+
+def test_lawyer_letter_prefilled_from_the_legal_case_which_joins_the_timeline(case, admin_user_zh, client, tmp_path):
+    from ioudesk.legal.services import legal_case_open
+    from ioudesk.legal.tests.letter_fixtures import pdf_words
+
+    with clock.frozen(LETTER_DAY):
+        legal = legal_case_open(case, by=admin_user_zh, lawyer="周律", law_firm="北京市示范律师事务所")
+    client.force_login(admin_user_zh)
+    with clock.frozen(LETTER_DAY):
+        html = client.get(reverse("backoffice:demand_letter", args=[case.pk]) + "?kind=lawyer").content.decode()
+        package = client.get(reverse("backoffice:evidence_package", args=[case.iou_id]))
+    assert 'value="北京市示范律师事务所"' in html and 'value="周律"' in html
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(package.streaming_content)))
+    timeline = pdf_words(archive.read("06-时间线.pdf"), tmp_path, raw=True)
+    assert f"法律诉讼{legal.number}" in timeline and "转诉讼（北京市示范律师事务所周律）" in timeline

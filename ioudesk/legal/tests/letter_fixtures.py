@@ -47,14 +47,15 @@ def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def pdf_words(content: bytes, tmp_path) -> str:
+def pdf_words(content: bytes, tmp_path, *, raw: bool = False) -> str:
     """The PDF's text as poppler's pdftotext reads it, without white space (wrapped lines and table
-    padding do not matter). Fails when poppler-utils is missing, like the documents tests."""
+    padding do not matter). ``raw``: in the order it was drawn, so a table cell's wrapped lines stay
+    together. Fails when poppler-utils is missing, like the documents tests."""
     tool = shutil.which("pdftotext") or "/usr/bin/pdftotext"
     path = tmp_path / "read.pdf"
     path.write_bytes(content)
-    result = subprocess.run([tool, "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True,
-                            timeout=30)
+    result = subprocess.run([tool, "-raw" if raw else "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                            check=True, timeout=30)
     return squeeze(result.stdout.decode("utf-8"))
 
 
