@@ -125,6 +125,13 @@ def prepare(directory: Path, source: Path, ious: int) -> dict:
     if not raw.execute("SELECT COUNT(*) FROM recovery_snapshotmonth WHERE month_end = ?", [NOV.isoformat()]).fetchone()[0]:
         info.update(snapshots(raw))
         saved.write_text(json.dumps(info))
+    if not raw.execute("SELECT COUNT(*) FROM recovery_recoverymonthmark").fetchone()[0]:
+        # the monthly recovery summary as the closes of October 31, November 30 and December 14 leave it
+        from ioudesk.recovery.services import recovery_summarise
+
+        for month, through in ((date(2026, 10, 1), OCT), (date(2026, 11, 1), NOV), (date(2026, 12, 1), date(2026, 12, 14))):
+            recovery_summarise(month=month, through=through)
+        raw.execute("ANALYZE recovery_recoverymonth")
     if not raw.execute("SELECT COUNT(*) FROM recovery_contactmonthmark").fetchone()[0]:
         # the activity summary as the closes of November 30 and December 14 leave it
         from ioudesk.recovery.services import activity_summarise
@@ -382,7 +389,10 @@ def anchors(db: Path, collector_id: int) -> dict[str, list[tuple[str, tuple]]]:
         "回收报告 (December, 20 plans)": [
             ("SELECT owner_id, SUM(amount) FROM collections_recovery WHERE day >= '2026-12-01' AND day <= ? "
              "GROUP BY owner_id", (DAY.isoformat(),)),
-            ("SELECT SUM(amount) FROM collections_recovery WHERE day >= '2026-10-01' AND day <= ?", (DAY.isoformat(),)),
+            # the team (quarter) and portfolio (year) plans: October and November from the monthly
+            # summary, December's days from the rows
+            ("SELECT SUM(amount) FROM recovery_recoverymonth WHERE month IN ('2026-10-01', '2026-11-01')", ()),
+            ("SELECT SUM(amount) FROM collections_recovery WHERE day >= '2026-12-01' AND day <= ?", (DAY.isoformat(),)),
             ("SELECT collector_id, SUM(amount - paid) FROM collections_promise WHERE status = 'pending' "
              "AND promised_on > ? AND promised_on <= '2026-12-31' GROUP BY 1", (DAY.isoformat(),)),
             ("SELECT bucket, owner_id, agency_id, COUNT(*), SUM(amount) FROM collections_recovery "
@@ -479,10 +489,18 @@ def section(results: list[dict], sizes: dict, info: dict, command: str, loads: t
         lines.append(f"| {r['name']} | {r['median']:.1f} | {r['p95']:.1f} | {r['anchor']:.1f} | "
                      f"{r['ratio']:.1f}× | {ok} |")
     worst = max(r["p95"] for r in results)
+    slow = [r["name"] for r in results if r["p95"] >= TARGET_MS]
     lines += [
         "",
-        f"Target: every selector under {TARGET_MS} ms: **{'met' if worst < TARGET_MS else 'not met'}** "
-        f"(slowest p95 {worst:.0f} ms).",
+        f"Target: every selector under {TARGET_MS} ms (p95): **{'met' if not slow else 'not met'}** "
+        f"(slowest p95 {worst:.0f} ms{'; over: ' + ', '.join(slow) if slow else ''}).",
+        "",
+        "What each reads: the activity report the monthly summary `ContactMonth` written by the close (its anchor "
+        "reads the same rows; the contact records are read only for the days after the last close), the roll and "
+        "cure rates the month-end `BucketRoll` rows, the other reports the period's own rows (promises, recoveries, "
+        "cases). The workbench is `collections.selectors.workbench` (H1): a collector's 50 first cases come by the "
+        "owner index; a 催收主管 sees all 50,000 open cases, whose order (promise due today, action due, next "
+        "action, arrears, days past due) no index gives, so the anchor sorts them all too.",
         "",
         f"- Data: {sizes['ious_iou']:,} IOUs; {sizes['collections_case']:,} cases (50,000 open); "
         f"{sizes['collections_contactrecord']:,} contact records; {sizes['collections_promise']:,} promises; "

@@ -215,3 +215,43 @@ class ContactMonthMark(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} → {self.through}"
+
+
+class RecoveryMonth(models.Model):
+    """collections.Recovery rows counted per month, branch, collector or agency and bucket, from the
+    month's first day through ``RecoveryMonthMark.through`` (rewritten by the close): a plan's
+    progress over months (a year's portfolio plan) adds these instead of every repayment."""
+
+    scope_branch_field = "branch"
+
+    month = models.DateField(_("月份"))
+    branch = models.ForeignKey("core.Branch", verbose_name=_("网点"), on_delete=models.DO_NOTHING,
+                               db_constraint=False, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("催收员"), null=True,
+                              on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    agency_id = models.BigIntegerField(_("委外机构"), null=True)
+    bucket = models.CharField(_("账龄"), max_length=4)
+    count = models.PositiveIntegerField(_("笔数"), default=0)
+    amount = MoneyField(_("回收金额"), default=0)
+
+    class Meta:
+        verbose_name = _("回收月汇总")
+        verbose_name_plural = _("回收月汇总")
+        indexes = [models.Index(fields=["month", "owner"], name="recoverymonth_month_idx")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.owner_id} {self.bucket} {self.amount}"
+
+
+class RecoveryMonthMark(models.Model):
+    """The day through which a month's RecoveryMonth rows count."""
+
+    month = models.DateField(_("月份"), unique=True)
+    through = models.DateField(_("汇总至"))
+
+    class Meta:
+        verbose_name = _("回收汇总进度")
+        verbose_name_plural = _("回收汇总进度")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} → {self.through}"

@@ -50,6 +50,8 @@ from ioudesk.recovery.models import (
     ContactMonth,
     ContactMonthMark,
     PlanScope,
+    RecoveryMonth,
+    RecoveryMonthMark,
     RecoveryPlan,
     SnapshotMonth,
 )
@@ -520,6 +522,48 @@ class PlanProgress:
         return max(self.plan.target - self.recovered, ZERO)
 
 
+def month_parts(first: date, last: date, marks: dict[date, date]):
+    """[first, last] as ("summary", month) for the whole months a summary counts from their first
+    day (through ≤ last), and ("rows", a, b) for the days no summary counts."""
+    day = first
+    while day <= last:
+        month_last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+        end = min(month_last, last)
+        through = marks.get(day) if day.day == 1 else None
+        if through is not None and through <= end:
+            yield ("summary", day)
+            if through < end:
+                yield ("rows", through + timedelta(days=1), end)
+        else:
+            yield ("rows", day, end)
+        day = end + timedelta(days=1)
+
+
+def recovered_sums(condition: Q, first: date, last: date, *, by: str | None = None) -> dict:
+    """Recovered between first and last (inclusive) where `condition` holds (on owner_id, branch_id):
+    {key of `by` (or None): amount}, whole months from RecoveryMonth, the other days from the rows."""
+    if last < first:
+        return {}
+    marks = dict(RecoveryMonthMark.objects.filter(month__gte=first.replace(day=1), month__lte=last)
+                 .values_list("month", "through"))
+    totals: dict = defaultdict(lambda: ZERO)
+    months, days = [], Q(pk__in=[])
+    for part in month_parts(first, last, marks):
+        if part[0] == "summary":
+            months.append(part[1])
+        else:
+            days |= Q(day__gte=part[1], day__lte=part[2])
+    sources = [(RecoveryMonth.objects.filter(condition, month__in=months), "amount")] if months else []
+    sources.append((Recovery.objects.filter(condition).filter(days), "amount"))
+    for queryset, column in sources:
+        if by:
+            for key, amount in queryset.values_list(by).annotate(total=MoneySum(column)).order_by():
+                totals[key] += amount or ZERO
+        else:
+            totals[None] += queryset.aggregate(total=MoneySum(column))["total"] or ZERO
+    return dict(totals)
+
+
 def _plan_q(plan: RecoveryPlan) -> Q:
     """The plan's scope on collections.Recovery."""
     if plan.scope == PlanScope.COLLECTOR:
@@ -534,10 +578,7 @@ def plan_progress(plan: RecoveryPlan, *, day: date) -> PlanProgress:
     rate (recovered ÷ days elapsed) carried to the deadline; plus the pending promises falling due
     after `day` up to the deadline (amount less what is paid), in the plan's scope."""
     as_of = min(day, plan.deadline)
-    recovered_sum = ZERO
-    if as_of >= plan.period_start:
-        recovered_sum = Recovery.objects.filter(_plan_q(plan), day__gte=plan.period_start, day__lte=as_of).aggregate(
-            total=MoneySum("amount"))["total"] or ZERO
+    recovered_sum = recovered_sums(_plan_q(plan), plan.period_start, as_of).get(None, ZERO)
     pending = ZERO
     if day < plan.deadline:
         if plan.scope == PlanScope.COLLECTOR:
@@ -602,10 +643,7 @@ def plans_progress(plans, *, day: date) -> list[PlanProgress]:
             continue
         collectors = [plan.collector_id for plan in group]
         as_of = min(day, deadline)
-        sums = {}
-        if as_of >= start:
-            sums = dict(Recovery.objects.filter(owner_id__in=collectors, day__gte=start, day__lte=as_of)
-                        .values_list("owner_id").annotate(total=MoneySum("amount")).order_by())
+        sums = recovered_sums(Q(owner_id__in=collectors), start, as_of, by="owner_id")
         pending = {}
         if day < deadline:
             for row in Promise.objects.filter(collector_id__in=collectors, status=PromiseStatus.PENDING,

@@ -242,17 +242,42 @@ def activity_summarise(*, month: date, through: date) -> int:
     return len(rows)
 
 
+@transaction.atomic
+def recovery_summarise(*, month: date, through: date) -> int:
+    """Rewrite RecoveryMonth for `month` with the collections.Recovery rows of its first day through
+    `through` (one grouped query); returns the rows written."""
+    from django.db.models import Count
+
+    from ioudesk.collections.models import Recovery
+    from ioudesk.core.fields import MoneySum
+    from ioudesk.recovery.models import RecoveryMonth, RecoveryMonthMark
+
+    last = min(through, month_end_of(month))
+    grouped = (Recovery.objects.filter(day__gte=month, day__lte=last)
+               .values("branch_id", "owner_id", "agency_id", "bucket")
+               .annotate(n=Count("id"), amount=MoneySum("amount")).order_by())
+    RecoveryMonth.objects.filter(month=month).delete()
+    rows = [RecoveryMonth(month=month, branch_id=g["branch_id"], owner_id=g["owner_id"], agency_id=g["agency_id"],
+                          bucket=g["bucket"], count=g["n"], amount=g["amount"]) for g in grouped]
+    RecoveryMonth.objects.bulk_create(rows, batch_size=2000)
+    RecoveryMonthMark.objects.update_or_create(month=month, defaults={"through": last})
+    return len(rows)
+
+
 ACTIVITY_COUNT = "activity_rows"  # the day step's count key (labelled 催收活动汇总 on the 日终 page)
+RECOVERY_COUNT = "recovery_rows"  # (labelled 回收汇总 on the 日终 page)
 LATE_ENTRY_DAYS = 7  # during a month's first week the month before is summarised again (records entered late)
 
 
 def activity_day_step(*, day: date, close_run=None, catching_up: bool = False) -> dict[str, int]:
-    """The close's day step: the activity summary of the closed day's month through that day, and in
-    the first week of a month the month before once more. Idempotent (a rewrite)."""
+    """The close's day step: the activity and recovery summaries of the closed day's month through
+    that day, and in the first week of a month the month before once more. Idempotent (a rewrite)."""
     if catching_up:
         return {}  # the last day of the catch-up rewrites the month with everything
     written = activity_summarise(month=day.replace(day=1), through=day)
+    recovered = recovery_summarise(month=day.replace(day=1), through=day)
     if day.day <= LATE_ENTRY_DAYS:
         before = previous_month_end(day)
         written += activity_summarise(month=before.replace(day=1), through=before)
-    return {ACTIVITY_COUNT: written}
+        recovered += recovery_summarise(month=before.replace(day=1), through=before)
+    return {ACTIVITY_COUNT: written, RECOVERY_COUNT: recovered}

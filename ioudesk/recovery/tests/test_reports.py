@@ -14,7 +14,7 @@ from ioudesk.collections.models import Agency, Case, ContactRecord, Promise, Rec
 from ioudesk.core import clock
 from ioudesk.core.errors import ValidationFailed
 from ioudesk.recovery import selectors, services
-from ioudesk.recovery.models import ContactMonth, RecoveryPlan
+from ioudesk.recovery.models import ContactMonth, RecoveryMonth, RecoveryPlan
 
 BJ = ZoneInfo("Asia/Shanghai")
 NOVEMBER = selectors.ReportFilters(start=date(2026, 11, 1), end=date(2026, 11, 30))
@@ -76,7 +76,7 @@ def test_activity(book, admin_user_zh):
     # the close's monthly summary through 11-20 and the records for the rest of the month: the same figures.
     # Its rows to 11-20, per kind: zhao's phone and sms, promised and no_answer (case A; the wechat is of
     # 11-21); qian's visit and promised (case B)
-    assert services.activity_day_step(day=date(2026, 11, 20)) == {"activity_rows": 6}
+    assert services.activity_day_step(day=date(2026, 11, 20)) == {"activity_rows": 6, "recovery_rows": 1}
     summed = selectors.activity(admin_user_zh, NOVEMBER)
     assert [(r.collector_id, r.total, r.by_method, r.by_outcome) for r in summed["rows"]] == [
         (r.collector_id, r.total, r.by_method, r.by_outcome) for r in report["rows"]]
@@ -164,6 +164,12 @@ def test_plan_progress_and_forecast(book, admin_user_zh, head_office):
     other = services.plan_save(plan=RecoveryPlan(name="11月钱二", scope="collector", collector=book["qian"],
                                                  period_start=date(2026, 11, 1), deadline=date(2026, 11, 30),
                                                  target=Decimal("100")), user=admin_user_zh)
+    # with the close's monthly recovery summary through 11-15 (and the rows after it): the same figures
+    services.recovery_summarise(month=date(2026, 11, 1), through=date(2026, 11, 15))
+    assert selectors.plan_progress(plan, day=date(2026, 11, 20)) == progress
+    RecoveryMonth.objects.filter(owner=book["zhao"]).update(amount=Decimal("1100"))  # read from the summary
+    assert selectors.plan_progress(plan, day=date(2026, 11, 20)).recovered == Decimal("1100.00")
+    RecoveryMonth.objects.filter(owner=book["zhao"]).update(amount=Decimal("1000"))
     # the report's batched form (one grouped query for both collectors) gives the same figures
     assert selectors.plans_progress([plan, other], day=date(2026, 11, 20)) == [
         progress, selectors.plan_progress(other, day=date(2026, 11, 20))]
