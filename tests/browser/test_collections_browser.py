@@ -1,5 +1,6 @@
 """In the real Chromium, as a collector (催收员) on a phone (390 px): the workbench shows the case as a
-card, 记录催收 opens the phone-first contact form, a call with a recording and a promise is saved,
+card, 记录催收 opens the phone-first contact form (the contact-hours warning follows the time typed, before
+saving), a call with a recording and a promise is saved,
 and the record page shows the recording's SHA-256; at 1400 px the workbench is a table.
 
 The debt: ¥10,000 at 12 % over 12 months lent 56 days before today, so its first installment
@@ -73,6 +74,15 @@ def test_collector_records_a_call_with_a_recording_and_a_promise_on_a_phone(live
     card.get_by_test_id("card-record").click()
     expect(page.get_by_test_id("contact-form")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # the contact policy is shown before saving, for the time and method chosen (htmx)
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    page.get_by_label("联系时间").fill(f"{yesterday}T22:30")
+    page.get_by_label("联系时间").dispatch_event("change")
+    expect(page.get_by_test_id("policy-warning")).to_contain_text("22:30")
+    page.get_by_label("联系时间").fill(f"{yesterday}T10:00")
+    page.get_by_label("联系时间").dispatch_event("change")
+    expect(page.get_by_test_id("policy-warning")).to_have_count(0)
+
     page.get_by_label("债务人：王建国").check()
     page.get_by_label("结果").select_option("promised")
     page.get_by_label("沟通内容").fill("债务人答应两天内先还 500 元。")
