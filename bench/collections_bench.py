@@ -272,6 +272,7 @@ def snapshots(raw) -> dict:
     at = time.perf_counter()
     raw.execute("ANALYZE")
     info["analyze_s"] = time.perf_counter() - at
+    info["load"] = os.getloadavg()[0]
     return info
 
 
@@ -497,7 +498,8 @@ def section(results: list[dict], sizes: dict, info: dict, command: str, loads: t
         "",
         "What each reads: the activity report the monthly summary `ContactMonth` written by the close (its anchor "
         "reads the same rows; the contact records are read only for the days after the last close), the roll and "
-        "cure rates the month-end `BucketRoll` rows, the other reports the period's own rows (promises, recoveries, "
+        "cure rates the month-end `BucketRoll` rows, the 回收报告's plans the monthly `RecoveryMonth` for whole months "
+        "and the repayments for the other days, the other reports the period's own rows (promises, recoveries, "
         "cases). The workbench is `collections.selectors.workbench` (H1): a collector's 50 first cases come by the "
         "owner index; a 催收主管 sees all 50,000 open cases, whose order (promise due today, action due, next "
         "action, arrears, days past due) no index gives, so the anchor sorts them all too.",
@@ -509,7 +511,8 @@ def section(results: list[dict], sizes: dict, info: dict, command: str, loads: t
         f"{sizes['collector_cases']:,} open cases.",
     ]
     if info.get("snapshot_oct_s"):
-        lines.append(f"- Month-end snapshot (`recovery.services.month_end_snapshot`, the day step's work): "
+        lines.append(f"- Month-end snapshot (`recovery.services.month_end_snapshot`, the day step's work, timed when "
+                     f"the data set was built, at load {info.get('load', 10):.0f}): "
                      f"{info['snapshot_rows']:,} live IOUs in {info['snapshot_oct_s']:.1f} s; with the roll from "
                      f"the month before {info['snapshot_nov_s']:.1f} s. Collections rows generated in "
                      f"{info['generate_s']:.1f} s.")
