@@ -226,3 +226,17 @@ def test_pages_and_xlsx(book, admin_user_zh, client):
         assert plan_row[5:8] == (3000, 1000, 33.3)  # target, recovered, achieved % (whole period: ¥1,000)
         admin_page = client.get(reverse("admin:recovery_recoveryplan_changelist"))
         assert admin_page.status_code == 200 and "有望完成" not in admin_page.content.decode()
+
+
+@pytest.mark.django_db
+def test_demo_is_idempotent(admin_user_zh, make_staff, make_branch):
+    from ioudesk.recovery import demo
+
+    make_staff("zhaolei", role="催收员")
+    make_staff("sunli", role="催收主管", branch=make_branch("CY", "朝阳网点"))
+    with clock.frozen(date(2026, 12, 1)):
+        assert demo.load() == ["回收计划 2 个（新建）；2026-11-30 月末账龄快照"]
+        assert demo.load() == ["回收计划 0 个（新建）；2026-11-30 月末账龄快照"]
+    plans = {p.name: (p.scope, p.period_start, p.deadline) for p in RecoveryPlan.objects.all()}
+    assert plans == {"2026年12月回收计划（赵磊）": ("collector", date(2026, 12, 1), date(2026, 12, 31)),
+                     "2026年第4季度团队回收计划": ("team", date(2026, 10, 1), date(2026, 12, 31))}
