@@ -154,11 +154,20 @@ class WorkbenchFilters(forms.Form):
                                choices=[("", _("全部账龄"))] + [(b, b) for b in BUCKETS])
     classification = forms.ChoiceField(label=_("五级分类"), required=False,
                                        choices=[("", _("全部分类"))] + list(Classification.choices))
-    term = forms.ChoiceField(label=_("长短期"), required=False, choices=[("", _("长短期不限"))] + list(Term.choices))
+    term = forms.ChoiceField(label=_("长短期"), required=False, choices=[("", _("全部"))] + list(Term.choices))
     nature = forms.ChoiceField(label=_("欠款性质"), required=False,
                                choices=[("", _("全部性质"))] + list(Nature.choices))
     category = forms.ChoiceField(label=_("客户分类"), required=False,
                                  choices=[("", _("全部客户"))] + [c for c in Category.choices if c[0] != "blacklist"])
+
+
+UNASSIGNED = "none"
+
+
+def owner_choices(user) -> list[tuple[str, str]]:
+    """The 催收员 filter of a manager's workbench: every case, the unassigned ones, or one collector's."""
+    return [("", _t("全部催收员")), (UNASSIGNED, _t("未分案"))] + [
+        (str(u.pk), u.get_full_name() or u.get_username()) for u in _collectors(user)]
 
 
 class WorkbenchPage(BackofficePage):
@@ -172,12 +181,20 @@ class WorkbenchPage(BackofficePage):
     def get_context_data(self, **kwargs):
         user, today = self.request.user, clock.today()
         filters = WorkbenchFilters(self.request.GET or None)
+        manager = predicates.can_assign(user) or predicates.sees_branch_cases(user)
+        if manager:  # a manager's workbench is the team's: who has which case
+            filters.fields["owner"] = forms.ChoiceField(label=_("催收员"), required=False, choices=owner_choices(user))
         chosen = filters.cleaned_data if filters.is_valid() else {}
         cases = selectors.workbench(
             user, day=today, bucket=chosen.get("bucket") or None,
             classification=chosen.get("classification") or None, term=chosen.get("term") or None,
             nature=chosen.get("nature") or None, category=chosen.get("category") or None,
             q=(chosen.get("q") or "").strip() or None)
+        owner = chosen.get("owner")
+        if owner == UNASSIGNED:
+            cases = cases.filter(owner__isnull=True, agency__isnull=True)
+        elif owner:
+            cases = cases.filter(owner_id=owner)
         page = Paginator(cases, PER_PAGE).get_page(self.request.GET.get("page"))
         now = timezone.localtime()
         rows = []
@@ -197,7 +214,19 @@ class WorkbenchPage(BackofficePage):
             **kwargs, today=today, filters=filters, page=page, rows=rows, counts=workbench_counts(user, today),
             can_assign=predicates.can_assign(user), query=query.urlencode(),
             can_see_customer=user.has_perm("customers.view_customer"), can_see_iou=user.has_perm("ious.view_iou"),
-            filtered=any(chosen.get(k) for k in ("q", "bucket", "classification", "term", "nature", "category")))
+            filtered=any(chosen.get(k) for k in ("q", "bucket", "classification", "term", "nature", "category", "owner")),
+            kept=None if manager else month_kept_rate(user, today))
+
+
+def month_kept_rate(user, today) -> dict | None:
+    """A collector's promises judged this month (from the 1st to the business date) and how many kept."""
+    if not user.has_perm(predicates.RECORD):
+        return None
+    from ioudesk.calc.rates import percent_text
+
+    rate = selectors.kept_rate(user, (today.replace(day=1), today))
+    return {"judged": rate.judged, "kept": rate.kept, "partly_kept": rate.partly_kept, "broken": rate.broken,
+            "percent": percent_text(rate.rate, 1) if rate.rate is not None else None}
 
 
 def workbench_counts(user, today) -> dict:

@@ -166,6 +166,21 @@ def test_workbench_filters(client, case, collector, day):
     assert client.get(WORKBENCH, {"bucket": "nonsense"}).status_code == 200  # an unknown value is ignored
 
 
+def test_a_managers_workbench_filters_by_collector(client, case, collector, other_collector, supervisor, day):
+    client.force_login(supervisor)
+    page = client.get(WORKBENCH)
+    assert "owner" in page.context["filters"].fields and 'name="owner"' in page.content.decode()
+    assert [r["case"].pk for r in client.get(WORKBENCH, {"owner": collector.pk}).context["rows"]] == [case.pk]
+    assert client.get(WORKBENCH, {"owner": other_collector.pk}).context["rows"] == []
+    assert client.get(WORKBENCH, {"owner": "none"}).context["rows"] == []  # it is assigned
+    assert page.context["kept"] is None  # a manager's workbench is the team's, not their own promises
+
+    client.force_login(collector)
+    mine = client.get(WORKBENCH)
+    assert "owner" not in mine.context["filters"].fields
+    assert mine.context["kept"]["judged"] == 0 and "本月还没有已判定的承诺还款" in mine.content.decode()
+
+
 def test_case_page_header_timeline_and_buttons(client, case, collector, supervisor, day):
     client.force_login(collector)
     page = client.get(reverse("backoffice:collections_case", args=[case.pk]))
@@ -402,3 +417,20 @@ def test_assignment_rule_and_collector_profile_through_the_admin(client, supervi
     assert client.post(profile_add, {"user": collector.pk, "skills": "M1", "max_open_cases": 50,
                                      "active": "on"}).status_code == 302
     assert CollectorProfile.objects.get(user=collector).max_open_cases == 50
+
+
+def test_the_collectors_kept_rate_this_month(client, case, collector, day):
+    """Two promises falling due in November, one kept and one broken by the close: 1 of 2 = 50.0 %."""
+    from ioudesk.collections.services import contact_record_create
+
+    for hour, due in ((9, date(2026, 11, 29)), (10, date(2026, 11, 30))):
+        contact_record_create(case, method="phone", party="debtor", outcome="promised", by=collector,
+                              contacted_at=datetime(2026, 11, 28, hour, 0, tzinfo=BEIJING),
+                              promise=(D("100.00"), due))
+    Promise.objects.filter(promised_on=date(2026, 11, 29)).update(status="kept", paid=D("100.00"))
+    Promise.objects.filter(promised_on=date(2026, 11, 30)).update(status="broken")
+    client.force_login(collector)
+    with clock.frozen(date(2026, 11, 30)):
+        page = client.get(WORKBENCH)
+    assert page.context["kept"] == {"judged": 2, "kept": 1, "partly_kept": 0, "broken": 1, "percent": "50.0"}
+    assert "兑现率 50.0%" in page.content.decode()
