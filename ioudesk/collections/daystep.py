@@ -236,10 +236,13 @@ def _promises(day: dt.date, settings, strategies: Strategies) -> dict[str, int]:
     CaseEvent.objects.bulk_create(events, batch_size=BATCH)
     case_ids = {p.case_id for p in due}
     dates = services.pending_promise_dates(case_ids)
+    by_date: dict = {}
+    for pk in case_ids:
+        by_date.setdefault(dates.get(pk), []).append(pk)
+    for due_on, ids in by_date.items():
+        for start in range(0, len(ids), 900):
+            Case.objects.filter(pk__in=ids[start:start + 900]).update(promise_due_on=due_on)
     cases = Case.objects.in_bulk(list(case_ids))
-    for pk, case in cases.items():
-        case.promise_due_on = dates.get(pk)
-    Case.objects.bulk_update(list(cases.values()), ["promise_due_on"], batch_size=BATCH)
     if settings.escalate_on_broken_promise and broken_cases:
         escalate = [c for pk, c in cases.items() if pk in broken_cases and c.status == CaseStatus.OPEN and not c.legal]
         counts["escalated"] = services.escalate(escalate, day=day, reason=_g("承诺未兑现"), strategies=strategies)
@@ -277,12 +280,16 @@ def _close(day: dt.date) -> dict[str, int]:
 
 def _enter(cases: list[Case], step_for, day: dt.date, text) -> int:
     now = selectors.close_moment(day)
-    events = []
+    events, by_step, steps, texts = [], {}, {}, {}
     for case in cases:
         step = step_for(case)
-        services.enter_step(case, step, day)
-        events.append(CaseEvent(case=case, at=now, kind=EventKind.STAGE, text=text(case, step)[:300]))
-    Case.objects.bulk_update(cases, ["stage", "stage_since", "next_action", "next_action_due"], batch_size=BATCH)
+        by_step.setdefault(step.pk, []).append(case.pk)
+        steps[step.pk] = step
+        if step.pk not in texts:
+            texts[step.pk] = text(case, step)[:300]  # the same for every case entering the step
+        events.append(CaseEvent(case_id=case.pk, at=now, kind=EventKind.STAGE, text=texts[step.pk]))
+    for step_id, ids in by_step.items():
+        services.steps_update(ids, steps[step_id], day)
     CaseEvent.objects.bulk_create(events, batch_size=BATCH)
     return len(cases)
 
@@ -301,7 +308,7 @@ def _bucket_moves(day: dt.date, raised: list[tuple[int, str]], strategies: Strat
     new_bucket.update(without_stage)
     if not new_bucket:
         return 0
-    cases = Case.objects.filter(pk__in=list(new_bucket), status=CaseStatus.OPEN).select_related("stage")
+    cases = Case.objects.filter(pk__in=list(new_bucket), status=CaseStatus.OPEN).only("id", "bucket", "stage_id")
     for case in cases:
         target = strategies.first_step(case.bucket)
         if target is None:
@@ -321,7 +328,8 @@ def _timed_moves(day: dt.date, strategies: Strategies) -> int:
     if not following:
         return 0
     candidates = Case.objects.filter(status=CaseStatus.OPEN, stage_id__in=list(following), promise_due_on__isnull=True,
-                                     stage_since__lte=day - dt.timedelta(days=min(f.after_days for f in following.values())))
+                                     stage_since__lte=day - dt.timedelta(days=min(f.after_days for f in following.values()))
+                                     ).only("id", "stage_id", "stage_since")
     moving = [case for case in candidates
               if case.stage_since <= day - dt.timedelta(days=following[case.stage_id].after_days)]
     if not moving:
