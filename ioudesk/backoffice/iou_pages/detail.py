@@ -43,7 +43,20 @@ class IouDetailPage(BackofficePage):
         return super().get_context_data(**kwargs, page=page, iou=iou, actions=offered, documents=documents,
                                         hand_class=hand_classification(iou, page.events),
                                         limitation=limitation_clock(iou, day=page.today),
+                                        evidence_url=evidence_url(iou, user),
                                         reverse_url=reverse("backoffice:iou_action", args=[iou.pk, "reverse"]))
+
+
+def evidence_url(iou: Iou, user) -> str | None:
+    """证据包 (H4's download, ioudesk.legal.evidence): for who may download it, on an IOU in effect or
+    ended (a draft or a cancelled IOU has no package)."""
+    from ioudesk.legal.evidence import can_download_evidence
+
+    if iou.status in (Status.DRAFT, Status.PENDING_APPROVAL, Status.CANCELLED):
+        return None
+    if not can_download_evidence(iou, user):
+        return None
+    return url_or_none("backoffice:evidence_package", iou.pk)
 
 
 def reversible(iou: Iou, record, transactions) -> bool:
