@@ -64,6 +64,7 @@ from ioudesk.ious.selectors import penalty_to_date
 from ioudesk.ious.services.installments import installments_due_by, unpaid
 from ioudesk.ious.services.limitation import limitation_clock
 from ioudesk.legal.models import LegalCase
+from ioudesk.legal.services import legal_case_lawyer_letter
 
 ZERO = Decimal("0.00")
 ISSUE_PERMISSION = "legal.issue_demand_letter"
@@ -305,6 +306,8 @@ def demand_letter_issue(case: Case, *, kind: str, by, options: LetterOptions = L
         case, method=KINDS[kind][1], party=Party.DEBTOR, party_name=iou.customer.name, outcome=OutcomeCode.OTHER,
         notes=notes, next_step=_g("登记送达回执"), contacted_at=contacted_at or issue_time(day), by=by,
         attachments=[(AttachmentKind.LETTER, upload)])
+    if kind == LAWYER:  # the legal cases of this collection case are dated by it (H3's field)
+        legal_case_lawyer_letter(case, on=day, by=by)
     audit.record(AuditAction.ACTION, obj=iou, verb=_g("发出%(title)s") % {"title": title},
                  changes={"case": [None, case.number], "document": [None, data.number], "record": [None, record.pk],
                           "total_owed": [None, owed]})

@@ -8,6 +8,8 @@
   customer; setting the judgment date records the end of the proceedings, from which the period
   runs again (same article);
 * ``legal_event_add``, ``legal_cost_add``;
+* ``legal_case_lawyer_letter``: a 律师函 issued for a collection case dates its open legal cases'
+  ``lawyer_letter_on`` (called by ``legal.letters.demand_letter_issue``);
 * ``defaulter_list`` (with the evidence file and its SHA-256), ``defaulter_remove``.
 """
 
@@ -156,6 +158,28 @@ def _mark_collection_case(case: Case, legal_case: LegalCase, *, by, day: date) -
     case_mark_legal(case, by=by if getattr(by, "is_authenticated", False) else None,
                     text=_g("转诉讼 %(number)s") % {"number": legal_case.number})
     case.legal = True
+
+
+@transaction.atomic
+def legal_case_lawyer_letter(collection_case: Case, *, on: date, by=None) -> list[LegalCase]:
+    """A 律师函 was issued on ``on`` for ``collection_case`` (``legal.letters.demand_letter_issue``):
+    each of its legal cases not yet closed takes that date as ``lawyer_letter_on`` (the latest
+    letter's: a later date already there stays), audited. No permission of its own: the letter's
+    (``legal.issue_demand_letter``) was checked by its issuer. (The letter itself is the collection
+    case's contact record, which the evidence timeline shows; no 发出律师函 step is added here, so it
+    does not appear twice.) Returns the legal cases changed."""
+    changed = []
+    rows = (LegalCase.objects.select_for_update(of=("self",)).filter(collection_case_id=collection_case.pk)
+            .exclude(status=LegalStatus.CLOSED).order_by("id"))
+    for legal_case in rows:
+        if legal_case.lawyer_letter_on is not None and legal_case.lawyer_letter_on >= on:
+            continue
+        before = _snapshot(legal_case)
+        legal_case.lawyer_letter_on = on
+        legal_case.save(update_fields=["lawyer_letter_on", "updated_at"])
+        audit.record_change(obj=legal_case, before=before, after=_snapshot(legal_case), verb=_g("发出律师函"))
+        changed.append(legal_case)
+    return changed
 
 
 def _check_change(legal_case: LegalCase, by) -> None:
