@@ -211,6 +211,7 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.get_by_test_id("letter-issue").click()
     expect(page.get_by_test_id("letter-issued")).to_be_visible()
+    expect(page.get_by_test_id("letter-issue")).to_be_hidden()  # folded under 再发一封函件: no second letter by a tap
     page.screenshot(path=f"{SHOTS}6-letter-issued.png", full_page=True)
     letter = ContactRecord.objects.get(case=case, method="lawyer_letter")
     assert not letter.interruption_recorded  # sent, not yet delivered
