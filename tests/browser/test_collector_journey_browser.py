@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import wave
 import zipfile
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -40,6 +40,7 @@ DUE = date(2026, 2, 15)
 OPENED, CALLED, PROMISED, LETTER_DAY, DELIVERED = (DUE + timedelta(days=n) for n in (1, 2, 3, 4, 5))
 PHONE = {"width": 390, "height": 844}
 SHOTS = "/tmp/h6-"
+SLOW = 20_000  # ms: a page that renders a PDF or stores files, on a loaded machine
 # A photo of the signed EMS receipt (a real 1×1 PNG: the content is checked, not the name).
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
        b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -140,7 +141,7 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     page.goto(f"{base}/admin/collection/")
     expect(page.get_by_test_id("collections-workbench")).to_contain_text(f"营业日 {CALLED.isoformat()}")
     card = page.get_by_test_id("case-card")
-    expect(card).to_have_count(1)
+    expect(card).to_have_count(1, timeout=SLOW)
     expect(card).to_contain_text("王建国")
     arrears = Decimal("10000.00") + interest + 1 * daily_penalty  # as the close of 02-16 posted it
     expect(card).to_contain_text(f"¥{arrears:,.2f}")
@@ -151,13 +152,13 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     page.screenshot(path=f"{SHOTS}1-workbench.png", full_page=True)
 
     card.get_by_role("link", name="王建国").click()
-    expect(page.get_by_test_id("case-page")).to_be_visible()
+    expect(page.get_by_test_id("case-page")).to_be_visible(timeout=SLOW)
     expect(page.get_by_test_id("case-owner")).to_contain_text("赵磊")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=f"{SHOTS}2-case-opened.png", full_page=True)
 
     page.get_by_test_id("record-contact").click()
-    expect(page.get_by_test_id("contact-form")).to_be_visible()
+    expect(page.get_by_test_id("contact-form")).to_be_visible(timeout=SLOW)
     page.get_by_label("债务人：王建国").check()
     page.get_by_label("联系时间").fill(f"{CALLED.isoformat()}T10:30")
     page.get_by_label("结果").select_option("promised")
@@ -171,7 +172,7 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=f"{SHOTS}3-call-form.png", full_page=True)
     page.get_by_test_id("save-contact").click()
-    expect(page.get_by_test_id("record-page")).to_be_visible()
+    expect(page.get_by_test_id("record-page")).to_be_visible(timeout=SLOW)
     expect(page.get_by_test_id("attachment-sha256")).to_contain_text(hashlib.sha256(recording).hexdigest())
     expect(page.get_by_test_id("record-promise")).to_contain_text("¥5,000.00")
     page.screenshot(path=f"{SHOTS}4-call-saved.png", full_page=True)
@@ -202,7 +203,7 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     page.screenshot(path=f"{SHOTS}5-case-escalated.png", full_page=True)
 
     page.get_by_test_id("lawyer-letter").click()
-    expect(page.get_by_test_id("letter-page")).to_be_visible()
+    expect(page.get_by_test_id("letter-page")).to_be_visible(timeout=SLOW)
     owed = Decimal("10000.00") + interest + (LETTER_DAY - DUE).days * daily_penalty
     assert owed == Decimal("10120.00")
     expect(page.get_by_test_id("letter-total")).to_have_text("¥10,120.00")
@@ -210,7 +211,7 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     page.get_by_label("承办律师").fill("周明")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.get_by_test_id("letter-issue").click()
-    expect(page.get_by_test_id("letter-issued")).to_be_visible()
+    expect(page.get_by_test_id("letter-issued")).to_be_visible(timeout=SLOW)
     expect(page.get_by_test_id("letter-issue")).to_be_hidden()  # folded under 再发一封函件: no second letter by a tap
     page.screenshot(path=f"{SHOTS}6-letter-issued.png", full_page=True)
     letter = ContactRecord.objects.get(case=case, method="lawyer_letter")
@@ -233,7 +234,7 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     _close(LETTER_DAY)
     _business_date(DELIVERED)
     page.get_by_test_id("letter-delivery").click()
-    expect(page.get_by_test_id("refers-to")).to_be_visible()
+    expect(page.get_by_test_id("refers-to")).to_be_visible(timeout=SLOW)
     expect(page.get_by_label("结果")).to_have_value("delivered")  # prefilled from the letter
     expect(page.get_by_label("债务人：王建国")).to_be_checked()
     page.get_by_label("联系时间").fill(f"{DELIVERED.isoformat()}T15:00")
@@ -242,7 +243,7 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
         files=[{"name": "EMS签收回执.png", "mimeType": "image/png", "buffer": PNG}])
     page.screenshot(path=f"{SHOTS}7-delivery-form.png", full_page=True)
     page.get_by_test_id("save-contact").click()
-    expect(page.get_by_test_id("record-page")).to_be_visible()
+    expect(page.get_by_test_id("record-page")).to_be_visible(timeout=SLOW)
     expect(page.get_by_test_id("attachment-sha256")).to_contain_text(hashlib.sha256(PNG).hexdigest())
     delivery = ContactRecord.objects.get(case=case, refers_to=letter)
     assert (delivery.outcome, delivery.interruption_recorded) == ("delivered", True)
@@ -276,12 +277,16 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     assert any(n.endswith("EMS签收回执.png") for n in names)
     assert (folder / recorded).read_bytes() == recording
 
+    call_command("evidence", "verify", str(package), stdout=io.StringIO(), stderr=io.StringIO())  # the .zip: exit 0
     out = io.StringIO()
-    call_command("evidence", "verify", str(folder), stdout=out, stderr=io.StringIO())  # exit 0: returns
+    call_command("evidence", "verify", str(folder), stdout=out, stderr=io.StringIO())  # unzipped: exit 0 (returns)
+    assert "结论：完好" in out.getvalue() and f"[一致] {recorded}" in out.getvalue()
     changed = folder / recorded
     data = bytearray(changed.read_bytes())
     data[-1] ^= 0x01  # one byte of the recording
     changed.write_bytes(bytes(data))
+    out, err = io.StringIO(), io.StringIO()
     with pytest.raises(SystemExit) as refused:
-        call_command("evidence", "verify", str(folder), stdout=io.StringIO(), stderr=io.StringIO())
+        call_command("evidence", "verify", str(folder), stdout=out, stderr=err)
     assert refused.value.code == 1
+    assert f"[已被修改] {recorded}" in out.getvalue() and "修改 1 个" in err.getvalue()
