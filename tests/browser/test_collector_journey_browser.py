@@ -21,6 +21,7 @@ overdue principal, a 360-day year: ¥10,000 × 0.18 / 360 = ¥5.00 a day.
 
 import hashlib
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -39,7 +40,8 @@ PASSWORD = "Collector-pass-2026"
 DUE = date(2026, 2, 15)
 OPENED, CALLED, PROMISED, LETTER_DAY, DELIVERED = (DUE + timedelta(days=n) for n in (1, 2, 3, 4, 5))
 PHONE = {"width": 390, "height": 844}
-SHOTS = "/tmp/h6-"
+# Screenshots of each step when asked for: IOUDESK_SCREENSHOTS=/tmp/h6- writes /tmp/h6-1-workbench.png …
+SHOTS = os.environ.get("IOUDESK_SCREENSHOTS", "")
 SLOW = 20_000  # ms: a page that renders a PDF or stores files, on a loaded machine
 # A photo of the signed EMS receipt (a real 1×1 PNG: the content is checked, not the name).
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
@@ -55,6 +57,11 @@ def _wav() -> bytes:
         out.setframerate(8000)
         out.writeframes(b"\x00\x00" * 1600)
     return buffer.getvalue()
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}{name}.png", full_page=True)
 
 
 def _plus_years(day: date, years: int) -> date:
@@ -149,13 +156,13 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     expect(card).to_contain_text("M1 · 逾期 1 天")  # as of the last close
     expect(card).to_contain_text(case.number)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=f"{SHOTS}1-workbench.png", full_page=True)
+    _shot(page, "1-workbench")
 
     card.get_by_role("link", name="王建国").click()
     expect(page.get_by_test_id("case-page")).to_be_visible(timeout=SLOW)
     expect(page.get_by_test_id("case-owner")).to_contain_text("赵磊")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=f"{SHOTS}2-case-opened.png", full_page=True)
+    _shot(page, "2-case-opened")
 
     page.get_by_test_id("record-contact").click()
     expect(page.get_by_test_id("contact-form")).to_be_visible(timeout=SLOW)
@@ -170,12 +177,12 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
         files=[{"name": "20260217通话.wav", "mimeType": "audio/wav", "buffer": recording}])
     expect(page.locator("[data-file-name-of=recording]")).to_have_text("20260217通话.wav")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=f"{SHOTS}3-call-form.png", full_page=True)
+    _shot(page, "3-call-form")
     page.get_by_test_id("save-contact").click()
     expect(page.get_by_test_id("record-page")).to_be_visible(timeout=SLOW)
     expect(page.get_by_test_id("attachment-sha256")).to_contain_text(hashlib.sha256(recording).hexdigest())
     expect(page.get_by_test_id("record-promise")).to_contain_text("¥5,000.00")
-    page.screenshot(path=f"{SHOTS}4-call-saved.png", full_page=True)
+    _shot(page, "4-call-saved")
     promise = Promise.objects.get(case=case)
     assert (promise.amount, promise.promised_on, promise.status) == (Decimal("5000.00"), PROMISED, "pending")
 
@@ -200,7 +207,7 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     before = _plus_years(DUE, 3)  # 民法典第一百八十八条: three years from the due date
     expect(page.get_by_test_id("case-limitation")).to_contain_text(before.isoformat())
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=f"{SHOTS}5-case-escalated.png", full_page=True)
+    _shot(page, "5-case-escalated")
 
     page.get_by_test_id("lawyer-letter").click()
     expect(page.get_by_test_id("letter-page")).to_be_visible(timeout=SLOW)
@@ -213,7 +220,7 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     page.get_by_test_id("letter-issue").click()
     expect(page.get_by_test_id("letter-issued")).to_be_visible(timeout=SLOW)
     expect(page.get_by_test_id("letter-issue")).to_be_hidden()  # folded under 再发一封函件: no second letter by a tap
-    page.screenshot(path=f"{SHOTS}6-letter-issued.png", full_page=True)
+    _shot(page, "6-letter-issued")
     letter = ContactRecord.objects.get(case=case, method="lawyer_letter")
     assert not letter.interruption_recorded  # sent, not yet delivered
 
@@ -241,7 +248,7 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     page.get_by_label("沟通内容").fill("EMS 回执：债务人本人签收。")
     page.locator("input[name=delivery_receipt]").set_input_files(
         files=[{"name": "EMS签收回执.png", "mimeType": "image/png", "buffer": PNG}])
-    page.screenshot(path=f"{SHOTS}7-delivery-form.png", full_page=True)
+    _shot(page, "7-delivery-form")
     page.get_by_test_id("save-contact").click()
     expect(page.get_by_test_id("record-page")).to_be_visible(timeout=SLOW)
     expect(page.get_by_test_id("attachment-sha256")).to_contain_text(hashlib.sha256(PNG).hexdigest())
@@ -259,7 +266,7 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     iou.refresh_from_db()
     assert iou.limitation_expires_on == after
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=f"{SHOTS}8-case-interrupted.png", full_page=True)
+    _shot(page, "8-case-interrupted")
 
     # --- the evidence package: downloaded, unzipped, verified ------------------------------------
     with page.expect_download() as download:
