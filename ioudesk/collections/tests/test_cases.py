@@ -25,16 +25,91 @@ pytestmark = pytest.mark.django_db
 DAY = date(2026, 2, 20)
 
 
-@pytest.fixture
-def cases(strategies, make_loan, debtor):
-    """Three cases opened by hand on 02-20 for loans made overdue (5, 10 and 20 days)."""
+# The staff, the debtor and three cases are built once for the module, in a transaction rolled back
+# at its end; each test runs in a savepoint of it (as test_contacts.py does).
+
+def _build_world() -> dict:
+    from ioudesk.collections.services import strategy_defaults_ensure
+    from ioudesk.core import clock
+    from ioudesk.core.models import User
+    from ioudesk.core.services import organisation_ensure
+    from ioudesk.customers.models import Customer
+    from ioudesk.customers.services import customer_create
+    from ioudesk.ious.services import iou_approve, iou_create, iou_submit
+    from ioudesk.ious.services.disbursement import iou_disburse
+    from ioudesk.ledger.services import chart_ensure
+
+    organisation = organisation_ensure()
+    roles.roles_sync()
+    chart_ensure()
+    head_office = organisation.branches.get(parent__isnull=True)
+
+    def staff(username, role):
+        user = User.objects.create_user(username=username, password="Secret-pass-2026", branch=head_office,
+                                        is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    people = {name: staff(name, role) for name, role in (
+        ("zhangwei", "客户经理"), ("liuyang", "审批员"), ("chenjing", "财务"), ("zhaolei", "催收员"),
+        ("sunli", "催收主管"))}
+    debtor = customer_create(customer=Customer(kind="individual", branch=head_office, name="王建国",
+                                               id_number="11010519491231002X", phone="13901012345"),
+                             user=people["zhangwei"])
+    strategy_defaults_ensure()
     made = []
     for dpd, principal in ((5, "10000"), (10, "20000"), (20, "5000")):
-        iou = make_loan(principal=principal)
+        with clock.frozen(date(2026, 1, 15)):
+            iou, _ = iou_create(iou=Iou(kind="loan", customer=debtor, principal=Decimal(principal), term=12,
+                                        rate_text="12%", method="equal_installment",
+                                        contract_date=date(2026, 1, 15)), user=people["zhangwei"])
+            iou_submit(iou=iou, user=people["zhangwei"])
+            iou_approve(iou=iou, user=people["liuyang"])
+            iou_disburse(iou=iou, user=people["chenjing"])
         Iou.objects.filter(pk=iou.pk).update(status="overdue", days_past_due=dpd, bucket="M1")
         iou.refresh_from_db()
-        made.append(case_open(iou, day=DAY))
-    return made
+        made.append(case_open(iou, day=DAY).pk)
+    return {"cases": made, "debtor": debtor.pk, **{name: user.pk for name, user in people.items()}}
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield _build_world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def cases(world, db):
+    """Three cases opened by hand on 02-20 for loans made overdue (5, 10 and 20 days)."""
+    return [Case.objects.get(pk=pk) for pk in world["cases"]]
+
+
+def _person(name):
+    @pytest.fixture
+    def person(world, db):
+        from ioudesk.core.models import User
+
+        return User.objects.get(pk=world[name])
+
+    return person
+
+
+manager, approver, collector, chief = (_person(n) for n in ("zhangwei", "liuyang", "zhaolei", "sunli"))
+
+
+@pytest.fixture
+def debtor(world, db):
+    from ioudesk.customers.models import Customer
+
+    return Customer.objects.get(pk=world["debtor"])
 
 
 def test_roles():

@@ -30,6 +30,109 @@ def business_day():
         yield
 
 
+# The staff, the debtor, the loan and its case (opened by the close of 02-16, given to the collector)
+# are built once for the module, in a transaction rolled back at its end; each test runs in a
+# savepoint of it (as ioudesk/backoffice/tests/test_collection_pages.py does).
+
+def _build_world() -> dict:
+    from django.contrib.auth.models import Group
+
+    from ioudesk.collections.services import case_assign, strategy_defaults_ensure
+    from ioudesk.collections.tests.conftest import close_through
+    from ioudesk.core.models import User
+    from ioudesk.core.roles import roles_sync
+    from ioudesk.core.services import organisation_ensure
+    from ioudesk.customers.models import Customer
+    from ioudesk.customers.services import customer_create
+    from ioudesk.ious.models import Iou
+    from ioudesk.ious.services import iou_approve, iou_create, iou_submit
+    from ioudesk.ious.services.disbursement import iou_disburse
+    from ioudesk.ledger.services import chart_ensure
+
+    organisation = organisation_ensure()
+    roles_sync()
+    chart_ensure()
+    head_office = organisation.branches.get(parent__isnull=True)
+
+    def staff(username, role):
+        user = User.objects.create_user(username=username, password="Secret-pass-2026", branch=head_office,
+                                        is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    people = {name: staff(name, role) for name, role in (
+        ("zhangwei", "客户经理"), ("liuyang", "审批员"), ("chenjing", "财务"), ("zhaolei", "催收员"),
+        ("sunli", "催收主管"))}
+    debtor = customer_create(customer=Customer(kind="individual", branch=head_office, name="王建国",
+                                               id_number="11010519491231002X", phone="13901012345"),
+                             user=people["zhangwei"])
+    strategy_defaults_ensure()
+    with clock.frozen(date(2026, 1, 15)):
+        iou, _ = iou_create(iou=Iou(kind="loan", customer=debtor, principal=Decimal("10000"), term=12,
+                                    rate_text="12%", method="equal_installment", contract_date=date(2026, 1, 15),
+                                    guarantor="李担保"), user=people["zhangwei"])
+        iou_submit(iou=iou, user=people["zhangwei"])
+        iou_approve(iou=iou, user=people["liuyang"])
+        iou_disburse(iou=iou, user=people["chenjing"])
+    close_through(date(2026, 2, 16))
+    case = Case.objects.get()
+    case_assign(case, owner=people["zhaolei"], method="hand", by=None)
+    return {"case": case.pk, "debtor": debtor.pk, **{name: user.pk for name, user in people.items()}}
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield _build_world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def overdue_case(world, db):
+    """The loan's case (installment 1 unpaid since 02-15: ¥888.49 + ¥0.39 penalty = ¥888.88 arrears)."""
+    return Case.objects.get(pk=world["case"])
+
+
+@pytest.fixture
+def collector(world, db):
+    from ioudesk.core.models import User
+
+    return User.objects.get(pk=world["zhaolei"])
+
+
+@pytest.fixture
+def chief(world, db):
+    from ioudesk.core.models import User
+
+    return User.objects.get(pk=world["sunli"])
+
+
+@pytest.fixture
+def debtor(world, db):
+    from ioudesk.customers.models import Customer
+
+    return Customer.objects.get(pk=world["debtor"])
+
+
+@pytest.fixture
+def another_collector(world, db):
+    from django.contrib.auth.models import Group
+
+    from ioudesk.core.models import User
+
+    user = User.objects.create_user(username="qianduo", password="Secret-pass-2026",
+                                    branch=User.objects.get(pk=world["zhaolei"]).branch, is_staff=True)
+    user.groups.add(Group.objects.get(name="催收员"))
+    return user
+
+
 def record(case, user, **fields):
     values = {"method": "phone", "party": "debtor", "outcome": "no_answer", "contacted_at": at(DAY, 10), "by": user}
     values.update(fields)
@@ -60,7 +163,7 @@ def test_a_call_with_a_recording_and_a_promise(overdue_case, collector, private_
     assert not row.interruption_recorded
 
 
-def test_refusals_name_the_field(overdue_case, collector, make_staff, private_dir):
+def test_refusals_name_the_field(overdue_case, collector, private_dir):
     from ioudesk.customers.models import Contact, Customer
 
     other = Customer.objects.create(kind="individual", branch=overdue_case.branch, name="路人甲",
@@ -102,10 +205,9 @@ def test_a_guarantor_and_a_registered_contact_may_be_contacted(overdue_case, col
     assert record(overdue_case, collector, party="contact", contact=spouse).party_name == "刘梅"
 
 
-def test_only_the_cases_owner_records(overdue_case, make_staff, chief):
-    someone = make_staff("qianduo", role="催收员")
+def test_only_the_cases_owner_records(overdue_case, another_collector, chief):
     with pytest.raises(PermissionDenied):
-        record(overdue_case, someone)
+        record(overdue_case, another_collector)
     assert record(overdue_case, chief).recorded_by == chief  # 催收主管: the branch's cases
 
 
