@@ -30,6 +30,8 @@ from django.db.models import CharField, Count, Q, Sum
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
+from ioudesk.calc.money import quantize
+from ioudesk.calc.rates import percent
 from ioudesk.collections.models import (
     Agency,
     Case,
@@ -157,7 +159,7 @@ def ratio(part, whole) -> Decimal | None:
     """part ÷ whole as a percentage with one decimal (None when whole is 0)."""
     if not whole:
         return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+    return percent(Decimal(part) / Decimal(whole), 1)
 
 
 # --- activity per collector ----------------------------------------------------------------------
@@ -598,8 +600,8 @@ def _progress(plan: RecoveryPlan, day: date, recovered_sum: Decimal, pending: De
     as_of = min(day, plan.deadline)
     elapsed = (as_of - plan.period_start).days + 1 if as_of >= plan.period_start else 0
     remaining = max((plan.deadline - max(day, plan.period_start - timedelta(days=1))).days, 0)
-    daily = (recovered_sum / elapsed).quantize(Decimal("0.01")) if elapsed else ZERO
-    run_rate = (recovered_sum / elapsed * remaining).quantize(Decimal("0.01")) if elapsed else ZERO
+    daily = quantize(recovered_sum / elapsed) if elapsed else ZERO
+    run_rate = quantize(recovered_sum / elapsed * remaining) if elapsed else ZERO
     pending = pending if remaining else ZERO
     return PlanProgress(plan=plan, as_of=as_of, recovered=recovered_sum, elapsed_days=elapsed,
                         remaining_days=remaining, daily_rate=daily, run_rate_to_deadline=run_rate,
