@@ -25,7 +25,7 @@ per transaction) or move (the steps entered on D are not due again on D)."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Case as SqlCase
@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.calc.aging import loan_bucket
+from ioudesk.calc.money import quantize
 from ioudesk.collections import selectors, services
 from ioudesk.collections.arrears import arrears_subquery
 from ioudesk.collections.models import (
@@ -187,7 +188,7 @@ def _recoveries(day: dt.date) -> int:
         if found is None:
             continue
         case_id, branch_id, owner_id, agency_id, bucket = found
-        commission = (amount * rates[agency_id]).quantize(Decimal("0.01"), ROUND_HALF_UP) if agency_id else Decimal("0.00")
+        commission = quantize(amount * rates[agency_id]) if agency_id else Decimal("0.00")
         rows.append(Recovery(case_id=case_id, iou_id=iou_id, transaction_id=pk, branch_id=branch_id, day=day,
                              amount=amount, owner_id=owner_id, agency_id=agency_id, bucket=bucket,
                              commission=commission))

@@ -19,6 +19,7 @@ from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.calc.rates import round_rate
 from ioudesk.collections import predicates
 from ioudesk.collections.models import (
     Case,
@@ -47,6 +48,12 @@ def day_start(day: dt.date) -> dt.datetime:
 
 def action_due_at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(ACTION_DUE_HOUR, 0), tzinfo=BEIJING)
+
+
+def step_due_at(began: dt.date) -> dt.datetime:
+    """When the action of a step begun on ``began`` is due: 18:00 of the next day (a step begins at
+    the close of its day, after that day's work: docs/domain.md §20)."""
+    return action_due_at(began + dt.timedelta(days=1))
 
 
 def close_moment(day: dt.date) -> dt.datetime:
@@ -207,7 +214,7 @@ class KeptRate:
         """Kept ÷ judged (a partly kept promise is not kept), to four places; None without any."""
         if not self.judged:
             return None
-        return (Decimal(self.kept) / Decimal(self.judged)).quantize(Decimal("0.0001"))
+        return round_rate(Decimal(self.kept) / Decimal(self.judged))
 
 
 def kept_rate(collector, period: tuple[dt.date, dt.date]) -> KeptRate:

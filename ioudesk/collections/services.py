@@ -97,10 +97,10 @@ def _visible(case: Case, by) -> None:
 
 
 def enter_step(case: Case, step: StrategyStep | None, day: dt.date) -> None:
-    """The case begins ``step`` on ``day``: its action is due at 18:00 that day (not saved)."""
+    """The case begins ``step`` on ``day``: its action is due at 18:00 the next day (not saved)."""
     case.stage, case.stage_since = step, (day if step is not None else None)
     case.next_action = step.action if step is not None else ""
-    case.next_action_due = selectors.action_due_at(day) if step is not None else None
+    case.next_action_due = selectors.step_due_at(day) if step is not None else None
 
 
 # --- cases ------------------------------------------------------------------------------------
@@ -577,7 +577,7 @@ def _after_contact(case: Case, record: ContactRecord, promise) -> None:
         following = strategies.next_step(case.stage) if case.stage_id else None
         if following is not None:
             case.next_action = following.action
-            case.next_action_due = selectors.action_due_at(case.stage_since + dt.timedelta(days=following.after_days))
+            case.next_action_due = selectors.step_due_at(case.stage_since + dt.timedelta(days=following.after_days))
         else:
             case.next_action, case.next_action_due = "", None
         fields += ["next_action", "next_action_due"]
@@ -795,5 +795,5 @@ def steps_update(ids: list[int], step: StrategyStep, day: dt.date, **more) -> No
     """The cases ``ids`` begin ``step`` on ``day``: one UPDATE per 900 ids (the same values for all)."""
     for start in range(0, len(ids), 900):
         Case.objects.filter(pk__in=ids[start:start + 900]).update(
-            stage=step, stage_since=day, next_action=step.action, next_action_due=selectors.action_due_at(day), **more)
+            stage=step, stage_since=day, next_action=step.action, next_action_due=selectors.step_due_at(day), **more)
 

@@ -263,8 +263,8 @@ def test_a_contact_of_the_pending_action_moves_the_next_action_on(overdue_case, 
     assert (overdue_case.next_action, overdue_case.stage.order) == ("sms", 1)
     record(overdue_case, collector, method="sms", outcome="left_message")
     case = Case.objects.get()
-    # M1: SMS on day 0 (02-16), the phone call 3 days later: due 02-19 18:00
-    assert (case.next_action, case.next_action_due) == ("phone", at(date(2026, 2, 19), 18))
+    # M1: SMS from the close of 02-16, the phone call 3 days later (the close of 02-19): due 02-20 18:00
+    assert (case.next_action, case.next_action_due) == ("phone", at(date(2026, 2, 20), 18))
     assert case.stage.order == 1  # the step itself moves when its day comes (the close)
 
 

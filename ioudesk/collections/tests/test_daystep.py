@@ -46,7 +46,8 @@ def test_case_opened_on_the_first_overdue_day_with_its_arrears_and_first_step(st
     # change): 788.49 × 18 % (12 % + 50 %) / 360 × 1 day = ¥0.39
     assert case.arrears == Decimal("888.49") + Decimal("0.39")
     assert (case.stage.strategy.bucket, case.stage.order, case.next_action) == ("M1", 1, "sms")
-    assert case.next_action_due == at(date(2026, 2, 16), 18)
+    # begun by the close of 02-16, after that day's work: the SMS is due the next day at 18:00
+    assert case.next_action_due == at(date(2026, 2, 17), 18)
     assert case.nature == "loan" and case.priority == 3
     assert list(case.events.values_list("kind", flat=True)) == ["opened"]
     # the step again for the same day: nothing new (the case still matches no assignment rule)
@@ -147,17 +148,20 @@ def test_missed_actions_escalate_along_the_strategies(strategies, make_loan, col
     close_through(date(2026, 2, 16))
     case_assign(Case.objects.get(), owner=collector, by=None)
     steps = {}
-    for day in (date(2026, 2, 19), date(2026, 2, 22), date(2026, 2, 25), date(2026, 2, 28)):
+    for day in (date(2026, 2, 19), date(2026, 2, 23), date(2026, 2, 27), date(2026, 3, 3)):
         collections_day_step(day=day)
         case = Case.objects.get()
         steps[day] = (case.stage.strategy.bucket, case.stage.order, case.next_action, case.escalation_level)
     assert steps == {
         date(2026, 2, 19): ("M1", 2, "phone", 0),  # its day came (3 days after the SMS step)
-        # the call was due 02-19 18:00; more than 2 days (the grace) later: escalated to M2's first step
-        date(2026, 2, 22): ("M2", 1, "phone", 1),
-        date(2026, 2, 25): ("M2", 2, "visit", 2),
-        date(2026, 2, 28): ("M3", 1, "lawyer_letter", 3),
+        # the call (begun 02-19) was due 02-20 18:00; more than 2 days (the grace) later, on the close of
+        # 02-23: escalated to M2's first step, due 02-24 18:00; and so on
+        date(2026, 2, 23): ("M2", 1, "phone", 1),
+        date(2026, 2, 27): ("M2", 2, "visit", 2),
+        date(2026, 3, 3): ("M3", 1, "lawyer_letter", 3),
     }
+    assert Case.objects.get().next_action_due == at(date(2026, 3, 4), 18)
+    assert collections_day_step(day=date(2026, 3, 6)).get("escalated") is None  # due 03-04: within the grace
     assert Case.objects.get().priority == 1  # escalated twice or more
 
 
