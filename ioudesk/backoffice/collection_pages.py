@@ -21,6 +21,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.backoffice.collection_owed import owed_today, owed_today_of
 from ioudesk.backoffice.iou_pages.common import amount_of, url_or_none
 from ioudesk.backoffice.mixins import add_service_error
 from ioudesk.backoffice.pages import BackofficePage
@@ -198,10 +199,11 @@ class WorkbenchPage(BackofficePage):
         page = Paginator(cases, PER_PAGE).get_page(self.request.GET.get("page"))
         now = timezone.localtime()
         rows = []
+        owed = owed_today_of(page.object_list, today)  # the rows shown only, never the whole list
         for case in page.object_list:
             due = _local(case.next_action_due)
             rows.append({
-                "case": case, "due": due,
+                "case": case, "due": due, "owed": owed.get(case.pk),
                 "overdue": bool(due and due < now and due.date() < today),
                 "due_today": bool(due and due.date() == today),
                 "promise_today": case.promise_due_on == today,
@@ -254,6 +256,7 @@ class CasePage(BackofficePage):
         return super().get_context_data(
             **kwargs, case=case, detail=detail, iou=case.iou, customer=case.customer,
             links=_case_links(case, user), limitation=limitation_of(case.iou), term=_term_label(case),
+            owed=owed_today(case.iou, clock.today()),
             priority=PRIORITIES.get(case.priority, case.priority), history=assignment_history(case),
             timeline=timeline(detail), next_due=_local(case.next_action_due),
             pending_promises=[p for p in _get(detail, "promises") if p.status == PromiseStatus.PENDING],
@@ -270,20 +273,45 @@ def timeline(detail) -> list[dict]:
     """The case's events and contact records, newest first; a contact's promise is shown with it (the
     events 联系 repeat the records, so they are left out; 承诺兑现/未兑现 are events of their own)."""
     promises = {promise.record_id: promise for promise in _get(detail, "promises")}
+    contacts = list(_get(detail, "contacts"))
+    deliveries = {}  # a letter's record → the latest record of its delivery (or return)
+    for record in sorted(contacts, key=lambda r: r.contacted_at):
+        if record.refers_to_id and record.outcome in (OutcomeCode.DELIVERED, OutcomeCode.RETURNED):
+            deliveries[record.refers_to_id] = record
     items = []
     for event in _get(detail, "events"):
         if event.kind == EventKind.CONTACT:
             continue
         items.append({"at": _local(event.at), "kind": "event", "label": event.get_kind_display(), "text": event.text,
                       "by": event.by, "obj": event})
-    for record in _get(detail, "contacts"):
+    for record in contacts:
         items.append({"at": _local(record.contacted_at), "kind": "contact",
-                      "label": f"{record.get_method_display()} · {record.get_outcome_display()}",
+                      "label": f"{record.get_method_display()} · {contact_outcome_label(record, deliveries)}",
                       "text": record.notes, "by": record.recorded_by, "obj": record,
                       "promise": promises.get(record.pk),
                       "url": reverse("backoffice:collections_record", args=[record.pk])})
     items.sort(key=lambda item: (item["at"] or timezone.now(), item["kind"] == "contact"), reverse=True)
     return items
+
+
+LETTER_METHODS = (ContactMethod.LETTER, ContactMethod.LAWYER_LETTER)
+
+
+def contact_outcome_label(record, deliveries: dict) -> str:
+    """What happened, for the timeline: an issued 催款函/律师函 (outcome 其他, no delivery of its own)
+    reads 已发出（待登记送达） until a record of its delivery refers to it, then 已送达 with the date
+    of that delivery (or 已退回 when it came back)."""
+    is_issued_letter = (record.method in LETTER_METHODS and not record.refers_to_id
+                        and record.outcome == OutcomeCode.OTHER)
+    if not is_issued_letter:
+        return str(record.get_outcome_display())
+    delivery = deliveries.get(record.pk)
+    if delivery is None:
+        return _t("已发出（待登记送达）")
+    on = timezone.localtime(delivery.contacted_at).date().isoformat()
+    if delivery.outcome == OutcomeCode.RETURNED:
+        return _t("已退回（%(date)s）") % {"date": on}
+    return _t("已送达（%(date)s）") % {"date": on}
 
 
 # --- the contact form ----------------------------------------------------------------------------
@@ -315,6 +343,12 @@ class ContactForm(forms.Form):
     def __init__(self, *args, parties=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["party"].choices = list(parties)
+        self.delivery = bool(self.data.get("refers_to") if self.is_bound else self.initial.get("refers_to"))
+        if self.delivery:  # the delivery of a letter: the limitation period restarts from the receipt's date
+            at = self.fields["contacted_at"]
+            at.label = _("送达（签收）时间")
+            at.help_text = _("按回执上的签收日期填写：诉讼时效自该日中断并重新计算（民法典第一百九十五条）。")
+            at.error_messages["required"] = _("请填写送达（签收）时间：按回执上的签收日期。")
         if len(parties) == 1:
             self.fields["party"].initial = parties[0][0]
         for name, label, accept, capture, help_text, button in UPLOADS:
@@ -380,13 +414,18 @@ class ContactPage(BackofficePage):
             if refers is not None:  # the delivery of a letter: to whom it was sent, by the same way
                 party = f"contact:{refers.contact_id}" if refers.contact_id else refers.party
                 initial.update(refers_to=refers.pk, method=refers.method, outcome=OutcomeCode.DELIVERED, party=party)
+                initial.pop("contacted_at")  # the date on the receipt, typed: not now (the interruption's date)
             kwargs["form"] = ContactForm(parties=parties_of(case), initial=initial)
         form = kwargs["form"]
         refers = self._refers_to(form["refers_to"].value())
         at = _form_time(form)
+        uploads = [(form[name], button) for name, *_rest, button in UPLOADS]
+        if refers is not None:  # a delivery: the receipt first
+            uploads.sort(key=lambda upload: upload[0].name != AttachmentKind.DELIVERY_RECEIPT)
         return super().get_context_data(
             **kwargs, case=case, iou=case.iou, customer=case.customer, refers=refers,
-            warnings=policy_warnings(case, at, form["method"].value()), uploads=[(form[name], button) for name, *_rest, button in UPLOADS],
+            owed=owed_today(case.iou, clock.today()),
+            warnings=policy_warnings(case, at, form["method"].value()), uploads=uploads,
             policy_url=reverse("backoffice:collections_contact_policy", args=[case.pk]))
 
     def post(self, request, *args, **kwargs):
@@ -490,8 +529,15 @@ class RecordPage(BackofficePage):
         case = record.case
         can_record = predicates.can_record_contact(case, user)
         is_letter = record.method in (ContactMethod.LETTER, ContactMethod.LAWYER_LETTER)
+        deliveries = {}
+        if is_letter and not record.refers_to_id:
+            delivery = (ContactRecord.objects.filter(refers_to=record, outcome__in=(OutcomeCode.DELIVERED,
+                                                                                  OutcomeCode.RETURNED))
+                        .order_by("-contacted_at").first())
+            deliveries = {record.pk: delivery} if delivery else {}
         return super().get_context_data(
             **kwargs, record=record, case=case, attachments=list(record.attachments.all()),
+            outcome_label=contact_outcome_label(record, deliveries),
             promise=Promise.objects.filter(record=record).first(),
             can_record=can_record,
             delivery_url=(reverse("backoffice:collections_contact", args=[case.pk]) + "?" +

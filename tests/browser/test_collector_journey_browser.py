@@ -150,9 +150,10 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     card = page.get_by_test_id("case-card")
     expect(card).to_have_count(1, timeout=SLOW)
     expect(card).to_contain_text("王建国")
-    arrears = Decimal("10000.00") + interest + 1 * daily_penalty  # as the close of 02-16 posted it
-    expect(card).to_contain_text(f"¥{arrears:,.2f}")
-    assert arrears == Decimal("10105.00")
+    # 截至今日欠款: the penalty to the business date (2 days), not the ¥10,105.00 the close of 02-16 posted
+    owed_today = Decimal("10000.00") + interest + (CALLED - DUE).days * daily_penalty
+    expect(card).to_contain_text(f"¥{owed_today:,.2f}")
+    assert owed_today == Decimal("10110.00")
     expect(card).to_contain_text("M1 · 逾期 1 天")  # as of the last close
     expect(card).to_contain_text(case.number)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -244,7 +245,8 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     expect(page.get_by_test_id("refers-to")).to_be_visible(timeout=SLOW)
     expect(page.get_by_label("结果")).to_have_value("delivered")  # prefilled from the letter
     expect(page.get_by_label("债务人：王建国")).to_be_checked()
-    page.get_by_label("联系时间").fill(f"{DELIVERED.isoformat()}T15:00")
+    expect(page.get_by_label("送达（签收）时间")).to_have_value("")  # the date on the receipt, not now
+    page.get_by_label("送达（签收）时间").fill(f"{DELIVERED.isoformat()}T15:00")
     page.get_by_label("沟通内容").fill("EMS 回执：债务人本人签收。")
     page.locator("input[name=delivery_receipt]").set_input_files(
         files=[{"name": "EMS签收回执.png", "mimeType": "image/png", "buffer": PNG}])
@@ -263,6 +265,7 @@ def test_a_collector_from_the_overdue_day_to_the_verified_evidence_package(live_
     limitation = page.get_by_test_id("case-limitation")
     expect(limitation).to_contain_text(after.isoformat())
     expect(page.get_by_test_id("case-timeline")).to_contain_text("已中断诉讼时效")
+    expect(page.get_by_test_id("case-timeline")).to_contain_text(f"律师函 · 已送达（{DELIVERED.isoformat()}）")
     iou.refresh_from_db()
     assert iou.limitation_expires_on == after
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
