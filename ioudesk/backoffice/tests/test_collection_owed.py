@@ -135,9 +135,11 @@ def test_timeline_says_whether_a_letter_was_delivered(client, overdue):
         record = client.get(reverse("backoffice:collections_record", args=[letter.pk])).content.decode()
         assert 'data-testid="record-outcome">已发出（待登记送达）<' in record
     with clock.frozen(date(2026, 2, 21)):
-        contact_record_create(case, method="lawyer_letter", party="debtor", outcome="delivered", refers_to=letter,
-                              contacted_at=datetime(2026, 2, 20, 15, 0, tzinfo=BEIJING), by=collector)
+        delivery = contact_record_create(case, method="lawyer_letter", party="debtor", outcome="delivered",
+                                         refers_to=letter, contacted_at=datetime(2026, 2, 20, 15, 0, tzinfo=BEIJING),
+                                         by=collector)
         page = client.get(case_url).content.decode()
+        assert "送达（签收）时间" in client.get(reverse("backoffice:collections_record", args=[delivery.pk])).content.decode()
         record = client.get(reverse("backoffice:collections_record", args=[letter.pk])).content.decode()
     assert "律师函 · 已送达（2026-02-20）" in page and "待登记送达" not in page
     assert 'data-testid="record-outcome">已送达（2026-02-20）<' in record
