@@ -100,6 +100,15 @@ def test_collector_records_a_call_with_a_recording_and_a_promise_on_a_phone(live
     expect(page.get_by_test_id("record-promise")).to_contain_text("¥500.00")
     assert ContactAttachment.objects.get().sha256 == digest
 
+    # the case page on the phone: 分案记录 is one card per assignment, nothing cut off on the right
+    page.get_by_role("link", name="返回案件").click()
+    history = page.get_by_test_id("assignment-history")
+    expect(history).to_contain_text("测试分案")
+    expect(page.get_by_test_id("owed-today")).to_contain_text("截至今日欠款")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert history.bounding_box()["x"] + history.bounding_box()["width"] <= 390
+    assert page.evaluate("(t) => t.scrollWidth <= t.parentElement.clientWidth", history.element_handle())
+
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(f"{base}/admin/collection/")
     expect(page.get_by_test_id("case-table")).to_be_visible()
