@@ -127,6 +127,9 @@ def chart(labels, datasets, *, stacked=False, percent=False, kind="bar") -> dict
         options["scales"] = {"x": {"stacked": True}, "y": {"stacked": True}}
     if percent:
         options["scales"] = {"y": {"min": 0, "max": 100}}
+    if all(isinstance(v, int) for _label, values in datasets for v in values if v is not None):
+        # counts: whole-number ticks (no 0.1 contacts on the axis)
+        options.setdefault("scales", {}).setdefault("y", {})["ticks"] = {"precision": 0}
     return {"data": json.dumps(data), "options": json.dumps(options), "kind": kind}
 
 
