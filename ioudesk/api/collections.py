@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 from pydantic import PlainSerializer
@@ -49,7 +50,6 @@ from ioudesk.core import clock
 from ioudesk.core.errors import PermissionDenied, ValidationFailed
 from ioudesk.ious.models import Classification
 from ioudesk.ious.terms import calc_guard
-from django.utils.translation import gettext as _
 
 router = Router(tags=["催收"])
 

@@ -8,7 +8,7 @@ service refuses with."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
 from django import forms
 from django.contrib import messages
@@ -33,9 +33,9 @@ from ioudesk.collections.models import (
     CaseStatus,
     ContactMethod,
     ContactRecord,
+    EventKind,
     Nature,
     OutcomeCode,
-    EventKind,
     Promise,
     PromiseStatus,
     Term,
@@ -83,7 +83,6 @@ def _case_links(case, user) -> list[dict]:
     """The case page's buttons, each by the domain's predicate (and only when the page exists: the
     legal pages are other features')."""
     links = []
-    is_open = case.status == CaseStatus.OPEN
     if predicates.can_record_contact(case, user):
         links.append({"label": _("记录催收"), "url": reverse("backoffice:collections_contact", args=[case.pk]),
                       "variant": "primary", "testid": "record-contact"})
@@ -351,7 +350,7 @@ class ContactForm(forms.Form):
             at.error_messages["required"] = _("请填写送达（签收）时间：按回执上的签收日期。")
         if len(parties) == 1:
             self.fields["party"].initial = parties[0][0]
-        for name, label, accept, capture, help_text, button in UPLOADS:
+        for name, label, accept, capture, help_text, _button in UPLOADS:
             attrs = {"accept": accept, "data-sha256": name}
             if capture:
                 attrs["capture"] = capture
@@ -573,10 +572,9 @@ class AssignForm(forms.Form):
 
 def _collectors(user):
     from django.contrib.auth import get_user_model
+    from django.db.models import Count, Q
 
     from ioudesk.core import scope
-
-    from django.db.models import Count, Q
 
     able = get_user_model().objects.filter(is_active=True, is_staff=True, groups__permissions__codename="add_contactrecord",
                                            groups__permissions__content_type__app_label="collections")
