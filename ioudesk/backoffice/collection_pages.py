@@ -21,7 +21,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from ioudesk.backoffice.collection_owed import owed_today, owed_today_of
 from ioudesk.backoffice.iou_pages.common import amount_of, url_or_none
 from ioudesk.backoffice.mixins import add_service_error
 from ioudesk.backoffice.pages import BackofficePage
@@ -40,6 +39,7 @@ from ioudesk.collections.models import (
     PromiseStatus,
     Term,
 )
+from ioudesk.collections.owed import owed_today, owed_today_of
 from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError
 from ioudesk.customers.models import Category

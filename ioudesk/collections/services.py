@@ -49,6 +49,7 @@ from ioudesk.collections.models import (
     Strategy,
     StrategyStep,
 )
+from ioudesk.collections.owed import owed_today
 from ioudesk.collections.strategies import Strategies
 from ioudesk.core import audit, clock, numbering, scope
 from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
@@ -487,9 +488,9 @@ def contact_record_validate(case: Case, *, method, party, contact=None, party_na
                           field_name="promise_amount", code="promise_amount_invalid") from None
         if amount <= 0:
             raise _refuse(_g("承诺金额须大于 0。"), field_name="promise_amount", code="promise_amount_positive")
-        arrears = arrears_of([case.iou_id], day).get(case.iou_id, ZERO)
+        arrears = owed_today(case.iou, day).total  # what the pages quote: penalty to the day included
         if amount > arrears:
-            raise _refuse(_g("承诺金额 ¥%(amount)s 超过逾期欠款 ¥%(arrears)s，请核对。") % {
+            raise _refuse(_g("承诺金额 ¥%(amount)s 超过截至今日欠款 ¥%(arrears)s，请核对。") % {
                 "amount": f"{amount:,.2f}", "arrears": f"{arrears:,.2f}"}, field_name="promise_amount",
                 code="promise_above_arrears")
         if promised_on is None:

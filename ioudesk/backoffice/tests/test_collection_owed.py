@@ -56,7 +56,7 @@ def _rate_per_day(iou) -> D:
 
 
 def test_owed_today_is_the_letters_figure_not_the_posted_arrears(overdue):
-    from ioudesk.backoffice.collection_owed import owed_today
+    from ioudesk.collections.owed import owed_today
     from ioudesk.legal.letters import owed_on
 
     case, _collector = overdue
@@ -74,7 +74,7 @@ def test_owed_today_is_the_letters_figure_not_the_posted_arrears(overdue):
 
 
 def test_case_page_contact_form_and_workbench_show_owed_today(client, overdue, django_assert_max_num_queries):
-    from ioudesk.backoffice.collection_owed import owed_today_of
+    from ioudesk.collections.owed import owed_today_of
 
     case, collector = overdue
     client.force_login(collector)

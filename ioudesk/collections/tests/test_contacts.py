@@ -176,8 +176,9 @@ def test_refusals_name_the_field(overdue_case, collector, private_dir):
         ({"party": "neighbour"}, "party", "请选择联系对象"),
         ({"outcome": "promised", "promise": (Decimal("100"), date(2026, 2, 16))}, "promised_on",
          "早于营业日 2026-02-17"),
-        ({"outcome": "promised", "promise": (Decimal("888.89"), date(2026, 2, 20))}, "promise_amount",
-         "超过逾期欠款 ¥888.88"),
+        # owed today (02-17): ¥888.49 + penalty for 02-16 (posted, ¥0.39) and 02-17 (run on, ¥0.39) = ¥889.27
+        ({"outcome": "promised", "promise": (Decimal("889.28"), date(2026, 2, 20))}, "promise_amount",
+         "超过截至今日欠款 ¥889.27"),
         ({"outcome": "promised"}, "promise_amount", "请填写承诺金额"),
         ({"outcome": "promised", "promise": ("12.345", date(2026, 2, 20))}, "promise_amount", "最多两位小数"),
         ({"outcome": "promised", "promise": ("一百", date(2026, 2, 20))}, "promise_amount", "无效"),

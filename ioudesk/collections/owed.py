@@ -1,4 +1,5 @@
-"""截至今日欠款: what a collection case's debtor owes on the business date, for a collector to quote.
+"""截至今日欠款: what a collection case's debtor owes on the business date: what a collector quotes, and
+the ceiling of a promise to pay (services.contact_record_validate).
 
 A case's ``arrears`` is as posted (collections.arrears: penalty only as far as the ledger has posted
 it, at month end and at every event, decision 0006), so between postings it lags what the debtor
