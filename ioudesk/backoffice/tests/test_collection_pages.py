@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ioudesk.collections.models import CaseAssignment, ContactAttachment, ContactRecord, Promise
+from ioudesk.collections.tests.world import rolled_back, staff_and_debtor
 from ioudesk.core import clock
 
 pytestmark = pytest.mark.django_db
@@ -34,36 +35,12 @@ WORKBENCH = reverse("backoffice:collections_workbench")
 
 
 def _build_world() -> dict:
-    from django.contrib.auth.models import Group
 
     from ioudesk.backoffice.tests.test_iou_pages import make_loan
-    from ioudesk.collections.services import case_assign, case_open, strategy_defaults_ensure
-    from ioudesk.core.models import User
-    from ioudesk.core.roles import roles_sync
-    from ioudesk.core.services import organisation_ensure
-    from ioudesk.customers.models import Customer
-    from ioudesk.customers.services import customer_create
+    from ioudesk.collections.services import case_assign, case_open
     from ioudesk.ious.services.accrual import iou_close_day
-    from ioudesk.ledger.services import chart_ensure
 
-    organisation = organisation_ensure()
-    roles_sync()
-    chart_ensure()
-    head_office = organisation.branches.get(parent__isnull=True)
-
-    def staff(username, role):
-        user = User.objects.create_user(username=username, password="Secret-pass-2026", branch=head_office,
-                                        is_staff=True)
-        user.groups.add(Group.objects.get(name=role))
-        return user
-
-    people = {name: staff(name, role) for name, role in (
-        ("zhangwei", "客户经理"), ("liuyang", "审批员"), ("chenjing", "财务"), ("zhaolei", "催收员"),
-        ("qianfeng", "催收员"), ("sunli", "催收主管"))}
-    debtor = customer_create(customer=Customer(kind="individual", branch=head_office, name="王建国",
-                                               id_number="11010519491231002X", phone="13901012345"),
-                             user=people["zhangwei"])
-    strategy_defaults_ensure()
+    head_office, people, debtor = staff_and_debtor(extra_staff=(("qianfeng", "催收员"),))
     iou = make_loan(debtor, people["zhangwei"], people["liuyang"], people["chenjing"], day=date(2026, 10, 3))
     with clock.frozen(DAY):
         iou = iou_close_day(iou=iou, day=DAY)
@@ -74,16 +51,8 @@ def _build_world() -> dict:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    from django.db import transaction
-
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield _build_world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back(django_db_blocker):
+        yield _build_world()
 
 
 def _user(world, name):

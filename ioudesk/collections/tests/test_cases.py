@@ -17,6 +17,7 @@ from ioudesk.collections.services import (
     cases_assign_by_rules,
 )
 from ioudesk.collections.tests.conftest import at
+from ioudesk.collections.tests.world import rolled_back, staff_and_debtor
 from ioudesk.core import roles
 from ioudesk.core.errors import ApplicationError, PermissionDenied
 from ioudesk.ious.models import Iou
@@ -29,34 +30,11 @@ DAY = date(2026, 2, 20)
 # at its end; each test runs in a savepoint of it (as test_contacts.py does).
 
 def _build_world() -> dict:
-    from ioudesk.collections.services import strategy_defaults_ensure
     from ioudesk.core import clock
-    from ioudesk.core.models import User
-    from ioudesk.core.services import organisation_ensure
-    from ioudesk.customers.models import Customer
-    from ioudesk.customers.services import customer_create
     from ioudesk.ious.services import iou_approve, iou_create, iou_submit
     from ioudesk.ious.services.disbursement import iou_disburse
-    from ioudesk.ledger.services import chart_ensure
 
-    organisation = organisation_ensure()
-    roles.roles_sync()
-    chart_ensure()
-    head_office = organisation.branches.get(parent__isnull=True)
-
-    def staff(username, role):
-        user = User.objects.create_user(username=username, password="Secret-pass-2026", branch=head_office,
-                                        is_staff=True)
-        user.groups.add(Group.objects.get(name=role))
-        return user
-
-    people = {name: staff(name, role) for name, role in (
-        ("zhangwei", "客户经理"), ("liuyang", "审批员"), ("chenjing", "财务"), ("zhaolei", "催收员"),
-        ("sunli", "催收主管"))}
-    debtor = customer_create(customer=Customer(kind="individual", branch=head_office, name="王建国",
-                                               id_number="11010519491231002X", phone="13901012345"),
-                             user=people["zhangwei"])
-    strategy_defaults_ensure()
+    head_office, people, debtor = staff_and_debtor()
     made = []
     for dpd, principal in ((5, "10000"), (10, "20000"), (20, "5000")):
         with clock.frozen(date(2026, 1, 15)):
@@ -74,16 +52,8 @@ def _build_world() -> dict:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    from django.db import transaction
-
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield _build_world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back(django_db_blocker):
+        yield _build_world()
 
 
 @pytest.fixture

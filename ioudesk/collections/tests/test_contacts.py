@@ -17,6 +17,7 @@ from ioudesk.collections.models import (
 )
 from ioudesk.collections.services import contact_record_create
 from ioudesk.collections.tests.conftest import EXE, JPEG, MP3, PDF, at, upload
+from ioudesk.collections.tests.world import rolled_back, staff_and_debtor
 from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError, PermissionDenied
 
@@ -35,38 +36,14 @@ def business_day():
 # savepoint of it (as ioudesk/backoffice/tests/test_collection_pages.py does).
 
 def _build_world() -> dict:
-    from django.contrib.auth.models import Group
 
-    from ioudesk.collections.services import case_assign, strategy_defaults_ensure
+    from ioudesk.collections.services import case_assign
     from ioudesk.collections.tests.conftest import close_through
-    from ioudesk.core.models import User
-    from ioudesk.core.roles import roles_sync
-    from ioudesk.core.services import organisation_ensure
-    from ioudesk.customers.models import Customer
-    from ioudesk.customers.services import customer_create
     from ioudesk.ious.models import Iou
     from ioudesk.ious.services import iou_approve, iou_create, iou_submit
     from ioudesk.ious.services.disbursement import iou_disburse
-    from ioudesk.ledger.services import chart_ensure
 
-    organisation = organisation_ensure()
-    roles_sync()
-    chart_ensure()
-    head_office = organisation.branches.get(parent__isnull=True)
-
-    def staff(username, role):
-        user = User.objects.create_user(username=username, password="Secret-pass-2026", branch=head_office,
-                                        is_staff=True)
-        user.groups.add(Group.objects.get(name=role))
-        return user
-
-    people = {name: staff(name, role) for name, role in (
-        ("zhangwei", "客户经理"), ("liuyang", "审批员"), ("chenjing", "财务"), ("zhaolei", "催收员"),
-        ("sunli", "催收主管"))}
-    debtor = customer_create(customer=Customer(kind="individual", branch=head_office, name="王建国",
-                                               id_number="11010519491231002X", phone="13901012345"),
-                             user=people["zhangwei"])
-    strategy_defaults_ensure()
+    head_office, people, debtor = staff_and_debtor()
     with clock.frozen(date(2026, 1, 15)):
         iou, _ = iou_create(iou=Iou(kind="loan", customer=debtor, principal=Decimal("10000"), term=12,
                                     rate_text="12%", method="equal_installment", contract_date=date(2026, 1, 15),
@@ -82,16 +59,8 @@ def _build_world() -> dict:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    from django.db import transaction
-
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield _build_world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back(django_db_blocker):
+        yield _build_world()
 
 
 @pytest.fixture
