@@ -110,7 +110,7 @@ class DemandLetterPage(BackofficePage):
             except ApplicationError as error:
                 form.add_error(None, str(error.message))
             else:
-                title = letters.KINDS[form.cleaned_data["kind"]][3]
+                title = letters.kind_label(form.cleaned_data["kind"])
                 messages.success(request, _g("%(title)s已发出并存档为催收记录；送达后请登记送达回执，诉讼时效自送达之日起中断。")
                                  % {"title": title})
                 url = reverse("backoffice:demand_letter", args=[case.pk])
@@ -138,7 +138,7 @@ class DemandLetterPage(BackofficePage):
                         .values_list("refers_to_id", flat=True))
         for record in previous:
             record.is_delivered = record.pk in delivered
-        self.title = _("发%(title)s") % {"title": letters.KINDS[kind][3]}
+        self.title = _("发%(title)s") % {"title": letters.kind_label(kind)}
         return super().get_context_data(
             **kwargs, case=case, iou=iou, form=form,
             kind=kind, day=day, owed=owed, reading=reading, issued=issued, issued_letter=issued_letter,

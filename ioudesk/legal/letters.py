@@ -75,6 +75,12 @@ KINDS = {
     LAWYER: (DocumentKind.LAWYER, ContactMethod.LAWYER_LETTER, "LS", "律师函"),
 }
 DEFAULT_PAY_WITHIN_DAYS = 7
+
+
+def kind_label(kind: str):
+    """The letter's name in the reader's language (its contact method's label); KINDS keeps the
+    Chinese name the PDF's file name and the stored record note use."""
+    return ContactMethod(KINDS[kind][1]).label
 BEIJING = ZoneInfo("Asia/Shanghai")
 #: When the business date is behind the calendar (the close has not moved it on yet), a letter is
 #: dated the business date at this time of day (inside the default contact hours).
@@ -275,7 +281,7 @@ def letter_preview_pdf(*, case: Case, kind: str, user, options: LetterOptions = 
     data = letter_data(iou, kind=kind, day=day, case=case, user=user, options=options)
     data.watermark = "预览"
     content = render_letter(data, kind=kind, user=user)
-    audit.record(AuditAction.DOWNLOAD, obj=iou, verb=_g("预览%(title)s") % {"title": KINDS[kind][3]},
+    audit.record(AuditAction.DOWNLOAD, obj=iou, verb=_g("预览%(title)s") % {"title": kind_label(kind)},
                  changes={"case": [None, case.number], "document": [None, data.number]})
     return content
 
@@ -294,7 +300,7 @@ def demand_letter_issue(case: Case, *, kind: str, by, options: LetterOptions = L
     iou = Iou.objects.select_related("customer", "branch").get(pk=case.iou_id)
     data = letter_data(iou, kind=kind, day=day, case=case, user=by, options=options)
     content = render_letter(data, kind=kind, user=by)
-    title = KINDS[kind][3]
+    title = str(kind_label(kind))
     upload = SimpleUploadedFile(letter_filename(data.number, kind), content, content_type="application/pdf")
     owed = data.values["total_owed_figures"]
     notes = _g("发出%(title)s %(number)s：截至%(day)s尚欠合计¥%(total)s，限收函后%(days)s日内付清。") % {
