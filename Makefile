@@ -51,10 +51,10 @@ test: system-packages $(VENV)/.installed-test
 .PHONY: pass-sqlite pass-postgres
 pass-sqlite:
 	@echo "== SQLite pass =="
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 pass-postgres:
 	@echo "== PostgreSQL pass =="
-	scripts/with-postgres $(BIN)/pytest -q -m "not browser and not sqlite_only"
+	scripts/with-postgres $(BIN)/pytest -q --durations=15 -m "not browser and not sqlite_only"
 
 test-sqlite: $(VENV)/.installed-test
 	$(BIN)/python -m ioudesk.core.catalogues
