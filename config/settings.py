@@ -112,6 +112,9 @@ INSTALLED_APPS = [
     "ioudesk.collections",
     "ioudesk.legal",
     "ioudesk.recovery",
+    "ioudesk.approvals",
+    "ioudesk.screening",
+    "ioudesk.applications",
     "ioudesk.backoffice",
 ]
 

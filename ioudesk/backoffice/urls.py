@@ -25,4 +25,7 @@ urlpatterns = [
     path("", include("ioudesk.backoffice.legal_pages")),
     path("", include("ioudesk.backoffice.evidence_pages")),
     path("", include("ioudesk.backoffice.recovery_pages")),
+    path("", include("ioudesk.backoffice.approval_pages")),
+    path("", include("ioudesk.backoffice.application_pages")),
+    path("", include("ioudesk.backoffice.approval_stats_pages")),
 ]
