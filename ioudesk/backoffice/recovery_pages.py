@@ -118,7 +118,7 @@ def _visible_branches(user):
 
 def chart(labels, datasets, *, stacked=False, percent=False, kind="bar") -> dict:
     data = {"labels": [str(label) for label in labels], "datasets": [
-        {"label": str(label), "data": [float(v) if v is not None else None for v in values],
+        {"label": str(label), "data": [str(v) if v is not None else None for v in values],
          "backgroundColor": PALETTE[n % len(PALETTE)], "borderColor": PALETTE[n % len(PALETTE)],
          **({"stack": "a"} if stacked else {})}
         for n, (label, values) in enumerate(datasets)]}

@@ -727,6 +727,18 @@ def strategy_step_save(*, step: StrategyStep, user=None) -> StrategyStep:
     return _save(step, _before(StrategyStep, step), _g("新增策略步骤"), _g("修改策略步骤"))
 
 
+@transaction.atomic
+def strategy_step_delete(*, step: StrategyStep, user=None) -> None:
+    """Remove a step from a strategy. Cases at that step keep their place in the strategy by the
+    step's order (``Case.stage`` is SET_NULL: the next close sets the case's next step again)."""
+    stored = StrategyStep.objects.select_for_update().get(pk=step.pk)
+    before = audit.snapshot(stored)
+    pk = stored.pk
+    stored.delete()
+    stored.pk = pk
+    audit.record_change(obj=stored, before=before, after=None, verb=_g("删除策略步骤"))
+
+
 DEFAULT_STRATEGIES = [
     # bucket, name, [(action, after_days, label)]
     ("M1", "M1 短信与电话", [(ActionKind.SMS, 0, "发送逾期提醒短信"), (ActionKind.PHONE, 3, "电话催收")]),

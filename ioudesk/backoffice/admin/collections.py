@@ -369,7 +369,7 @@ class StrategyAdmin(ServiceSaveMixin, ModelAdmin):
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for step_form in formset.deleted_forms:
             if step_form.instance.pk:
-                self.delete_step(step_form.instance)
+                _service("strategy_step_delete")(step=step_form.instance, user=request.user)
                 formset.deleted_objects.append(step_form.instance)
         for step_form in formset.forms:
             if step_form in formset.deleted_forms or not step_form.has_changed():
@@ -382,15 +382,6 @@ class StrategyAdmin(ServiceSaveMixin, ModelAdmin):
                 formset.new_objects.append(step)
             else:
                 formset.changed_objects.append((step, step_form.changed_data))
-
-    def delete_step(self, step):
-        from ioudesk.core import audit
-
-        before = audit.snapshot(step)
-        pk = step.pk
-        step.delete()
-        step.pk = pk
-        audit.record_change(obj=step, before=before, after=None)
 
     def has_delete_permission(self, request, obj=None):
         return False  # a strategy is switched off (启用), its bucket keeps one
