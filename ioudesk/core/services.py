@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.core import audit
+from ioudesk.core.approval_hooks import approval_gate
 from ioudesk.core.context import actor_for_user, current_actor
 from ioudesk.core.errors import PermissionDenied, ValidationFailed
 from ioudesk.core.models import Branch, Organisation, User
@@ -83,11 +84,12 @@ def organisation_update(*, organisation: Organisation, actor=None, name: str | N
 
 
 EARLIEST_BUSINESS_DATE = date(2000, 1, 1)
+BUSINESS_DATE_BACK = "business_date_back"  # the approval kind of moving the business date back
 
 
 @transaction.atomic
 def business_date_set(*, organisation: Organisation | None = None, new_date: date | None, reason: str,
-                      actor=None) -> Organisation:
+                      actor=None, approval=None) -> Organisation:
     """Set (or with None clear) the business date (营业日) everything is done on.
 
     Refused: without a reason; a date before the last business already booked (the latest journal
@@ -95,7 +97,11 @@ def business_date_set(*, organisation: Organisation | None = None, new_date: dat
     are would put entries behind a day that is done; before 2000-01-01; and more than
     ``settings.BUSINESS_DATE_MAX_DAYS_AHEAD`` days after today's real date. Clearing means "today's
     real date" and is checked the same way. `actor`: the staff member, who needs the
-    core.set_business_date permission (None: the system, e.g. a command run by an operator)."""
+    core.set_business_date permission (None: the system, e.g. a command run by an operator).
+
+    Moving the date back (earlier than the current business date) needs approval when an approval
+    flow of the kind ``business_date_back`` applies (``core.approval_hooks``): ``approval`` is then
+    the approved request (its executor passes it)."""
     from django.apps import apps
     from django.conf import settings
     from django.db.models import Max
@@ -130,6 +136,8 @@ def business_date_set(*, organisation: Organisation | None = None, new_date: dat
                     "day": effective.isoformat(), "latest": latest.isoformat(), "what": what},
                 extra={"field": "business_date"})
     before = organisation.business_date
+    if effective < (before or real_today):
+        approval_gate(BUSINESS_DATE_BACK, target=organisation, approval=approval)
     organisation.business_date = new_date
     organisation.save(update_fields=["business_date"])
     audit.record(

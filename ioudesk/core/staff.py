@@ -32,6 +32,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.core import audit, scope
+from ioudesk.core.approval_hooks import approval_gate
 from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.models import Branch, User
 from ioudesk.core.models.audit import AuditAction
@@ -252,12 +253,18 @@ def _seeded(name: str) -> bool:
     return name in ROLES
 
 
+ROLE_CHANGE = "role_change"  # the approval kind of changing a role
+
+
 @transaction.atomic
 def role_save(*, role: Group | None = None, name: str, permissions: Iterable[Permission],
-              actor: User | None = None) -> Group:
+              actor: User | None = None, approval=None) -> Group:
     """Create a role (`role` None or unsaved) or change its name and permissions. The seeded roles keep their
     names. Note that ``roles_sync()`` gives a seeded role exactly its listed permissions again at
-    every ``ioudesk setup``: for different permissions, create a role of your own."""
+    every ``ioudesk setup``: for different permissions, create a role of your own.
+
+    Changing an existing role needs approval when an approval flow of the kind ``role_change``
+    applies (``core.approval_hooks``): ``approval`` is then the approved request."""
     name = (name or "").strip()
     if not name:
         raise _refuse(ValidationFailed, _("请填写角色名称。"), "name")
@@ -269,6 +276,8 @@ def role_save(*, role: Group | None = None, name: str, permissions: Iterable[Per
     if Group.objects.filter(name__iexact=name).exclude(pk=stored.pk if stored else None).exists():
         raise _refuse(ValidationFailed, _("已有名为“%(name)s”的角色，请换一个名称。") % {"name": name}, "name")
     permissions = list(permissions)
+    if stored is not None:
+        approval_gate(ROLE_CHANGE, target=stored, approval=approval)
     before = audit.snapshot(stored) if stored is not None else None
     saved = role if role is not None else Group()  # the caller's instance (a form's) is the one saved
     saved.name = name
