@@ -42,14 +42,12 @@ FINAL_STATUSES = (Status.APPROVED, Status.ACCEPTED, Status.REJECTED, Status.WITH
 
 
 class ApplicationProduct(models.Model):
-    """How a product may be applied for: on the public page or only at the desk, and the applicant's
-    age range (from the ID number). A product without a row: desk only, ages 18 to 60."""
+    """How a product may be applied for: on the public page or only at the desk. (The applicant's age
+    range is the screening's age rule for the product: one place, ioudesk.screening.)"""
 
     product = models.OneToOneField("products.Product", verbose_name=_("产品"), on_delete=models.CASCADE,
                                    related_name="application_settings")
     online = models.BooleanField(_("开放线上申请"), default=True)
-    min_age = models.PositiveSmallIntegerField(_("最低年龄"), default=18)
-    max_age = models.PositiveSmallIntegerField(_("最高年龄"), default=60)
     intro = models.CharField(_("申请页简介"), max_length=200, blank=True)
 
     class Meta:
