@@ -9,6 +9,7 @@ from ioudesk.core.services import administrator_ensure, organisation_ensure
 from ioudesk.customers.services import source_channels_ensure
 from ioudesk.ledger.services import chart_ensure
 from ioudesk.reminders.services import reminder_defaults_ensure
+from ioudesk.screening.services import screening_defaults_ensure
 
 
 class Command(BaseCommand):
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         reminder_defaults_ensure()
         close_settings_ensure()
         strategy_defaults_ensure()
+        screening_defaults_ensure()
         self.stdout.write("角色已同步：" + "，".join(f"{k} {v} 项权限" for k, v in counts.items()))
         created = administrator_ensure(password=os.environ.get("IOUDESK_ADMIN_PASSWORD") or None)
         if created is None:
