@@ -6,3 +6,12 @@ class ApprovalsConfig(AppConfig):
     name = "ioudesk.approvals"
     label = "approvals"
     verbose_name = _("审批")
+
+    def ready(self):
+        from ioudesk.approvals import core_kinds
+        from ioudesk.approvals.services import gate
+        from ioudesk.core.approval_hooks import APPROVAL_GATES
+
+        core_kinds.register()
+        if gate not in APPROVAL_GATES:
+            APPROVAL_GATES.append(gate)

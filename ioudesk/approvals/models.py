@@ -255,6 +255,7 @@ class DecisionKind(models.TextChoices):
     ESCALATE = "escalate", _("超时升级")
     CANCEL = "cancel", _("撤回")
     EXECUTE = "execute", _("执行")
+    NOTE = "note", _("说明")                # the system's note in the timeline (a fallback approver, a delegation)
 
 
 class ApprovalDecision(models.Model):
