@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "captcha",  # django-simple-captcha: the public application page's image captcha, drawn locally
     "ioudesk.core",
     "ioudesk.api",
     "ioudesk.customers",
@@ -291,6 +292,14 @@ WHITENOISE_USE_FINDERS = True  # `make run` and tests work before collectstatic
 IOUDESK_UPLOAD_MAX_BYTES = int(float(env("IOUDESK_UPLOAD_MAX_MB", "20")) * 1024 * 1024)
 IOUDESK_UPLOAD_ALLOWED_TYPES = env_list("IOUDESK_UPLOAD_ALLOWED_TYPES",
                                         "jpeg,png,gif,webp,heic,pdf,doc,xls,ppt,docx,xlsx,pptx")
+
+# The public application page (/apply/): django-simple-captcha draws a sum ("7+3=") with its own font;
+# the answers are kept in its database table, so every web process checks the same.
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
+CAPTCHA_MATH_CHALLENGE_OPERATOR = "x"
+CAPTCHA_TIMEOUT = 15  # minutes
+CAPTCHA_IMAGE_SIZE = (120, 44)
+CAPTCHA_FONT_SIZE = 28
 
 IOUDESK_PDF_FONT = env("IOUDESK_PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 IOUDESK_IMPORT_MAX_ROWS = int(env("IOUDESK_IMPORT_MAX_ROWS", "50000"))

@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/docs", ApiDocsPage.as_view(), name="api_docs"),  # before the API: its own page, not Swagger
     path("api/v1/", api.urls),
+    path("apply/captcha/", include("captcha.urls")),  # django-simple-captcha's image (no namespace)
     path("apply/", include("ioudesk.portal.urls")),
     path("admin/", include("ioudesk.backoffice.urls")),
     path("admin/", admin.site.urls),
