@@ -469,12 +469,16 @@ def recommend(*, product: Product, score: int | None, band: str, monthly_income:
     terms, schedule = _plan(product, base, term, start, rate)
     cap = None
     if cap_rate is not None:
+        quoted, first_irr = rate, schedule.annualised_rate
         for _attempt in range(20):  # fees can put the IRR above the cap: lower the rate by the excess
             stated = round_rate(schedule.annualised_rate)
-            if stated <= cap_rate:
+            if stated <= cap_rate or rate <= 0:
                 break
             rate = max(rate - (stated - cap_rate), Decimal(0)).quantize(RATE_STEP, rounding=ROUND_DOWN)
             terms, schedule = _plan(product, base, term, start, rate)
+        if rate < quoted:
+            reasons.append(f"含手续费的实际年化利率{percent_text(first_irr)}%超过上限{percent_text(cap_rate)}%，"
+                           f"年利率由{percent_text(quoted)}%降至{percent_text(rate)}%")
         verdict = cap_verdict(contract_date=start, annual_rate=round_rate(schedule.annualised_rate))
         cap = verdict.as_dict()
         if not verdict.within_cap:
