@@ -44,7 +44,9 @@ FLOW_FIELDS = ("name", "priority", "is_active", "min_amount", "max_amount", "pro
 def _refuse(problems: dict[str, list[str]]) -> ValidationFailed:
     first = next(iter(problems))
     return ValidationFailed("；".join(m for ms in problems.values() for m in ms),
-                            extra={"field": first, "details": problems})
+                            extra={"field": first, "details": [{"field": name, "message": message}
+                                                               for name, messages in problems.items()
+                                                               for message in messages]})
 
 
 def _pk(value):

@@ -181,3 +181,18 @@ def request_detail(request: ApprovalRequest, user) -> RequestDetail:
 
 def decisions_of(request: ApprovalRequest) -> QuerySet[ApprovalDecision]:
     return ApprovalDecision.objects.filter(request=request).exclude(decision=DecisionKind.NOTE).order_by("at", "pk")
+
+
+def possible_approvers(request: ApprovalRequest, *, user=None, limit: int = 300) -> list:
+    """Who a task of ``request`` may be transferred to or added (转办/加签): active staff who may
+    decide for its branch, never the maker, nor ``user`` (the one transferring)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.filter(codename="decide_approvalrequest", content_type__app_label="approvals").first()
+    people = (get_user_model().objects.filter(is_active=True)
+              .filter(Q(is_superuser=True) | Q(groups__permissions=permission) | Q(user_permissions=permission))
+              .exclude(pk=request.maker_id).distinct().order_by("username"))
+    if user is not None:
+        people = people.exclude(pk=user.pk)
+    return [p for p in people[:limit] if routing.may_decide(p, request.branch_id)]

@@ -24,7 +24,7 @@ MISSING_PAGES: set[str] = set()
 def _items(*entries):
     """Sidebar entries whose page exists (a feature being built may not have registered it yet)."""
     items = []
-    for title, icon, url_name, permission in entries:
+    for title, icon, url_name, permission, *badge in entries:
         try:
             link = reverse(url_name)
         except NoReverseMatch:
@@ -33,6 +33,8 @@ def _items(*entries):
         item = {"title": title, "icon": icon, "link": link}
         if permission:
             item["permission"] = _perm(permission)
+        if badge:  # a dotted path Unfold calls with the request (a count shown next to the entry)
+            item["badge"] = badge[0]
         items.append(item)
     return items
 
@@ -68,7 +70,8 @@ def sidebar(request):
             (_("评分卡"), "scoreboard", "admin:screening_scorecard_changelist", "screening.view_scorecard"),
         ) or [_placeholder("applications", _("贷款申请"), "edit_note")]},
         {"title": _("审批"), "collapsible": True, "items": _items(
-            (_("待我审批"), "fact_check", "backoffice:approvals_inbox", "approvals.decide_approvalrequest"),
+            (_("待我审批"), "fact_check", "backoffice:approvals_inbox", "approvals.decide_approvalrequest",
+             "ioudesk.backoffice.approval_pages.inbox_badge"),
             (_("审批单"), "assignment", "admin:approvals_approvalrequest_changelist", "approvals.view_approvalrequest"),
             (_("审批统计"), "monitoring", "backoffice:approval_stats", "approvals.view_approvalrequest"),
             (_("审批流设置"), "account_tree", "admin:approvals_approvalflow_changelist", "approvals.view_approvalflow"),
