@@ -6,6 +6,7 @@ from ioudesk.backoffice import admin_links  # noqa: F401  (links and pickers fol
 
 from . import (  # noqa: F401
     api,
+    approvals,
     collections,
     core,
     customer_files,
@@ -18,6 +19,7 @@ from . import (  # noqa: F401
     notify,
     products,
     recovery,
+    screening,
     twofactor,
 )
 
