@@ -6,7 +6,6 @@ from ioudesk.backoffice import admin_links  # noqa: F401  (links and pickers fol
 
 from . import (  # noqa: F401
     api,
-    approvals,
     collections,
     core,
     customer_files,
