@@ -362,6 +362,8 @@ def application_create(*, product: Product | None, amount, term, purpose: str, a
             raise PermissionDenied(_("只能为本网点（及下级网点）录入申请。"))
         account_manager = account_manager or user
     else:
+        if branch is not None and not branch.is_active:
+            raise _field_error("branch", _("该网点已停用，请选择其他网点。"))
         branch = branch or _portal_branch()
     clean = application_validate(product=product, amount=amount, term=term, purpose=purpose,
                                  applicant_name=applicant_name, id_number=id_number, phone=phone, email=email,
@@ -813,3 +815,27 @@ def duplicate_count(facts, days: int) -> int:
     if facts.application_id:
         rows = rows.exclude(pk=facts.application_id)
     return rows.count()
+
+
+def material_open(*, user, material: ApplicationMaterial):
+    """Open a material's file for a member of staff who sees the application; the download is
+    recorded in the audit trail."""
+    from ioudesk.core.errors import NotFound
+
+    if not user.has_perm("applications.view_applicationmaterial"):
+        raise PermissionDenied(_("您没有查看申请材料的权限。"))
+    try:
+        handle = private_storage().open(material.file.name, "rb")
+    except FileNotFoundError as error:
+        raise NotFound(_("材料文件已丢失（%(name)s），请联系系统管理员从备份恢复。") % {
+            "name": material.original_name}) from error
+    audit.record(AuditAction.DOWNLOAD, obj=material, verb=_g("查看申请材料"), branch_id=material.application.branch_id)
+    return handle
+
+
+def portal_branches():
+    """The branches an applicant may choose on the public page (active ones)."""
+    from ioudesk.core.models import Branch
+    from ioudesk.core.services import organisation_current
+
+    return Branch.objects.filter(organisation=organisation_current(), is_active=True).order_by("path")

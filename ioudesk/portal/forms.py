@@ -5,7 +5,7 @@ from captcha.fields import CaptchaField
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ioudesk.applications.services import online_products
+from ioudesk.applications.services import online_products, portal_branches
 
 
 class ApplyForm(forms.Form):
@@ -16,6 +16,8 @@ class ApplyForm(forms.Form):
                              widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "50000"}))
     term = forms.CharField(label=_("期数（月）"), max_length=4,
                            widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "12"}))
+    branch = forms.ModelChoiceField(label=_("办理网点"), queryset=None, required=False, empty_label=_("不指定（总部分配）"),
+                                    error_messages={"invalid_choice": _("请选择办理网点。")})
     purpose = forms.CharField(label=_("借款用途"), max_length=200,
                               widget=forms.TextInput(attrs={"placeholder": _("如：装修、经营周转")}))
     applicant_name = forms.CharField(label=_("姓名"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "name"}))
@@ -37,6 +39,7 @@ class ApplyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = online_products()
+        self.fields["branch"].queryset = portal_branches()
         self.fields["captcha"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
         for name in ("amount", "term", "purpose", "applicant_name", "id_number", "phone"):
             self.fields[name].error_messages["required"] = _("请填写%(field)s。") % {

@@ -56,7 +56,7 @@ class ApplyView(View):
                     applicant_name=data["applicant_name"], id_number=data["id_number"], phone=data["phone"],
                     email=data.get("email", ""), monthly_income=data.get("monthly_income"),
                     employer=data.get("employer", ""), monthly_debt=data.get("monthly_debt"),
-                    consent=bool(data.get("consent")))
+                    consent=bool(data.get("consent")), branch=data.get("branch"))
             except ApplicationError as error:
                 _service_error(form, error)
             else:
