@@ -7,7 +7,6 @@ from ioudesk.backoffice import admin_links  # noqa: F401  (links and pickers fol
 from . import (  # noqa: F401
     api,
     applications,
-    approvals,
     collections,
     core,
     customer_files,
