@@ -1,5 +1,6 @@
 """Every area's router, mounted under /api/v1 in this order."""
 
+from ioudesk.api.approvals import router as approvals_router
 from ioudesk.api.calc import router as calc_router
 from ioudesk.api.closing import router as closing_router
 from ioudesk.api.collections import router as collections_router
@@ -18,4 +19,5 @@ ROUTERS = [
     ("/messages", messages_router),
     ("/collections", collections_router),
     ("/legal", legal_router),
+    ("/approvals", approvals_router),
 ]

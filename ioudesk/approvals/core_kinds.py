@@ -30,12 +30,21 @@ ROLE_CHANGE = "role_change"
 
 # --- approval_flow_change -----------------------------------------------------------------------
 
+def _may_change_flows(user) -> None:
+    from ioudesk.core.errors import PermissionDenied
+
+    if user is not None and not user.has_perm("approvals.change_approvalflow"):
+        raise PermissionDenied(_g("您没有修改审批流的权限。"))
+
+
 def _flow_validate(*, target, payload, user):
+    _may_change_flows(user)
     flows.clean_steps(payload.get("steps") or [])
     flows.clean_settings(payload.get("settings") or {})
 
 
 def _flow_execute(*, target, payload, maker, checker=None, approval=None):
+    _may_change_flows(maker)
     version = flows.flow_save(flow=target, steps=payload.get("steps") or [], settings=payload.get("settings") or {},
                               user=maker, note=payload.get("note") or "")
     return {"flow": target.pk, "version": version.number}

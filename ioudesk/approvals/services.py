@@ -603,3 +603,62 @@ def decide_many(*, requests, user, comment: str = "") -> tuple[list[ApprovalRequ
         except ApplicationError as error:  # ours, or the executor's own refusal
             refused.append((request, str(error.message)))
     return done, refused
+
+
+# --- time limits (the periodic ``approvals.deadlines``) -------------------------------------------------
+
+@transaction.atomic
+def task_remind(*, task: ApprovalTask, now=None) -> bool:
+    """Remind the assignee once that the task's time limit is near (80 % of it gone)."""
+    task = ApprovalTask.objects.select_for_update().select_related("request", "assignee").get(pk=task.pk)
+    if task.state != TaskState.PENDING or task.reminded_at is not None or task.due_at is None:
+        return False
+    request = task.request
+    _notify(task.assignee, request=request, key=f"remind{task.pk}",
+            subject=_("审批即将超时：%(kind)s %(number)s") % {"kind": _label(request), "number": request.number},
+            body=_("“%(summary)s”（审批单 %(number)s）须在 %(due)s 前审批，超时将升级处理。") % {
+                "summary": request.summary, "number": request.number,
+                "due": timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M")})
+    task.reminded_at = now or timezone.now()
+    task.save(update_fields=["reminded_at"])
+    return True
+
+
+@transaction.atomic
+def task_escalate(*, task: ApprovalTask, now=None) -> list[ApprovalTask]:
+    """Past its time limit: the step's escalation role or person gets a task in the same slot (either
+    may decide; one approval fills the slot), decision ESCALATE, once per task."""
+    task = ApprovalTask.objects.select_for_update().select_related("request", "step", "assignee").get(pk=task.pk)
+    request = task.request
+    if task.state != TaskState.PENDING or task.escalated_at is not None or request.status != RequestStatus.PENDING:
+        return []
+    step = task.step or _step(request, task.step_order)
+    now = now or timezone.now()
+    task.escalated_at = now
+    task.save(update_fields=["escalated_at"])
+    candidates = []
+    if step.escalate_to_user_id:
+        candidates.append(step.escalate_to_user)
+    if step.escalate_to_role_id:
+        from django.contrib.auth import get_user_model
+
+        candidates += list(get_user_model().objects.filter(groups=step.escalate_to_role_id, is_active=True)
+                           .order_by("username"))
+    holding = set(ApprovalTask.objects.filter(request=request, step_order=task.step_order, state__in=OPEN_TASK_STATES)
+                  .values_list("assignee_id", flat=True))
+    created = []
+    for person in candidates:
+        if person.pk == request.maker_id or person.pk in holding or not routing.may_decide(person, request.branch_id):
+            continue
+        holding.add(person.pk)
+        created.append(ApprovalTask.objects.create(
+            request=request, step=step, step_order=task.step_order, position=task.position, assignee=person,
+            on_behalf_of_id=_slot(task), state=TaskState.PENDING))
+    _decision(request, DecisionKind.ESCALATE, task=task, step_order=task.step_order,
+              to_user=created[0].assignee if created else None,
+              comment=(_("%(who)s 超过处理时限，已升级给 %(to)s") % {
+                  "who": task.assignee, "to": "、".join(str(t.assignee) for t in created)}) if created
+              else _("%(who)s 超过处理时限，没有可升级的审批人") % {"who": task.assignee})
+    for new in created:
+        _notify_task(new)
+    return created

@@ -24,6 +24,7 @@ from ioudesk.approvals import predicates, selectors
 from ioudesk.approvals.models import DecisionKind
 from ioudesk.approvals.registry import kind_choices
 from ioudesk.backoffice.pages import BackofficePage
+from ioudesk.backoffice.widgets import style_form
 from ioudesk.core.errors import ApplicationError
 
 DECIDE = "approvals.decide_approvalrequest"
@@ -215,7 +216,157 @@ def _outcome_message(approval, decision) -> str:
     return _t("审批单 %(number)s %(status)s。") % {"number": approval.number, "status": status}
 
 
+# --- a flow's configuration ----------------------------------------------------------------------------
+
+def _staff_choices():
+    return get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+
+
+class StepForm(forms.Form):
+    name = forms.CharField(label=_("步骤名称"), max_length=40)
+    approver_type = forms.ChoiceField(label=_("审批人类型"))
+    role = forms.ModelChoiceField(label=_("角色"), queryset=None, required=False)
+    group = forms.ModelChoiceField(label=_("审批组"), queryset=None, required=False)
+    users = forms.ModelMultipleChoiceField(label=_("指定人员"), queryset=None, required=False)
+    mode = forms.ChoiceField(label=_("审批方式"))
+    required_count = forms.IntegerField(label=_("需同意人数"), min_value=1, initial=1, required=False)
+    min_amount = forms.CharField(label=_("金额下限（元）"), required=False, max_length=20)
+    max_amount = forms.CharField(label=_("金额上限（元）"), required=False, max_length=20)
+    min_score = forms.IntegerField(label=_("评分下限"), required=False)
+    max_score = forms.IntegerField(label=_("评分上限"), required=False)
+    products = forms.ModelMultipleChoiceField(label=_("适用产品"), queryset=None, required=False)
+    branches = forms.ModelMultipleChoiceField(label=_("适用网点"), queryset=None, required=False)
+    time_limit_hours = forms.IntegerField(label=_("时限（小时）"), min_value=1, required=False)
+    escalate_to_role = forms.ModelChoiceField(label=_("超时升级给角色"), queryset=None, required=False)
+    escalate_to_user = forms.ModelChoiceField(label=_("超时升级给人员"), queryset=None, required=False)
+    allow_bulk = forms.BooleanField(label=_("允许批量审批"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from django.contrib.auth.models import Group
+
+        from ioudesk.approvals.models import ApproverGroup, ApproverType, StepMode
+        from ioudesk.core.models import Branch
+        from ioudesk.products.models import Product
+
+        super().__init__(*args, **kwargs)
+        self.fields["approver_type"].choices = ApproverType.choices
+        self.fields["mode"].choices = StepMode.choices
+        self.fields["role"].queryset = self.fields["escalate_to_role"].queryset = Group.objects.order_by("name")
+        self.fields["group"].queryset = ApproverGroup.objects.filter(is_active=True)
+        self.fields["users"].queryset = self.fields["escalate_to_user"].queryset = _staff_choices()
+        self.fields["products"].queryset = Product.objects.order_by("pk")
+        self.fields["branches"].queryset = Branch.objects.order_by("path")
+
+    def as_step(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("DELETE", None)
+        for name in ("role", "group", "escalate_to_role", "escalate_to_user"):
+            data[name] = data[name].pk if data.get(name) else None
+        for name in ("users", "products", "branches"):
+            data[name] = [obj.pk for obj in data.get(name) or []]
+        return data
+
+
+StepFormSet = forms.formset_factory(style_form(StepForm), extra=1, can_delete=True, max_num=20)
+
+
+class FlowSettingsForm(forms.Form):
+    name = forms.CharField(label=_("审批流名称"), max_length=60)
+    priority = forms.IntegerField(label=_("优先级"), min_value=0, help_text=_("同一事项有多个审批流时，数字小的先匹配"))
+    is_active = forms.BooleanField(label=_("启用"), required=False)
+    min_amount = forms.CharField(label=_("金额下限（元）"), required=False, max_length=20,
+                                 help_text=_("金额不低于此值时适用；留空不限"))
+    max_amount = forms.CharField(label=_("金额上限（元）"), required=False, max_length=20)
+    products = forms.ModelMultipleChoiceField(label=_("适用产品"), queryset=None, required=False)
+    branches = forms.ModelMultipleChoiceField(label=_("适用网点"), queryset=None, required=False)
+    note = forms.CharField(label=_("修改说明"), max_length=200, help_text=_("说明为何修改，审批人和版本记录里可见"))
+
+    def __init__(self, *args, **kwargs):
+        from ioudesk.core.models import Branch
+        from ioudesk.products.models import Product
+
+        super().__init__(*args, **kwargs)
+        self.fields["products"].queryset = Product.objects.order_by("pk")
+        self.fields["branches"].queryset = Branch.objects.order_by("path")
+
+
+class FlowEditPage(BackofficePage):
+    """审批流设置: the flow's conditions and the current version's steps, edited as a new version
+    (submitted as 审批流变更); earlier versions read only."""
+
+    template_name = "backoffice/approvals/flow_edit.html"
+    permission_required = ("approvals.view_approvalflow",)
+
+    def _flow(self):
+        from ioudesk.approvals.models import ApprovalFlow
+
+        flow = ApprovalFlow.objects.select_related("current_version").filter(pk=self.kwargs["pk"]).first()
+        if flow is None:
+            raise Http404(_t("审批流不存在。"))
+        return flow
+
+    def get_context_data(self, **kwargs):
+        from ioudesk.approvals.core_kinds import FLOW_CHANGE, step_text
+        from ioudesk.approvals.flows import settings_of, steps_of
+
+        flow = self._flow()
+        self.title = _("审批流：%(name)s") % {"name": flow.name}
+        settings = settings_of(flow)
+        if "form" not in kwargs:
+            kwargs["form"] = FlowSettingsForm(initial={**settings, "note": ""})
+        if "steps" not in kwargs:
+            kwargs["steps"] = StepFormSet(initial=steps_of(flow.current_version), prefix="steps")
+        versions = [{"version": v, "steps": [step_text(s) for s in steps_of(v)]}
+                    for v in flow.versions.select_related("created_by").order_by("-number")]
+        pending = [r for r in selectors.pending_for(flow) if r.kind == FLOW_CHANGE]
+        return super().get_context_data(
+            **kwargs, flow=flow, kind_label=_kind_label(flow.kind), versions=versions, pending=pending,
+            can_change=self.request.user.has_perm("approvals.change_approvalflow") and not pending)
+
+    def post(self, request, *args, **kwargs):
+        from ioudesk.approvals.core_kinds import FLOW_CHANGE
+
+        flow = self._flow()
+        if not request.user.has_perm("approvals.change_approvalflow"):
+            raise Http404(_t("您没有修改审批流的权限。"))
+        form = FlowSettingsForm(request.POST)
+        steps = StepFormSet(request.POST, prefix="steps")
+        if not (form.is_valid() and steps.is_valid()):
+            return self.render_to_response(self.get_context_data(form=form, steps=steps))
+        rows = [f.as_step() for f in steps.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+                and (f.initial or f.has_changed())]
+        settings = {k: v for k, v in form.cleaned_data.items() if k != "note"}
+        settings["products"] = [p.pk for p in settings["products"]]
+        settings["branches"] = [b.pk for b in settings["branches"]]
+        note = form.cleaned_data["note"]
+        try:
+            outcome = _services().submit_or_run(
+                kind=FLOW_CHANGE, target=flow, user=request.user,
+                payload={"steps": rows, "settings": settings, "note": note},
+                summary=_t("修改审批流“%(name)s”") % {"name": flow.name}, reason=note)
+        except ApplicationError as error:
+            from ioudesk.backoffice.mixins import add_service_error
+
+            add_service_error(form, error)
+            return self.render_to_response(self.get_context_data(form=form, steps=steps))
+        if outcome.request is not None:
+            messages.success(request, _t("已提交审批（审批单号 %(number)s），审批通过后自动执行。") % {
+                "number": outcome.request.number})
+        else:
+            messages.success(request, _t("已发布第 %(n)s 版，新提交的审批按新版本办理；审批中的申请仍按原版本。") % {
+                "n": outcome.result.get("version")})
+        return redirect("backoffice:approval_flow_edit", pk=flow.pk)
+
+
+def _kind_label(code) -> str:
+    from ioudesk.approvals.registry import kind_for
+
+    found = kind_for(code)
+    return str(found.label) if found else code
+
+
 urlpatterns = [
+    path("approvals/flows/<int:pk>/edit/", FlowEditPage.as_view(), name="approval_flow_edit"),
     path("approvals/inbox/", InboxPage.as_view(), name="approvals_inbox"),
     path("approvals/inbox/bulk/", BulkApprovePage.as_view(), name="approvals_bulk"),
     path("approvals/requests/<int:pk>/", RequestPage.as_view(), name="approval_request"),

@@ -99,3 +99,17 @@ def test_validate_refuses_before_anything_is_written(staff, head_office, make_fl
     with pytest.raises(ValidationFailed):
         submit(staff, head_office, amount="-5.00")
     assert not ApprovalDecision.objects.exists()
+
+
+def test_decisions_are_append_only(staff, head_office, make_flow):
+    from django.db import DatabaseError, connection, transaction
+
+    make_flow([dict(APPROVER_STEP, role=role("审批员"))])
+    request = submit(staff, head_office).request
+    decision = request.decisions.first()
+    with pytest.raises(PermissionError):
+        decision.save()
+    with pytest.raises(PermissionError):
+        ApprovalDecision.objects.filter(pk=decision.pk).update(comment="改过")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:  # the trigger
+        cursor.execute("UPDATE approvals_approvaldecision SET comment = 'x' WHERE id = %s", [decision.pk])

@@ -6,6 +6,7 @@ from ioudesk.backoffice import admin_links  # noqa: F401  (links and pickers fol
 
 from . import (  # noqa: F401
     api,
+    approvals,
     applications,
     collections,
     core,
