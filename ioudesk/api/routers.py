@@ -1,5 +1,6 @@
 """Every area's router, mounted under /api/v1 in this order."""
 
+from ioudesk.api.applications import router as applications_router
 from ioudesk.api.approvals import router as approvals_router
 from ioudesk.api.calc import router as calc_router
 from ioudesk.api.closing import router as closing_router
@@ -20,4 +21,5 @@ ROUTERS = [
     ("/collections", collections_router),
     ("/legal", legal_router),
     ("/approvals", approvals_router),
+    ("/applications", applications_router),
 ]
