@@ -5,6 +5,7 @@ feature replaces its area's placeholder with real entries.
 """
 
 from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,14 +34,27 @@ def _items(*entries):
         item = {"title": title, "icon": icon, "link": link}
         if permission:
             item["permission"] = _perm(permission)
-        if badge:  # a dotted path Unfold calls with the request (a count shown next to the entry)
+        if badge:  # a dotted path called with the request (a count shown next to the entry): see _badges
             item["badge"] = badge[0]
         items.append(item)
     return items
 
 
+def _badges(request, groups):
+    """Each entry's badge worked out for this request: the count as text, or no badge when the callable
+    gives nothing. (Unfold shows any badge whose path is set and prints the callable's None as "NONE".)"""
+    for group in groups:
+        for item in group["items"]:
+            path = item.pop("badge", None)
+            if path:
+                value = import_string(path)(request)
+                if value:
+                    item["badge"] = str(value)
+    return groups
+
+
 def sidebar(request):
-    return [
+    return _badges(request, [
         {
             "title": _("工作台"),
             "items": [
@@ -66,6 +80,8 @@ def sidebar(request):
             (_("录入申请"), "note_add", "backoffice:application_create", "applications.add_application"),
             (_("申请材料清单"), "checklist", "admin:applications_materialrequirement_changelist",
              "applications.view_materialrequirement"),
+            (_("产品申请设置"), "public", "admin:applications_applicationproduct_changelist",
+             "applications.view_applicationproduct"),
             (_("初筛规则"), "rule", "admin:screening_screeningrule_changelist", "screening.view_screeningrule"),
             (_("评分卡"), "scoreboard", "admin:screening_scorecard_changelist", "screening.view_scorecard"),
         ) or [_placeholder("applications", _("贷款申请"), "edit_note")]},
@@ -176,7 +192,7 @@ def sidebar(request):
                 },
             ],
         },
-    ]
+    ])
 
 
 def environment_callback(request):
