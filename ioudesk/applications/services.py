@@ -839,3 +839,23 @@ def portal_branches():
     from ioudesk.core.services import organisation_current
 
     return Branch.objects.filter(organisation=organisation_current(), is_active=True).order_by("path")
+
+
+DEFAULT_REQUIREMENTS = [
+    # code, name, description, required, kinds, max MB
+    ("id_card", "身份证", "身份证人像面和国徽面（可拍照上传，或合成一个 PDF）", True, "jpeg,png,heic,webp,pdf", 10),
+    ("income", "收入证明", "单位开具的收入证明，或近 6 个月工资流水", True, "jpeg,png,heic,pdf", 10),
+    ("bank_statement", "银行流水", "近 6 个月的银行流水（PDF 或截图）", False, "pdf,jpeg,png,xlsx", 20),
+]
+
+
+@transaction.atomic
+def application_defaults_ensure() -> int:
+    """The usual materials checklist (for all products) on first start; the administrator edits it
+    afterwards (申请材料清单). Returns the items created."""
+    if MaterialRequirement.objects.exists():
+        return 0
+    for order, (code, name, description, required, kinds, size) in enumerate(DEFAULT_REQUIREMENTS, start=1):
+        MaterialRequirement.objects.create(code=code, name=name, description=description, required=required,
+                                           allowed_kinds=kinds, max_size_mb=size, order=order * 10)
+    return len(DEFAULT_REQUIREMENTS)

@@ -2,6 +2,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
+from ioudesk.applications.services import application_defaults_ensure
 from ioudesk.approvals.services import flow_defaults_ensure
 from ioudesk.closing.services import close_settings_ensure
 from ioudesk.collections.services import strategy_defaults_ensure
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         strategy_defaults_ensure()
         screening_defaults_ensure()
         flow_defaults_ensure()
+        application_defaults_ensure()
         self.stdout.write("角色已同步：" + "，".join(f"{k} {v} 项权限" for k, v in counts.items()))
         created = administrator_ensure(password=os.environ.get("IOUDESK_ADMIN_PASSWORD") or None)
         if created is None:
