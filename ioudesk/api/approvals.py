@@ -47,9 +47,9 @@ def _kind_label(code) -> str:
 class ApprovalRequestRow(Schema):
     id: int
     number: str = Field(description="审批单号，如 SP20261201-0001")
-    kind: str = Field(description="审批事项代码，如 iou_write_off")
+    kind: str = Field(description="审批事项代码（名称见 kind_label）")
     kind_label: str
-    status: str = Field(description="pending 审批中、returned 已退回、approved 已通过、rejected 已驳回、cancelled 已撤回")
+    status: str = Field(description="状态代码：审批中、已退回、已通过、已驳回、已撤回（名称见 status_display）")
     status_display: str
     summary: str
     amount: str | None = Field(None, description="金额（元），两位小数")
@@ -118,7 +118,7 @@ class ApprovalRequestDetail(ApprovalRequestRow):
 class ApprovalDecideIn(Schema):
     decision: Decision
     comment: str = Field("", max_length=2000, description="驳回、退回、退回上一步和改条件同意须填写")
-    offer: dict[str, str] | None = Field(None, description="改条件同意：如 {\"amount\": \"30000.00\", \"term\": \"6\"}")
+    offer: dict[str, str] | None = Field(None, description="改条件同意：调整后的条件（金额、期限或利率；键为该事项可调整的字段名，金额两位小数）")
     to_user_id: int | None = Field(None, description="转办、加签给（用户 id）")
     to_step: int | None = Field(None, ge=1, le=100, description="退回上一步：步骤序号（留空为上一步）")
 

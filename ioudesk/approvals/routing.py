@@ -136,6 +136,7 @@ def assignees(step: FlowStep, *, maker, branch_id, exclude_ids=()) -> Assignment
     from django.utils.translation import gettext as _g
 
     result = Assignment()
+    exclude_ids = set(exclude_ids)
     seen = set(exclude_ids)
 
     def take(candidates):
@@ -144,7 +145,8 @@ def assignees(step: FlowStep, *, maker, branch_id, exclude_ids=()) -> Assignment
                 continue
             assignee, behalf = user, None
             delegate = delegate_of(user)
-            if delegate is not None and delegate.pk != maker.pk and may_decide(delegate, branch_id):
+            if (delegate is not None and delegate.pk != maker.pk and delegate.pk not in exclude_ids
+                    and may_decide(delegate, branch_id)):
                 assignee, behalf = delegate, user
                 result.notes.append(_g("%(who)s 委派给 %(to)s") % {"who": user, "to": delegate})
             elif not may_decide(user, branch_id):

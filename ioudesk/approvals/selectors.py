@@ -34,7 +34,7 @@ def inbox(user, *, kind: str | None = None, q: str | None = None, overdue: bool 
                                          step_order=F("request__current_step"))
              .exclude(request__maker=user)
              .select_related("request", "request__maker", "request__branch", "step", "on_behalf_of")
-             .order_by("due_at", "request__created_at", "pk"))
+             .order_by(F("due_at").asc(nulls_last=True), "request__created_at", "pk"))
     if kind:
         tasks = tasks.filter(request__kind=kind)
     if q:

@@ -198,10 +198,22 @@ def _plan(steps, *, maker, branch_id) -> list[routing.Assignment]:
     return plans
 
 
+def _earlier_approvers(request: ApprovalRequest, step: FlowStep) -> set[int]:
+    return set(ApprovalTask.objects.filter(request=request, step_order__lt=step.order, state=TaskState.APPROVED)
+               .values_list("assignee_id", flat=True))
+
+
 def _open_step(request: ApprovalRequest, step: FlowStep, plan: routing.Assignment | None = None) -> list[ApprovalTask]:
-    """Create the tasks of ``step`` and make it the request's current step; notify who must act now."""
-    if plan is None:
-        plan = routing.assignees(step, maker=request.maker, branch_id=request.branch_id)
+    """Create the tasks of ``step`` and make it the request's current step; notify who must act now.
+    Whoever approved an earlier step of this request is left out (each step its own approvers); only
+    when nobody else is left (not even a 系统管理员) do they approve again, and the timeline says so."""
+    earlier = _earlier_approvers(request, step)
+    if plan is None or earlier:
+        plan = routing.assignees(step, maker=request.maker, branch_id=request.branch_id, exclude_ids=earlier)
+        if not plan.people and earlier:
+            plan = routing.assignees(step, maker=request.maker, branch_id=request.branch_id)
+            if plan.people:
+                plan.notes.append(_("步骤“%(step)s”没有前序步骤以外的审批人，由前序审批人再次审批") % {"step": step.name})
         if not plan.people:
             raise InvalidState(_("审批步骤“%(step)s”没有可审批的人员：请管理员调整审批流或审批组。") % {"step": step.name},
                                code="approval_no_approver")
@@ -318,7 +330,10 @@ def gate(kind: str, *, target, amount=None, product_id=None, branch_id=None, sco
         else:
             covering = kind_for(approval.kind)
             matches = covering is not None and kind in covering.covers
-        executed = ApprovalDecision.objects.filter(request_id=approval.pk, decision=DecisionKind.EXECUTE).exists()
+        # carried out already, unless its executor said it waits for something (a counter-offer the
+        # applicant has not accepted yet: the IOU is created on acceptance)
+        executed = (ApprovalDecision.objects.filter(request_id=approval.pk, decision=DecisionKind.EXECUTE).exists()
+                    and not (approval.result or {}).get("awaiting_acceptance"))
         if matches and not executed:
             return
     found = kind_for(kind)

@@ -148,8 +148,13 @@ class RequestPage(BackofficePage):
                    and (c[0] not in (DecisionKind.TRANSFER, DecisionKind.ADD_APPROVER) or people)]
         return super().get_context_data(
             **kwargs, approval=approval, detail=detail, people=people, offer_fields=offer, choices=choices,
-            timeline=_timeline(detail),
+            timeline=_timeline(detail), target_name=_target_name(approval),
             current_offer=[(OFFER_LABELS.get(k, k), v) for k, v in ((approval.payload or {}).get("offer") or {}).items()])
+
+
+def _target_name(approval) -> str:
+    model = approval.target_type.model_class()
+    return str(model._meta.verbose_name) if model is not None else _t("业务对象")
 
 
 def _timeline(detail) -> list[dict]:

@@ -113,3 +113,34 @@ def test_decisions_are_append_only(staff, head_office, make_flow):
         ApprovalDecision.objects.filter(pk=decision.pk).update(comment="改过")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:  # the trigger
         cursor.execute("UPDATE approvals_approvaldecision SET comment = 'x' WHERE id = %s", [decision.pk])
+
+
+def test_each_step_has_its_own_approvers(staff, head_office, make_flow, executed):
+    from ioudesk.approvals.flows import approver_group_save
+
+    both = approver_group_save(name="风控委员会", members=[staff["liuyang"], staff["zhoumin"]])
+    alone = approver_group_save(name="复核组", members=[staff["liuyang"]])
+    make_flow([dict(APPROVER_STEP, role=role("审批员")),
+               {"name": "风控委员会审批", "approver_type": "group", "group": both.pk, "mode": StepMode.ANY},
+               {"name": "复核", "approver_type": "group", "group": alone.pk, "mode": StepMode.ANY}])
+    request = submit(staff, head_office, amount="300000.00").request
+    services.request_decide(request=request, user=staff["liuyang"], decision="approve")
+    # 刘洋 approved 初审: the committee step is 周敏's alone
+    assert list(request.tasks.filter(step_order=2).values_list("assignee__username", flat=True)) == ["zhoumin"]
+    services.request_decide(request=request, user=staff["zhoumin"], decision="approve")
+    # 复核 has only 刘洋, who approved before: a 系统管理员 takes it (nobody else is left), and the timeline says so
+    assert list(request.tasks.filter(step_order=3).values_list("assignee__username", flat=True)) == ["admin"]
+    assert request.decisions.filter(decision=DecisionKind.NOTE, comment__contains="改由系统管理员审批").exists()
+
+
+def test_an_approval_waiting_for_acceptance_still_opens_the_gate(staff, head_office, make_flow):
+    make_flow([dict(APPROVER_STEP, role=role("审批员"))])
+    request = submit(staff, head_office).request
+    services.request_decide(request=request, user=staff["liuyang"], decision="approve")
+    request.refresh_from_db()
+    gate = {"target": head_office, "amount": Decimal("1200"), "branch_id": head_office.pk, "approval": request}
+    with pytest.raises(ApprovalRequired):
+        services.gate(KIND, **gate)
+    # a counter-offer carried out as "offered, waiting for the applicant": the operation is still to come
+    request.result = {"awaiting_acceptance": True}
+    services.gate(KIND, **gate)
