@@ -98,7 +98,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
-    "captcha",  # django-simple-captcha: the public application page's image captcha, drawn locally
+    "ioudesk.portal.captcha_app.CaptchaConfig",  # django-simple-captcha (the public page), named in Chinese
     "ioudesk.core",
     "ioudesk.api",
     "ioudesk.customers",

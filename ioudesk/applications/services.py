@@ -455,7 +455,7 @@ def _check_upload(requirement: MaterialRequirement, upload) -> tuple[sniff.Detec
             code="file_too_large", extra={"field": "file"})
     if not upload.size:
         raise ValidationFailed(_("文件是空的（0 字节），请重新选择。"), code="file_empty", extra={"field": "file"})
-    allowed = [sniff.kind(key) for key in requirement.kind_keys() if sniff.kind(key) is not None]
+    allowed = [sniff.KINDS.get(key) for key in requirement.kind_keys() if sniff.KINDS.get(key) is not None]
     detected = sniff.sniff(upload)
     names = "、".join(str(k.label) for k in allowed)
     if detected not in allowed:
@@ -571,9 +571,9 @@ def checklist(application: Application) -> list[dict]:
             state, needed = row.status, row.status == MaterialStatus.RETURNED
         items.append({"requirement": requirement, "material": row, "state": state, "needed": needed,
                       "history": history.get(requirement.pk, [])[1:],
-                      "kinds": "、".join(str(sniff.kind(k).label) for k in requirement.kind_keys() if sniff.kind(k)),
-                      "accept": ",".join(e for k in requirement.kind_keys() if sniff.kind(k)
-                                         for e in sniff.kind(k).extensions)})
+                      "kinds": "、".join(str(sniff.KINDS.get(k).label) for k in requirement.kind_keys() if sniff.KINDS.get(k)),
+                      "accept": ",".join(e for k in requirement.kind_keys() if sniff.KINDS.get(k)
+                                         for e in sniff.KINDS.get(k).extensions)})
     return items
 
 

@@ -15,6 +15,7 @@ from ioudesk.applications.models import Application, ApplicationProduct, Materia
 from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin, readonly_admin
 from ioudesk.calc.money import format_yuan
 from ioudesk.customers import sniff
+from ioudesk.customers.files import DEFAULT_ALLOWED_TYPES
 
 
 @admin.register(Application)
@@ -51,22 +52,29 @@ class ApplicationAdmin(ScopedAdminMixin, ModelAdmin):
             super().change_view(request, object_id, form_url, extra_context)
 
 
+def _kind_choices():
+    """The document types a customer file may be (the same list: no BMP or TIFF scans)."""
+    return [(key, str(sniff.KINDS[key].label)) for key in DEFAULT_ALLOWED_TYPES if key in sniff.KINDS]
+
+
 class MaterialRequirementForm(forms.ModelForm):
+    allowed_kinds = forms.MultipleChoiceField(label=_("允许的文件类型"), choices=_kind_choices,
+                                              widget=forms.CheckboxSelectMultiple,
+                                              error_messages={"required": _("请至少选择一种文件类型。")})
+
     class Meta:
         model = MaterialRequirement
         fields = ["product", "code", "name", "description", "required", "allowed_kinds", "max_size_mb", "order",
                   "is_active"]
+        help_texts = {"code": _("材料项的英文代码（字母、数字、下划线），同一产品内不重复")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["allowed_kinds"] = self.instance.kind_keys()
 
     def clean_allowed_kinds(self):
-        keys = [k.strip().lower() for k in (self.cleaned_data.get("allowed_kinds") or "").split(",") if k.strip()]
-        allowed = {key for key, kind in sniff.KINDS.items() if kind.group}
-        unknown = [k for k in keys if k not in allowed]
-        if not keys:
-            raise forms.ValidationError(_("请至少填写一种文件类型，如 jpeg,png,pdf。"))
-        if unknown:
-            raise forms.ValidationError(_("不支持的文件类型：%(kinds)s。可选：%(allowed)s。") % {
-                "kinds": "、".join(unknown), "allowed": "、".join(sorted(allowed))})
-        return ",".join(keys)
+        return ",".join(self.cleaned_data.get("allowed_kinds") or [])
 
     def clean_max_size_mb(self):
         size = self.cleaned_data.get("max_size_mb")
@@ -78,7 +86,7 @@ class MaterialRequirementForm(forms.ModelForm):
 @admin.register(MaterialRequirement)
 class MaterialRequirementAdmin(AuditedAdminMixin, ModelAdmin):
     form = MaterialRequirementForm
-    list_display = ["name", "code", "product_label", "required", "allowed_kinds", "max_size_mb", "order", "is_active"]
+    list_display = ["name", "product_label", "required", "kinds_label", "max_size_mb", "order", "is_active"]
     list_filter = ["is_active", "required", ("product", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "code"]
     ordering = ["order", "pk"]
@@ -86,6 +94,10 @@ class MaterialRequirementAdmin(AuditedAdminMixin, ModelAdmin):
     @admin.display(description=_("适用产品"), ordering="product")
     def product_label(self, obj):
         return obj.product.name if obj.product_id else _("所有产品")
+
+    @admin.display(description=_("允许的文件类型"))
+    def kinds_label(self, obj):
+        return "、".join(str(sniff.KINDS.get(k).label) for k in obj.kind_keys() if sniff.KINDS.get(k))
 
     def has_delete_permission(self, request, obj=None):
         return False  # materials point at their item: switch it off (启用) instead
