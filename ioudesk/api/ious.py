@@ -17,6 +17,14 @@ back office follows it too. A request that failed (4xx) posted nothing, so its k
 
 Extensions (展期) take the key too: the same key and terms extend once and answer the first new
 version with the header; the same key with other terms is refused like a money operation.
+
+Maker-checker (docs/domain.md §23). A waiver, reversal, write-off, extension or refund to which an
+approval flow applies is not done at once: it is submitted for approval and answered **202** with the
+approval request (``approval_request``: id, number 审批单号, kind, status); its last approval (by
+someone other than the caller: ``POST /api/v1/approvals/{id}/decide``) carries it out with the same
+key. While a request for an operation is open on the IOU, another is refused (400
+``approval_open``). An IOU whose sign-off a flow decides is approved through its request, not
+``/approve`` (400 ``approval_required``); ``approval_requests`` on the IOU lists what is open.
 """
 from datetime import date
 from decimal import Decimal
@@ -37,6 +45,7 @@ from ioudesk.api.ious_schemas import (
     EarlySettlementIn,
     ExtensionIn,
     Filters,
+    IouApprovalSubmitted,
     IouCreated,
     IouDetail,
     IouIn,
@@ -55,11 +64,14 @@ from ioudesk.api.ious_schemas import (
 )
 from ioudesk.api.pagination import Pages
 from ioudesk.api.permissions import require_perm
+from ioudesk.approvals.models import ApprovalRequest
+from ioudesk.approvals.services import submit_or_run
 from ioudesk.calc.money import parse_amount
 from ioudesk.core import clock, scope
 from ioudesk.core.errors import ApplicationError, ValidationFailed
 from ioudesk.customers.models import Customer
 from ioudesk.ious import predicates
+from ioudesk.ious.approval_codes import IOU_EXTEND, IOU_REFUND, IOU_WAIVE, IOU_WRITE_OFF, TRANSACTION_REVERSE
 from ioudesk.ious.models import (
     Iou,
     IouKind,
@@ -75,9 +87,9 @@ from ioudesk.ious.services import (
     iou_submit,
 )
 from ioudesk.ious.services.classification import iou_classify
-from ioudesk.ious.services.corrections import iou_waive, transaction_reverse
+from ioudesk.ious.services.corrections import WAIVABLE_NAMES, iou_waive, transaction_reverse
 from ioudesk.ious.services.disbursement import iou_disburse
-from ioudesk.ious.services.idempotency import IdempotencyKeyReused, is_replay
+from ioudesk.ious.services.idempotency import REPLAY_ATTRIBUTE, IdempotencyKeyReused, is_replay
 from ioudesk.ious.services.repayment import iou_repay
 from ioudesk.ious.services.restructure import iou_extend
 from ioudesk.ious.services.settlement import iou_refund_credit, iou_settle_early, iou_settlement_quote
@@ -148,12 +160,41 @@ def _money_operation(response: HttpResponse, call):
             record = call()
     except IdempotencyKeyReused as error:
         return Status(422, error_body(error.code, error.message))
+    if isinstance(record, ApprovalRequest):
+        return _submitted(record)
     if is_replay(record):
         response[REPLAYED_HEADER] = "true"
     return Status(201, Transaction.objects.get(pk=record.pk))  # as stored, the same for every replay
 
 
+def _through_approval(request, iou: Iou, *, kind: str, key: str, payload: dict, summary: str, amount, direct,
+                      model=Transaction):
+    """submit_or_run for a money operation: the ApprovalRequest when it was submitted for approval,
+    else the record the operation made (marked as a replay when the key had made it before).
+    A key that already made its record is answered by the service itself (replayed or refused as
+    reused), before any flow is asked."""
+    if (Transaction.objects.filter(idempotency_key=key).exists()
+            or ScheduleVersion.objects.filter(idempotency_key=key).exists()):
+        return direct()
+    outcome = submit_or_run(kind=kind, target=iou, user=request.user, payload={**payload, "idempotency_key": key},
+                            summary=summary, reason=payload.get("reason", ""), amount=amount, product=iou.product,
+                            branch=iou.branch)
+    if outcome.request is not None:
+        return outcome.request
+    result = outcome.result or {}
+    record = model.objects.get(pk=result["transaction" if model is Transaction else "schedule_version"])
+    if result.get("replayed"):
+        setattr(record, REPLAY_ATTRIBUTE, True)
+    return record
+
+
+def _submitted(approval_request: ApprovalRequest):
+    return Status(202, {"message": _("已提交审批（审批单号 %(number)s），审批通过后自动执行。") % {
+        "number": approval_request.number}, "approval_request": approval_request})
+
+
 KEY_ERRORS = WRITE_ERRORS  # 400 idempotency_key_required, 422 idempotency_key_reused, …
+APPROVAL = {202: IouApprovalSubmitted}  # submitted for approval (maker-checker)
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -340,28 +381,37 @@ def iou_repay_endpoint(request, response: HttpResponse, iou_id: int, payload: Re
                           reference=payload.reference, payer=payload.payer, idempotency_key=key))
 
 
-@router.post("/{int:iou_id}/waivers", response={201: TransactionOut, **KEY_ERRORS}, summary="减免利息、罚息或费用")
+@router.post("/{int:iou_id}/waivers", response={201: TransactionOut, **APPROVAL, **KEY_ERRORS},
+             summary="减免利息、罚息或费用（须审批时提交审批，202）")
 def iou_waive_endpoint(request, response: HttpResponse, iou_id: int, payload: WaiverIn,
                        idempotency_key: str | None = KeyHeader):
     require_perm(request, "ious.waive_iou")
     key, iou = _key(idempotency_key), _iou(request, iou_id)
     amount = _money(payload.amount, "减免金额")
-    return _money_operation(
-        response,
-        lambda: iou_waive(iou=iou, component=payload.component, amount=amount, reason=payload.reason,
-                          user=request.user, idempotency_key=key))
+    return _money_operation(response, lambda: _through_approval(
+        request, iou, kind=IOU_WAIVE, key=key, amount=amount,
+        payload={"component": payload.component, "amount": str(amount), "reason": payload.reason},
+        summary=_("减免 %(number)s %(component)s ¥%(amount)s") % {
+            "number": iou.number, "component": WAIVABLE_NAMES.get(payload.component, payload.component),
+            "amount": f"{amount:,.2f}"},
+        direct=lambda: iou_waive(iou=iou, component=payload.component, amount=amount, reason=payload.reason,
+                                 user=request.user, idempotency_key=key)))
 
 
-@router.post("/{int:iou_id}/transactions/{int:txn_id}/reversal", response={201: TransactionOut, **KEY_ERRORS},
-             summary="冲正还款、减免或放款（后续还款按原顺序重新分摊）")
+@router.post("/{int:iou_id}/transactions/{int:txn_id}/reversal",
+             response={201: TransactionOut, **APPROVAL, **KEY_ERRORS},
+             summary="冲正还款、减免或放款（后续还款按原顺序重新分摊；须审批时提交审批，202）")
 def iou_reverse_endpoint(request, response: HttpResponse, iou_id: int, txn_id: int, payload: ReasonIn,
                          idempotency_key: str | None = KeyHeader):
     require_perm(request, "ious.reverse_transaction")
     key, iou = _key(idempotency_key), _iou(request, iou_id)
     record = get_object_or_404(Transaction.objects.select_related("iou"), pk=txn_id, iou=iou)
-    return _money_operation(
-        response,
-        lambda: transaction_reverse(record=record, reason=payload.reason, user=request.user, idempotency_key=key))
+    return _money_operation(response, lambda: _through_approval(
+        request, iou, kind=TRANSACTION_REVERSE, key=key, amount=record.amount,
+        payload={"transaction": record.pk, "reason": payload.reason},
+        summary=_("冲正 %(number)s：%(what)s") % {"number": iou.number, "what": str(record)},
+        direct=lambda: transaction_reverse(record=record, reason=payload.reason, user=request.user,
+                                           idempotency_key=key)))
 
 
 @router.post("/{int:iou_id}/early-settlement", response={201: TransactionOut, **KEY_ERRORS},
@@ -377,44 +427,59 @@ def iou_settle_early_endpoint(request, response: HttpResponse, iou_id: int, payl
                                  reference=payload.reference, payer=payload.payer, idempotency_key=key))
 
 
-@router.post("/{int:iou_id}/refunds", response={201: TransactionOut, **KEY_ERRORS}, summary="退还溢缴款")
+@router.post("/{int:iou_id}/refunds", response={201: TransactionOut, **APPROVAL, **KEY_ERRORS},
+             summary="退还溢缴款（须审批时提交审批，202）")
 def iou_refund_endpoint(request, response: HttpResponse, iou_id: int, payload: RefundIn,
                         idempotency_key: str | None = KeyHeader):
     require_perm(request, "ious.record_repayment")
     key, iou = _key(idempotency_key), _iou(request, iou_id)
     amount = None if payload.amount is None else _money(payload.amount, "退款金额")
-    return _money_operation(
-        response,
-        lambda: iou_refund_credit(iou=iou, user=request.user, amount=amount, method=payload.method,
-                                  reference=payload.reference, idempotency_key=key))
+    asked = iou.overpayment if amount is None else amount
+    return _money_operation(response, lambda: _through_approval(
+        request, iou, kind=IOU_REFUND, key=key, amount=asked,
+        payload={"amount": None if amount is None else str(amount), "method": payload.method,
+                 "reference": payload.reference},
+        summary=_("退还溢缴款 %(number)s ¥%(amount)s") % {"number": iou.number, "amount": f"{asked:,.2f}"},
+        direct=lambda: iou_refund_credit(iou=iou, user=request.user, amount=amount, method=payload.method,
+                                         reference=payload.reference, idempotency_key=key)))
 
 
-@router.post("/{int:iou_id}/extensions", response={201: ScheduleVersionOut, **KEY_ERRORS},
-             summary="展期/重组（生成新的还款计划版本；同一幂等键只展期一次）")
+@router.post("/{int:iou_id}/extensions", response={201: ScheduleVersionOut, **APPROVAL, **KEY_ERRORS},
+             summary="展期/重组（生成新的还款计划版本；同一幂等键只展期一次；须审批时提交审批，202）")
 def iou_extend_endpoint(request, response: HttpResponse, iou_id: int, payload: ExtensionIn,
                         idempotency_key: str | None = KeyHeader):
     require_perm(request, "ious.extend_iou")
     key, iou = _key(idempotency_key), _iou(request, iou_id)
     try:
-        version = iou_extend(iou=iou, term=payload.term, user=request.user, reason=payload.reason,
-                             rate_text=payload.rate_text, first_due=payload.first_due, idempotency_key=key)
+        version = _through_approval(
+            request, iou, kind=IOU_EXTEND, key=key, amount=iou.principal_outstanding, model=ScheduleVersion,
+            payload={"term": payload.term, "rate_text": payload.rate_text or "", "reason": payload.reason,
+                     "first_due": payload.first_due.isoformat() if payload.first_due else ""},
+            summary=_("展期/重组 %(number)s：%(term)s 期") % {"number": iou.number, "term": payload.term},
+            direct=lambda: iou_extend(iou=iou, term=payload.term, user=request.user, reason=payload.reason,
+                                      rate_text=payload.rate_text, first_due=payload.first_due,
+                                      idempotency_key=key))
     except IdempotencyKeyReused as error:
         return Status(422, error_body(error.code, error.message))
+    if isinstance(version, ApprovalRequest):
+        return _submitted(version)
     if is_replay(version):
         response[REPLAYED_HEADER] = "true"
     return Status(201, ScheduleVersion.objects.get(pk=version.pk))
 
 
-@router.post("/{int:iou_id}/write-off", response={201: TransactionOut, **KEY_ERRORS},
-             summary="核销（余额转入表外登记）")
+@router.post("/{int:iou_id}/write-off", response={201: TransactionOut, **APPROVAL, **KEY_ERRORS},
+             summary="核销（余额转入表外登记；须审批时提交审批，202）")
 def iou_write_off_endpoint(request, response: HttpResponse, iou_id: int, payload: WriteOffIn,
                            idempotency_key: str | None = KeyHeader):
     require_perm(request, "ious.write_off_iou")
     key, iou = _key(idempotency_key), _iou(request, iou_id)
-    return _money_operation(
-        response,
-        lambda: iou_write_off(iou=iou, user=request.user, reason=payload.reason,
-                              recovery_method=payload.recovery_method, idempotency_key=key))
+    return _money_operation(response, lambda: _through_approval(
+        request, iou, kind=IOU_WRITE_OFF, key=key, amount=iou.total_outstanding,
+        payload={"reason": payload.reason, "recovery_method": payload.recovery_method},
+        summary=_("核销 %(number)s：未还 ¥%(amount)s") % {"number": iou.number, "amount": f"{iou.total_outstanding:,.2f}"},
+        direct=lambda: iou_write_off(iou=iou, user=request.user, reason=payload.reason,
+                                     recovery_method=payload.recovery_method, idempotency_key=key)))
 
 
 @router.post("/{int:iou_id}/recoveries", response={201: TransactionOut, **KEY_ERRORS}, summary="核销后收回")

@@ -132,6 +132,25 @@ class CapOut(Schema):
     unprotected_penalty: Money = Field(description="逾期罚息中超出利率上限的部分（民间借贷司法解释第二十九条）")
 
 
+class IouApprovalRef(Schema):
+    """An approval request (审批单) open on the IOU, or the one an operation was submitted as."""
+
+    id: int
+    number: str = Field(description="审批单号")
+    kind: str = Field(description="审批事项：iou_approval、iou_waive、transaction_reverse、iou_write_off、iou_extend、iou_refund")
+    status: str = Field(description="pending 审批中、returned 已退回")
+    current_step: int | None
+    summary: str
+    created_at: datetime
+
+
+class IouApprovalSubmitted(Schema):
+    """202: the operation needs approval; it was submitted and is carried out by its last approval."""
+
+    message: str
+    approval_request: IouApprovalRef
+
+
 class IouDetail(IouRow):
     debt_reason: str
     reason: str
@@ -150,8 +169,15 @@ class IouDetail(IouRow):
     written_off_on: date | None
     recovery_method: str
     actions: list[str]
+    approval_requests: list[IouApprovalRef] = Field(description="借据上审批中或已退回的审批单（审批通过后自动执行）")
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_approval_requests(iou: Iou) -> list:
+        from ioudesk.approvals.selectors import pending_for
+
+        return pending_for(iou)
 
     @staticmethod
     def resolve_terms(iou: Iou) -> dict:

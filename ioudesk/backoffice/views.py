@@ -4,8 +4,11 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.approvals.services import submit_or_run
+from ioudesk.backoffice.approval_outcome import submitted_message
 from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.closing.selectors import closed_through
 from ioudesk.core import clock, services
@@ -56,9 +59,22 @@ class BusinessDatePage(BackofficePage):
         form = BusinessDateForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
+        new_date, reason = form.cleaned_data["business_date"], form.cleaned_data["reason"]
         try:
-            services.business_date_set(new_date=form.cleaned_data["business_date"],
-                                       reason=form.cleaned_data["reason"], actor=request.user)
+            if (new_date or timezone.localdate()) < clock.today():
+                # moving the date back: through its approval flow (business_date_back) when one applies
+                organisation = services.organisation_current()
+                outcome = submit_or_run(
+                    kind=services.BUSINESS_DATE_BACK, target=organisation, user=request.user,
+                    payload={"new_date": new_date.isoformat() if new_date else None, "reason": reason},
+                    reason=reason, summary=_("营业日回退：%(before)s → %(after)s") % {
+                        "before": clock.today().isoformat(),
+                        "after": (new_date or timezone.localdate()).isoformat()})
+                if outcome.request is not None:
+                    messages.success(request, submitted_message(outcome.request))
+                    return redirect("backoffice:business_date")
+            else:
+                services.business_date_set(new_date=new_date, reason=reason, actor=request.user)
         except ApplicationError as error:
             field = error.extra.get("field")
             form.add_error(field if field in form.fields else None, error.message)

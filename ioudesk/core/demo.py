@@ -40,6 +40,7 @@ STAFF = [
     ("wangfang", "王", "芳", "BJ02", ACCOUNT_MANAGER),
     ("lina", "李", "娜", "SH01", ACCOUNT_MANAGER),
     ("liuyang", "刘", "洋", "BJ", APPROVER),
+    ("wugang", "吴", "刚", "HQ", APPROVER),
     ("chenjing", "陈", "静", "HQ", FINANCE),
     ("yangli", "杨", "丽", "SH", FINANCE),
     ("zhaolei", "赵", "磊", "BJ01", COLLECTOR),

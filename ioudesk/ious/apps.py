@@ -20,3 +20,7 @@ class IousConfig(AppConfig):
             OVERVIEW_SECTIONS.append(customer_ious_section)
         if has_ious_in_collection not in DEBTOR_CHECKS:
             DEBTOR_CHECKS.append(has_ious_in_collection)
+
+        from ioudesk.ious.approval_kinds import register as register_approval_kinds
+
+        register_approval_kinds()  # maker-checker: the IOU operations an approval flow may govern

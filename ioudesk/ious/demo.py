@@ -4,6 +4,12 @@ postings, audit trail and balances are exactly what real use would leave.
 
 Idempotent: when the demo customers already have IOUs, nothing is added.
 
+Where an approval flow applies (``ioudesk setup`` seeds them: 借据审批, 核销, 展期 …), the operation
+goes through ``approvals.services.submit_or_run`` and the request is approved by demo approvers other
+than the maker (刘洋, and 吴刚 for the 风控委员会 step over ¥200,000), so the demo has an approval
+history; the loan of 上海浦江建材 waits in 吴刚's 待我审批. Without flows (the tests) everything is done
+at once, as before.
+
     draft (月息2分: above the legal cap) · pending approval · approved · active with payments, one
     due this week · overdue M1 · overdue M3 · extended · settled early · written off with a
     recovery · cancelled · 欠条 for goods on 月结30天 · 欠条 for services with a due date
@@ -15,20 +21,23 @@ import contextlib
 from datetime import date, timedelta
 from decimal import Decimal as D
 
+from ioudesk.approvals.models import ApprovalTask, ApproverGroup, RequestStatus, TaskState
+from ioudesk.approvals.selectors import pending_for
+from ioudesk.approvals.services import approver_group_save, request_decide, submit_or_run
 from ioudesk.calc.dates import add_months
 from ioudesk.core import clock
 from ioudesk.core.context import acting_as, actor_for_user
 from ioudesk.core.models import User
 from ioudesk.customers.models import Customer
+from ioudesk.ious.approval_codes import IOU_APPROVAL, IOU_EXTEND, IOU_WRITE_OFF
 from ioudesk.ious.models import Iou, IouKind
 from ioudesk.ious.services import iou_approve, iou_cancel, iou_create, iou_from_product, iou_submit
 from ioudesk.ious.services.accrual import iou_close_day
 from ioudesk.ious.services.disbursement import iou_disburse
 from ioudesk.ious.services.installments import current_installments
 from ioudesk.ious.services.repayment import iou_repay
-from ioudesk.ious.services.restructure import iou_extend
 from ioudesk.ious.services.settlement import iou_settle_early, iou_settlement_quote
-from ioudesk.ious.services.writeoff import iou_recover, iou_write_off
+from ioudesk.ious.services.writeoff import iou_recover
 from ioudesk.products.models import Product
 from ioudesk.products.services import product_save
 
@@ -58,7 +67,7 @@ class Demo:
     def __init__(self):
         self.today = clock.today()
         self.users = {u.username: u for u in User.objects.filter(
-            username__in=["zhangwei", "wangfang", "lina", "liuyang", "chenjing", "yangli"])}
+            username__in=["zhangwei", "wangfang", "lina", "liuyang", "chenjing", "yangli", *APPROVERS])}
         self.customers = {c.name: c for c in Customer.objects.all()}
         self.products = _products()
         self.made: list[Iou] = []
@@ -90,9 +99,46 @@ class Demo:
     def approve(self, iou: Iou, day: date, maker: str, comment: str = "资料齐全，同意") -> Iou:
         with self.at(day, self.users[maker]):
             iou_submit(iou=iou, user=self.users[maker])
+        request = next((r for r in pending_for(iou) if r.kind == IOU_APPROVAL), None)
+        if request is not None:  # an approval flow signs it off: its approvers decide
+            self.decide(request, day, comment)
+            return iou
         with self.at(day, self.users["liuyang"]):
             iou_approve(iou=iou, user=self.users["liuyang"], comment=comment)
         return iou
+
+    def decide(self, request, day: date, comment: str) -> None:
+        """Approve the request step by step, each step by a demo approver who has a task on it and
+        has not approved an earlier step (刘洋 first, then 吴刚)."""
+        used: set[int] = set()
+        for _step in range(10):
+            request.refresh_from_db()
+            if request.status != RequestStatus.PENDING:
+                return
+            tasks = {t.assignee_id: t for t in ApprovalTask.objects.filter(
+                request=request, state=TaskState.PENDING, step_order=request.current_step).exclude(
+                assignee_id=request.maker_id)}
+            people = [self.users[name] for name in APPROVERS if name in self.users]
+            approver = next((u for u in people if u.pk in tasks and u.pk not in used),
+                            next((u for u in people if u.pk in tasks), None))
+            if approver is None:
+                return  # waits for someone else (an approver of another branch)
+            used.add(approver.pk)
+            with self.at(day, approver):
+                request_decide(request=request, user=approver, decision="approve", comment=comment)
+
+    def run(self, kind: str, iou: Iou, maker: str, day: date, payload: dict, summary: str, amount=None,
+            comment: str = "情况属实，同意"):
+        """An operation that may need approval: submitted by ``maker`` on ``day`` and, when a flow
+        applies, approved by the demo approvers the same day."""
+        with self.at(day, self.users[maker]):
+            outcome = submit_or_run(kind=kind, target=iou, user=self.users[maker], payload=payload, summary=summary,
+                                    reason=payload.get("reason", ""), amount=amount, product=iou.product,
+                                    branch=iou.branch)
+        if outcome.request is not None:
+            self.decide(outcome.request, day, comment)
+        iou.refresh_from_db()
+        return outcome
 
     def disburse(self, iou: Iou, day: date) -> Iou:
         with self.at(day, self.users["chenjing"]):
@@ -116,6 +162,19 @@ class Demo:
             iou_close_day(iou=iou, user=self.users["chenjing"])
 
 
+APPROVERS = ["liuyang", "wugang"]  # 审批员; both are in the 风控委员会 approver group
+RISK_COMMITTEE = "风控委员会"
+
+
+def _committee(users: dict) -> None:
+    """刘洋 and 吴刚 in the 风控委员会 (the group the seeded flows name for amounts from ¥200,000)."""
+    group = ApproverGroup.objects.filter(name=RISK_COMMITTEE).first()
+    members = set(group.members.values_list("pk", flat=True)) if group else set()
+    wanted = {users[name].pk for name in APPROVERS if name in users}
+    if group is None or not wanted <= members:
+        approver_group_save(group=group, name=RISK_COMMITTEE, members=sorted(members | wanted))
+
+
 DEMO_CUSTOMERS = ["王建国", "李秀英", "曾小贤", "北京华信商贸有限公司", "张伟", "刘洋", "海淀区晨光餐饮店",
                   "陈静", "上海浦江建材有限公司", "赵磊"]
 
@@ -126,6 +185,7 @@ def load() -> list[str]:
     demo = Demo()
     if any(name not in demo.customers for name in DEMO_CUSTOMERS) or len(demo.users) < 6:
         return ["借据：缺少示范客户或员工，未创建示范借据（请先加载客户示范数据）"]
+    _committee(demo.users)
 
     # 草稿: a private loan written at 月息2分 (24 % a year), above 4×LPR: the cap warning shows.
     demo.create(Iou(kind=IouKind.LOAN, customer=demo.customers["陈静"], principal=D("50000"), rate_text="月息2分",
@@ -165,8 +225,9 @@ def load() -> list[str]:
                                       guarantor="王建国"), start, "zhangwei", comment="经营正常，担保人资信良好，同意")
     demo.disburse(extended, start)
     demo.pay_installments(extended, 3)
-    with demo.at(demo.ago(5), demo.users["chenjing"]):
-        iou_extend(iou=extended, term=12, user=demo.users["chenjing"], reason="客户经营周转困难，申请展期12个月，担保人同意")
+    demo.run(IOU_EXTEND, extended, "chenjing", demo.ago(5), {"term": 12, "reason": "客户经营周转困难，申请展期12个月，担保人同意"},
+             summary=f"展期/重组 {extended.number}：12 期", amount=extended.principal_outstanding,
+             comment="经营性困难属实，担保人同意，同意展期")
 
     # 已结清: two payments, then early settlement on the quote.
     start = demo.months_ago(5)
@@ -184,9 +245,9 @@ def load() -> list[str]:
     lost = demo.approve(demo.loan("刘洋", "XFD", "15000", 6, start, "wangfang"), start, "wangfang")
     demo.disburse(lost, start)
     demo.pay_installments(lost, 1)
-    with demo.at(demo.ago(120), demo.users["chenjing"]):
-        iou_write_off(iou=lost, user=demo.users["chenjing"], recovery_method="write_off",
-                      reason="债务人失联逾期超过150天，经诉讼执行未发现可供执行财产")
+    demo.run(IOU_WRITE_OFF, lost, "chenjing", demo.ago(120),
+             {"recovery_method": "write_off", "reason": "债务人失联逾期超过150天，经诉讼执行未发现可供执行财产"},
+             summary=f"核销 {lost.number}", amount=lost.total_outstanding, comment="执行终本裁定已核对，同意核销")
     with demo.at(demo.ago(30), demo.users["chenjing"]):
         iou_recover(iou=lost, amount="3000", user=demo.users["chenjing"], method="bank_transfer", payer="刘洋家属",
                     reference=f"SH{demo.ago(30):%Y%m%d}")

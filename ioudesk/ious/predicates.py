@@ -6,14 +6,22 @@ A predicate answers from the IOU's state alone (``can_approve`` and ``can_reject
 user: the maker of an IOU may not sign it off, docs/domain.md §17). Whether the user holds the
 permission and sees the branch is the other half: ``may(user, iou, action)`` checks both, and
 ``offered_actions(user, iou)`` lists what a page or the API offers.
+
+Maker-checker (docs/domain.md §23): while an approval request for an action is open (pending or
+returned) on the IOU, the action is not offered again; and when an approval flow decides an IOU's
+sign-off (kind ``iou_approval``), the single 审批通过/驳回 is not offered: the approvers decide on the
+request (the IOU page's pending-request card, the inbox).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from ioudesk.approvals.selectors import pending_for
+from ioudesk.approvals.services import needs_approval
 from ioudesk.core import scope
 from ioudesk.ious import status
+from ioudesk.ious.approval_codes import ACTION_KINDS, IOU_APPROVAL
 from ioudesk.ious.models import LIVE_STATUSES, Iou, IouKind, Status, Transaction, TransactionKind
 from ioudesk.ious.status import Event
 
@@ -39,6 +47,16 @@ def can_approve(iou: Iou, user=None) -> bool:
 
 def can_reject(iou: Iou, user=None) -> bool:
     return status.can(iou, Event.REJECT) and not is_maker(iou, user)
+
+
+def flow_decides_approval(iou: Iou) -> bool:
+    """An approval flow signs this IOU off (kind ``iou_approval``): not the single 审批."""
+    return needs_approval(IOU_APPROVAL, amount=iou.principal, product_id=iou.product_id, branch_id=iou.branch_id)
+
+
+def open_request_kinds(iou: Iou) -> set[str]:
+    """The kinds of the approval requests open (pending or returned) on the IOU."""
+    return {request.kind for request in pending_for(iou)}
 
 
 def can_cancel(iou: Iou) -> bool:
@@ -136,8 +154,8 @@ def _reversed(record: Transaction) -> bool:
 # buttons and the API's `actions` come from here; 冲正 and receipts are per transaction (above).
 ACTIONS: dict[str, tuple[str, object]] = {
     "submit": ("ious.change_iou", lambda iou, user: can_submit(iou)),
-    "approve": ("ious.approve_iou", can_approve),
-    "reject": ("ious.approve_iou", can_reject),
+    "approve": ("ious.approve_iou", lambda iou, user: can_approve(iou, user) and not flow_decides_approval(iou)),
+    "reject": ("ious.approve_iou", lambda iou, user: can_reject(iou, user) and not flow_decides_approval(iou)),
     "disburse": ("ious.disburse_iou", lambda iou, user: can_disburse(iou)),
     "tranche": ("ious.disburse_iou", lambda iou, user: can_disburse_tranche(iou)),
     "repay": ("ious.record_repayment", lambda iou, user: can_repay(iou)),
@@ -156,11 +174,19 @@ def has_permission(user, iou: Iou, permission: str) -> bool:
     return bool(user is not None and user.has_perm(permission) and scope.can_see_branch(user, iou.branch_id))
 
 
-def may(user, iou: Iou, action: str) -> bool:
-    """The user holds the action's permission for the IOU's branch, and the IOU allows it now."""
+def may(user, iou: Iou, action: str, *, open_kinds: set[str] | None = None) -> bool:
+    """The user holds the action's permission for the IOU's branch, the IOU allows it now, and no
+    approval request for it is open on the IOU (``open_kinds``: ``open_request_kinds(iou)`` when the
+    caller has it)."""
     permission, allowed = ACTIONS[action]
-    return has_permission(user, iou, permission) and allowed(iou, user)
+    if not (has_permission(user, iou, permission) and allowed(iou, user)):
+        return False
+    kind = ACTION_KINDS.get(action)
+    if kind is None:
+        return True
+    return kind not in (open_request_kinds(iou) if open_kinds is None else open_kinds)
 
 
 def offered_actions(user, iou: Iou) -> list[str]:
-    return [name for name in ACTIONS if may(user, iou, name)]
+    open_kinds = open_request_kinds(iou)
+    return [name for name in ACTIONS if may(user, iou, name, open_kinds=open_kinds)]

@@ -6,12 +6,15 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.approvals.services import gate
 from ioudesk.calc.errors import CalcError
 from ioudesk.calc.rates import parse_rate
 from ioudesk.core import audit
 from ioudesk.core.calc_messages import calc_error_message
 from ioudesk.core.errors import ValidationFailed
 from ioudesk.products.models import Product
+
+PRODUCT_CHANGE = "product_change"  # the approval kind of changing a product (approval_kinds.py)
 
 
 def terms_rate(rate_text: str):
@@ -35,9 +38,13 @@ def product_validate(*, product: Product) -> Product:
 
 
 @transaction.atomic
-def product_save(*, product: Product, reason: str = "") -> Product:
+def product_save(*, product: Product, reason: str = "", approval=None) -> Product:
+    """Create or change a product. Changing one needs approval when an approval flow of the kind
+    ``product_change`` applies: ``approval`` is then its approved request (docs/domain.md §23)."""
     before = audit.snapshot(Product.objects.get(pk=product.pk)) if product.pk else None
     product_validate(product=product)
+    if product.pk:
+        gate(PRODUCT_CHANGE, target=product, product_id=product.pk, approval=approval)
     product.save()
     audit.record_change(obj=product, before=before, after=audit.snapshot(product), reason=reason)
     return product

@@ -15,6 +15,8 @@ from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from ioudesk.approvals.services import submit_or_run
+from ioudesk.backoffice.approval_outcome import submitted_message
 from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin, ServiceAdminMixin, readonly_admin
 from ioudesk.core import audit, services, staff
 from ioudesk.core.models import AuditEvent, Branch, Organisation, User
@@ -237,8 +239,25 @@ class RoleAdmin(ServiceAdminMixin, AuditedAdminMixin, BaseGroupAdmin, ModelAdmin
     list_display = ["name", "permission_count", "member_count"]
 
     def save_model(self, request, obj, form, change):
-        staff.role_save(role=obj, name=form.cleaned_data["name"], permissions=form.cleaned_data.get("permissions", []),
-                        actor=request.user)
+        name, permissions = form.cleaned_data["name"], list(form.cleaned_data.get("permissions", []))
+        if not change:
+            staff.role_save(role=obj, name=name, permissions=permissions, actor=request.user)
+            return
+        # changing a role: through its approval flow (role_change) when one applies (docs/domain.md §23)
+        stored = Group.objects.get(pk=obj.pk)
+        outcome = submit_or_run(kind=staff.ROLE_CHANGE, target=stored, user=request.user,
+                                payload={"name": name, "permissions": sorted(p.pk for p in permissions)},
+                                summary=_("角色权限变更：%(name)s") % {"name": stored.name})
+        if outcome.request is not None:
+            request._approval_submitted = outcome.request
+            obj.refresh_from_db()
+
+    def response_change(self, request, obj):
+        submitted = getattr(request, "_approval_submitted", None)
+        if submitted is not None:
+            messages.success(request, submitted_message(submitted))
+            return redirect(reverse("admin:auth_group_change", args=[obj.pk]))
+        return super().response_change(request, obj)
 
     def save_related(self, request, form, formsets, change):
         pass  # the permissions are saved, and audited, by role_save

@@ -1,6 +1,8 @@
 """贷款产品 in the back office: list, create and edit through products.services.product_save (its
 refusals shown in the form), the terms grouped as the product sheet reads; a product is taken off
-sale (停售) rather than deleted, since IOUs keep pointing at it."""
+sale (停售) rather than deleted, since IOUs keep pointing at it. Changing a product (its terms, 停售,
+上架) goes through ``approvals.services.submit_or_run`` (kind ``product_change``): done at once when no
+approval flow applies, else submitted and carried out by its last approval (docs/domain.md §23)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -10,11 +12,14 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from ioudesk.backoffice.mixins import AuditedAdminMixin
+from ioudesk.approvals.services import submit_or_run
+from ioudesk.backoffice.approval_outcome import submitted_message
+from ioudesk.backoffice.mixins import AuditedAdminMixin, ServiceAdminMixin
 from ioudesk.calc.money import format_yuan
 from ioudesk.core.errors import ApplicationError
+from ioudesk.products.approval_kinds import changed_fields
 from ioudesk.products.models import Product
-from ioudesk.products.services import product_save, product_validate
+from ioudesk.products.services import PRODUCT_CHANGE, product_save, product_validate
 
 
 class ProductForm(forms.ModelForm):
@@ -38,7 +43,7 @@ class ProductForm(forms.ModelForm):
 
 
 @admin.register(Product)
-class ProductAdmin(AuditedAdminMixin, ModelAdmin):
+class ProductAdmin(ServiceAdminMixin, AuditedAdminMixin, ModelAdmin):
     form = ProductForm
     list_display = ["code", "name", "method", "rate_text", "annual_rate_display", "amount_range", "term_range",
                     "on_sale"]
@@ -60,7 +65,29 @@ class ProductAdmin(AuditedAdminMixin, ModelAdmin):
     ]
 
     def save_model(self, request, obj, form, change):
-        product_save(product=obj)  # validates again and records the change in the audit trail
+        if not change:
+            product_save(product=obj)  # validates again and records the change in the audit trail
+            return
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        outcome = self._change(request, obj, changed_fields(obj, fields))
+        if outcome.request is not None:
+            request._approval_submitted = outcome.request
+            obj.refresh_from_db()  # nothing changed yet: the page shows the product as it is
+
+    def _change(self, request, product: Product, fields: dict, reason: str = ""):
+        return submit_or_run(
+            kind=PRODUCT_CHANGE, target=Product.objects.get(pk=product.pk), user=request.user,
+            payload={"fields": fields, "reason": str(reason)}, reason=str(reason), product=product,
+            summary=_("产品变更 %(code)s %(name)s：%(fields)s") % {
+                "code": product.code, "name": product.name,
+                "fields": "、".join(str(Product._meta.get_field(n).verbose_name) for n in fields) or _("无")})
+
+    def response_change(self, request, obj):
+        submitted = getattr(request, "_approval_submitted", None)
+        if submitted is not None:
+            messages.success(request, submitted_message(submitted))
+            return redirect(reverse("admin:products_product_change", args=[obj.pk]))
+        return super().response_change(request, obj)
 
     def save_related(self, request, form, formsets, change):
         pass  # no relations; the service recorded the audit event
@@ -87,28 +114,38 @@ class ProductAdmin(AuditedAdminMixin, ModelAdmin):
         return obj.is_active, _("在售") if obj.is_active else _("已停售")
 
     def _set_on_sale(self, request, products, on_sale: bool) -> int:
+        """停售/上架 each product (a change: through its approval flow when one applies); the requests
+        submitted are said here, and the number done at once is returned."""
         count = 0
         for product in products:
             if product.is_active != on_sale:
-                product.is_active = on_sale
-                product_save(product=product, reason=_("上架") if on_sale else _("停售"))
-                count += 1
+                try:
+                    outcome = self._change(request, product, {"is_active": on_sale},
+                                           reason=_("上架") if on_sale else _("停售"))
+                except ApplicationError as error:
+                    messages.error(request, f"{product.name}：{error.message}")
+                    continue
+                if outcome.request is not None:
+                    messages.success(request, submitted_message(outcome.request))
+                else:
+                    count += 1
         return count
 
     @action(description=_("停售所选产品"), permissions=["change"])
     def take_off_sale(self, request, queryset):
         count = self._set_on_sale(request, queryset, False)
-        messages.success(request, _("已停售 %(count)d 个产品；已有借据不受影响。") % {"count": count})
+        if count:
+            messages.success(request, _("已停售 %(count)d 个产品；已有借据不受影响。") % {"count": count})
 
     @action(description=_("恢复在售"), permissions=["change"])
     def put_on_sale(self, request, queryset):
         count = self._set_on_sale(request, queryset, True)
-        messages.success(request, _("已恢复在售 %(count)d 个产品。") % {"count": count})
+        if count:
+            messages.success(request, _("已恢复在售 %(count)d 个产品。") % {"count": count})
 
     @action(description=_("停售"), url_path="off-sale", icon="block", permissions=["change"])
     def take_off_sale_detail(self, request, object_id):
         product = self.get_object(request, object_id)
-        if product is not None:
-            self._set_on_sale(request, [product], False)
+        if product is not None and self._set_on_sale(request, [product], False):
             messages.success(request, _("产品“%(name)s”已停售；已有借据不受影响。") % {"name": product.name})
         return redirect(reverse("admin:products_product_change", args=[object_id]))

@@ -1,7 +1,12 @@
 """One small form page per action on an IOU: the domain's predicate (``ioudesk/ious/predicates.py``, the
 same one the service refuses with) and the user's permission decide whether it is offered; POST → one
 service call → message and back to the IOU; an ApplicationError is shown in the form and nothing is posted. Money forms carry an
-idempotency key made when the form is shown, so a double submit posts once."""
+idempotency key made when the form is shown, so a double submit posts once.
+
+The sensitive operations (减免, 冲正, 核销, 展期/重组, 退还溢缴款) go through
+``approvals.services.submit_or_run`` (maker-checker, docs/domain.md §23): done at once when no approval
+flow applies, else an approval request is opened ("已提交审批（审批单号 …）") and carried out by its last
+approval; the IOU page shows it while it is pending."""
 
 from __future__ import annotations
 
@@ -17,23 +22,34 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from ioudesk.backoffice.iou_pages.common import DATE, NUMBER
+from ioudesk.approvals.selectors import pending_for
+from ioudesk.approvals.services import submit_or_run
+from ioudesk.backoffice.approval_outcome import submitted_message
+from ioudesk.backoffice.iou_pages.common import DATE, NUMBER, amount_of
 from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.calc import aging
 from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError
 from ioudesk.ious import predicates, selectors
+from ioudesk.ious.approval_codes import (
+    ACTION_KINDS,
+    IOU_APPROVAL,
+    IOU_EXTEND,
+    IOU_REFUND,
+    IOU_WAIVE,
+    IOU_WRITE_OFF,
+    TRANSACTION_REVERSE,
+)
 from ioudesk.ious.models import Classification, Iou, IouKind, PaymentMethod, RecoveryMethod
 from ioudesk.ious.services import iou_approve, iou_cancel, iou_reject, iou_submit
 from ioudesk.ious.services.accrual import CLASS_TO_TIER, TIER_TO_CLASS
 from ioudesk.ious.services.classification import iou_classify
-from ioudesk.ious.services.corrections import WAIVABLE_NAMES, iou_waive, transaction_reverse
+from ioudesk.ious.services.corrections import WAIVABLE_NAMES
 from ioudesk.ious.services.disbursement import iou_disburse, iou_disburse_tranche
 from ioudesk.ious.services.installments import current_installments, unpaid
 from ioudesk.ious.services.repayment import iou_repay
-from ioudesk.ious.services.restructure import iou_extend
-from ioudesk.ious.services.settlement import iou_refund_credit, iou_settle_early, iou_settlement_quote
-from ioudesk.ious.services.writeoff import iou_recover, iou_write_off
+from ioudesk.ious.services.settlement import iou_settle_early, iou_settlement_quote
+from ioudesk.ious.services.writeoff import iou_recover
 from ioudesk.ledger.selectors import funding_accounts
 
 
@@ -221,12 +237,30 @@ class Action:
     intro: str = ""
     in_bar: bool = True  # offered as a button on the IOU page (冲正 is offered per transaction)
 
-    def offered(self, iou: Iou, user) -> bool:
-        return self.in_bar and predicates.may(user, iou, self.name)  # permission, branch and predicate
+    def offered(self, iou: Iou, user, *, open_kinds: set[str] | None = None) -> bool:
+        # permission, branch, predicate, and no approval request for it open on the IOU
+        return self.in_bar and predicates.may(user, iou, self.name, open_kinds=open_kinds)
+
+
+def _through_approval(iou, request, *, kind: str, payload: dict, summary: str, amount=None):
+    """submit_or_run: (the executor's result, None) when done at once, (None, the message) when an
+    approval request was opened."""
+    outcome = submit_or_run(kind=kind, target=iou, user=request.user, payload=payload, summary=summary,
+                            reason=payload.get("reason", ""), amount=amount, product=iou.product, branch=iou.branch)
+    if outcome.request is not None:
+        return None, submitted_message(outcome.request)
+    return outcome.result or {}, None
+
+
+def _yuan(value) -> str:
+    return f"{amount_of(value, '金额'):,.2f}"
 
 
 def _submit(iou, user, data, form, request):
     iou_submit(iou=iou, user=user)
+    opened = next((r for r in pending_for(iou) if r.kind == IOU_APPROVAL), None)
+    if opened is not None:
+        return submitted_message(opened)
     return _("已提交审批。")
 
 
@@ -270,15 +304,23 @@ def _repay(iou, user, data, form, request):
 
 
 def _waive(iou, user, data, form, request):
-    record = iou_waive(iou=iou, component=data["component"], amount=data["amount"], reason=data["reason"],
-                       user=user, idempotency_key=form.key())
-    return _("已减免 ¥%(amount)s。") % {"amount": f"{record.amount:,.2f}"}
+    amount = amount_of(data["amount"], "减免金额")
+    result, submitted = _through_approval(
+        iou, request, kind=IOU_WAIVE, amount=amount,
+        payload={"component": data["component"], "amount": str(amount), "reason": data["reason"],
+                 "idempotency_key": form.key()},
+        summary=_("减免 %(number)s %(component)s ¥%(amount)s") % {
+            "number": iou.number, "component": WAIVABLE_NAMES.get(data["component"], ""), "amount": f"{amount:,.2f}"})
+    return submitted or _("已减免 ¥%(amount)s。") % {"amount": _yuan(result["amount"])}
 
 
 def _reverse(iou, user, data, form, request):
     record = selectors.transaction_get(user=user, iou=iou, pk=request.GET.get("transaction"))
-    transaction_reverse(record=record, reason=data["reason"], user=user, idempotency_key=form.key())
-    return _("已冲正：%(what)s。") % {"what": str(record)}
+    result, submitted = _through_approval(
+        iou, request, kind=TRANSACTION_REVERSE, amount=record.amount,
+        payload={"transaction": record.pk, "reason": data["reason"], "idempotency_key": form.key()},
+        summary=_("冲正 %(number)s：%(what)s") % {"number": iou.number, "what": str(record)})
+    return submitted or _("已冲正：%(what)s。") % {"what": str(record)}
 
 
 def _settle(iou, user, data, form, request):
@@ -288,14 +330,24 @@ def _settle(iou, user, data, form, request):
 
 
 def _refund(iou, user, data, form, request):
-    record = iou_refund_credit(iou=iou, user=user, amount=data["amount"], method=data["method"],
-                               reference=data["reference"], idempotency_key=form.key())
-    return _("已退还溢缴款 ¥%(amount)s。") % {"amount": f"{record.amount:,.2f}"}
+    amount = amount_of(data["amount"], "退款金额")
+    result, submitted = _through_approval(
+        iou, request, kind=IOU_REFUND, amount=amount,
+        payload={"amount": str(amount), "method": data["method"], "reference": data["reference"],
+                 "idempotency_key": form.key()},
+        summary=_("退还溢缴款 %(number)s ¥%(amount)s") % {"number": iou.number, "amount": f"{amount:,.2f}"})
+    return submitted or _("已退还溢缴款 ¥%(amount)s。") % {"amount": _yuan(result["amount"])}
 
 
 def _extend(iou, user, data, form, request):
-    iou_extend(iou=iou, term=data["term"], user=user, reason=data["reason"], rate_text=data["rate_text"] or None,
-               first_due=data["first_due"], idempotency_key=form.key())
+    first_due = data["first_due"]
+    _result, submitted = _through_approval(
+        iou, request, kind=IOU_EXTEND, amount=iou.principal_outstanding,
+        payload={"term": data["term"], "rate_text": data["rate_text"] or "", "reason": data["reason"],
+                 "first_due": first_due.isoformat() if first_due else "", "idempotency_key": form.key()},
+        summary=_("展期/重组 %(number)s：%(term)s 期") % {"number": iou.number, "term": data["term"]})
+    if submitted:
+        return submitted
     iou.refresh_from_db()
     message = _("已展期，新到期日 %(day)s。") % {"day": iou.maturity_date.isoformat()}
     if iou.cap_within is False:
@@ -304,9 +356,12 @@ def _extend(iou, user, data, form, request):
 
 
 def _write_off(iou, user, data, form, request):
-    record = iou_write_off(iou=iou, user=user, reason=data["reason"], recovery_method=data["recovery_method"],
-                           idempotency_key=form.key())
-    return _("已核销 ¥%(amount)s，转入表外登记。") % {"amount": f"{record.amount:,.2f}"}
+    result, submitted = _through_approval(
+        iou, request, kind=IOU_WRITE_OFF, amount=iou.total_outstanding,
+        payload={"reason": data["reason"], "recovery_method": data["recovery_method"], "idempotency_key": form.key()},
+        summary=_("核销 %(number)s：未还 ¥%(amount)s") % {"number": iou.number,
+                                                       "amount": f"{iou.total_outstanding:,.2f}"})
+    return submitted or _("已核销 ¥%(amount)s，转入表外登记。") % {"amount": _yuan(result["amount"])}
 
 
 def _recover(iou, user, data, form, request):
@@ -418,6 +473,13 @@ class IouActionPage(BackofficePage):
         if self.action.name in ("approve", "reject") and predicates.is_maker(self.iou(), request.user):
             # the form, opened by its address, would only be refused on submit (maker-checker)
             messages.error(request, _("录入人不能审批自己录入的借据，请由主管审批。"))
+            return redirect("backoffice:iou_detail", pk=self.iou().pk)
+        kind = ACTION_KINDS.get(self.action.name)
+        running = next((r for r in pending_for(self.iou()) if r.kind == kind), None) if kind else None
+        if running is not None:
+            # one request at a time for an operation: the page shows it; it is decided there or withdrawn
+            messages.error(request, _("“%(action)s”已有审批单 %(number)s 在审批中，请等待审批结果。") % {
+                "action": self.action.label, "number": running.number})
             return redirect("backoffice:iou_detail", pk=self.iou().pk)
         return super().get(request, *args, **kwargs)
 

@@ -1,16 +1,19 @@
 """The IOU page: terms, balances, schedule, transactions, postings, approvals, audit trail, documents and
-the actions the status allows."""
+the actions the status allows; the approval requests open on the IOU (maker-checker), which an
+approver decides here (the approvals app's card)."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.approvals.selectors import pending_for
 from ioudesk.backoffice.iou_pages.actions import ACTIONS, REVERSE
 from ioudesk.backoffice.iou_pages.common import url_or_none
 from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.documents.services import extension_documents
 from ioudesk.ious import predicates, selectors
+from ioudesk.ious.approval_codes import TRANSACTION_REVERSE
 from ioudesk.ious.models import Classification, Iou, Status
 from ioudesk.ious.services.limitation import limitation_clock
 
@@ -24,12 +27,14 @@ class IouDetailPage(BackofficePage):
         page = selectors.iou_page(user=user, pk=self.kwargs["pk"])
         iou = page.iou
         self.title = _("借据 %(number)s") % {"number": iou.number}
+        approval_requests = pending_for(iou)
+        open_kinds = {r.kind for r in approval_requests}
         offered = [
             {"name": a.name, "label": a.label, "variant": a.variant,
              "url": reverse("backoffice:iou_action", args=[iou.pk, a.name])}
-            for a in ACTIONS.values() if a.offered(iou, user)
+            for a in ACTIONS.values() if a.offered(iou, user, open_kinds=open_kinds)
         ]
-        can_reverse = user.has_perm(REVERSE.permission)
+        can_reverse = user.has_perm(REVERSE.permission) and TRANSACTION_REVERSE not in open_kinds
         for record in page.transactions:
             record.reversible = can_reverse and reversible(iou, record, page.transactions)
             record.receipt_url = (url_or_none("backoffice:receipt_pdf", record.pk)
@@ -41,6 +46,7 @@ class IouDetailPage(BackofficePage):
             (_("结清证明 PDF"), url_or_none("backoffice:settlement_pdf", iou.pk) if iou.status == Status.SETTLED else None),
         ) if url]
         return super().get_context_data(**kwargs, page=page, iou=iou, actions=offered, documents=documents,
+                                        approval_requests=approval_requests,
                                         hand_class=hand_classification(iou, page.events),
                                         limitation=limitation_clock(iou, day=page.today),
                                         evidence_url=evidence_url(iou, user),

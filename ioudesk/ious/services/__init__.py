@@ -7,6 +7,7 @@ from ioudesk.ious.services.origination import (
     iou_from_product,
     iou_reject,
     iou_submit,
+    iou_withdraw,
 )
 
-__all__ = ["iou_approve", "iou_cancel", "iou_create", "iou_from_product", "iou_reject", "iou_submit"]
+__all__ = ["iou_approve", "iou_cancel", "iou_create", "iou_from_product", "iou_reject", "iou_submit", "iou_withdraw"]

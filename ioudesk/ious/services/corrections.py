@@ -24,10 +24,11 @@ from ioudesk.core import audit, clock
 from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import predicates, status
+from ioudesk.ious.approval_codes import IOU_WAIVE, TRANSACTION_REVERSE
 from ioudesk.ious.models import Iou, Status, Transaction, TransactionKind
 from ioudesk.ious.services import idempotency, rewind
 from ioudesk.ious.services.accrual import iou_accrue, refresh_delinquency, settle_if_paid
-from ioudesk.ious.services.guards import check_user
+from ioudesk.ious.services.guards import approval_gate, check_user
 from ioudesk.ious.services.installments import WAIVED_FIELDS, current_installments, unpaid
 from ioudesk.ious.services.ledgering import ZERO, apply_lines, lock
 from ioudesk.ious.status import Event
@@ -45,9 +46,11 @@ WAIVABLE_NAMES = {"interest": _("利息"), "penalty": _("罚息"), "fee": _("费
 
 
 @transaction.atomic
-def transaction_reverse(*, record: Transaction, reason: str, user, idempotency_key: str | None = None) -> Transaction:
+def transaction_reverse(*, record: Transaction, reason: str, user, idempotency_key: str | None = None,
+                        approval=None) -> Transaction:
     """冲正 a repayment, a waiver, a refund of customer credit or (before anything else happened) a
-    disbursement."""
+    disbursement. When an approval flow applies (kind ``transaction_reverse``), only with its approved
+    request for this transaction (``approval``)."""
     request = idempotency.request_hash("reversal", iou=record.iou_id, transaction=record.pk, reason=reason)
     iou = lock(record.iou)
     record = Transaction.objects.select_for_update().get(pk=record.pk)
@@ -64,6 +67,9 @@ def transaction_reverse(*, record: Transaction, reason: str, user, idempotency_k
         raise InvalidState(_("该交易已于此前冲正，不能重复冲正。"))
     if iou.status == Status.WRITTEN_OFF:
         raise InvalidState(_("已核销的借据不能冲正交易。"))
+    if approval is not None and str(approval.payload.get("transaction")) != str(record.pk):
+        raise InvalidState(_("审批单 %(number)s 批准的不是这笔交易的冲正。") % {"number": approval.number})
+    approval_gate(TRANSACTION_REVERSE, iou, amount=record.amount, approval=approval)
 
     if record.kind == TransactionKind.REPAYMENT:
         result = _reverse_repayment(iou, record, reason, user)
@@ -136,8 +142,10 @@ def _reverse_disbursement(iou: Iou, record: Transaction, reason: str, user) -> T
 
 @transaction.atomic
 def iou_waive(*, iou: Iou, component: str, amount, reason: str, user,
-              idempotency_key: str | None = None) -> Transaction:
-    """减免 part or all of the interest, penalty or fees owed (oldest installment first)."""
+              idempotency_key: str | None = None, approval=None) -> Transaction:
+    """减免 part or all of the interest, penalty or fees owed (oldest installment first). When an
+    approval flow applies to the amount (kind ``iou_waive``, e.g. from ¥1,000), only with its approved
+    request (``approval``)."""
     request = idempotency.request_hash("waiver", iou=iou.pk, component=component, amount=amount, reason=reason)
     iou = lock(iou)
     check_user(iou, user, "ious.waive_iou")
@@ -153,6 +161,7 @@ def iou_waive(*, iou: Iou, component: str, amount, reason: str, user,
     if not reason:
         raise ValidationFailed(_("请填写减免原因。"))
     amount = calc_guard(parse_amount, amount, field="减免金额")
+    approval_gate(IOU_WAIVE, iou, amount=amount, approval=approval)
     day = clock.today()
     iou_accrue(iou, day=day, user=user)
     rows = current_installments(iou)

@@ -11,6 +11,7 @@ from datetime import date
 
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.approvals.services import gate
 from ioudesk.core import clock, scope
 from ioudesk.core.errors import PermissionDenied, ValidationFailed
 from ioudesk.ious.models import Iou, PaymentMethod
@@ -21,6 +22,13 @@ def check_user(iou: Iou, user, perm: str) -> None:
     """The user holds `perm` and sees the IOU's branch (the data scope), or is refused."""
     if not user.has_perm(perm) or not scope.can_see_branch(user, iou.branch_id):
         raise PermissionDenied(_("您没有办理此业务的权限。"))
+
+
+def approval_gate(kind: str, iou: Iou, *, amount=None, approval=None) -> None:
+    """Refused (``ApprovalRequired``) when an approval flow applies to this operation on this IOU and
+    ``approval`` is not its approved request: the one door, so neither a page nor the API can go
+    round the flow (docs/domain.md §23). Without a flow, nothing happens."""
+    gate(kind, target=iou, amount=amount, product_id=iou.product_id, branch_id=iou.branch_id, approval=approval)
 
 
 def check_day(iou: Iou, day: date | None, *, today: date | None = None) -> date:

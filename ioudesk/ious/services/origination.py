@@ -1,5 +1,10 @@
 """Making an IOU: from a product or as a plain IOU, the legal-cap check, and sign-off
-(submit → approve/reject by a supervisor other than the maker), or cancellation."""
+(submit → approve/reject by a supervisor other than the maker), or cancellation.
+
+When an approval flow of the kind ``iou_approval`` applies (by amount, product, branch), submitting
+opens its request in the same transaction, and the IOU is approved only by the request's last
+approval (``iou_approve(..., approval=request)``, from the kind's executor); a rejected or withdrawn
+request takes the IOU back to draft (docs/domain.md §23)."""
 
 from __future__ import annotations
 
@@ -10,14 +15,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.approvals.selectors import pending_for
+from ioudesk.approvals.services import needs_approval, request_cancel, request_submit
 from ioudesk.calc.money import parse_amount, quantize
 from ioudesk.core import audit, clock, numbering, scope
-from ioudesk.core.errors import PermissionDenied, ValidationFailed
+from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.core.services import organisation_current
 from ioudesk.ious import predicates, status
+from ioudesk.ious.approval_codes import IOU_APPROVAL
 from ioudesk.ious.models import Approval, Iou, IouKind
 from ioudesk.ious.origination_checks import origination_warnings
+from ioudesk.ious.services.guards import approval_gate
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard, cap_check, due_from_payment_terms, schedule_for
 from ioudesk.products.models import Product
@@ -221,27 +230,52 @@ def _move(iou: Iou, event: Event, *, verb: str, reason: str = "") -> Iou:
     return iou
 
 
+def _open_approval(iou: Iou):
+    """The IOU's open (pending or returned) ``iou_approval`` request, or None."""
+    return next((request for request in pending_for(iou) if request.kind == IOU_APPROVAL), None)
+
+
 @transaction.atomic
-def iou_submit(*, iou: Iou, user) -> Iou:
+def iou_submit(*, iou: Iou, user, approval=None) -> Iou:
+    """草稿 → 待审批. When an ``iou_approval`` flow applies, its request is opened here (refused, and
+    nothing saved, when the flow has no approver but the maker). ``approval``: a request already
+    approved that covers the sign-off (an application's), so no request is opened."""
     iou = _locked(iou)
     _check_maker(iou, user)
-    return _move(iou, Event.SUBMIT, verb=_g("提交审批"))
+    iou = _move(iou, Event.SUBMIT, verb=_g("提交审批"))
+    if approval is None and needs_approval(IOU_APPROVAL, amount=iou.principal, product_id=iou.product_id,
+                                           branch_id=iou.branch_id):
+        request_submit(kind=IOU_APPROVAL, target=iou, user=user, payload={},
+                       summary=_g("借据审批 %(number)s：%(customer)s ¥%(amount)s") % {
+                           "number": iou.number, "customer": iou.customer.name, "amount": f"{iou.principal:,.2f}"},
+                       amount=iou.principal, product=iou.product, branch=iou.branch)
+    return iou
 
 
 @transaction.atomic
-def iou_approve(*, iou: Iou, user, comment: str = "") -> Iou:
-    """A supervisor signs the IOU off; it only counts from here (docs/domain.md §17)."""
+def iou_approve(*, iou: Iou, user, comment: str = "", approval=None) -> Iou:
+    """A supervisor signs the IOU off; it only counts from here (docs/domain.md §17). When an
+    ``iou_approval`` flow applies, only with its approved request (``approval``): the approver is then
+    the request's last approver, whose right comes from the flow (not ``ious.approve_iou``)."""
     iou = _locked(iou)
-    _check_approver(iou, user)
+    _check_approver(iou, user, approval=approval)
+    approval_gate(IOU_APPROVAL, iou, amount=iou.principal, approval=approval)
     status.target(iou, Event.APPROVE)
     Approval.objects.create(iou=iou, decision=Approval.Decision.APPROVED, comment=comment, decided_by=user)
     return _move(iou, Event.APPROVE, verb=_g("审批通过"), reason=comment)
 
 
 @transaction.atomic
-def iou_reject(*, iou: Iou, user, comment: str) -> Iou:
+def iou_reject(*, iou: Iou, user, comment: str, approval=None) -> Iou:
+    """待审批 → 草稿 with the approver's comment. While an ``iou_approval`` request is open, only through
+    it (``approval``: the request being rejected, from the kind's hook)."""
     iou = _locked(iou)
-    _check_approver(iou, user)
+    _check_approver(iou, user, approval=approval)
+    if approval is None:
+        request = _open_approval(iou)
+        if request is not None:
+            raise InvalidState(_("借据 %(number)s 正在按审批流审批（审批单号 %(request)s），请在审批单上驳回。") % {
+                "number": iou.number, "request": request.number})
     if not (comment or "").strip():
         raise ValidationFailed(_("驳回时请填写审批意见，说明需要修改什么。"))
     status.target(iou, Event.REJECT)
@@ -250,11 +284,26 @@ def iou_reject(*, iou: Iou, user, comment: str) -> Iou:
 
 
 @transaction.atomic
+def iou_withdraw(*, iou: Iou, user, reason: str = "", approval=None) -> Iou:
+    """待审批 → 草稿 without a decision: the ``iou_approval`` request was withdrawn (撤回) by its maker
+    (the kind's hook calls this); nothing to do when the IOU is no longer waiting."""
+    iou = _locked(iou)
+    if not status.can(iou, Event.REJECT):
+        return iou
+    return _move(iou, Event.REJECT, verb=_g("撤回审批"), reason=reason)
+
+
+@transaction.atomic
 def iou_cancel(*, iou: Iou, user, reason: str) -> Iou:
+    """作废. An open ``iou_approval`` request is withdrawn with it."""
     iou = _locked(iou)
     _check_maker(iou, user)
     if not (reason or "").strip():
         raise ValidationFailed(_("作废借据请填写原因。"))
+    request = _open_approval(iou)
+    if request is not None:
+        request_cancel(request=request, user=user, reason=reason)
+        iou = _locked(iou)  # the request's hook may have taken it back to draft
     return _move(iou, Event.CANCEL, verb=_g("作废"), reason=reason)
 
 
@@ -263,8 +312,11 @@ def _check_maker(iou: Iou, user) -> None:
         raise PermissionDenied(_("您没有办理该借据的权限。"))
 
 
-def _check_approver(iou: Iou, user) -> None:
-    if not user.has_perm("ious.approve_iou") or not scope.can_see_branch(user, iou.branch_id):
+def _check_approver(iou: Iou, user, *, approval=None) -> None:
+    # With an approval request the flow decided who approves (approvals.decide_approvalrequest and
+    # the branch, checked when the decision was made); never the maker, either way.
+    perm = "ious.approve_iou" if approval is None else "approvals.decide_approvalrequest"
+    if not user.has_perm(perm) or not scope.can_see_branch(user, iou.branch_id):
         raise PermissionDenied(_("您没有审批该借据的权限。"))
     if predicates.is_maker(iou, user):
         raise PermissionDenied(_("录入人不能审批自己录入的借据，请由主管审批。"))

@@ -22,10 +22,11 @@ from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.core.services import organisation_current
 from ioudesk.ious import predicates, status
+from ioudesk.ious.approval_codes import IOU_EXTEND
 from ioudesk.ious.models import Iou, ScheduleVersion
 from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import iou_accrue, refresh_delinquency
-from ioudesk.ious.services.guards import check_user
+from ioudesk.ious.services.guards import approval_gate, check_user
 from ioudesk.ious.services.installments import current_installments
 from ioudesk.ious.services.ledgering import lock
 from ioudesk.ious.services.schedules import reschedule
@@ -36,9 +37,10 @@ from ioudesk.products.services import terms_rate
 
 @transaction.atomic
 def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None = None,
-               first_due: date | None = None, idempotency_key: str | None = None) -> ScheduleVersion:
+               first_due: date | None = None, idempotency_key: str | None = None, approval=None) -> ScheduleVersion:
     """The same idempotency key with the same request extends once and returns the first new
-    schedule version; with another request it is refused (services/idempotency.py)."""
+    schedule version; with another request it is refused (services/idempotency.py). When an
+    approval flow applies (kind ``iou_extend``), only with its approved request (``approval``)."""
     request = idempotency.request_hash("extension", iou=iou.pk, term=term, reason=reason, rate_text=rate_text,
                                        first_due=first_due)
     iou = lock(iou)
@@ -54,6 +56,7 @@ def iou_extend(*, iou: Iou, term: int, user, reason: str, rate_text: str | None 
         raise ValidationFailed(_("请填写展期/重组的原因。"))
     if not 1 <= int(term) <= 600:
         raise ValidationFailed(_("展期后的期数应在1到600之间。"))
+    approval_gate(IOU_EXTEND, iou, amount=iou.principal_outstanding, approval=approval)
     day = clock.today()
     iou_accrue(iou, day=day, user=user)
     before = {"term": iou.term, "rate_text": iou.rate_text, "maturity_date": str(iou.maturity_date)}

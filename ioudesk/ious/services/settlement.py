@@ -24,6 +24,7 @@ from ioudesk.core import audit, clock
 from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import predicates
+from ioudesk.ious.approval_codes import IOU_REFUND
 from ioudesk.ious.models import (
     Installment,
     Iou,
@@ -35,7 +36,7 @@ from ioudesk.ious.models import (
 )
 from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import iou_accrue
-from ioudesk.ious.services.guards import check_day, check_user, funding_for
+from ioudesk.ious.services.guards import approval_gate, check_day, check_user, funding_for
 from ioudesk.ious.services.installments import current_installments, unpaid
 from ioudesk.ious.services.ledgering import ZERO, lock, post
 from ioudesk.ious.services.payments import on_demand_interest_from, repay_locked
@@ -162,8 +163,9 @@ def _replace_schedule(iou: Iou, day: date, quote: Quote) -> None:
 
 @transaction.atomic
 def iou_refund_credit(*, iou: Iou, user, amount=None, method: str = PaymentMethod.BANK_TRANSFER,
-                      reference: str = "", idempotency_key: str | None = None) -> Transaction:
-    """退还溢缴款: Dr 客户溢缴款 / Cr the funding account."""
+                      reference: str = "", idempotency_key: str | None = None, approval=None) -> Transaction:
+    """退还溢缴款: Dr 客户溢缴款 / Cr the funding account. When an approval flow applies (kind
+    ``iou_refund``), only with its approved request (``approval``)."""
     request = idempotency.request_hash("refund", iou=iou.pk, amount=amount, method=method, reference=reference)
     iou = lock(iou)
     check_user(iou, user, "ious.record_repayment")
@@ -176,6 +178,7 @@ def iou_refund_credit(*, iou: Iou, user, amount=None, method: str = PaymentMetho
     amount = iou.overpayment if amount is None else calc_guard(parse_amount, amount, field="退款金额")
     if amount <= 0 or amount > iou.overpayment:
         raise ValidationFailed(_("退款金额必须大于0且不超过溢缴款余额 ¥%(credit)s。") % {"credit": f"{iou.overpayment:,.2f}"})
+    approval_gate(IOU_REFUND, iou, amount=amount, approval=approval)
     day = clock.today()
     entry = post(iou, kind=EntryKind.REFUND, day=day, user=user, memo=f"{_g('退还溢缴款')} {iou.number}",
                  lines=[Line(AccountCode.CUSTOMER_CREDIT, debit=amount), Line(funding_for(method), credit=amount)])

@@ -21,11 +21,12 @@ from ioudesk.core import audit, clock
 from ioudesk.core.errors import InvalidState, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious import predicates, status
+from ioudesk.ious.approval_codes import IOU_WRITE_OFF
 from ioudesk.ious.models import Iou, PaymentMethod, RecoveryMethod, Status, Transaction, TransactionKind
 from ioudesk.ious.services import idempotency
 from ioudesk.ious.services.accrual import iou_accrue
 from ioudesk.ious.services.allocation import apply_credit
-from ioudesk.ious.services.guards import check_day, check_user, funding_for
+from ioudesk.ious.services.guards import approval_gate, check_day, check_user, funding_for
 from ioudesk.ious.services.ledgering import ZERO, lock, post
 from ioudesk.ious.status import Event
 from ioudesk.ious.terms import calc_guard
@@ -36,7 +37,9 @@ from ioudesk.ledger.services import Line
 
 @transaction.atomic
 def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = RecoveryMethod.WRITE_OFF,
-                  idempotency_key: str | None = None) -> Transaction:
+                  idempotency_key: str | None = None, approval=None) -> Transaction:
+    """核销. When an approval flow applies (kind ``iou_write_off``), only with its approved request
+    (``approval``)."""
     request = idempotency.request_hash("write_off", iou=iou.pk, reason=reason, recovery_method=recovery_method)
     iou = lock(iou)
     check_user(iou, user, "ious.write_off_iou")
@@ -49,6 +52,7 @@ def iou_write_off(*, iou: Iou, user, reason: str, recovery_method: str = Recover
         raise ValidationFailed(_("请填写核销原因（如：债务人死亡、破产，经诉讼执行仍无法收回）。"))
     if recovery_method not in RecoveryMethod.values:
         raise ValidationFailed(_("请选择收回方式。"))
+    approval_gate(IOU_WRITE_OFF, iou, amount=iou.total_outstanding, approval=approval)
     day = clock.today()
     rows = iou_accrue(iou, day=day, user=user)
     if iou.total_outstanding <= 0:
