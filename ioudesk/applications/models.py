@@ -38,6 +38,8 @@ class Status(models.TextChoices):
 
 OPEN_STATUSES = (Status.DRAFT, Status.SUBMITTED, Status.SCREENING, Status.IN_REVIEW, Status.RETURNED,
                  Status.OFFERED)
+# the IOU's statuses from disbursement on (ioudesk.ious.models.Status; not imported: names only)
+DISBURSED_IOU_STATUSES = ("active", "overdue", "extended", "settled", "written_off")
 FINAL_STATUSES = (Status.APPROVED, Status.ACCEPTED, Status.REJECTED, Status.WITHDRAWN, Status.DISBURSED)
 
 
@@ -137,6 +139,13 @@ class Application(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def shown_status(self) -> str:
+        """The status as the applicant and the page show it: 已放款 once the IOU has been disbursed."""
+        if self.iou_id and self.iou.status in DISBURSED_IOU_STATUSES:
+            return str(Status.DISBURSED.label)
+        return str(self.get_status_display())
 
 
 class MaterialRequirement(models.Model):

@@ -284,3 +284,19 @@ def test_returned_by_the_approver_and_submitted_again(values, manager, approver,
     application.refresh_from_db()
     assert application.status == Status.ACCEPTED and application.iou.principal == Decimal("40000.00")
     assert application.iou.status == "approved"
+
+
+def test_a_listed_defaulter_is_rejected_with_the_reason(values, manager, make_staff, business_date, notify_ready):
+    from ioudesk.core.roles import ADMINISTRATOR
+    from ioudesk.legal.services import defaulter_list
+
+    admin = make_staff("admin2", role=ADMINISTRATOR)
+    defaulter_list(by=admin, name="王建国", id_number=values["id_number"], reason="法院失信被执行人名单",
+                   evidence=pdf("shixin.pdf"))
+    application = services.application_create(user=manager, **values)
+    assert application.status == Status.REJECTED
+    assert "失信" in application.decision_reason
+    outcome = next(o for o in application.screening_result["outcomes"] if o["kind"] == "defaulter")
+    assert outcome["passed"] is False and outcome["knock_out"] is True
+    sms = Message.objects.filter(channel="sms", related_id=str(application.pk)).order_by("pk").last()
+    assert "很抱歉，申请未通过初筛" in sms.body
