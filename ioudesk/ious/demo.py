@@ -97,43 +97,20 @@ class Demo:
         return self.create(iou, maker, day)
 
     def approve(self, iou: Iou, day: date, maker: str, comment: str = "资料齐全，同意") -> Iou:
-        with self.at(day, self.users[maker]):
-            iou_submit(iou=iou, user=self.users[maker])
-        request = next((r for r in pending_for(iou) if r.kind == IOU_APPROVAL), None)
-        if request is not None:  # an approval flow signs it off: its approvers decide
-            self.decide(request, day, comment)
-            return iou
-        with self.at(day, self.users["liuyang"]):
-            iou_approve(iou=iou, user=self.users["liuyang"], comment=comment)
+        sign_off(iou, maker=self.users[maker], approver=self.users["liuyang"], day=day, comment=comment)
         return iou
 
     def decide(self, request, day: date, comment: str) -> None:
-        """Approve the request step by step, each step by a demo approver who has a task on it and
-        has not approved an earlier step (刘洋 first, then 吴刚)."""
-        used: set[int] = set()
-        for _step in range(10):
-            request.refresh_from_db()
-            if request.status != RequestStatus.PENDING:
-                return
-            tasks = {t.assignee_id: t for t in ApprovalTask.objects.filter(
-                request=request, state=TaskState.PENDING, step_order=request.current_step).exclude(
-                assignee_id=request.maker_id)}
-            people = [self.users[name] for name in APPROVERS if name in self.users]
-            approver = next((u for u in people if u.pk in tasks and u.pk not in used),
-                            next((u for u in people if u.pk in tasks), None))
-            if approver is None:
-                return  # waits for someone else (an approver of another branch)
-            used.add(approver.pk)
-            with self.at(day, approver):
-                request_decide(request=request, user=approver, decision="approve", comment=comment)
+        approve_request(request, day=day, comment=comment)
 
-    def run(self, kind: str, iou: Iou, maker: str, day: date, payload: dict, summary: str, amount=None,
+    def run(self, kind: str, iou: Iou, maker: str, day: date, payload: dict, summary: str,
             comment: str = "情况属实，同意"):
         """An operation that may need approval: submitted by ``maker`` on ``day`` and, when a flow
         applies, approved by the demo approvers the same day."""
+        iou.refresh_from_db()  # the steps before worked on their own (locked) copies
         with self.at(day, self.users[maker]):
             outcome = submit_or_run(kind=kind, target=iou, user=self.users[maker], payload=payload, summary=summary,
-                                    reason=payload.get("reason", ""), amount=amount, product=iou.product,
+                                    reason=payload.get("reason", ""), amount=AMOUNTS[kind](iou), product=iou.product,
                                     branch=iou.branch)
         if outcome.request is not None:
             self.decide(outcome.request, day, comment)
@@ -162,8 +139,48 @@ class Demo:
             iou_close_day(iou=iou, user=self.users["chenjing"])
 
 
+# what each kind's flow conditions read as the amount (as the back office passes it)
+AMOUNTS = {IOU_EXTEND: lambda iou: iou.principal_outstanding, IOU_WRITE_OFF: lambda iou: iou.total_outstanding}
 APPROVERS = ["liuyang", "wugang"]  # 审批员; both are in the 风控委员会 approver group
 RISK_COMMITTEE = "风控委员会"
+
+
+def approve_request(request, *, day: date, comment: str) -> None:
+    """Approve a demo approval request step by step, each step by a demo approver (审批员) who has a
+    task on it and has not approved an earlier step (刘洋 first, then 吴刚); one whose approvers are all
+    elsewhere (another branch) is left waiting in their 待我审批."""
+    people = [user for name in APPROVERS for user in User.objects.filter(username=name)]
+    used: set[int] = set()
+    for _step in range(10):
+        request.refresh_from_db()
+        if request.status != RequestStatus.PENDING:
+            return
+        tasks = set(ApprovalTask.objects.filter(request=request, state=TaskState.PENDING,
+                                                step_order=request.current_step).exclude(
+            assignee_id=request.maker_id).values_list("assignee_id", flat=True))
+        approver = next((u for u in people if u.pk in tasks and u.pk not in used),
+                        next((u for u in people if u.pk in tasks), None))
+        if approver is None:
+            return
+        used.add(approver.pk)
+        with clock.frozen(day), acting_as(actor_for_user(approver)):
+            request_decide(request=request, user=approver, decision="approve", comment=comment)
+
+
+def sign_off(iou: Iou, *, maker, approver, day: date, comment: str = "资料齐全，同意") -> Iou:
+    """Submit a demo IOU and have it approved: by ``approver`` at once, or, when an approval flow
+    signs it off (借据审批), through its request by the demo approvers (``approve_request``). For the
+    other demo loaders too."""
+    with clock.frozen(day), acting_as(actor_for_user(maker)):
+        iou_submit(iou=iou, user=maker)
+    request = next((r for r in pending_for(iou) if r.kind == IOU_APPROVAL), None)
+    if request is not None:
+        approve_request(request, day=day, comment=comment)
+    else:
+        with clock.frozen(day), acting_as(actor_for_user(approver)):
+            iou_approve(iou=iou, user=approver, comment=comment)
+    iou.refresh_from_db()
+    return iou
 
 
 def _committee(users: dict) -> None:
@@ -226,7 +243,7 @@ def load() -> list[str]:
     demo.disburse(extended, start)
     demo.pay_installments(extended, 3)
     demo.run(IOU_EXTEND, extended, "chenjing", demo.ago(5), {"term": 12, "reason": "客户经营周转困难，申请展期12个月，担保人同意"},
-             summary=f"展期/重组 {extended.number}：12 期", amount=extended.principal_outstanding,
+             summary=f"展期/重组 {extended.number}：12 期",
              comment="经营性困难属实，担保人同意，同意展期")
 
     # 已结清: two payments, then early settlement on the quote.
@@ -247,7 +264,7 @@ def load() -> list[str]:
     demo.pay_installments(lost, 1)
     demo.run(IOU_WRITE_OFF, lost, "chenjing", demo.ago(120),
              {"recovery_method": "write_off", "reason": "债务人失联逾期超过150天，经诉讼执行未发现可供执行财产"},
-             summary=f"核销 {lost.number}", amount=lost.total_outstanding, comment="执行终本裁定已核对，同意核销")
+             summary=f"核销 {lost.number}", comment="执行终本裁定已核对，同意核销")
     with demo.at(demo.ago(30), demo.users["chenjing"]):
         iou_recover(iou=lost, amount="3000", user=demo.users["chenjing"], method="bank_transfer", payer="刘洋家属",
                     reference=f"SH{demo.ago(30):%Y%m%d}")

@@ -14,8 +14,9 @@ from ioudesk.core import clock
 from ioudesk.core.context import acting_as, actor_for_user
 from ioudesk.core.models import User
 from ioudesk.customers.models import Customer
+from ioudesk.ious.demo import sign_off
 from ioudesk.ious.models import Iou
-from ioudesk.ious.services import iou_approve, iou_create, iou_submit
+from ioudesk.ious.services import iou_create
 from ioudesk.ious.services.disbursement import iou_disburse
 from ioudesk.legal.models import Defaulter, LegalCase
 from ioudesk.legal.services import defaulter_list, legal_case_create
@@ -45,9 +46,8 @@ def _old_debt(customer, users, today: date, expires_on: date, principal: str) ->
         iou, _ = iou_create(user=users["zhangwei"], kind="debt", customer=customer, debt_reason="goods",
                             reason=f"{MARK}（{contract.year}年{contract.month}月钢材）", principal=principal,
                             rate_text="0%", contract_date=contract, due_date=due, confirm_checks=True)
-        iou_submit(iou=iou, user=users["zhangwei"])
-    with clock.frozen(today), acting_as(actor_for_user(users["liuyang"])):
-        iou_approve(iou=iou, user=users["liuyang"], comment="补录陈年欠条，同意")
+    # submitted and approved (through the 借据审批 flow when one applies)
+    sign_off(iou, maker=users["zhangwei"], approver=users["liuyang"], day=today, comment="补录陈年欠条，同意")
     with clock.frozen(today), acting_as(actor_for_user(users["chenjing"])):
         iou_disburse(iou=iou, user=users["chenjing"], idempotency_key=f"demo-old-debt-{iou.pk}")
     iou.refresh_from_db()
