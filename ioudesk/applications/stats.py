@@ -166,6 +166,12 @@ def outcomes(user, filters: StatsFilters) -> dict:
 # --- rejection reasons ---------------------------------------------------------------------------
 
 
+def _example(examples: list[str], text: str) -> None:
+    """Up to three different examples of a reason."""
+    if text and text not in examples and len(examples) < 3:
+        examples.append(text)
+
+
 def rejection_reasons(user, filters: StatsFilters) -> dict:
     low, high = _bounds(filters)
     counts: Counter = Counter()
@@ -180,8 +186,7 @@ def rejection_reasons(user, filters: StatsFilters) -> dict:
                 if outcome.get("knock_out") and not outcome.get("passed"):
                     reason = f"初筛：{outcome.get('label')}"
                     counts[reason] += 1
-                    if len(examples[reason]) < 3:
-                        examples[reason].append(outcome.get("detail") or "")
+                    _example(examples[reason], outcome.get("detail") or "")
     rejected = _requests(user, filters).filter(status=RequestStatus.REJECTED, created_at__gte=low,
                                                created_at__lt=high)
     comments = dict(ApprovalDecision.objects.filter(request__in=rejected, decision=DecisionKind.REJECT)
@@ -189,8 +194,7 @@ def rejection_reasons(user, filters: StatsFilters) -> dict:
     for pk, kind in rejected.order_by("-created_at").values_list("pk", "kind"):
         reason = f"审批驳回：{kind_label(kind)}"
         counts[reason] += 1
-        if comments.get(pk) and len(examples[reason]) < 3:
-            examples[reason].append(comments[pk])
+        _example(examples[reason], comments.get(pk) or "")
     total = sum(counts.values())
     rows = [{"reason": reason, "count": n, "share": ratio(n, total), "examples": examples[reason]}
             for reason, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]

@@ -90,8 +90,8 @@ class ScoreCardAdmin(ServiceAdminMixin, UnfoldWidgetsMixin, ModelAdmin):
     list_display = ["version", "name", "base_points", "current_label", "published_by", "published_at", "note"]
     list_display_links = ["version", "name"]
     ordering = ["-version"]
-    fields = ["name", "base_points", "note"]
-    readonly_fields = []
+    fieldsets = [(None, {"fields": ["name", "base_points", "note"], "description": _(
+        "保存即发布评分卡的新版本：本版本保持不变，已评分的申请仍按其评分时的版本显示；新申请按新版本评分。")})]
     inlines = [ScoreAttributeInline, ScoreBandInline]
 
     def has_change_permission(self, request, obj=None):
