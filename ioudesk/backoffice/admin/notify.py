@@ -21,6 +21,7 @@ from ioudesk.core.errors import ApplicationError
 from ioudesk.customers.models import Customer
 from ioudesk.notify import placeholders, selectors, services
 from ioudesk.notify.models import (
+    Channel,
     DeliveryAttempt,
     Message,
     MessageTemplate,
@@ -141,6 +142,10 @@ class MessageAdmin(ScopedAdminMixin, ModelAdmin):
 
     @display(description=_("内容"))
     def subject_or_body(self, obj):
+        # An SMS is its text (its subject is only a label kept for the staff): show what the phone got,
+        # up to one SMS segment (70 characters).
+        if obj.channel == Channel.SMS:
+            return Truncator(obj.body or obj.subject).chars(70)
         return Truncator(obj.subject or obj.body).chars(40)
 
     @display(description=_("状态"), label={status.value: colour for status, colour in STATUS_COLOURS.items()})
