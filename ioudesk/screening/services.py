@@ -394,6 +394,20 @@ def _affordable(product, *, room: Decimal, term: int, start: date, rate: Decimal
 def recommend(*, product: Product, score: int | None, band: str, monthly_income: Decimal | None,
               monthly_debt: Decimal | None, amount: Decimal, term: int, start: date | None = None,
               scorecard_version: int | None = None, knocked_out: bool = False) -> Recommendation:
+    """The suggestion (see :func:`_recommend`); terms the calc engine refuses (a product whose rate
+    does not parse …) give no suggestion, with calc's reason, rather than an error."""
+    try:
+        return _recommend(product=product, score=score, band=band, monthly_income=monthly_income,
+                          monthly_debt=monthly_debt, amount=amount, term=term, start=start,
+                          scorecard_version=scorecard_version, knocked_out=knocked_out)
+    except CalcError as error:
+        return Recommendation(decline=True, amount=Decimal("0.00"), term=term, rate_text="", annual_rate=None,
+                              reasons=[f"无法测算建议方案：{calc_error_message(error)}"])
+
+
+def _recommend(*, product: Product, score: int | None, band: str, monthly_income: Decimal | None,
+               monthly_debt: Decimal | None, amount: Decimal, term: int, start: date | None,
+               scorecard_version: int | None, knocked_out: bool) -> Recommendation:
     """Suggested amount, term and rate (docs/domain.md §24):
 
     1. amount = min(asked, product maximum) × the band's 额度系数, down to whole hundreds; a band

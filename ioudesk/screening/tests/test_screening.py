@@ -343,6 +343,13 @@ def test_recommendation_declines(product):
     assert small.decline and small.reasons[-1] == "可建议金额¥500.00低于产品最低金额¥1,000.00"
 
 
+def test_a_product_the_calc_engine_refuses_gives_no_suggestion_rather_than_an_error(product):
+    product.rate_text = "月息"  # no number: calc refuses it
+    rec = services.recommend(product=product, score=720, band="A", monthly_income=None, monthly_debt=None,
+                             amount=D("10000"), term=12, start=DAY)
+    assert rec.decline and rec.reasons[0].startswith("无法测算建议方案：")
+
+
 def test_defaults_are_seeded_once(organisation):
     assert services.screening_defaults_ensure() == 7  # six rules and the card
     ScreeningRule.objects.filter(code="age").update(max_age=65)
