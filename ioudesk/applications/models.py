@@ -159,7 +159,7 @@ class MaterialRequirement(models.Model):
     description = models.CharField(_("说明"), max_length=200, blank=True)
     required = models.BooleanField(_("必须提供"), default=True)
     allowed_kinds = models.CharField(_("允许的文件类型"), max_length=100, default="jpeg,png,pdf",
-                                     help_text=_("逗号分隔：jpeg、png、heic、webp、pdf、docx、xlsx 等"))
+                                     help_text=_("申请人可以上传的文件类型（按内容检查）"))
     max_size_mb = models.PositiveSmallIntegerField(_("大小上限（MB）"), default=10)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)

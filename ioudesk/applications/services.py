@@ -249,7 +249,10 @@ def _notify_staff(application: Application, event: ApplicationEvent, text: str) 
         return
     message_queue(channel="inapp", user=application.account_manager, category=STAFF_NOTICE,
                   subject=_g("贷款申请 %(number)s：%(text)s") % {"number": application.number, "text": event.verb},
-                  body=text, delivery_key=f"application:{application.pk}:event:{event.pk}:staff", related=application)
+                  body=_g("%(name)s 的贷款申请 %(number)s：%(verb)s。已通知申请人：%(text)s") % {
+                      "name": application.applicant_name, "number": application.number, "verb": event.verb,
+                      "text": text},
+                  delivery_key=f"application:{application.pk}:event:{event.pk}:staff", related=application)
 
 
 def _organisation_short() -> str:

@@ -39,6 +39,7 @@ class ApplyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = online_products()
+        self.fields["product"].label_from_instance = lambda product: product.name
         self.fields["branch"].queryset = portal_branches()
         self.fields["captcha"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
         for name in ("amount", "term", "purpose", "applicant_name", "id_number", "phone"):
