@@ -9,7 +9,7 @@ verdict from ioudesk.calc. Both only read: the caller stores the results with th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
@@ -135,10 +135,8 @@ class Known:
     customer: Customer | None = None
     installment: Decimal | None = None
     installment_error: str = ""
-    overdue_now: int = 0
     bad_ious: int = 0
     settled: int = 0
-    notes: dict = field(default_factory=dict)
 
     @property
     def debt_ratio(self) -> Decimal | None:
@@ -168,7 +166,6 @@ def known_for(facts: ApplicantFacts) -> Known:
         late = set(Installment.objects.filter(schedule__iou__customer=known.customer,
                                               paid_off_on__gt=F("due_date")).values_list("schedule__iou", flat=True))
         known.bad_ious = len(bad | late)
-        known.overdue_now = ious.filter(status=Status.OVERDUE).count()
     return known
 
 
