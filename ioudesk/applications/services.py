@@ -139,6 +139,11 @@ def _money(value, field: str, label, problems: _Problems, *, required: bool) -> 
     return amount
 
 
+def _plain(value) -> str:
+    """Text as typed, without control characters (a NUL cannot be stored in PostgreSQL)."""
+    return "".join(ch for ch in str(value or "") if ch >= " " or ch in "\t\n")
+
+
 def application_validate(*, product: Product | None, amount, term, purpose: str, applicant_name: str,
                          id_number: str, phone: str, email: str = "", monthly_income=None, employer: str = "",
                          monthly_debt=None, consent: bool, channel: str = Channel.DESK) -> dict:
@@ -168,6 +173,7 @@ def application_validate(*, product: Product | None, amount, term, purpose: str,
     if product is not None and term is not None and not product.min_term <= term <= product.max_term:
         problems.add("term", _("期数 %(term)d 超出产品“%(name)s”的范围（%(low)d – %(high)d 期）。") % {
             "term": term, "name": product.name, "low": product.min_term, "high": product.max_term})
+    purpose, applicant_name, employer, email = (_plain(v) for v in (purpose, applicant_name, employer, email))
     clean["purpose"] = " ".join((purpose or "").split())[:200]
     if not clean["purpose"]:
         problems.add("purpose", _("请填写借款用途。"))
