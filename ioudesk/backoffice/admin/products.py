@@ -78,6 +78,7 @@ class ProductAdmin(ServiceAdminMixin, AuditedAdminMixin, ModelAdmin):
         return submit_or_run(
             kind=PRODUCT_CHANGE, target=Product.objects.get(pk=product.pk), user=request.user,
             payload={"fields": fields, "reason": str(reason)}, reason=str(reason), product=product,
+            branch=getattr(request.user, "branch", None),  # a product is the organisation's: the maker's branch
             summary=_("产品变更 %(code)s %(name)s：%(fields)s") % {
                 "code": product.code, "name": product.name,
                 "fields": "、".join(str(Product._meta.get_field(n).verbose_name) for n in fields) or _("无")})
