@@ -256,6 +256,9 @@ class StepForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["approver_type"].choices = ApproverType.choices
         self.fields["mode"].choices = StepMode.choices
+        # the selects' first options as the initial values: an untouched 新增步骤 form is then unchanged and skipped
+        self.fields["approver_type"].initial = ApproverType.ROLE
+        self.fields["mode"].initial = StepMode.ANY
         self.fields["role"].queryset = self.fields["escalate_to_role"].queryset = Group.objects.order_by("name")
         self.fields["group"].queryset = ApproverGroup.objects.filter(is_active=True)
         self.fields["users"].queryset = self.fields["escalate_to_user"].queryset = _staff_choices()

@@ -14,6 +14,7 @@ checklist, the approval flows); only the product, its 开放线上申请 switch 
 
 import os
 import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -242,3 +243,137 @@ def test_an_application_from_the_phone_to_the_approved_iou(live_server, new_wind
     auditor.goto(f"{base}/admin/notify/message/{sms.pk}/change/")
     expect(auditor.locator("body")).to_contain_text(re.sub(r"\s+", " ", sms.body))
     _shot(auditor, "8-sms-log")
+
+
+# --- maker-checker on a write-off, with the flow edited in the back office while one is running -----
+
+DAY = date(2026, 11, 28)
+
+
+@pytest.fixture
+def write_off_world(organisation, head_office, make_staff, settings, tmp_path):
+    """Two live IOUs of ¥10,000.00 (made before any flow exists: approved and disbursed at once), the
+    seeded flows, 陈静 (财务, the maker), 刘洋 (审批员), 钱审 who holds only the checker's permission
+    (approvals.decide_approvalrequest + ious.view_iou) and two 系统管理员 (a flow change needs a second)."""
+    from django.contrib.auth.models import Permission
+
+    from ioudesk.approvals.flows import flow_defaults_ensure
+    from ioudesk.core import clock
+    from ioudesk.core.models import Organisation, User
+    from ioudesk.customers.models import Customer
+    from ioudesk.customers.services import customer_create
+    from ioudesk.ious.models import Iou
+    from ioudesk.ious.services import iou_approve, iou_create, iou_submit
+    from ioudesk.ious.services.disbursement import iou_disburse
+    from ioudesk.notify.services import notify_settings
+
+    settings.IOUDESK_PRIVATE_DIR = str(tmp_path / "private")
+    notify_settings()
+    names = {"zhangwei": ("张", "伟", "客户经理"), "liuyang": ("刘", "洋", "审批员"), "chenjing": ("陈", "静", "财务"),
+             "qianshen": ("钱", "审", None), "admin": ("系统", "管理员", "系统管理员"), "mazhu": ("马", "主管", "系统管理员")}
+    staff = {}
+    for username, (last, first, role) in names.items():
+        staff[username] = make_staff(username, role=role, password=PASSWORD)
+        User.objects.filter(pk=staff[username].pk).update(last_name=last, first_name=first)
+    staff["qianshen"].user_permissions.add(Permission.objects.get(codename="decide_approvalrequest"),
+                                           Permission.objects.get(codename="view_iou", content_type__app_label="ious"))
+    debtor = customer_create(customer=Customer(kind="individual", branch=head_office, name="王建国",
+                                               id_number="11010519491231002X", phone="13901012345"),
+                             user=staff["zhangwei"])
+    ious = []
+    with clock.frozen(date(2026, 10, 1)):
+        for _ in range(2):
+            iou, _warnings = iou_create(iou=Iou(kind="loan", customer=debtor, principal=Decimal("10000"), term=1,
+                                                rate_text="12%", method="equal_installment",
+                                                contract_date=date(2026, 10, 1)), user=staff["zhangwei"])
+            iou_submit(iou=iou, user=staff["zhangwei"])
+            iou_approve(iou=iou, user=staff["liuyang"])
+            iou_disburse(iou=iou, user=staff["chenjing"])
+            ious.append(iou)
+    Organisation.objects.update(business_date=DAY)
+    flow_defaults_ensure()  # from here on a write-off needs approval: 核销审批 v1, step 审批员审批 (role 审批员)
+    return ious, staff
+
+
+def _write_off(page, base, iou, reason):
+    page.goto(f"{base}/admin/ious/{iou.pk}/actions/write_off/")
+    page.get_by_label("核销原因").fill(reason)
+    page.get_by_role("button", name="确认核销").click()
+    expect(page.get_by_test_id("pending-approval")).to_be_visible(timeout=SLOW)
+    expect(page.locator("body")).to_contain_text("已提交审批")
+
+
+def test_a_write_off_waits_for_a_checker_and_a_flow_edited_mid_way_keeps_running_ones(
+        live_server, new_window, write_off_world):
+    from ioudesk.approvals.models import ApprovalFlow, ApprovalRequest
+
+    (first, second), staff = write_off_world
+    base = live_server.url
+    flow = ApprovalFlow.objects.get(kind="iou_write_off")
+    v1 = flow.current_version
+
+    # --- 陈静 asks to write off the first IOU: it waits for an approver (v1: the role 审批员) ----------
+    maker = _staff_page(new_window, base, "chenjing")
+    _write_off(maker, base, first, "债务人失联，经诉讼执行仍无法收回")
+    running = ApprovalRequest.objects.get(kind="iou_write_off", target_id=first.pk)
+    assert (running.status, running.flow_version_id) == ("pending", v1.pk)
+    first.refresh_from_db()
+    assert first.status != "written_off"
+    expect(maker.get_by_test_id("pending-own")).to_be_visible()  # her own: no 同意 for her
+    expect(maker.get_by_test_id("pending-approve")).to_have_count(0)
+    token = maker.locator("input[name=csrfmiddlewaretoken]").first.input_value()
+    forged = maker.request.post(f"{base}/admin/approvals/requests/{running.pk}/decide/",
+                                form={"decision": "approve", "comment": "自己批", "csrfmiddlewaretoken": token})
+    assert forged.status < 500
+    running.refresh_from_db()
+    assert running.status == "pending"  # the maker never approves her own, not even by a hand-made POST
+
+    # --- the administrator gives write-offs to the checker 钱审 in 审批流设置 (a change a 2nd admin approves)
+    admin = _staff_page(new_window, base, "admin")
+    admin.goto(f"{base}/admin/approvals/approvalflow/")
+    admin.get_by_role("link", name=flow.name).first.click()
+    expect(admin.get_by_test_id("flow-form")).to_be_visible(timeout=SLOW)
+    admin.locator("[name=steps-0-name]").fill("核销复核")
+    admin.locator("[name=steps-0-approver_type]").select_option("users")
+    admin.locator("[name=steps-0-users]").select_option(label="钱审")
+    admin.get_by_label("修改说明").fill("核销改由复核岗钱审审批")
+    admin.get_by_test_id("flow-submit").click()
+    expect(admin.get_by_test_id("pending-approval")).to_be_visible(timeout=SLOW)
+    change = ApprovalRequest.objects.get(kind="approval_flow_change")
+    second_admin = _staff_page(new_window, base, "mazhu")
+    second_admin.goto(f"{base}/admin/approvals/requests/{change.pk}/")
+    second_admin.get_by_test_id("decision-approve").check()
+    second_admin.get_by_test_id("decision-submit").click()
+    expect(second_admin.locator("body")).to_contain_text(change.number, timeout=SLOW)
+    flow.refresh_from_db()
+    assert flow.current_version.number == v1.number + 1
+    admin.goto(f"{base}/admin/approvals/flows/{flow.pk}/edit/")
+    expect(admin.get_by_test_id("flow-versions")).to_contain_text("核销复核（钱审")
+
+    # --- the running request keeps v1; the next one follows v2 --------------------------------------
+    running.refresh_from_db()
+    assert running.flow_version_id == v1.pk
+    assert set(running.tasks.filter(state="pending").values_list("assignee__username", flat=True)) == {"liuyang"}
+    _write_off(maker, base, second, "债务人企业已注销")
+    new = ApprovalRequest.objects.get(kind="iou_write_off", target_id=second.pk)
+    assert new.flow_version_id == flow.current_version_id
+    assert set(new.tasks.filter(state="pending").values_list("assignee__username", flat=True)) == {"qianshen"}
+
+    # --- 钱审, who holds only the checker's permission, approves it from the IOU's page ----------------
+    checker = _staff_page(new_window, base, "qianshen")
+    checker.goto(f"{base}/admin/ious/{second.pk}/")
+    card = checker.get_by_test_id("pending-approval")
+    expect(card).to_contain_text(new.number, timeout=SLOW)
+    card.locator("textarea[name=comment]").fill("核实无误，同意核销")
+    card.get_by_test_id("pending-approve").click()
+    expect(checker.locator("body")).to_contain_text("已核销", timeout=SLOW)
+    new.refresh_from_db()
+    second.refresh_from_db()
+    assert (new.status, second.status) == ("approved", "written_off")
+    assert new.decisions.filter(decision="approve").get().decided_by_id == staff["qianshen"].pk
+    checker.set_viewport_size(PHONE)
+    checker.goto(f"{base}/admin/ious/{first.pk}/")  # not his: shown, without a 同意 for him
+    expect(checker.get_by_test_id("pending-approval")).to_contain_text(running.number)
+    expect(checker.get_by_test_id("pending-approve")).to_have_count(0)
+    _fits_the_phone(checker)
+    _shot(checker, "9-checker-on-the-phone")
