@@ -49,6 +49,11 @@ def _iou(request) -> Iou:
     return Iou.objects.select_related("customer", "branch", "product").get(pk=request.target_id)
 
 
+def _fresh(iou: Iou) -> Iou:
+    """The IOU as stored (a caller's copy may be older than the last operation on it)."""
+    return Iou.objects.select_related("customer", "branch", "product").get(pk=iou.pk)
+
+
 def _url(request) -> str:
     return reverse("backoffice:iou_detail", args=[request.target_id])
 
@@ -115,6 +120,7 @@ def _approval_describe(request) -> list[tuple[str, str]]:
 
 
 def _approval_validate(target, payload, user) -> None:
+    target = _fresh(target)
     if not status.can(target, Event.APPROVE):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不需要审批。") % {
             "number": target.number, "status": target.get_status_display()})
@@ -151,6 +157,7 @@ def _waive_describe(request) -> list[tuple[str, str]]:
 
 
 def _waive_validate(target, payload, user) -> None:
+    target = _fresh(target)
     _may(target, user, "ious.waive_iou")
     if not predicates.can_waive(target):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能减免。") % {
@@ -192,6 +199,7 @@ def _reverse_describe(request) -> list[tuple[str, str]]:
 
 
 def _reverse_validate(target, payload, user) -> None:
+    target = _fresh(target)
     _may(target, user, "ious.reverse_transaction")
     record = _record(target, payload)
     if not predicates.can_reverse(record, target):
@@ -218,6 +226,7 @@ def _write_off_describe(request) -> list[tuple[str, str]]:
 
 
 def _write_off_validate(target, payload, user) -> None:
+    target = _fresh(target)
     _may(target, user, "ious.write_off_iou")
     if not predicates.can_write_off(target):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能核销。") % {
@@ -249,6 +258,7 @@ def _extend_describe(request) -> list[tuple[str, str]]:
 
 
 def _extend_validate(target, payload, user) -> None:
+    target = _fresh(target)
     _may(target, user, "ious.extend_iou")
     if not predicates.can_extend(target):
         raise InvalidState(_("借据 %(number)s 当前状态为“%(status)s”，不能展期。") % {
@@ -280,6 +290,7 @@ def _refund_describe(request) -> list[tuple[str, str]]:
 
 
 def _refund_validate(target, payload, user) -> None:
+    target = _fresh(target)
     _may(target, user, "ious.record_repayment")
     if not predicates.can_refund(target):
         raise InvalidState(_("借据 %(number)s 没有可退还的溢缴款。") % {"number": target.number})

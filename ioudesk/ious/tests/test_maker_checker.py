@@ -252,3 +252,24 @@ def test_without_flows_everything_is_done_at_once(client, loan, finance):
                     {"reason": "债务人失联", "recovery_method": "write_off", "idempotency_key": "wo-x"})
     loan.refresh_from_db()
     assert loan.status == Status.WRITTEN_OFF and not ApprovalRequest.objects.exists()
+
+
+def test_a_flow_edited_mid_way_leaves_the_running_write_off_on_its_version(loan, finance, checker, approver,
+                                                                          write_off_flow):
+    from ioudesk.approvals.services import submit_or_run
+
+    with clock.frozen(DAY):
+        outcome = submit_or_run(kind="iou_write_off", target=loan, user=finance, summary="核销",
+                                payload={"reason": "债务人失联", "recovery_method": "write_off"},
+                                amount=loan.total_outstanding, product=None, branch=loan.branch)
+    running = outcome.request
+    # The administrator adds a second step (审批员) to the flow: version 2, for new requests only.
+    flow_save(flow=write_off_flow, steps=[role_step("复核", "复核员（测试）"), role_step("审批员审批", "审批员")],
+              user=None, note="加一步")
+    write_off_flow.refresh_from_db()
+    assert write_off_flow.current_version.number == 2 and running.flow_version.number == 1
+    with clock.frozen(DAY):
+        request_decide(request=running, user=checker, decision="approve", comment="同意")
+    running.refresh_from_db()
+    loan.refresh_from_db()
+    assert running.status == RequestStatus.APPROVED and loan.status == Status.WRITTEN_OFF  # one step was enough
