@@ -54,6 +54,13 @@ def flow_decides_approval(iou: Iou) -> bool:
     return needs_approval(IOU_APPROVAL, amount=iou.principal, product_id=iou.product_id, branch_id=iou.branch_id)
 
 
+def awaits_approval_request(iou: Iou) -> bool:
+    """待审批 under an ``iou_approval`` flow but without an open request (submitted before the flow was
+    configured): submitting it again opens the request."""
+    return (iou.status == Status.PENDING_APPROVAL and flow_decides_approval(iou)
+            and IOU_APPROVAL not in open_request_kinds(iou))
+
+
 def open_request_kinds(iou: Iou) -> set[str]:
     """The kinds of the approval requests open (pending or returned) on the IOU."""
     return {request.kind for request in pending_for(iou)}
@@ -153,7 +160,7 @@ def _reversed(record: Transaction) -> bool:
 # action → (the permission it needs, the predicate on the IOU and the user). The back office's
 # buttons and the API's `actions` come from here; 冲正 and receipts are per transaction (above).
 ACTIONS: dict[str, tuple[str, object]] = {
-    "submit": ("ious.change_iou", lambda iou, user: can_submit(iou)),
+    "submit": ("ious.change_iou", lambda iou, user: can_submit(iou) or awaits_approval_request(iou)),
     "approve": ("ious.approve_iou", lambda iou, user: can_approve(iou, user) and not flow_decides_approval(iou)),
     "reject": ("ious.approve_iou", lambda iou, user: can_reject(iou, user) and not flow_decides_approval(iou)),
     "disburse": ("ious.disburse_iou", lambda iou, user: can_disburse(iou)),

@@ -382,7 +382,8 @@ REVERSE = Action("reverse", _("冲正"), ReverseForm, "ious.reverse_transaction"
                  intro=_("冲正会记一笔反向凭证，原交易保留可查；冲正还款时，其后的还款按顺序重新分摊。"))
 
 ACTIONS: dict[str, Action] = {a.name: a for a in [
-    Action("submit", _("提交审批"), ConfirmForm, "ious.change_iou", predicates.can_submit,
+    Action("submit", _("提交审批"), ConfirmForm, "ious.change_iou",
+           lambda iou: predicates.can_submit(iou) or predicates.awaits_approval_request(iou),
            _submit, variant="primary", intro=_("提交后由主管审批；录入人不能审批自己录入的借据。")),
     Action("approve", _("审批通过"), CommentForm, "ious.approve_iou", predicates.can_approve,
            _approve, variant="primary"),

@@ -242,7 +242,10 @@ def iou_submit(*, iou: Iou, user, approval=None) -> Iou:
     approved that covers the sign-off (an application's), so no request is opened."""
     iou = _locked(iou)
     _check_maker(iou, user)
-    iou = _move(iou, Event.SUBMIT, verb=_g("提交审批"))
+    if predicates.awaits_approval_request(iou):
+        pass  # 待审批 since before its flow was configured: the request is opened now
+    else:
+        iou = _move(iou, Event.SUBMIT, verb=_g("提交审批"))
     if approval is None and needs_approval(IOU_APPROVAL, amount=iou.principal, product_id=iou.product_id,
                                            branch_id=iou.branch_id):
         request_submit(kind=IOU_APPROVAL, target=iou, user=user, payload={},

@@ -273,3 +273,20 @@ def test_a_flow_edited_mid_way_leaves_the_running_write_off_on_its_version(loan,
     running.refresh_from_db()
     loan.refresh_from_db()
     assert running.status == RequestStatus.APPROVED and loan.status == Status.WRITTEN_OFF  # one step was enough
+
+
+def test_an_iou_waiting_since_before_its_flow_is_submitted_again_into_the_flow(debtor, manager, approver):
+    with clock.frozen(DAY):
+        iou, _ = iou_create(iou=Iou(kind="loan", customer=debtor, principal=D("30000"), term=6, rate_text="12%",
+                                    method="equal_installment", contract_date=DAY), user=manager)
+        iou_submit(iou=iou, user=manager)  # no flow yet: 待审批 without a request
+    make_flow("iou_approval", [role_step("审批员审批", "审批员")])
+    iou.refresh_from_db()
+    assert "approve" not in predicates.offered_actions(approver, iou)
+    assert "submit" in predicates.offered_actions(manager, iou)
+    with clock.frozen(DAY):
+        iou_submit(iou=iou, user=manager)
+        (request,) = pending_for(iou)
+        request_decide(request=request, user=approver, decision="approve", comment="同意")
+    iou.refresh_from_db()
+    assert iou.status == Status.APPROVED
