@@ -23,6 +23,12 @@ def _active(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 
 
+def sees_branch(user, branch_id) -> bool:
+    """A request without a branch (an organisation-wide operation: a product, a role, the business
+    date, a flow) is everyone's; otherwise the data scope decides."""
+    return branch_id is None or scope.can_see_branch(user, branch_id)
+
+
 def is_maker(request: ApprovalRequest, user) -> bool:
     return user is not None and request.maker_id == user.pk
 
@@ -34,7 +40,7 @@ def can_view(request: ApprovalRequest, user) -> bool:
         return False
     if is_maker(request, user):
         return True
-    if not scope.can_see_branch(user, request.branch_id):
+    if not sees_branch(user, request.branch_id):
         return False
     if user.has_perm("approvals.view_approvalrequest") or user.has_perm(DECIDE):
         return True
@@ -53,7 +59,7 @@ def pending_task(request: ApprovalRequest, user) -> ApprovalTask | None:
 def can_decide(request: ApprovalRequest, user) -> bool:
     if not _active(user) or is_maker(request, user):
         return False
-    if not user.has_perm(DECIDE) or not scope.can_see_branch(user, request.branch_id):
+    if not user.has_perm(DECIDE) or not sees_branch(user, request.branch_id):
         return False
     return pending_task(request, user) is not None
 

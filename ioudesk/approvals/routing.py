@@ -96,7 +96,7 @@ def facts_of(request) -> Facts:
 def may_decide(user, branch_id) -> bool:
     """A user who may approve a request of this branch at all (the maker is excluded elsewhere)."""
     return bool(user is not None and user.is_active and user.has_perm(DECIDE_PERMISSION)
-                and scope.can_see_branch(user, branch_id))
+                and (branch_id is None or scope.can_see_branch(user, branch_id)))
 
 
 def _members(step: FlowStep) -> list:

@@ -106,7 +106,10 @@ def requests_visible(user) -> QuerySet[ApprovalRequest]:
     base = ApprovalRequest.objects.select_related("maker", "branch", "flow_version__flow")
     if not (user.has_perm("approvals.view_approvalrequest") or user.has_perm(predicates.DECIDE)):
         return base.filter(Q(maker=user) | Q(tasks__assignee=user)).distinct()
-    return scope.scope_queryset(user, base)
+    branch_ids = scope.visible_branch_ids(user)
+    if branch_ids is None:
+        return base
+    return base.filter(Q(branch_id__in=branch_ids) | Q(branch__isnull=True))
 
 
 def request_get(*, user, pk) -> ApprovalRequest | None:

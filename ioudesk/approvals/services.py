@@ -49,7 +49,7 @@ from ioudesk.approvals.models import (
     TaskState,
 )
 from ioudesk.approvals.registry import RequestKind, kind_for
-from ioudesk.core import audit, numbering, scope
+from ioudesk.core import audit, numbering
 from ioudesk.core.errors import ApplicationError, InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 
@@ -446,7 +446,7 @@ def request_decide(*, request: ApprovalRequest, user, decision: str, comment: st
         raise ValidationFailed(_("未知的审批操作：%(decision)s") % {"decision": decision}, extra={"field": "decision"})
     if predicates.is_maker(request, user):
         raise PermissionDenied(_("不能审批自己提交的申请"), code="approval_own_request")
-    if not user.has_perm(predicates.DECIDE) or not scope.can_see_branch(user, request.branch_id):
+    if not user.has_perm(predicates.DECIDE) or not predicates.sees_branch(user, request.branch_id):
         raise PermissionDenied(_("您没有审批此申请的权限。"))
     if request.status != RequestStatus.PENDING:
         raise InvalidState(_("审批单 %(number)s 已%(status)s，不能再审批。") % {
