@@ -133,19 +133,19 @@ class CapOut(Schema):
 
 
 class IouApprovalRef(Schema):
-    """An approval request (审批单) open on the IOU, or the one an operation was submitted as."""
+    """审批单：借据上审批中的审批单，或本次操作提交的审批单。"""
 
     id: int
     number: str = Field(description="审批单号")
-    kind: str = Field(description="审批事项：iou_approval、iou_waive、transaction_reverse、iou_write_off、iou_extend、iou_refund")
-    status: str = Field(description="pending 审批中、returned 已退回")
+    kind: str = Field(description="审批事项（借据审批、减免、冲正、核销、展期/重组、退还溢缴款）的代码")
+    status: str = Field(description="审批状态：审批中或已退回")
     current_step: int | None
     summary: str
     created_at: datetime
 
 
 class IouApprovalSubmitted(Schema):
-    """202: the operation needs approval; it was submitted and is carried out by its last approval."""
+    """须经审批：已提交审批，审批通过后自动执行。"""
 
     message: str
     approval_request: IouApprovalRef
