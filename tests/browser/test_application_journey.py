@@ -117,7 +117,8 @@ def _approve(page, base, number, comment):
     page.get_by_role("link", name=number).click()
     page.get_by_test_id("decision-approve").check()
     page.get_by_test_id("decision-comment").fill(comment)
-    page.get_by_test_id("decision-submit").click()
+    with page.expect_navigation(timeout=SLOW):  # the decision is saved when the next page comes
+        page.get_by_test_id("decision-submit").click()
     expect(page.locator("body")).to_contain_text(number, timeout=SLOW)
 
 
@@ -343,7 +344,8 @@ def test_a_write_off_waits_for_a_checker_and_a_flow_edited_mid_way_keeps_running
     second_admin = _staff_page(new_window, base, "mazhu")
     second_admin.goto(f"{base}/admin/approvals/requests/{change.pk}/")
     second_admin.get_by_test_id("decision-approve").check()
-    second_admin.get_by_test_id("decision-submit").click()
+    with second_admin.expect_navigation(timeout=SLOW):
+        second_admin.get_by_test_id("decision-submit").click()
     expect(second_admin.locator("body")).to_contain_text(change.number, timeout=SLOW)
     flow.refresh_from_db()
     assert flow.current_version.number == v1.number + 1
