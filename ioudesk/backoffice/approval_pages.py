@@ -228,7 +228,7 @@ def _staff_choices():
 
 
 class StepForm(forms.Form):
-    name = forms.CharField(label=_("步骤名称"), max_length=40)
+    name = forms.CharField(label=_("步骤名称"), max_length=40, error_messages={"required": _("请填写步骤名称")})
     approver_type = forms.ChoiceField(label=_("审批人类型"))
     role = forms.ModelChoiceField(label=_("角色"), queryset=None, required=False)
     group = forms.ModelChoiceField(label=_("审批组"), queryset=None, required=False)
