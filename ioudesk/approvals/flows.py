@@ -26,6 +26,7 @@ from ioudesk.approvals.models import (
     StepMode,
 )
 from ioudesk.approvals.registry import REQUEST_KINDS
+from ioudesk.calc.money import quantize
 from ioudesk.core import audit
 from ioudesk.core.errors import PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
@@ -63,7 +64,10 @@ def _amount(value, field_name, problems):
     if value in (None, ""):
         return None
     try:
-        amount = Decimal(str(value).replace(",", "")).quantize(Decimal("0.01"))
+        amount = Decimal(str(value).replace(",", ""))
+        if not amount.is_finite():
+            raise InvalidOperation
+        amount = quantize(amount)
     except InvalidOperation:
         problems.setdefault(field_name, []).append(_("金额格式不正确：%(value)s") % {"value": value})
         return None

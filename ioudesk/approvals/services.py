@@ -49,6 +49,7 @@ from ioudesk.approvals.models import (
     TaskState,
 )
 from ioudesk.approvals.registry import RequestKind, kind_for
+from ioudesk.calc.money import quantize
 from ioudesk.core import audit, numbering
 from ioudesk.core.errors import ApplicationError, InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
@@ -92,7 +93,10 @@ def _money(value) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+        amount = Decimal(str(value))
+        if not amount.is_finite():
+            raise InvalidOperation
+        return quantize(amount)
     except InvalidOperation:
         raise ValidationFailed(_("金额格式不正确：%(value)s") % {"value": value}, extra={"field": "amount"}) from None
 
