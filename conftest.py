@@ -13,6 +13,7 @@ import pytest
 # The production shape (2 gunicorn web processes, 2 workers) as the `production` fixture.
 pytest_plugins = ["tests.production"]
 
+FAST_ARGON2 = "tests.hashers.FastArgon2PasswordHasher"
 CHROMIUM = os.environ.get("IOUDESK_CHROMIUM", "/usr/bin/chromium")
 SKIP_BROWSER = os.environ.get("IOUDESK_SKIP_BROWSER") == "1"
 
@@ -74,6 +75,22 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "zh-CN", "viewport": {"width": 1400, "height": 900}}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Argon2 with the cheapest cost (tests.hashers.FastArgon2PasswordHasher) in place of the
+    production's: a test makes several staff users, each hash otherwise costs about 0.2 s. The hashes
+    are still argon2 (same algorithm, same code), and the product's own processes a test starts
+    (serve, worker) verify them with the real hasher. tests/test_password_hashing.py logs in with the
+    production's hasher and cost."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    hashers = [FAST_ARGON2 if name == "django.contrib.auth.hashers.Argon2PasswordHasher" else name
+               for name in settings.PASSWORD_HASHERS]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        yield
+
+
 @pytest.fixture
 def organisation(db):
     from ioudesk.core.roles import roles_sync
@@ -81,9 +98,41 @@ def organisation(db):
     from ioudesk.ledger.services import chart_ensure
 
     organisation = organisation_ensure()
-    roles_sync()
+    _roles_ensure(roles_sync)
     chart_ensure()  # a transactional test's flush empties the seeded chart
     return organisation
+
+
+_ROLE_GRANTS: dict[tuple, dict[str, list[int]]] = {}
+
+
+def _roles_ensure(roles_sync):
+    """What ``roles_sync()`` leaves behind, for a test database without the roles: the first time
+    for a given set of permissions ``roles_sync()`` itself runs and its grants are remembered; later
+    tests get the same groups and grants in two INSERTs instead of the pattern matching and one
+    ``set()`` per role (0.1 s a test). Any role group there already: ``roles_sync()`` as such."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db import transaction
+
+    from ioudesk.core.roles import ROLES
+
+    key = (repr(ROLES), tuple(Permission.objects.order_by("pk").values_list("pk", "content_type_id", "codename")))
+    grants = _ROLE_GRANTS.get(key)
+    if grants is None or Group.objects.filter(name__in=ROLES).exists():
+        counts = roles_sync()
+        if grants is None:
+            through = Group.permissions.through.objects.filter(group__name__in=ROLES)
+            grants = {name: [] for name in ROLES}
+            for name, permission in through.order_by("permission_id").values_list("group__name", "permission_id"):
+                grants[name].append(permission)
+            _ROLE_GRANTS[key] = grants
+        return counts
+    Through = Group.permissions.through
+    with transaction.atomic():  # as roles_sync() is
+        groups = Group.objects.bulk_create([Group(name=name) for name in ROLES])
+        Through.objects.bulk_create([Through(group_id=group.pk, permission_id=permission)
+                                     for group in groups for permission in grants[group.name]])
+    return {name: len(grants[name]) for name in ROLES}
 
 
 @pytest.fixture
