@@ -9,7 +9,8 @@ Run from the project root (re-runnable, idempotent):
 Two catalogues live under ioudesk/locale (LOCALE_PATHS[0]); they have different sources:
 
 * ioudesk/locale/zh_Hans/LC_MESSAGES/django.po — the THIRD-PARTY strings only. The packages
-  listed in THIRD_PARTY (django-unfold, django-axes, django-tasks, django-tasks-db, django-otp)
+  listed in THIRD_PARTY (django-unfold, django-axes, django-tasks, django-tasks-db, django-otp,
+  django-simple-captcha, whose own zh_Hans wording differs from Django's)
   ship no (or no Chinese) translation, so their English leaks into the Chinese back office.
   Their .py files go through xgettext (Django's makemessages keywords: gettext, gettext_lazy,
   ngettext(_lazy), pgettext(_lazy), npgettext(_lazy), gettext_noop, _), their templates through
@@ -52,7 +53,7 @@ LOCALE_DIR = ROOT / "ioudesk" / "locale"
 ZH_PO = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "django.po"
 EN_PO = LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po"
 
-THIRD_PARTY = ["unfold", "axes", "django_tasks", "django_tasks_db", "django_otp"]
+THIRD_PARTY = ["unfold", "axes", "django_tasks", "django_tasks_db", "django_otp", "captcha"]
 # The names project modules import gettext as (tests/test_translations.py checks every alias is here).
 GETTEXT_ALIASES = ("_g", "_t")
 

@@ -34,6 +34,7 @@ from ioudesk.applications.models import (
 )
 from ioudesk.calc import idcheck
 from ioudesk.calc.errors import InvalidIdentifier
+from ioudesk.calc.money import quantize
 from ioudesk.core import audit, clock, numbering, scope
 from ioudesk.core.calc_messages import calc_error_message
 from ioudesk.core.crypto import blind_index
@@ -133,7 +134,7 @@ def _money(value, field: str, label, problems: _Problems, *, required: bool) -> 
     except InvalidOperation:
         problems.add(field, _("%(field)s格式不正确，请输入如 12345.67 的金额。") % {"field": label})
         return None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")) or amount >= 10**12:
+    if not amount.is_finite() or amount < 0 or amount != quantize(amount) or amount >= 10**12:
         problems.add(field, _("%(field)s格式不正确，请输入如 12345.67 的金额（最多两位小数）。") % {"field": label})
         return None
     return amount

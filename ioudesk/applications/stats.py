@@ -28,7 +28,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
@@ -43,7 +43,7 @@ from ioudesk.approvals.models import (
     TaskState,
 )
 from ioudesk.approvals.registry import kind_for
-from ioudesk.calc.money import ZERO
+from ioudesk.calc.money import ZERO, round_places
 from ioudesk.calc.rates import percent
 from ioudesk.core import scope
 
@@ -69,7 +69,7 @@ def ratio(part, whole) -> Decimal | None:
 def hours(seconds: float | Decimal | None) -> Decimal | None:
     if seconds is None:
         return None
-    return (Decimal(str(seconds)) / HOUR).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return round_places(Decimal(str(seconds)) / HOUR, 1)
 
 
 def kind_label(code: str) -> str:

@@ -47,6 +47,24 @@ def quantize(amount: Decimal) -> Decimal:
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
+def round_places(value: Decimal, places: int) -> Decimal:
+    """A figure that is not an amount (a ratio, a multiple, hours) rounded half-up to ``places``:
+
+    >>> round_places(Decimal("4.995"), 2), round_places(Decimal("2.25"), 1)
+    (Decimal('5.00'), Decimal('2.3'))
+    """
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def round_down(value: Decimal, step: Decimal) -> Decimal:
+    """Down to a multiple of ``step`` (a suggested amount to whole hundreds, a rate to 0.01 %):
+
+    >>> round_down(Decimal("39999.99"), Decimal("100")), round_down(Decimal("0.081579"), Decimal("0.0001"))
+    (Decimal('39900'), Decimal('0.0815'))
+    """
+    return (value / step).to_integral_value(rounding=ROUND_DOWN) * step
+
+
 def to_fen(amount: Decimal) -> int:
     """Yuan to whole fen; an amount with fractions of a fen is an error (round it first).
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -20,7 +20,7 @@ from ioudesk.calc.dates import Frequency, add_months
 from ioudesk.calc.errors import CalcError
 from ioudesk.calc.idcheck import validate as validate_id
 from ioudesk.calc.inputs import cap_verdict
-from ioudesk.calc.money import format_yuan, quantize
+from ioudesk.calc.money import format_yuan, quantize, round_down, round_places
 from ioudesk.calc.rates import parse_rate, percent, percent_text, round_rate
 from ioudesk.calc.schedule import LastInstallment, LoanTerms, Method, Schedule, generate_schedule
 from ioudesk.core import audit, clock
@@ -283,7 +283,7 @@ def attribute_value(attribute: str, known: Known) -> tuple[Decimal | None, str]:
         income = facts.monthly_income
         if not income or income <= 0:
             return None, "无法计算"
-        multiple = (facts.amount / income).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        multiple = round_places(facts.amount / income, 2)
         return multiple, f"{multiple}倍"
     raise ValueError(attribute)
 
@@ -366,7 +366,7 @@ class Recommendation:
 
 def _hundreds(amount: Decimal) -> Decimal:
     """Down to whole hundreds of yuan (a recommended amount is a round figure)."""
-    return quantize((amount / HUNDRED).to_integral_value(rounding=ROUND_DOWN) * HUNDRED)
+    return quantize(round_down(amount, HUNDRED))
 
 
 def _plan(product, amount, term, start, rate) -> tuple[LoanTerms, Schedule]:
@@ -450,7 +450,7 @@ def _recommend(*, product: Product, score: int | None, band: str, monthly_income
     if cap_rate is not None and rate > cap_rate:
         reasons.append(f"年利率{percent_text(rate)}%超过法定保护上限{percent_text(cap_rate)}%，降至上限")
         rate = cap_rate
-    rate = rate.quantize(RATE_STEP, rounding=ROUND_DOWN)
+    rate = round_down(rate, RATE_STEP)
 
     if monthly_income and monthly_income > 0:
         limit = max_debt_ratio(product.pk)
@@ -485,7 +485,7 @@ def _recommend(*, product: Product, score: int | None, band: str, monthly_income
             stated = round_rate(schedule.annualised_rate)
             if stated <= cap_rate or rate <= 0:
                 break
-            rate = max(rate - (stated - cap_rate), Decimal(0)).quantize(RATE_STEP, rounding=ROUND_DOWN)
+            rate = round_down(max(rate - (stated - cap_rate), Decimal(0)), RATE_STEP)
             terms, schedule = _plan(product, base, term, start, rate)
         if rate < quoted:
             reasons.append(f"含手续费的实际年化利率{percent_text(first_irr)}%超过上限{percent_text(cap_rate)}%，"
