@@ -28,17 +28,23 @@ ROLES: dict[str, list[str]] = {
     ACCOUNT_MANAGER: [
         "customers.*", "applications.*", "ious.view_*", "ious.add_*", "ious.change_iou", "products.view_*",
         "collections.view_*", "approvals.view_*", "reports.view_*", "documents.view_*",
+        # the rules and score card their applications are screened by; the messages their customers were sent
+        "screening.view_*", "notify.view_message", "notify.view_deliveryattempt",
     ],
     APPROVER: [
         "customers.view_*", "applications.view_*", "approvals.*", "ious.view_*", "ious.approve_iou", "products.view_*",
         # 五级分类 set by hand (worse than the floor by days past due; audited)
         "ious.classify_iou",
         "reports.view_*",
+        # what an application was screened and scored by (explainable: docs/domain.md §24)
+        "screening.view_*",
     ],
     FINANCE: [
         "customers.view_*", "ious.view_*", "ious.disburse_iou", "ious.record_repayment", "ious.reverse_transaction",
         "ious.waive_iou", "ious.extend_iou", "ious.write_off_iou", "ledger.*", "products.*", "reports.*", "documents.view_*",
         "applications.view_*",
+        # the approval requests of the write-offs, waivers, reversals and refunds they submit
+        "approvals.view_approvalrequest",
         # the daily close's history, progress and failures (日终); starting it is the administrator's
         "closing.view_*",
     ],
