@@ -141,6 +141,14 @@ class Application(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def public_reason(self) -> str:
+        """The reason the applicant is shown for a rejection: the screening rules that knocked the
+        application out (docs/domain.md §24); an approver's comment is internal and is not shown."""
+        if self.status == Status.REJECTED and (self.screening_result or {}).get("knocked_out"):
+            return self.decision_reason
+        return ""
+
+    @property
     def shown_status(self) -> str:
         """The status as the applicant and the page show it: 已放款 once the IOU has been disbursed."""
         if self.iou_id and self.iou.status in DISBURSED_IOU_STATUSES:

@@ -252,14 +252,30 @@ def _notify_staff(application: Application, event: ApplicationEvent, text: str) 
     from ioudesk.notify.categories import STAFF_NOTICE
     from ioudesk.notify.services import message_queue
 
-    if application.account_manager_id is None:
-        return
-    message_queue(channel="inapp", user=application.account_manager, category=STAFF_NOTICE,
-                  subject=_g("贷款申请 %(number)s：%(text)s") % {"number": application.number, "text": event.verb},
-                  body=_g("%(name)s 的贷款申请 %(number)s：%(verb)s。已通知申请人：%(text)s") % {
-                      "name": application.applicant_name, "number": application.number, "verb": event.verb,
-                      "text": text},
-                  delivery_key=f"application:{application.pk}:event:{event.pk}:staff", related=application)
+    # an online application nobody has taken yet (no 客户经理) goes to whoever may handle it in its branch
+    recipients = [application.account_manager] if application.account_manager_id else _unassigned_handlers(application)
+    for recipient in recipients:
+        message_queue(channel="inapp", user=recipient, category=STAFF_NOTICE,
+                      subject=_g("贷款申请 %(number)s：%(text)s") % {"number": application.number, "text": event.verb},
+                      body=_g("%(name)s 的贷款申请 %(number)s：%(verb)s。已通知申请人：%(text)s") % {
+                          "name": application.applicant_name, "number": application.number, "verb": event.verb,
+                          "text": text},
+                      delivery_key=f"application:{application.pk}:event:{event.pk}:staff:{recipient.pk}",
+                      related=application)
+
+
+def _unassigned_handlers(application: Application) -> list:
+    """Active staff who may handle the application (applications.change_application) and see its branch."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    from ioudesk.core.models import User
+
+    permission = Permission.objects.filter(content_type__app_label="applications",
+                                           codename="change_application").first()
+    users = User.objects.filter(is_active=True).filter(
+        Q(is_superuser=True) | Q(groups__permissions=permission) | Q(user_permissions=permission)).distinct()
+    return [u for u in users.order_by("pk") if scope.can_see_branch(u, application.branch_id)]
 
 
 def _organisation_short() -> str:
@@ -776,7 +792,8 @@ def application_on_reject(*, request, user, comment: str = "") -> None:
     application.decided_at = timezone.now()
     application.save(update_fields=["status", "decision_reason", "decided_at", "updated_at"])
     audit.record(AuditAction.ACTION, obj=application, verb=_g("申请被拒绝"), reason=comment)
-    _tell(application, _g("申请未通过"), _g("很抱歉，您的申请未获批准：%(reason)s") % {"reason": comment}, user=user)
+    # the approver's comment is internal (kept as the decision reason for staff); the applicant is told the result
+    _tell(application, _g("申请未通过"), _g("很抱歉，您的申请未获批准。如有疑问，请联系您的客户经理。"), user=user)
 
 
 def application_on_cancel(*, request, user, comment: str = "", **_ignored) -> None:

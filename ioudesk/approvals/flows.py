@@ -316,6 +316,22 @@ def _approver_step(name, role, **extra):
     return {"name": name, "approver_type": ApproverType.ROLE, "role": role, "mode": StepMode.ANY, **extra}
 
 
+# the seeded flows whose step is the 系统管理员 role
+ADMIN_KINDS = ("business_date_back", "approval_flow_change", "role_change")
+
+
+def active_administrators() -> int:
+    return get_user_model().objects.filter(is_active=True, groups__name=ADMINISTRATOR).distinct().count()
+
+
+def flows_off_for_one_administrator() -> list[ApprovalFlow]:
+    """The seeded 系统管理员 flows left switched off while the organisation has fewer than two active
+    administrators (the flow list tells the administrator to switch them on once there is a second)."""
+    if active_administrators() >= 2:
+        return []
+    return list(ApprovalFlow.objects.filter(kind__in=ADMIN_KINDS, is_active=False))
+
+
 def default_flows() -> dict[str, tuple[str, dict, list[dict]]]:
     """kind → (name, flow settings, steps) of the flows ``ioudesk setup`` seeds."""
     approver = Group.objects.get(name=APPROVER).pk
@@ -329,11 +345,12 @@ def default_flows() -> dict[str, tuple[str, dict, list[dict]]]:
     return {
         "application": (_("贷款申请审批"), {}, [dict(first, name=_("初审")), committee_step]),
         "iou_approval": (_("借据审批"), {}, [first, committee_step]),
-        "iou_waive": (_("减免审批（¥1,000 起）"), {"min_amount": str(WAIVER_FROM)}, [first]),
+        # up to ¥5,000 a waiver or refund is low risk: 批量同意 in the inbox (the step allows it)
+        "iou_waive": (_("减免审批（¥1,000 起）"), {"min_amount": str(WAIVER_FROM)}, [dict(first, allow_bulk=True)]),
         "transaction_reverse": (_("冲正审批"), {}, [first]),
         "iou_write_off": (_("核销审批"), {}, [first]),
         "iou_extend": (_("展期审批"), {}, [first]),
-        "iou_refund": (_("退款审批"), {}, [first]),
+        "iou_refund": (_("退款审批"), {}, [dict(first, allow_bulk=True)]),
         "product_change": (_("产品变更审批"), {}, [first]),
         "business_date_back": (_("营业日回退审批"), {}, [admin_step]),
         "approval_flow_change": (_("审批流变更审批"), {}, [admin_step]),
@@ -346,10 +363,13 @@ def flow_defaults_ensure() -> int:
     """Seed a flow for each kind listed in ``default_flows`` that is registered and has no flow yet
     (the administrator's edits are never overwritten). Returns how many were created."""
     created = 0
+    # The flows a 系统管理员 approves need a second one: with a single administrator they are seeded switched
+    # off (else nobody could ever move the date back, change a role or a flow); the flow list says so.
+    second_admin = active_administrators() >= 2
     for kind, (name, settings, steps) in default_flows().items():
         if kind not in REQUEST_KINDS or ApprovalFlow.objects.filter(kind=kind).exists():
             continue
-        flow = ApprovalFlow.objects.create(name=name, kind=kind, is_active=True,
+        flow = ApprovalFlow.objects.create(name=name, kind=kind, is_active=kind not in ADMIN_KINDS or second_admin,
                                            min_amount=Decimal(settings["min_amount"]) if settings.get("min_amount") else None)
         flow_save(flow=flow, steps=steps, user=None, note=_("系统预置"))
         created += 1

@@ -219,6 +219,7 @@ def test_duplicate_application_is_knocked_out_by_screening(values, manager, busi
     services.application_create(user=manager, **values)
     second = services.application_create(user=manager, **dict(values, phone="13900000000"))
     assert second.status == Status.REJECTED and "重复申请" in second.decision_reason
+    assert second.public_reason == second.decision_reason  # a screening rule's reason is shown to the applicant
     assert second.events.filter(public=True, verb="初筛未通过").exists()
     other = services.application_create(user=manager, **dict(values, id_number=ID_AGE_31, phone="13900000001"))
     assert other.status == Status.SUBMITTED
@@ -258,7 +259,9 @@ def test_an_approver_rejects_and_the_applicant_is_told(values, manager, approver
     application.refresh_from_db()
     assert application.status == Status.REJECTED and application.decision_reason == "收入证明与流水不符"
     sms = Message.objects.filter(channel="sms", related_id=str(application.pk)).order_by("pk").last()
-    assert "很抱歉，您的申请未获批准：收入证明与流水不符" in sms.body
+    # the applicant learns the result, not the approver's internal comment (kept for staff)
+    assert "很抱歉，您的申请未获批准。" in sms.body and "收入证明与流水不符" not in sms.body
+    assert application.public_reason == ""
 
 
 def test_returned_by_the_approver_and_submitted_again(values, manager, approver, requirements, business_date,
@@ -300,3 +303,16 @@ def test_a_listed_defaulter_is_rejected_with_the_reason(values, manager, make_st
     assert outcome["passed"] is False and outcome["knock_out"] is True
     sms = Message.objects.filter(channel="sms", related_id=str(application.pk)).order_by("pk").last()
     assert "很抱歉，申请未通过初筛" in sms.body
+
+
+def test_an_online_application_nobody_has_taken_reaches_the_head_office_staff(values, manager, make_staff,
+                                                                             make_branch, business_date,
+                                                                             notify_ready):
+    """No branch chosen on /apply/: the application belongs to the head office and has no 客户经理; the head
+    office's account managers are told in-app (a branch's are not: they cannot see it)."""
+    branch_manager = make_staff("wangfang", role="客户经理", branch=make_branch("BJ01", "朝阳网点"))
+    application = services.portal_apply(client_ip="192.0.2.10", **values)
+    assert application.account_manager_id is None
+    told = set(Message.objects.filter(channel="inapp", related_id=str(application.pk))
+               .values_list("user__username", flat=True))
+    assert "zhangwei" in told and branch_manager.username not in told

@@ -121,3 +121,29 @@ def test_a_delegation_sends_the_task_to_the_delegate_but_never_to_the_maker(staf
     with pytest.raises(ValidationFailed):  # nobody delegates to themselves
         services.delegation_save(from_user=staff["wugang"], to_user=staff["wugang"], starts_on=date(2026, 12, 1),
                                  ends_on=date(2026, 12, 2), user=staff["wugang"])
+
+
+def test_with_one_administrator_the_administrators_flows_are_seeded_switched_off(organisation, make_staff,
+                                                                              admin_client):
+    from ioudesk.approvals.flows import ADMIN_KINDS, flows_off_for_one_administrator
+
+    make_staff("solo", role="系统管理员")
+    services.flow_defaults_ensure()
+    off = ApprovalFlow.objects.filter(kind__in=ADMIN_KINDS)
+    assert off.count() == 3 and not off.filter(is_active=True).exists()
+    assert not services.needs_approval("business_date_back")
+    assert {f.kind for f in flows_off_for_one_administrator()} == set(ADMIN_KINDS)
+    page = admin_client.get("/admin/approvals/approvalflow/").content.decode()
+    assert "目前只有一位系统管理员" in page and "营业日回退审批" in page
+    make_staff("second", role="系统管理员")
+    assert flows_off_for_one_administrator() == []
+
+
+def test_with_two_administrators_they_are_seeded_switched_on(organisation, make_staff):
+    from ioudesk.approvals.flows import ADMIN_KINDS
+
+    make_staff("one", role="系统管理员")
+    make_staff("two", role="系统管理员")
+    services.flow_defaults_ensure()
+    assert ApprovalFlow.objects.filter(kind__in=ADMIN_KINDS, is_active=True).count() == 3
+    assert services.needs_approval("business_date_back")

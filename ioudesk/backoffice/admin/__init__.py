@@ -6,8 +6,8 @@ from ioudesk.backoffice import admin_links  # noqa: F401  (links and pickers fol
 
 from . import (  # noqa: F401
     api,
-    approvals,
     applications,
+    approvals,
     collections,
     core,
     customer_files,

@@ -11,7 +11,7 @@ services; a request is decided on its own page."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -33,6 +33,12 @@ def _services():
     from ioudesk.approvals import services
 
     return services
+
+
+def _flows():
+    from ioudesk.approvals import flows
+
+    return flows
 
 
 def _kind_label(code) -> str:
@@ -79,6 +85,14 @@ class ApprovalFlowAdmin(ServiceAdminMixin, ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return redirect(reverse("backoffice:approval_flow_edit", args=[object_id]))
+
+    def changelist_view(self, request, extra_context=None):
+        off = _flows().flows_off_for_one_administrator()
+        if off and request.method == "GET":
+            messages.warning(request, _(
+                "%(flows)s 由系统管理员审批，目前只有一位系统管理员，所以这些审批流未启用（不能自己审批自己）。"
+                "增加第二位系统管理员后，请在这里启用它们。") % {"flows": "、".join(f.name for f in off)})
+        return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
         flow = _services().flow_create(name=form.cleaned_data["name"], kind=form.cleaned_data["kind"],
