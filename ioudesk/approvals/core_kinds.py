@@ -125,14 +125,16 @@ def _date_describe(request):
 
 
 def _date_validate(*, target, payload, user):
+    """What business_date_set itself would refuse (a date before the books, too far ahead, no reason, no
+    permission) is refused before the request is opened, not when it is approved."""
     from ioudesk.core.errors import ValidationFailed
+    from ioudesk.core.services import business_date_check
 
     try:
-        _date_of(payload)
+        new_date = _date_of(payload)
     except (TypeError, ValueError):
         raise ValidationFailed(_g("营业日格式不正确"), extra={"field": "business_date"}) from None
-    if not (payload.get("reason") or "").strip():
-        raise ValidationFailed(_g("请填写设置营业日的原因，例如：补录 11 月 20 日的还款。"), extra={"field": "reason"})
+    business_date_check(new_date=new_date, reason=payload.get("reason") or "", actor=user)
 
 
 # --- role_change ---------------------------------------------------------------------------------------

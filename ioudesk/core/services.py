@@ -87,21 +87,9 @@ EARLIEST_BUSINESS_DATE = date(2000, 1, 1)
 BUSINESS_DATE_BACK = "business_date_back"  # the approval kind of moving the business date back
 
 
-@transaction.atomic
-def business_date_set(*, organisation: Organisation | None = None, new_date: date | None, reason: str,
-                      actor=None, approval=None) -> Organisation:
-    """Set (or with None clear) the business date (营业日) everything is done on.
-
-    Refused: without a reason; a date before the last business already booked (the latest journal
-    entry's day, the latest IOU transaction's day), because posting earlier than the books already
-    are would put entries behind a day that is done; before 2000-01-01; and more than
-    ``settings.BUSINESS_DATE_MAX_DAYS_AHEAD`` days after today's real date. Clearing means "today's
-    real date" and is checked the same way. `actor`: the staff member, who needs the
-    core.set_business_date permission (None: the system, e.g. a command run by an operator).
-
-    Moving the date back (earlier than the current business date) needs approval when an approval
-    flow of the kind ``business_date_back`` applies (``core.approval_hooks``): ``approval`` is then
-    the approved request (its executor passes it)."""
+def business_date_check(*, new_date: date | None, reason: str, actor=None) -> str:
+    """Everything ``business_date_set`` refuses but the approval (the approvals kind checks a request to
+    move the date back with it before submitting). Returns the reason stripped."""
     from django.apps import apps
     from django.conf import settings
     from django.db.models import Max
@@ -112,7 +100,6 @@ def business_date_set(*, organisation: Organisation | None = None, new_date: dat
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("请填写设置营业日的原因，例如：补录 11 月 20 日的还款。"), extra={"field": "reason"})
-    organisation = Organisation.objects.select_for_update().get(pk=(organisation or organisation_current()).pk)
     real_today = timezone.localdate()
     effective = new_date or real_today
     ahead = settings.BUSINESS_DATE_MAX_DAYS_AHEAD
@@ -135,6 +122,30 @@ def business_date_set(*, organisation: Organisation | None = None, new_date: dat
                   "补录更早的业务请在相应表单中填写业务日期。") % {
                     "day": effective.isoformat(), "latest": latest.isoformat(), "what": what},
                 extra={"field": "business_date"})
+    return reason
+
+
+@transaction.atomic
+def business_date_set(*, organisation: Organisation | None = None, new_date: date | None, reason: str,
+                      actor=None, approval=None) -> Organisation:
+    """Set (or with None clear) the business date (营业日) everything is done on.
+
+    Refused: without a reason; a date before the last business already booked (the latest journal
+    entry's day, the latest IOU transaction's day), because posting earlier than the books already
+    are would put entries behind a day that is done; before 2000-01-01; and more than
+    ``settings.BUSINESS_DATE_MAX_DAYS_AHEAD`` days after today's real date. Clearing means "today's
+    real date" and is checked the same way. `actor`: the staff member, who needs the
+    core.set_business_date permission (None: the system, e.g. a command run by an operator).
+
+    Moving the date back (earlier than the current business date) needs approval when an approval
+    flow of the kind ``business_date_back`` applies (``core.approval_hooks``): ``approval`` is then
+    the approved request (its executor passes it)."""
+    from django.utils import timezone
+
+    reason = business_date_check(new_date=new_date, reason=reason, actor=actor)
+    organisation = Organisation.objects.select_for_update().get(pk=(organisation or organisation_current()).pk)
+    real_today = timezone.localdate()
+    effective = new_date or real_today
     before = organisation.business_date
     if effective < (before or real_today):
         approval_gate(BUSINESS_DATE_BACK, target=organisation, approval=approval)

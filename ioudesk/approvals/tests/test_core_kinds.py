@@ -62,3 +62,20 @@ def test_changing_a_role_waits_for_approval(staff, second_admin, make_flow):
     assert "view approval flow" in rows["增加的权限"].lower() or "审批流" in rows["增加的权限"]
     services.request_decide(request=request, user=second_admin, decision="approve")
     assert target.permissions.filter(codename="view_approvalflow").exists()
+
+
+def test_a_date_back_the_books_refuse_is_refused_before_a_request_is_opened(staff, second_admin, organisation,
+                                                                           make_flow):
+    from ioudesk.approvals.models import ApprovalRequest
+    from ioudesk.core.errors import ValidationFailed
+
+    admin = staff["admin"]
+    business_date_set(organisation=organisation, new_date=date(2026, 11, 28), reason="演示", actor=admin)
+    admin_flow(make_flow, BUSINESS_DATE_BACK, "营业日回退审批")
+    with pytest.raises(ValidationFailed, match="不能早于 2000-01-01"):
+        services.submit_or_run(kind=BUSINESS_DATE_BACK, target=organisation, user=admin,
+                               payload={"new_date": "1999-12-31", "reason": "补录"}, summary="营业日改为 1999-12-31")
+    with pytest.raises(ValidationFailed, match="原因"):
+        services.submit_or_run(kind=BUSINESS_DATE_BACK, target=organisation, user=admin,
+                               payload={"new_date": "2026-11-20", "reason": " "}, summary="营业日改为 2026-11-20")
+    assert not ApprovalRequest.objects.exists()
