@@ -13,6 +13,7 @@ from django.utils import timezone
 from ioudesk.approvals import predicates, routing
 from ioudesk.approvals.models import (
     ApprovalDecision,
+    ApprovalFlow,
     ApprovalRequest,
     ApprovalTask,
     DecisionKind,
@@ -199,3 +200,27 @@ def possible_approvers(request: ApprovalRequest, *, user=None, limit: int = 300)
     if user is not None:
         people = people.exclude(pk=user.pk)
     return [p for p in people[:limit] if routing.may_decide(p, request.branch_id)]
+
+
+
+def approval_note(kind: str, *, product_id=None, branch_id=None) -> str:
+    """What an operation's form says before the maker submits it: whether it goes to approval, and from
+    which amount (the active flows of the kind for this product and branch, whatever the amount)."""
+    from django.utils.translation import gettext as _
+
+    from ioudesk.calc.money import format_yuan
+
+    flows = (ApprovalFlow.objects.filter(kind=kind, is_active=True, current_version__isnull=False)
+             .prefetch_related("products", "branches").order_by("priority", "pk"))
+    matching = [f for f in flows if routing.flow_matches(f, routing.Facts(
+        amount=f.min_amount if f.min_amount is not None else f.max_amount, product_id=product_id,
+        branch_id=branch_id))]
+    if not matching:
+        return ""
+    if all(f.min_amount is None and f.max_amount is None for f in matching):
+        return _("此操作须经审批：提交后由审批人同意才会执行。")
+    lowest = min((f.min_amount for f in matching if f.min_amount is not None), default=None)
+    if lowest is not None and all(f.max_amount is None for f in matching):
+        return _("金额 %(amount)s 起须经审批（提交后由审批人同意才会执行）；低于此金额立即生效。") % {
+            "amount": format_yuan(lowest)}
+    return _("视金额等条件，此操作可能须经审批：提交后页面会说明是否已生效。")

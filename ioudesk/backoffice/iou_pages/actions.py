@@ -22,7 +22,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from ioudesk.approvals.selectors import pending_for
+from ioudesk.approvals.selectors import approval_note, pending_for
 from ioudesk.approvals.services import submit_or_run
 from ioudesk.backoffice.approval_outcome import submitted_message
 from ioudesk.backoffice.iou_pages.common import DATE, NUMBER, amount_of
@@ -457,6 +457,10 @@ class IouActionPage(BackofficePage):
                 extra["quote"] = quote
                 form.initial.setdefault("amount", f"{quote.total:.2f}")
                 iou.refresh_from_db()
+        kind = ACTION_KINDS.get(self.action.name)
+        if kind and self.action.name not in ("approve", "reject"):
+            # said before the maker submits: the operation waits for an approver (maker-checker)
+            extra["approval_note"] = approval_note(kind, product_id=iou.product_id, branch_id=iou.branch_id)
         self.title = f"{self.action.label} · {iou.number}"
         return super().get_context_data(**kwargs, iou=iou, form=form, action=self.action, **extra,
                                         back=reverse("backoffice:iou_detail", args=[iou.pk]))

@@ -64,6 +64,7 @@ def test_a_write_off_waits_for_the_checker_who_approves_it_from_the_iou_page(cli
     client.force_login(finance)
     with clock.frozen(DAY):
         form = client.get(reverse("backoffice:iou_action", args=[loan.pk, "write_off"]))
+        assert "此操作须经审批：提交后由审批人同意才会执行。" in form.content.decode()
         key = form.context["form"].initial["idempotency_key"]
         answer = client.post(reverse("backoffice:iou_action", args=[loan.pk, "write_off"]),
                              {"reason": "债务人失联，经诉讼执行无财产", "recovery_method": "write_off",
@@ -161,6 +162,8 @@ def test_a_waiver_under_the_threshold_is_done_at_once_and_one_over_it_waits(clie
     make_flow("iou_waive", [role_step("审批员审批", "审批员")], min_amount=D("1000.00"))
     client.force_login(finance)
     url = reverse("backoffice:iou_action", args=[big_loan.pk, "waive"])
+    with clock.frozen(date(2026, 2, 20)):  # the form says so before the maker submits
+        assert "金额 ¥1,000.00 起须经审批" in client.get(url).content.decode()
     day = date(2026, 2, 20)  # the first installment's interest, ¥1,000.00, is due and unpaid
     with clock.frozen(day):
         client.post(url, {"component": "interest", "amount": "300", "reason": "客户困难", "idempotency_key": "w-1"})
