@@ -18,6 +18,13 @@ from ioudesk.core.errors import ApplicationError
 from ioudesk.portal.forms import ApplyForm, TrackForm, UploadForm
 
 
+def _render(request, template_name, context, status=200):
+    """Every public page names the lender (the organisation's short name) in its header and title."""
+    from ioudesk.core.services import organisation_current
+
+    return render(request, template_name, {**context, "organisation_name": str(organisation_current())}, status=status)
+
+
 def _service_error(form, error: ApplicationError) -> None:
     """Put a service error next to the field it names (or at the top of the form)."""
     details = error.extra.get("details") or []
@@ -43,7 +50,7 @@ class ApplyView(View):
     template_name = "portal/apply.html"
 
     def get(self, request):
-        return render(request, self.template_name, {"form": ApplyForm(), "consent_version": services.CONSENT_VERSION})
+        return _render(request, self.template_name, {"form": ApplyForm(), "consent_version": services.CONSENT_VERSION})
 
     def post(self, request):
         form = ApplyForm(request.POST)
@@ -63,14 +70,14 @@ class ApplyView(View):
                 request.session["portal_new"] = application.number
                 return redirect(reverse("portal:status", args=[application.tracking_token]))
         # the bound form keeps what was typed; its captcha is drawn anew (an answer is used once)
-        return render(request, self.template_name, {"form": form, "consent_version": services.CONSENT_VERSION})
+        return _render(request, self.template_name, {"form": form, "consent_version": services.CONSENT_VERSION})
 
 
 class TrackView(View):
     template_name = "portal/track.html"
 
     def get(self, request):
-        return render(request, self.template_name, {"form": TrackForm()})
+        return _render(request, self.template_name, {"form": TrackForm()})
 
     def post(self, request):
         form = TrackForm(request.POST)
@@ -83,7 +90,7 @@ class TrackView(View):
                 form.add_error("number" if error.code == "not_found" else None, str(error.message))
             else:
                 return redirect(reverse("portal:status", args=[application.tracking_token]))
-        return render(request, self.template_name, {"form": form})
+        return _render(request, self.template_name, {"form": form})
 
 
 STEPS = [
@@ -96,7 +103,7 @@ class StatusView(View):
 
     def get(self, request, token):
         application = _application_or_404(token)
-        return render(request, self.template_name, self.context(request, application))
+        return _render(request, self.template_name, self.context(request, application))
 
     def context(self, request, application, upload_errors=None):
         items = services.checklist(application)
@@ -134,7 +141,7 @@ class UploadView(View):
                 return redirect(reverse("portal:status", args=[token]) + "#materials")
         application.refresh_from_db()
         view = StatusView()
-        return render(request, view.template_name, view.context(request, application, errors), status=200)
+        return _render(request, view.template_name, view.context(request, application, errors), status=200)
 
 
 class OfferView(View):
