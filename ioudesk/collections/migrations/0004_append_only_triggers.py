@@ -5,41 +5,12 @@ A correction is a new record (``corrects``)."""
 
 from django.db import migrations
 
+from ioudesk.core import append_only
+
 TABLES = ("collections_contactrecord", "collections_contactattachment", "collections_caseevent")
-
-
-def _sqlite(table):
-    return [f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
-               BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"""]
-
-
-def _postgres(table):
-    return [
-        f"""CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
-            BEGIN RAISE EXCEPTION '{table} is append-only'; END; $$ LANGUAGE plpgsql;""",
-        f"""CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
-            FOR EACH ROW EXECUTE FUNCTION {table}_append_only();""",
-    ]
-
-
-def forwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for table in TABLES:
-        for statement in {"sqlite": _sqlite, "postgresql": _postgres}.get(vendor, lambda _t: [])(table):
-            schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for table in TABLES:
-        if vendor == "sqlite":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update;")
-        elif vendor == "postgresql":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table};")
-            schema_editor.execute(f"DROP FUNCTION IF EXISTS {table}_append_only();")
 
 
 class Migration(migrations.Migration):
     dependencies = [("collections", "0003_case_closed_on_idx")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [append_only.operation(*TABLES)]
