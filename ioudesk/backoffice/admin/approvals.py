@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
+from unfold.widgets import UnfoldAdminSelectWidget
 
 from ioudesk.approvals import selectors
 from ioudesk.approvals.models import ApprovalFlow, ApprovalRequest, ApproverGroup, Delegation, RequestStatus
@@ -60,7 +61,7 @@ class KindFilter(admin.SimpleListFilter):
 
 
 class FlowCreateForm(forms.ModelForm):
-    kind = forms.ChoiceField(label=_("审批事项"))
+    kind = forms.ChoiceField(label=_("审批事项"), widget=UnfoldAdminSelectWidget)
 
     class Meta:
         model = ApprovalFlow
