@@ -549,7 +549,7 @@ def material_upload(*, application: Application, requirement: MaterialRequiremen
 @transaction.atomic
 def material_review(*, material: ApplicationMaterial, user, accept: bool, reason: str = "") -> ApplicationMaterial:
     """Accept a material or return it with the reason (the applicant is told and uploads again)."""
-    material = ApplicationMaterial.objects.select_for_update().select_related("application", "requirement").get(
+    material = ApplicationMaterial.objects.select_for_update(of=("self",)).select_related("application", "requirement").get(
         pk=material.pk)
     application = material.application
     if not user.has_perm("applications.review_applicationmaterial") or not scope.can_see_branch(
@@ -624,7 +624,7 @@ def application_submit(*, application: Application, user, comment: str = ""):
     (amount, product, branch and score for the flow's conditions). Returns the Outcome."""
     from ioudesk.approvals import services as approvals
 
-    application = Application.objects.select_for_update().select_related("product").get(pk=application.pk)
+    application = Application.objects.select_for_update(of=("self",)).select_related("product").get(pk=application.pk)
     if not user.has_perm("applications.submit_application") or not scope.can_see_branch(user, application.branch_id):
         raise PermissionDenied(_("您没有提交该申请审批的权限。"))
     if application.status not in (Status.SUBMITTED, Status.RETURNED, Status.DRAFT):
@@ -721,7 +721,7 @@ def _create_iou(application: Application, *, amount: Decimal, term: int, rate_te
 def application_execute(*, target: Application, payload: dict, maker, checker=None, approval=None) -> dict:
     """The ``application`` kind's executor (approvals runs it in the last approval's transaction,
     or at once when no flow applies): a counter-offer waits for the applicant; otherwise the IOU."""
-    application = Application.objects.select_for_update().select_related("product").get(pk=target.pk)
+    application = Application.objects.select_for_update(of=("self",)).select_related("product").get(pk=target.pk)
     offer = (payload or {}).get("offer") or {}
     if approval is not None and application.approval_request_id != approval.pk:
         application.approval_request = approval
@@ -753,7 +753,7 @@ def application_execute(*, target: Application, payload: dict, maker, checker=No
 def application_offer_respond(*, application: Application, accept: bool, user=None, note: str = "") -> Application:
     """The applicant accepts or declines a counter-offer (on the tracking page: no user), or the
     account manager records their answer. Accepting creates the IOU on the offered terms."""
-    application = Application.objects.select_for_update().select_related("product", "approval_request").get(
+    application = Application.objects.select_for_update(of=("self",)).select_related("product", "approval_request").get(
         pk=application.pk)
     if user is not None and (not user.has_perm("applications.change_application")
                              or not scope.can_see_branch(user, application.branch_id)):

@@ -397,7 +397,7 @@ def submit_or_run(*, kind, target, user, payload, summary, reason="", amount=Non
 
 
 def _locked(request: ApprovalRequest) -> ApprovalRequest:
-    return ApprovalRequest.objects.select_for_update().select_related("maker", "flow_version").get(pk=request.pk)
+    return ApprovalRequest.objects.select_for_update(of=("self",)).select_related("maker", "flow_version").get(pk=request.pk)
 
 
 def _check_person(request: ApprovalRequest, user, *, field_name: str = "to_user") -> None:
@@ -629,7 +629,7 @@ def decide_many(*, requests, user, comment: str = "") -> tuple[list[ApprovalRequ
 @transaction.atomic
 def task_remind(*, task: ApprovalTask, now=None) -> bool:
     """Remind the assignee once that the task's time limit is near (80 % of it gone)."""
-    task = ApprovalTask.objects.select_for_update().select_related("request", "assignee").get(pk=task.pk)
+    task = ApprovalTask.objects.select_for_update(of=("self",)).select_related("request", "assignee").get(pk=task.pk)
     if task.state != TaskState.PENDING or task.reminded_at is not None or task.due_at is None:
         return False
     request = task.request
@@ -647,7 +647,7 @@ def task_remind(*, task: ApprovalTask, now=None) -> bool:
 def task_escalate(*, task: ApprovalTask, now=None) -> list[ApprovalTask]:
     """Past its time limit: the step's escalation role or person gets a task in the same slot (either
     may decide; one approval fills the slot), decision ESCALATE, once per task."""
-    task = ApprovalTask.objects.select_for_update().select_related("request", "step", "assignee").get(pk=task.pk)
+    task = ApprovalTask.objects.select_for_update(of=("self",)).select_related("request", "step", "assignee").get(pk=task.pk)
     request = task.request
     if task.state != TaskState.PENDING or task.escalated_at is not None or request.status != RequestStatus.PENDING:
         return []

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext as _g
 
 from ioudesk.calc.dates import Frequency, add_months
 from ioudesk.calc.errors import CalcError
@@ -26,6 +27,7 @@ from ioudesk.calc.schedule import LastInstallment, LoanTerms, Method, Schedule, 
 from ioudesk.core import audit, clock
 from ioudesk.core.calc_messages import calc_error_message
 from ioudesk.core.errors import NotFound, ValidationFailed
+from ioudesk.core.models.audit import AuditAction
 from ioudesk.core.services import organisation_current
 from ioudesk.customers.models import Customer
 from ioudesk.ious.models import Installment, Iou, Status
@@ -526,24 +528,25 @@ def rule_save(*, rule: ScreeningRule, user=None) -> ScreeningRule:
     """Save a rule after checking the parameters its kind uses."""
     errors: dict[str, list[str]] = {}
     if rule.kind not in RuleKind.values:
-        errors["kind"] = ["请选择规则类型"]
+        errors["kind"] = [_g("请选择规则类型")]
     if rule.kind == RuleKind.AGE_RANGE:
         if rule.min_age is None and rule.max_age is None:
-            errors["min_age"] = ["年龄范围规则须填写最低或最高年龄"]
+            errors["min_age"] = [_g("年龄范围规则须填写最低或最高年龄")]
         elif rule.min_age is not None and rule.max_age is not None and rule.min_age > rule.max_age:
-            errors["max_age"] = ["最高年龄不能低于最低年龄"]
+            errors["max_age"] = [_g("最高年龄不能低于最低年龄")]
     if rule.kind == RuleKind.DEBT_TO_INCOME and (rule.max_ratio is None or not 0 < rule.max_ratio <= 5):
-        errors["max_ratio"] = ["负债收入比上限须大于0（0.5 即 50%）"]
+        errors["max_ratio"] = [_g("负债收入比上限须大于0（填小数：0.5 即百分之五十）")]
     if rule.kind == RuleKind.DUPLICATE and not rule.window_days:
-        errors["window_days"] = ["重复申请规则须填写查重天数"]
+        errors["window_days"] = [_g("重复申请规则须填写查重天数")]
     if rule.max_amount is not None and rule.max_amount <= 0:
-        errors["max_amount"] = ["金额上限须大于0"]
+        errors["max_amount"] = [_g("金额上限须大于0")]
     _refuse(errors)
     is_new = rule.pk is None
     rule.save()
-    audit.record("screening.rule_created" if is_new else "screening.rule_changed", obj=rule,
-                 verb="新增初筛规则" if is_new else "修改初筛规则",
-                 changes={"kind": rule.kind, "knock_out": rule.knock_out, "active": rule.is_active})
+    audit.record(AuditAction.CREATE if is_new else AuditAction.UPDATE, obj=rule,
+                 verb=_g("新增初筛规则") if is_new else _g("修改初筛规则"),
+                 changes={"kind": [None, rule.kind], "knock_out": [None, rule.knock_out],
+                          "active": [None, rule.is_active]})
     return rule
 
 
@@ -555,11 +558,11 @@ def scorecard_publish(*, name: str, base_points: int, attributes: list[dict], ba
     lower, upper, when_missing, points, order); ``bands``: of ScoreBand fields."""
     errors: dict[str, list[str]] = {}
     if not (name or "").strip():
-        errors["name"] = ["请填写评分卡名称"]
+        errors["name"] = [_g("请填写评分卡名称")]
     if not attributes:
-        errors["attributes"] = ["评分卡至少要有一个属性分箱"]
+        errors["attributes"] = [_g("评分卡至少要有一个属性分箱")]
     if not bands:
-        errors["bands"] = ["评分卡至少要有一个评分等级"]
+        errors["bands"] = [_g("评分卡至少要有一个评分等级")]
     for row in attributes:
         if row.get("attribute") not in Attribute.values:
             errors.setdefault("attributes", []).append(f"未知属性：{row.get('attribute')}")
@@ -598,8 +601,8 @@ def scorecard_publish(*, name: str, base_points: int, attributes: list[dict], ba
     band_fields = ("code", "label", "min_score", "action", "amount_factor", "rate_add")
     ScoreBand.objects.bulk_create([ScoreBand(card=card, **{k: b.get(k) for k in band_fields if k in b})
                                    for b in bands])
-    audit.record("screening.scorecard_published", obj=card, verb="发布评分卡新版本",
-                 changes={"version": card.version, "previous": last or None, "note": note})
+    audit.record(AuditAction.ACTION, obj=card, verb=_g("发布评分卡新版本"),
+                 changes={"version": [last or None, card.version]}, reason=note or "")
     return card
 
 
