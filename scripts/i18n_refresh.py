@@ -191,6 +191,19 @@ def django_zh_translations() -> dict[tuple[str | None, str], polib.POEntry]:
     return found
 
 
+def package_zh_translations() -> dict[tuple[str | None, str], polib.POEntry]:
+    """(msgctxt, msgid) → the THIRD_PARTY packages' own translated zh_Hans entries (entry.package set)."""
+    found: dict[tuple[str | None, str], polib.POEntry] = {}
+    for package in THIRD_PARTY:
+        for path in sorted((site_packages() / package).glob("locale/zh_Hans/LC_MESSAGES/django.po")):
+            for entry in polib.pofile(str(path)):
+                if entry.obsolete or "fuzzy" in entry.flags or not entry.translated():
+                    continue
+                entry.package = package
+                found.setdefault((entry.msgctxt, entry.msgid), entry)
+    return found
+
+
 def _copy_translation(target: polib.POEntry, source: polib.POEntry) -> None:
     if target.msgid_plural:
         if source.msgid_plural:
@@ -267,10 +280,30 @@ def refresh_zh_hans() -> polib.POFile:
             from_django += 1
         match_edge_whitespace(new)
         po.append(new)
+    # A package's own zh_Hans catalogue may translate a Django msgid its code never uses (django-
+    # simple-captcha: "This field is required." → 这个字段是必须的); installed apps' catalogues
+    # take precedence over Django's, so without an entry here every form would say the package's
+    # words. Such entries get Django's wording.
+    overridden = 0
+    seen = {(e.msgctxt, e.msgid) for e in po}
+    for key, theirs in package_zh_translations().items():
+        ours = django_zh.get(key)
+        if key in seen or ours is None or theirs.msgstr == ours.msgstr:
+            continue
+        new = polib.POEntry(msgid=ours.msgid, msgctxt=ours.msgctxt, msgid_plural=ours.msgid_plural,
+                            flags=[f for f in ours.flags if f != "fuzzy"],
+                            comment=f"{theirs.package}'s zh_Hans says: {theirs.msgstr}; Django's wording wins")
+        if ours.msgid_plural:
+            new.msgstr_plural = {0: ""}
+        _copy_translation(new, ours)
+        match_edge_whitespace(new)
+        po.append(new)
+        seen.add(key)
+        overridden += 1
     ZH_PO.parent.mkdir(parents=True, exist_ok=True)
     po.save(str(ZH_PO))
     log(f"zh_Hans: {len(po)} third-party entries ({kept} kept, {from_django} newly pre-filled "
-        f"from Django's catalogue)")
+        f"from Django's catalogue, {overridden} of Django's strings the packages' own catalogues reword)")
     return po
 
 
