@@ -15,17 +15,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.core import append_only
 from ioudesk.core.fields import MoneyField
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(append_only.AppendOnlyQuerySet):
     message = "审批记录只能追加，不能修改或删除。"
-
-    def update(self, **kwargs):
-        raise PermissionError(self.message)
-
-    def delete(self):
-        raise PermissionError(self.message)
 
 
 class ApproverGroup(models.Model):
@@ -258,7 +253,7 @@ class DecisionKind(models.TextChoices):
     NOTE = "note", _("说明")                # the system's note in the timeline (a fallback approver, a delegation)
 
 
-class ApprovalDecision(models.Model):
+class ApprovalDecision(append_only.AppendOnlyModel):
     """Who did what to a request, when, with which comment, and the figures they saw (``seen``: the
     kind's ``describe`` rows at that moment). Append-only (model, queryset and database triggers)."""
 
@@ -286,14 +281,6 @@ class ApprovalDecision(models.Model):
 
     def __str__(self):
         return f"{self.request_id} {self.get_decision_display()}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise PermissionError(AppendOnlyQuerySet.message)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError(AppendOnlyQuerySet.message)
 
 
 class Delegation(models.Model):

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ioudesk.core import append_only
 from ioudesk.core.fields import EncryptedTextField, MoneyField
 from ioudesk.core.storage import private_storage
 
@@ -82,31 +83,17 @@ class Term(models.TextChoices):
     LONG = "long", _("长期逾期")
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(append_only.AppendOnlyQuerySet):
     message = "催收记录只能追加，不能修改或删除；更正请新增一条记录指向原记录。"
 
-    def update(self, **kwargs):
-        raise PermissionError(self.message)
 
-    def delete(self):
-        raise PermissionError(self.message)
-
-
-class AppendOnlyModel(models.Model):
+class AppendOnlyModel(append_only.AppendOnlyModel):
     """Rows written once: a correction is a new row (``corrects``)."""
 
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise PermissionError(AppendOnlyQuerySet.message)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError(AppendOnlyQuerySet.message)
 
 
 class CollectionSettings(models.Model):

@@ -1,5 +1,6 @@
-"""Tables whose rows are written once (contact records, approval decisions …) guarded by the database
-as well as by their model and queryset: SQLite aborts any UPDATE (DELETE is left to the application,
+"""Tables whose rows are written once (contact records, approval decisions …), guarded by their model
+and queryset (``AppendOnlyModel``, ``AppendOnlyQuerySet``: an app subclasses them with its own message)
+and by the database: SQLite aborts any UPDATE (DELETE is left to the application,
 because Django's test flush empties tables with DELETE), PostgreSQL aborts UPDATE and DELETE (its
 flush truncates). A correction is a new row.
 
@@ -8,7 +9,37 @@ A migration installs the guard with ``operations = [append_only.operation("app_t
 
 from __future__ import annotations
 
-from django.db import migrations
+from django.db import migrations, models
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    message = "记录只能追加，不能修改或删除；更正请新增一条记录。"
+
+    def update(self, **kwargs):
+        raise PermissionError(self.message)
+
+    def delete(self):
+        raise PermissionError(self.message)
+
+
+class AppendOnlyModel(models.Model):
+    """Rows written once: saving a stored row again or deleting one is refused (a correction is a new row)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError(self._refusal())
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(self._refusal())
+
+    def _refusal(self) -> str:
+        return type(self)._default_manager.get_queryset().message
 
 
 def _sqlite(table: str) -> list[str]:
