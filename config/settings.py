@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "ioudesk.approvals",
     "ioudesk.screening",
     "ioudesk.applications",
+    "ioudesk.receivables",
     "ioudesk.backoffice",
 ]
 

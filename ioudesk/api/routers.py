@@ -10,6 +10,7 @@ from ioudesk.api.ious import router as ious_router
 from ioudesk.api.legal import router as legal_router
 from ioudesk.api.me import router as me_router
 from ioudesk.api.messages import router as messages_router
+from ioudesk.api.receivables import router as receivables_router
 
 ROUTERS = [
     ("/me", me_router),
@@ -22,4 +23,5 @@ ROUTERS = [
     ("/legal", legal_router),
     ("/approvals", approvals_router),
     ("/applications", applications_router),
+    ("/receivables", receivables_router),
 ]

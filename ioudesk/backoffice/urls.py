@@ -28,4 +28,8 @@ urlpatterns = [
     path("", include("ioudesk.backoffice.approval_pages")),
     path("", include("ioudesk.backoffice.application_pages")),
     path("", include("ioudesk.backoffice.approval_stats_pages")),
+    path("", include("ioudesk.backoffice.receivable_bill_pages")),
+    path("", include("ioudesk.backoffice.receivable_match_pages")),
+    path("", include("ioudesk.backoffice.receivable_import_pages")),
+    path("", include("ioudesk.backoffice.receivable_statement_pages")),
 ]

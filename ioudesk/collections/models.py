@@ -227,8 +227,11 @@ class AssignmentRule(models.Model):
 
 class Case(models.Model):
     number = models.CharField(_("案件编号"), max_length=24, unique=True, editable=False)
-    iou = models.ForeignKey("ious.Iou", verbose_name=_("借据"), on_delete=models.PROTECT,
+    # a case is about one overdue IOU or one overdue receivables bill (往来账款), never both
+    iou = models.ForeignKey("ious.Iou", verbose_name=_("借据"), null=True, blank=True, on_delete=models.PROTECT,
                             related_name="collection_cases")
+    bill = models.ForeignKey("receivables.Bill", verbose_name=_("往来单据"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="collection_cases")
     customer = models.ForeignKey("customers.Customer", verbose_name=_("债务人"), on_delete=models.PROTECT,
                                  related_name="collection_cases")
     branch = models.ForeignKey("core.Branch", verbose_name=_("所属网点"), on_delete=models.PROTECT, related_name="+")
@@ -263,6 +266,9 @@ class Case(models.Model):
         ordering = ["-opened_on", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["iou"], condition=Q(status="open"), name="case_one_open_per_iou"),
+            models.UniqueConstraint(fields=["bill"], condition=Q(status="open"), name="case_one_open_per_bill"),
+            models.CheckConstraint(condition=(Q(iou__isnull=False) & Q(bill__isnull=True))
+                                   | (Q(iou__isnull=True) & Q(bill__isnull=False)), name="case_iou_or_bill"),
         ]
         indexes = [
             # the workbench: a collector's open cases in its order (next action, arrears, dpd)

@@ -21,7 +21,7 @@ COLLECTION_MANAGER = "催收主管"
 AUDITOR = "审计"
 
 DOMAIN_APPS = ("customers", "products", "ious", "ledger", "applications", "approvals", "collections",
-               "legal", "recovery", "documents", "notify", "reports")
+               "legal", "recovery", "documents", "notify", "reports", "receivables")
 
 ROLES: dict[str, list[str]] = {
     ADMINISTRATOR: ["*.*"],
@@ -30,6 +30,9 @@ ROLES: dict[str, list[str]] = {
         "collections.view_*", "approvals.view_*", "reports.view_*", "documents.view_*",
         # the rules and score card their applications are screened by; the messages their customers were sent
         "screening.view_*", "notify.view_message", "notify.view_deliveryattempt",
+        # 往来账款: their customers' bills, entered and sent for sign-off; the statements they hand over
+        "receivables.view_*", "receivables.add_bill", "receivables.change_bill", "receivables.add_billattachment",
+        "receivables.add_accountstatement",
     ],
     APPROVER: [
         "customers.view_*", "applications.view_*", "approvals.*", "ious.view_*", "ious.approve_iou", "products.view_*",
@@ -38,6 +41,8 @@ ROLES: dict[str, list[str]] = {
         "reports.view_*",
         # what an application was screened and scored by (explainable: docs/domain.md §24)
         "screening.view_*",
+        # the bills and credit overrides they sign off
+        "receivables.view_*",
     ],
     FINANCE: [
         "customers.view_*", "ious.view_*", "ious.disburse_iou", "ious.record_repayment", "ious.reverse_transaction",
@@ -47,6 +52,8 @@ ROLES: dict[str, list[str]] = {
         "approvals.view_approvalrequest",
         # the daily close's history, progress and failures (日终); starting it is the administrator's
         "closing.view_*",
+        # 往来账款: bills, receipts and matching, bank statements, statements of account (the finance clerk's work)
+        "receivables.*",
     ],
     COLLECTOR: [
         # add_followup: contact records for the customers whose IOUs they collect (ioudesk.customers.permissions)
@@ -59,12 +66,15 @@ ROLES: dict[str, list[str]] = {
         # letters; assigning cases, strategies, rules and agencies are the 催收主管's
         "collections.view_*", "collections.add_contactrecord", "collections.add_promise",
         "collections.add_contactattachment", "legal.view_*", "legal.issue_demand_letter", "recovery.view_*",
+        # the overdue bills behind their cases
+        "receivables.view_bill", "receivables.view_billdue", "receivables.view_billline",
     ],
     COLLECTION_MANAGER: [
         # the collection team's lead: every case of their branches (collections.view_branch_cases by
         # collections.*), assignment, strategies, rules, agencies; legal cases; recovery plans
         "collections.*", "legal.*", "recovery.*", "customers.view_*", "customers.view_sensitive_customer",
         "customers.add_followup", "ious.view_*", "notify.view_*", "notify.add_optout", "documents.view_*",
+        "receivables.view_*",
     ],
     AUDITOR: [
         "*.view_*", "core.view_all_branches",

@@ -19,11 +19,19 @@ class AccountCode(StrEnum):
     CASH = "1001"  # 库存现金
     BANK = "1002"  # 银行存款 (summary: post to a sub-account)
     BANK_BASIC = "100201"  # 银行存款-基本户: the default funding account
-    RECEIVABLES = "1122"  # 应收账款: money owed on 欠条 for goods and services
+    NOTES_RECEIVABLE = "1121"  # 应收票据: acceptance bills (承兑汇票) received
+    RECEIVABLES = "1122"  # 应收账款: money owed on 欠条 and on receivables bills for goods and services
+    PREPAYMENTS = "1123"  # 预付账款: payments made and not yet matched to a supplier's bill
+    INVENTORY = "1405"  # 库存商品: goods bought on a payable bill
     LOANS = "1301"  # 贷款-本金 (loans receivable)
     INTEREST_RECEIVABLE = "1302"  # 应收利息
     PENALTY_RECEIVABLE = "1303"  # 应收罚息
     FEES_RECEIVABLE = "1304"  # 应收费用
+    PAYABLES = "2202"  # 应付账款: supplier bills we owe
+    ADVANCE_RECEIPTS = "2203"  # 预收账款: receipts not yet matched to a bill (待核销)
+    TAXES = "2221"  # 应交税费 (summary)
+    OUTPUT_VAT = "222101"  # 应交增值税（销项税额）
+    INPUT_VAT = "222102"  # 应交增值税（进项税额）
     CUSTOMER_CREDIT = "2241"  # 客户溢缴款 (overpayments held for the customer)
     PAID_IN_CAPITAL = "4001"  # 实收资本 (how lending money gets onto the books)
     SALES_INCOME = "6001"  # 营业收入: the other side of a 欠条's receivable
@@ -31,6 +39,7 @@ class AccountCode(StrEnum):
     PENALTY_INCOME = "6012"  # 罚息收入
     FEE_INCOME = "6021"  # 手续费收入
     RECOVERY_INCOME = "6051"  # 核销后收回收入
+    ADMIN_EXPENSE = "6602"  # 管理费用: services bought on a payable bill
     LOAN_LOSS = "6701"  # 贷款损失 (write-off expense)
     WAIVER_EXPENSE = "6702"  # 减免支出
     MEMO_WRITTEN_OFF_PRINCIPAL = "9001"  # 核销本金（表外）
@@ -65,11 +74,19 @@ CHART: tuple[ChartAccount, ...] = (
     ChartAccount(AccountCode.CASH, "库存现金", AccountType.ASSET),
     ChartAccount(AccountCode.BANK, "银行存款", AccountType.ASSET),
     ChartAccount(AccountCode.BANK_BASIC, "基本户", AccountType.ASSET, parent=AccountCode.BANK),
+    ChartAccount(AccountCode.NOTES_RECEIVABLE, "应收票据", AccountType.ASSET),
     ChartAccount(AccountCode.RECEIVABLES, "应收账款", AccountType.ASSET),
+    ChartAccount(AccountCode.PREPAYMENTS, "预付账款", AccountType.ASSET),
+    ChartAccount(AccountCode.INVENTORY, "库存商品", AccountType.ASSET),
     ChartAccount(AccountCode.LOANS, "贷款-本金", AccountType.ASSET),
     ChartAccount(AccountCode.INTEREST_RECEIVABLE, "应收利息", AccountType.ASSET),
     ChartAccount(AccountCode.PENALTY_RECEIVABLE, "应收罚息", AccountType.ASSET),
     ChartAccount(AccountCode.FEES_RECEIVABLE, "应收费用", AccountType.ASSET),
+    ChartAccount(AccountCode.PAYABLES, "应付账款", AccountType.LIABILITY),
+    ChartAccount(AccountCode.ADVANCE_RECEIPTS, "预收账款", AccountType.LIABILITY),
+    ChartAccount(AccountCode.TAXES, "应交税费", AccountType.LIABILITY),
+    ChartAccount(AccountCode.OUTPUT_VAT, "应交增值税（销项税额）", AccountType.LIABILITY, parent=AccountCode.TAXES),
+    ChartAccount(AccountCode.INPUT_VAT, "应交增值税（进项税额）", AccountType.LIABILITY, parent=AccountCode.TAXES),
     ChartAccount(AccountCode.CUSTOMER_CREDIT, "客户溢缴款", AccountType.LIABILITY),
     ChartAccount(AccountCode.PAID_IN_CAPITAL, "实收资本", AccountType.EQUITY),
     ChartAccount(AccountCode.SALES_INCOME, "营业收入", AccountType.INCOME),
@@ -77,6 +94,7 @@ CHART: tuple[ChartAccount, ...] = (
     ChartAccount(AccountCode.PENALTY_INCOME, "罚息收入", AccountType.INCOME),
     ChartAccount(AccountCode.FEE_INCOME, "手续费收入", AccountType.INCOME),
     ChartAccount(AccountCode.RECOVERY_INCOME, "核销后收回收入", AccountType.INCOME),
+    ChartAccount(AccountCode.ADMIN_EXPENSE, "管理费用", AccountType.EXPENSE),
     ChartAccount(AccountCode.LOAN_LOSS, "贷款损失", AccountType.EXPENSE),
     ChartAccount(AccountCode.WAIVER_EXPENSE, "减免支出", AccountType.EXPENSE),
     ChartAccount(AccountCode.MEMO_WRITTEN_OFF_PRINCIPAL, "核销本金（表外）", AccountType.MEMO_DEBIT),

@@ -51,6 +51,11 @@ class EntryKind(models.TextChoices):
     RECOVERY = "recovery", _("核销后收回")
     REVERSAL = "reversal", _("冲正")
     ADJUSTMENT = "adjustment", _("调整")
+    BILL = "bill", _("往来挂账")
+    CREDIT_NOTE = "credit_note", _("红字冲减")
+    RECEIPT = "receipt", _("收款")
+    PAYMENT = "payment", _("付款")
+    MATCH = "match", _("往来核销")
 
 
 class Component(models.TextChoices):
@@ -194,6 +199,11 @@ class Posting(AppendOnlyModel):
     iou_id = models.BigIntegerField(_("借据ID"), null=True, blank=True, db_index=True)
     day = models.DateField(_("记账日期"))
     component = models.CharField(_("构成"), max_length=30, blank=True, choices=Component.choices)
+    # the receivables document the line is about: "B" a bill (its receivable/payable), "R" a receipt
+    # or payment (its unapplied part); the document's balance is the sum of its postings
+    # nullable without a default, so adding the columns is an ALTER TABLE, not a table rebuild
+    doc_kind = models.CharField(_("单据类型"), max_length=1, null=True, blank=True)
+    doc_id = models.BigIntegerField(_("单据ID"), null=True, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -201,7 +211,11 @@ class Posting(AppendOnlyModel):
         verbose_name = _("分录")
         verbose_name_plural = _("分录")
         ordering = ["entry_id", "id"]
-        indexes = [models.Index(fields=["account", "day", "id"], name="ledger_posting_account_day")]
+        indexes = [
+            models.Index(fields=["account", "day", "id"], name="ledger_posting_account_day"),
+            models.Index(fields=["doc_kind", "doc_id"], name="ledger_posting_doc",
+                         condition=Q(doc_id__isnull=False)),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(debit__gte=0), name="ledger_posting_debit_not_negative"),
             models.CheckConstraint(condition=Q(credit__gte=0), name="ledger_posting_credit_not_negative"),

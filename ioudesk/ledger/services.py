@@ -29,6 +29,7 @@ from ioudesk.ledger.chart import CHART, DEFAULT_COMPONENT_BY_TYPE, DEFAULT_COMPO
 from ioudesk.ledger.models import MEMO_TYPES, Account, Component, EntryKind, JournalEntry, Posting
 
 NUMBER_PREFIX = "PZ"
+DOC_KINDS = ("", "B", "R")  # none, a receivables bill, a receipt/payment
 _ZERO = Decimal("0")
 
 
@@ -40,6 +41,10 @@ class Line:
     debit: Decimal = field(default=_ZERO)
     credit: Decimal = field(default=_ZERO)
     component: str = ""
+    # the sub-ledger document a line is about (receivables: "B" a bill, "R" a receipt), so a
+    # document's balance is the sum of its postings (ledger verify compares them)
+    doc_kind: str = ""
+    doc_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class _CheckedLine:
     debit: int  # fen
     credit: int  # fen
     component: str
+    doc_kind: str = ""
+    doc_id: int | None = None
 
 
 # --- posting ----------------------------------------------------------------------------------
@@ -87,7 +94,8 @@ def reverse_entry(
     if not reason:
         raise ValidationFailed(_("请填写冲正原因。"), extra={"field": "reason"})
     lines = [
-        Line(posting.account.code, debit=posting.credit, credit=posting.debit, component=posting.component)
+        Line(posting.account.code, debit=posting.credit, credit=posting.debit, component=posting.component,
+             doc_kind=posting.doc_kind or "", doc_id=posting.doc_id)
         for posting in entry.postings.select_related("account").order_by("id")
     ]
     memo = f"冲正 {entry.number}：{reason}"[:200]
@@ -144,6 +152,7 @@ def _write(*, kind, checked, accounts, memo, iou_id, day, idempotency_key, finge
                     entry=entry, account_id=accounts[line.code]["id"], debit=from_fen(line.debit),
                     credit=from_fen(line.credit), iou_id=iou_id, day=day,
                     component=line.component or _default_component(accounts[line.code]),
+                    doc_kind=line.doc_kind or None, doc_id=line.doc_id,
                 )
                 for line in checked
             ])
@@ -217,7 +226,8 @@ def post_entries(requests: list[EntryRequest], *, user=None) -> list[JournalEntr
     postings = [
         Posting(entry=entry, account_id=accounts[line.code]["id"], debit=from_fen(line.debit),
                 credit=from_fen(line.credit), iou_id=entry.iou_id, day=entry.day,
-                component=line.component or _default_component(accounts[line.code]))
+                component=line.component or _default_component(accounts[line.code]),
+                doc_kind=line.doc_kind or None, doc_id=line.doc_id)
         for entry, (_kind, checked, _memo) in zip(entries, checked_all, strict=True) for line in checked
     ]
     for start in range(0, len(postings), 500):
@@ -289,8 +299,13 @@ def _checked_lines(lines) -> list[_CheckedLine]:
                 _("第 %(n)d 行：未知的构成“%(component)s”。") % {"n": number, "component": component},
                 extra={"line": number},
             )
+        doc_kind = str(line.doc_kind or "")
+        if doc_kind not in DOC_KINDS or (doc_kind == "") != (line.doc_id is None):
+            raise ValidationFailed(
+                _("第 %(n)d 行：单据类型与单据编号必须同时填写。") % {"n": number}, extra={"line": number}
+            )
         checked.append(_CheckedLine(code=str(line.account_code).strip(), debit=debit, credit=credit,
-                                    component=component))
+                                    component=component, doc_kind=doc_kind, doc_id=line.doc_id))
     debits, credits = sum(x.debit for x in checked), sum(x.credit for x in checked)
     if debits != credits:
         raise ValidationFailed(
@@ -365,7 +380,9 @@ def _default_component(account: dict) -> str:
 def _fingerprint(kind, checked, memo, iou_id, day, reverses) -> str:
     payload = {
         "kind": kind,
-        "lines": [[x.code, x.debit, x.credit, x.component] for x in checked],
+        # a line's document only when it names one, so entries without documents keep their fingerprints
+        "lines": [[x.code, x.debit, x.credit, x.component, *([x.doc_kind, x.doc_id] if x.doc_kind else [])]
+                  for x in checked],
         "memo": memo,
         "iou_id": iou_id,
         "day": day.isoformat() if day else None,  # None: "the business date", so a retry tomorrow still matches

@@ -1,0 +1,1 @@
+"""Scaffold: filled by the 往来账款 work."""

@@ -1,0 +1,7 @@
+"""What receivables plugs into the rest of the product at start-up: approval kinds, day steps,
+ledger balance checks, message categories, the customer page's section. One function per part,
+owned by the part's module; ``register()`` calls them all."""
+
+
+def register() -> None:
+    pass
