@@ -324,6 +324,8 @@ def _csv(rows: list[list], encoding: str) -> bytes:
                                                v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else v)
                          for v in row])
     text = buffer.getvalue()
+    if encoding.lower() in ("gbk", "gb2312", "cp936"):
+        text = text.replace("¥", "￥")  # GBK has only the full-width sign
     if encoding == "utf-8-sig":
         return b"\xef\xbb\xbf" + text.encode("utf-8")
     return text.encode(encoding)
