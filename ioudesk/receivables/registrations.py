@@ -4,4 +4,7 @@ owned by the part's module; ``register()`` calls them all."""
 
 
 def register() -> None:
-    pass
+    from ioudesk.receivables import approval_kinds, verify  # A
+
+    approval_kinds.register()  # A
+    verify.register()  # A
