@@ -17,9 +17,10 @@ alipay (the app's 交易明细, 2023 on), alipay_web (the older web site's 交�
 Every file has the layout's title rows, the account/period rows above the header, the header
 itself, and the footers (合计/笔数, dashed lines, 共N笔记录 …). Amounts are written with
 thousands separators (or as numbers in .xlsx where the bank does), a running 余额 from
-``opening_balance``. A ``Line`` without a ``reference`` gets a serial made from its position
-when the layout has one (``auto_reference``), and without ``at`` a time of day from its position:
-the same lines always give the same bytes (the .xlsx's document dates are fixed), so importing
+``opening_balance``. A ``Line`` without a ``reference`` gets a serial made from its content
+when the layout has one (``auto_reference``), and without ``at`` a time of day made the same way
+(so one transaction has the same serial and time in two overlapping statements); the same lines
+always give the same bytes (the .xlsx's document dates are fixed), so importing
 the same file twice is importing the same bytes.
 
 ``sample_lines(n, seed=…)`` makes n plausible lines (customers' transfers with or without a bill
@@ -29,6 +30,7 @@ number in the memo, a few fees and payments out) for benches and demos.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import random
 from dataclasses import dataclass, replace
@@ -70,18 +72,22 @@ def _money(amount: Decimal, *, grouped: bool = True) -> str:
 
 
 def _prepared(lines: list[Line], layout: str, auto_reference: bool) -> list[Line]:
-    out = []
-    for position, line in enumerate(lines, start=1):
-        at = line.at or (datetime.combine(line.day, time(9, 0)) + timedelta(minutes=7 * position % 480,
-                                                                              seconds=position % 60)).time()
+    """Times and serials for lines without them, made from the line itself (and its occurrence
+    among identical lines), not from its position: the same transaction in two overlapping
+    statements gets the same time and serial, as it does at the bank."""
+    out, seen = [], {}
+    for line in lines:
+        key = f"{line.day}|{line.amount}|{line.direction}|{line.name}|{line.account}|{line.memo}"
+        seen[key] = seen.get(key, 0) + 1
+        digest = int(hashlib.sha256(f"{key}|{seen[key]}".encode()).hexdigest()[:15], 16)
+        at = line.at or time(8 + digest % 9, digest // 9 % 60, digest // 540 % 60)
         reference = line.reference
         if not reference and auto_reference:
-            stamp = line.day.strftime("%Y%m%d")
-            reference = {"ccb": f"{stamp}-{position:08d}", "boc": f"ZD{stamp}{position:06d}",
-                         "cmb": f"K{stamp[2:]}{position:07d}", "icbc": f"{position:07d}",
-                         "bocom": f"BC{stamp}{position:08d}", "alipay": f"{stamp}2200{position:010d}",
-                         "alipay_web": f"{stamp}2100{position:010d}",
-                         "wechat": f"4200{stamp}{position:012d}"}.get(layout, "")
+            stamp, n = line.day.strftime("%Y%m%d"), digest % 10**8
+            reference = {"ccb": f"{stamp}-{n:08d}", "boc": f"ZD{stamp}{n % 10**6:06d}",
+                         "cmb": f"K{stamp[2:]}{n % 10**7:07d}", "icbc": f"{n % 10**7:07d}",
+                         "bocom": f"BC{stamp}{n:08d}", "alipay": f"{stamp}2200{n:010d}",
+                         "alipay_web": f"{stamp}2100{n:010d}", "wechat": f"4200{stamp}{n:012d}"}.get(layout, "")
         out.append(replace(line, at=at, reference=reference))
     return out
 

@@ -10,7 +10,13 @@ import pytest
 
 from ioudesk.core.errors import ValidationFailed
 from ioudesk.receivables import bankfiles
-from ioudesk.receivables.tests.bankfiles import LAYOUTS, Line, statement_file, statement_filename, statement_rows
+from ioudesk.receivables.tests.bankfiles import (
+    LAYOUTS,
+    Line,
+    statement_file,
+    statement_filename,
+    statement_rows,
+)
 
 LINES = [
     Line(day=date(2026, 11, 2), at=time(9, 15, 23), amount=D("11300.00"), name="杭州启明电子有限公司",
