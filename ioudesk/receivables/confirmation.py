@@ -71,7 +71,7 @@ def _p(text: str, style) -> Paragraph:
 
 
 def _grid(rows: list[list], widths: list[float], font: str, *, numeric: tuple[int, ...] = (), total: bool = False,
-          styles=None) -> Table:
+          styles=None, row_height=None) -> Table:
     """A table: the first row the header; text cells wrap, numeric columns right-aligned."""
     data = []
     for index, row in enumerate(rows):
@@ -80,7 +80,8 @@ def _grid(rows: list[list], widths: list[float], font: str, *, numeric: tuple[in
             continue
         data.append([_p(cell, styles["cellr"] if column in numeric else styles["cell"])
                      for column, cell in enumerate(row)])
-    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    heights = None if row_height is None else [None] + [row_height] * (len(data) - 1)
+    table = Table(data, colWidths=widths, rowHeights=heights, repeatRows=1, hAlign="LEFT")
     commands = [
         ("GRID", (0, 0), (-1, -1), 0.5, pdf.RULE),
         ("BACKGROUND", (0, 0), (-1, 0), pdf.HEADER_FILL),
@@ -159,7 +160,7 @@ def statement_document(statement, figures, *, printed_by: str = "") -> bytes:
         _p(_("往来对账单"), styles["title"]),
         _p(_("编号：%(number)s") % {"number": statement.number}, styles["number"]),
         _grid([[_("往来单位"), f"{figures.customer_name}（{figures.customer_number}）", _("对账期间"), period],
-               [_("对账方向"), labels["kind"], _("出具日期"), timezone.localtime(statement.issued_at).date().isoformat()],
+               [_("对账方向"), labels["kind"], _("出具日期"), _issued_on(statement)],
                [_("出具单位"), organisation.name, _("币种"), _("人民币（元）")]],
               [WIDTH * 0.14, WIDTH * 0.40, WIDTH * 0.14, WIDTH * 0.32], font, styles=styles),
         Spacer(1, 3 * mm),
@@ -173,15 +174,17 @@ def statement_document(statement, figures, *, printed_by: str = "") -> bytes:
             "y": _money(figures.unmatched)}, styles["note"]),
         _p(_("二、本期明细"), styles["caption"]),
     ]
-    rows = [[_("日期"), _("凭证号"), _("业务"), _("单号"), _("摘要"), _("增加"), _("减少"), _("余额")],
-            [figures.period_from.isoformat(), "", _("期初余额"), "", "", "", "", _money(figures.opening)]]
+    rows = [[_("日期"), _("业务"), _("单号"), _("摘要"), _("增加"), _("减少"), _("余额")],
+            [figures.period_from.isoformat(), _("期初余额"), "", "", "", "", _money(figures.opening)]]
     for m in figures.movements:
-        rows.append([m.day.isoformat(), m.entry, m.label, m.document, m.memo, _money(m.increase), _money(m.decrease),
+        rows.append([m.day.isoformat(), m.label, m.document, m.memo, _money(m.increase), _money(m.decrease),
                      _money(m.balance)])
-    rows.append([figures.period_to.isoformat(), "", _("期末余额"), "", "", _money(figures.billed + max(figures.adjusted, ZERO)),
-                 _money(figures.credited + figures.received + max(-figures.adjusted, ZERO)), _money(figures.closing)])
-    story.append(_grid(rows, [WIDTH * w for w in (0.105, 0.14, 0.10, 0.17, 0.16, 0.105, 0.105, 0.115)], font,
-                       numeric=(5, 6, 7), total=True, styles=styles))
+    increases = sum((m.amount for m in figures.movements if m.amount > 0), ZERO)
+    decreases = -sum((m.amount for m in figures.movements if m.amount < 0), ZERO)
+    rows.append([figures.period_to.isoformat(), _("本期合计及期末余额"), "", "", _money(increases), _money(decreases),
+                 _money(figures.closing)])
+    story.append(_grid(rows, [WIDTH * w for w in (0.11, 0.10, 0.22, 0.21, 0.12, 0.12, 0.12)], font,
+                       numeric=(4, 5, 6), total=True, styles=styles))
     if figures.matches:
         story.append(_p(_("三、本期核销明细（不影响余额）"), styles["caption"]))
         match_rows = [[_("日期"), _("凭证号"), _("收付款单号"), _("核销单据"), _("核销金额")]]
@@ -223,10 +226,15 @@ def statement_document(statement, figures, *, printed_by: str = "") -> bytes:
         Spacer(1, 8 * mm),
         KeepTogether([_p(_("出具单位（盖章）：%(name)s") % {"name": organisation.name}, styles["sign"]),
                       _p(_("经办人：%(user)s") % {"user": _person(statement.issued_by)}, styles["sign"]),
-                      _p(_("日期：%(day)s") % {"day": timezone.localtime(statement.issued_at).date().isoformat()},
+                      _p(_("日期：%(day)s") % {"day": _issued_on(statement)},
                          styles["sign"])]),
     ]
     return _build(title=_("往来对账单"), number=statement.number, story=story, font=font, printed_by=printed_by)
+
+
+def _issued_on(statement) -> str:
+    """The business date the statement was issued on (its number's date), not the machine's clock."""
+    return (statement.snapshot or {}).get("issued_on") or timezone.localtime(statement.issued_at).date().isoformat()
 
 
 def _person(user) -> str:
@@ -274,7 +282,7 @@ def confirmation_document(statement, figures, *, printed_by: str = "") -> bytes:
         _p(_("本函仅为复核账目之用，并非催款结算。若款项在上述日期之后已经付清，仍请及时函复为盼。"), styles["body"]),
         Spacer(1, 6 * mm),
         KeepTogether([_p(_("%(name)s（盖章）") % {"name": organisation.name}, styles["sign"]),
-                      _p(_("%(day)s") % {"day": timezone.localtime(statement.issued_at).date().isoformat()},
+                      _p(_("%(day)s") % {"day": _issued_on(statement)},
                          styles["sign"])]),
         _p(_("-------------------------- 以下仅供被询证单位使用（回执），请沿此线剪下 --------------------------"),
            styles["cut"]),
@@ -293,7 +301,8 @@ def confirmation_document(statement, figures, *, printed_by: str = "") -> bytes:
     story.append(slip)
     story.append(_p(_("不符项目（信息不符时填写）："), styles["caption"]))
     blank = [[_("单号"), _("本公司记录金额"), _("贵公司记录金额"), _("差异原因及说明")]] + [["", "", "", ""] for _n in range(4)]
-    story.append(_grid(blank, [WIDTH * 0.24, WIDTH * 0.2, WIDTH * 0.2, WIDTH * 0.36], font, styles=styles))
+    story.append(_grid(blank, [WIDTH * 0.24, WIDTH * 0.2, WIDTH * 0.2, WIDTH * 0.36], font, styles=styles,
+                       row_height=8 * mm))
     if figures.open_items:
         story.append(_p(_("附表：截至 %(day)s 未结清单据明细") % {"day": figures.period_to.isoformat()}, styles["caption"]))
         rows = [[_("单号"), _("单据日期"), _("到期日"), _("未结金额")]]

@@ -448,7 +448,7 @@ def statement_issue(*, customer, period_from: date, period_to: date, direction: 
         number=next_number(prefix=numbers.ACCOUNT_STATEMENT, day=today), customer=customer, branch=customer.branch,
         direction=direction, period_from=period_from, period_to=period_to, opening=figures.opening,
         billed=figures.billed, received=figures.received, credited=figures.credited, closing=figures.closing,
-        snapshot=figures.to_snapshot(), issued_by=user if getattr(user, "is_authenticated", False) else None)
+        snapshot={**figures.to_snapshot(), "issued_on": today.isoformat()}, issued_by=user if getattr(user, "is_authenticated", False) else None)
     audit.record(AuditAction.CREATE, obj=statement, verb="出具对账单", changes={
         "number": [None, statement.number], "customer": [None, customer.name],
         "period": [None, f"{period_from.isoformat()} — {period_to.isoformat()}"],

@@ -74,9 +74,11 @@ def credit_note(original: Bill, day: date, net: str, tax: str, *, user=None) -> 
                                kind=BillKind.CREDIT_NOTE, status=BillStatus.PAID, customer=original.customer,
                                branch=original.branch, nature=original.nature, bill_date=day, net_amount=-net,
                                tax_amount=-tax, total=total, original=original)
-    entry = post_entry(kind=EntryKind.CREDIT_NOTE, lines=[
-        Line(AccountCode.SALES_INCOME, debit=net), Line(AccountCode.OUTPUT_VAT, debit=tax),
-        Line(AccountCode.RECEIVABLES, credit=total, doc_kind="B", doc_id=original.pk)],
+    lines = [Line(AccountCode.SALES_INCOME, debit=net)]
+    if tax:
+        lines.append(Line(AccountCode.OUTPUT_VAT, debit=tax))
+    lines.append(Line(AccountCode.RECEIVABLES, credit=total, doc_kind="B", doc_id=original.pk))
+    entry = post_entry(kind=EntryKind.CREDIT_NOTE, lines=lines,
         memo=f"{note.number} 红字冲减 {original.number}", day=day, user=user)
     Bill.objects.filter(pk=note.pk).update(entry=entry)
     remaining = total
