@@ -95,7 +95,7 @@ IOU_METHOD = {Channel.CASH: PaymentMethod.CASH, Channel.BANK: PaymentMethod.BANK
               Channel.WECHAT: PaymentMethod.WECHAT, Channel.ALIPAY: PaymentMethod.ALIPAY,
               Channel.ACCEPTANCE_BILL: PaymentMethod.OTHER}
 # YS20261128-0001, ys 20261128 0001, YS202611280001, ＹＳ２０２６… (NFKC first)
-NUMBER_RE = re.compile(r"(YS|YF|JD)\s*(20\d{6})\s*[-_—–/]?\s*(\d{4,6})(?!\d)")
+NUMBER_RE = re.compile(r"(YS|YF|JD)\s*(20\d{6})\s*[-_—–/]?\s*(\d{4,7})(?!\d)")
 
 
 def rules_ensure() -> int:
@@ -168,22 +168,38 @@ def _visible(user):
 
 
 def load_bill_items(customer_ids, direction: str, user, *, bill_ids=None) -> dict[int, list[Item]]:
-    """The open due items of these customers (or bills), by customer, oldest first."""
-    query = BillDue.objects.filter(direction=direction, status=DueStatus.OPEN, open_amount__gt=0,
-                                   bill__status=BillStatus.OPEN)
-    if bill_ids is not None:
-        query = query.filter(bill_id__in=list(bill_ids))
-    else:
-        query = query.filter(customer_id__in=list(customer_ids))
+    """The open due items of these customers (or bills), by customer, oldest first. Raw SQL: the
+    matching run reads ~10 items for each of 2,000 customers per batch."""
+    keys = list(bill_ids if bill_ids is not None else customer_ids)
+    if not keys:
+        return {}
+    quote = connection.ops.quote_name
+    due_table, bill_table = quote(BillDue._meta.db_table), quote(Bill._meta.db_table)
     branches = _visible(user)
-    if branches is not None:
-        query = query.filter(branch_id__in=branches)
     out: dict[int, list[Item]] = defaultdict(list)
-    for pk, customer_id, due_date, open_amount, bill_id, number, seq in query.order_by(
-            "due_date", "id").values_list("id", "customer_id", "due_date", "open_amount", "bill_id", "bill__number",
-                                          "seq"):
-        out[customer_id].append(Item("due", pk, customer_id, due_date, open_amount, bill_id, number, seq))
+    rows = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            sql = (f"SELECT d.id, d.customer_id, d.due_date, d.open_amount, d.bill_id, b.number, d.seq, d.branch_id "
+                   f"FROM {due_table} d JOIN {bill_table} b ON b.id = d.bill_id "
+                   f"WHERE d.direction = %s AND d.status = %s AND d.open_amount > 0 AND b.status = %s AND "
+                   f"{'d.bill_id' if bill_ids is not None else 'd.customer_id'} IN ({', '.join(['%s'] * len(part))})")
+            cursor.execute(sql, [direction, DueStatus.OPEN, BillStatus.OPEN, *part])
+            rows.extend(cursor.fetchall())
+    to_date = _date_of
+    for pk, customer_id, due_date, open_fen, bill_id, number, seq, branch_id in rows:
+        if branches is not None and branch_id not in branches:
+            continue
+        out[customer_id].append(Item("due", pk, customer_id, to_date(due_date), Decimal(open_fen).scaleb(-2), bill_id,
+                                     number, seq))
+    for items in out.values():
+        items.sort(key=lambda item: (item.due_date, item.pk))
     return out
+
+
+def _date_of(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def installment_owed(row: Installment) -> Decimal:
@@ -431,10 +447,11 @@ def _match_batch(ids: list[int], *, user, day: date, rules, tol) -> MatchSummary
             elif number in ious_by_number and r["direction"] == Direction.RECEIVABLE:
                 pk, customer_id = ious_by_number[number]
                 docs.append(("iou", pk, customer_id))
-        known = payer.get(r["id"])
         if docs:
-            customer = known or docs[0][2]
-            docs = [d for d in docs if d[2] == customer]  # the payer is someone else's: not trusted
+            # the receipt's own customer (entered by a person) wins over a number in the memo; a number
+            # wins over a payer alias (an agent may pay for several customers)
+            owner = r["customer_id"] or docs[0][2]
+            docs = [d for d in docs if d[2] == owner]
         memo_docs[r["id"]] = docs
     customers = set(payer.values()) | {d[2] for docs in memo_docs.values() for d in docs}
     want_ious = any(rule.include_ious for rule in rules)
@@ -447,7 +464,7 @@ def _match_batch(ids: list[int], *, user, day: date, rules, tol) -> MatchSummary
     plans = []
     for r in receipts:
         docs = memo_docs.get(r["id"], [])
-        customer = payer.get(r["id"]) or (docs[0][2] if docs else None)
+        customer = r["customer_id"] or (docs[0][2] if docs else payer.get(r["id"]))
         items = items_by_customer[r["direction"]].get(customer, []) if customer else []
         doc_keys = {(kind, pk) for kind, pk, _c in docs}
         memo_items = [i for i in items if (i.kind, i.doc_id) in doc_keys] if docs else None
@@ -459,12 +476,44 @@ def _match_batch(ids: list[int], *, user, day: date, rules, tol) -> MatchSummary
 # --- writing ---------------------------------------------------------------------------------------
 
 
+def fen(amount: Decimal) -> int:
+    return int(amount * 100)
+
+
+def insert_rows(model, columns: list[str], rows: list[tuple], *, returning: bool = False, ignore_conflicts=False,
+                chunk: int = 400) -> list[int]:
+    """INSERT many rows of ``model`` by hand (values already as the database stores them: money in
+    fen, dates as the backend adapts them), one multi-row statement per ``chunk``; the matching run's
+    and the import's hot path, where building model instances cost more than the database."""
+    if not rows:
+        return []
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    tail += f" RETURNING {quote(model._meta.pk.column)}" if returning else ""
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES {', '.join([row_sql] * len(part))}{tail}",
+                           [value for row in part for value in row])
+            if returning:
+                ids.extend(pk for (pk,) in cursor.fetchall())
+    return ids
+
+
+def _db_date(day: date):
+    return connection.ops.adapt_datefield_value(day)
+
+
 def _apply(plans: list[Plan], *, user, day: date, summary: MatchSummary) -> MatchSummary:
-    created_by = user if user.is_authenticated else None
-    allocations: list[Allocation] = []
+    created_by = user.pk if user.is_authenticated else None
+    allocations: list[list] = []  # [receipt, due, amount, method, entry index]
     entries: list[EntryRequest] = []
-    entry_owner: list[list[Allocation]] = []
     due_changes: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    by_bill: dict[int, Decimal] = defaultdict(lambda: ZERO)
     receipt_updates = []
     aliases = []
     suggestion_rows = []
@@ -479,27 +528,21 @@ def _apply(plans: list[Plan], *, user, day: date, summary: MatchSummary) -> Matc
                     made = _apply_iou_parts(r, iou_parts, user=user, day=day)
             except ApplicationError:
                 made, bill_parts = [], []  # the IOU refused it (state, day): the receipt waits for a person
-            allocations_iou = made
-            applied += sum((a.amount for a in allocations_iou), ZERO)
-            summary.allocations += len(allocations_iou)
+            applied += sum((a.amount for a in made), ZERO)
+            summary.allocations += len(made)
         if bill_parts:
-            group = []
             lines = []
             for item, amount, method in bill_parts:
                 due_changes[item.pk] += amount
-                allocation = Allocation(receipt_id=r["id"], due_id=item.pk, amount=amount, method=method, day=day,
-                                        created_by=created_by)
-                group.append(allocation)
+                by_bill[item.doc_id] += amount
+                allocations.append((r["id"], item.pk, amount, method, len(entries)))
                 lines.extend(_pair(r["direction"], r["id"], item.doc_id, amount))
                 applied += amount
-            allocations.extend(group)
-            entry_owner.append(group)
             entries.append(EntryRequest(kind=EntryKind.MATCH, lines=lines, iou_id=None, day=day,
                                         memo=_entry_memo(r, {i.number for i, _a, _m in bill_parts})))
         for item, amount, rule, reason in plan.suggestions:
-            suggestion_rows.append(MatchSuggestion(
-                receipt_id=r["id"], due_id=item.pk if item.kind == "due" else None,
-                iou_id=item.doc_id if item.kind == "iou" else None, amount=amount, rule=rule, reason=reason[:200]))
+            suggestion_rows.append((r["id"], item.pk if item.kind == "due" else None,
+                                    item.doc_id if item.kind == "iou" else None, fen(amount), rule, reason[:200], _now()))
         matched = r["matched"] + applied
         unmatched = r["unmatched"] - applied
         status = (ReceiptStatus.MATCHED if unmatched == 0 else ReceiptStatus.PARTIAL if matched > 0
@@ -522,16 +565,21 @@ def _apply(plans: list[Plan], *, user, day: date, summary: MatchSummary) -> Matc
         dues_apply_bulk(dict(due_changes), day=day)
     if entries:
         posted = post_entries(entries, user=user)
-        for group, entry in zip(entry_owner, posted, strict=True):
-            for allocation in group:
-                allocation.entry_id = entry.pk
-        Allocation.objects.bulk_create(allocations, batch_size=500)
+        now, on = _now(), _db_date(day)
+        insert_rows(Allocation, ["receipt_id", "due_id", "iou_id", "iou_transaction_id", "amount", "method", "day",
+                                 "entry_id", "undone", "undo_entry_id", "undo_reason", "created_by_id", "created_at"],
+                    [(receipt_id, due_id, None, None, fen(amount), method, on, posted[index].pk, False, None, "",
+                      created_by, now) for receipt_id, due_id, amount, method, index in allocations])
         summary.allocations += len(allocations)
-        _events([a for a in allocations], user=user)
+        insert_rows(BillEvent, ["bill_id", "kind", "text", "by_id", "at"],
+                    [(bill_id, BillEventKind.MATCHED, _g("自动核销 ¥%(amount)s") % {"amount": f"{amount:,.2f}"},
+                      created_by, now) for bill_id, amount in by_bill.items()])
     ids = [p.receipt["id"] for p in plans]
-    MatchSuggestion.objects.filter(receipt_id__in=ids).delete()
-    if suggestion_rows:
-        MatchSuggestion.objects.bulk_create(suggestion_rows, batch_size=500)
+    stale = MatchSuggestion.objects.filter(receipt_id__in=ids)
+    if stale.exists():
+        stale.delete()
+    insert_rows(MatchSuggestion, ["receipt_id", "due_id", "iou_id", "amount", "rule", "reason", "created_at"],
+                suggestion_rows)
     _update_receipts(receipt_updates)
     learn_aliases(aliases)
     return summary
@@ -571,19 +619,6 @@ def _apply_iou_parts(receipt: dict, parts, *, user, day: date) -> list[Allocatio
             receipt_id=receipt["id"], iou=iou, iou_transaction=record, amount=amount, method=rows[0][2], day=day,
             entry=entry, created_by=user if user.is_authenticated else None))
     return made
-
-
-def _events(allocations: list[Allocation], *, user) -> None:
-    by_bill: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    dues = dict(BillDue.objects.filter(pk__in={a.due_id for a in allocations}).values_list("id", "bill_id"))
-    for allocation in allocations:
-        by_bill[dues[allocation.due_id]] += allocation.amount
-    by = user if getattr(user, "is_authenticated", False) else None
-    BillEvent.objects.bulk_create([
-        BillEvent(bill_id=bill_id, kind=BillEventKind.MATCHED, by=by,
-                  text=_g("核销 ¥%(amount)s") % {"amount": f"{amount:,.2f}"})
-        for bill_id, amount in by_bill.items()
-    ], batch_size=500)
 
 
 def _update_receipts(rows) -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 
+from django.db import connection
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _g
 
 from ioudesk.core.crypto import blind_index, normalize_for_index
@@ -94,6 +96,7 @@ def learn_aliases(pairs) -> None:
                                                                        or "****"}))
     if not wanted:
         return
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     existing = {}
     for kind in (PayerAliasKind.NAME, PayerAliasKind.ACCOUNT):
         values = [value for (k, value) in wanted if k == kind]
@@ -104,7 +107,15 @@ def learn_aliases(pairs) -> None:
     same = [pk for key, (pk, customer_id) in existing.items() if wanted[key][0] == customer_id]
     for start in range(0, len(same), 500):
         PayerAlias.objects.filter(pk__in=same[start:start + 500]).update(uses=F("uses") + 1)
-    PayerAlias.objects.bulk_create([
-        PayerAlias(customer_id=customer_id, kind=kind, value=value, label=label, learned=True, uses=1)
-        for (kind, value), (customer_id, label) in wanted.items() if (kind, value) not in existing
-    ], batch_size=500, ignore_conflicts=True)
+    new = [(customer_id, kind, value, label, True, 1, now)
+           for (kind, value), (customer_id, label) in wanted.items() if (kind, value) not in existing]
+    if not new:
+        return
+    quote = connection.ops.quote_name
+    columns = ("customer_id", "kind", "value", "label", "learned", "uses", "created_at")
+    with connection.cursor() as cursor:
+        for start in range(0, len(new), 400):
+            part = new[start:start + 400]
+            cursor.execute(f"INSERT INTO {quote(PayerAlias._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+                           f"VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s)'] * len(part))} ON CONFLICT DO NOTHING",
+                           [v for row in part for v in row])

@@ -36,7 +36,7 @@ from ioudesk.ledger.chart import AccountCode
 from ioudesk.ledger.models import Account, EntryKind
 from ioudesk.ledger.services import NUMBER_PREFIX, EntryRequest, Line, post_entries, post_entry
 from ioudesk.receivables import numbers, receipt_predicates
-from ioudesk.receivables.matching import match_receipts
+from ioudesk.receivables.matching import insert_rows, match_receipts
 from ioudesk.receivables.models import Channel, Direction, Receipt, ReceiptStatus
 from ioudesk.receivables.payers import account_index
 
@@ -170,8 +170,7 @@ def _last4(value: str) -> str:
 
 
 def _memo(receipt) -> str:
-    label = _g("收款") if receipt.direction == Direction.RECEIVABLE else _g("付款")
-    return f"{label} {receipt.number} {receipt.payer_name}".strip()[:200]
+    return _memo_for(receipt.direction, receipt.number, receipt.payer_name)
 
 
 def receipts_create_bulk(rows: list[ReceiptRow], *, branch, account_code: str, user) -> list[int]:
@@ -216,33 +215,51 @@ def _blocks(batch, *, branch) -> list:
 def _bulk_batch(batch, *, branch, account_code: str, user) -> list[int]:
     from contextlib import ExitStack
 
-    created_by = user if user.is_authenticated else None
+    from django.utils import timezone
+
+    from ioudesk.core import crypto
+
+    created_by = user.pk if user.is_authenticated else None
+    adapt_day = connection.ops.adapt_datefield_value
     with ExitStack() as stack:
         for block in _blocks(batch, branch=branch):
             stack.enter_context(block)
         with transaction.atomic():
-            receipts = []
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            rows, made = [], []
             for row, amount, day in batch:
                 prefix = numbers.RECEIPT if row.direction == Direction.RECEIVABLE else numbers.PAYMENT
-                receipts.append(Receipt(
-                    number=next_number(prefix=prefix, day=day), direction=row.direction, channel=row.channel,
-                    account_code=account_code, day=day, amount=amount, matched=ZERO, unmatched=amount,
-                    payer_name=(row.payer_name or "").strip()[:100], payer_account=(row.payer_account or "").strip(),
-                    payer_account_index=account_index(row.payer_account), payer_account_last4=_last4(row.payer_account),
-                    payer_bank=(row.payer_bank or "").strip()[:100], memo=(row.memo or "").strip()[:300],
-                    reference=(row.reference or "").strip()[:60], customer_id=row.customer_id, branch=branch,
-                    status=ReceiptStatus.UNMATCHED, statement_line_id=row.statement_line_id, created_by=created_by,
-                ))
-            Receipt.objects.bulk_create(receipts, batch_size=500)
+                number = next_number(prefix=prefix, day=day)
+                account = (row.payer_account or "").strip()
+                cents = int(amount * 100)
+                rows.append((
+                    number, row.direction, row.channel, account_code, adapt_day(day), cents, 0, cents,
+                    (row.payer_name or "").strip()[:100], crypto.encrypt(account) if account else "",
+                    account_index(account), _last4(account), (row.payer_bank or "").strip()[:100],
+                    (row.memo or "").strip()[:300], (row.reference or "").strip()[:60], row.customer_id, branch.pk,
+                    ReceiptStatus.UNMATCHED, "", row.statement_line_id, None, created_by, now, now))
+                made.append((number, row.direction, amount, day, (row.payer_name or "").strip()))
+            ids = insert_rows(Receipt, RECEIPT_COLUMNS, rows, returning=True, chunk=300)
             entries = post_entries([
-                EntryRequest(kind=EntryKind.RECEIPT if r.direction == Direction.RECEIVABLE else EntryKind.PAYMENT,
-                             lines=receipt_lines(direction=r.direction, account_code=account_code, amount=r.amount,
-                                                 receipt_id=r.pk),
-                             memo=_memo(r), iou_id=None, day=r.day)
-                for r in receipts
+                EntryRequest(kind=EntryKind.RECEIPT if direction == Direction.RECEIVABLE else EntryKind.PAYMENT,
+                             lines=receipt_lines(direction=direction, account_code=account_code, amount=amount,
+                                                 receipt_id=pk),
+                             memo=_memo_for(direction, number, payer), iou_id=None, day=day)
+                for pk, (number, direction, amount, day, payer) in zip(ids, made, strict=True)
             ], user=user)
-            _set_entries([(r.pk, e.pk) for r, e in zip(receipts, entries, strict=True)])
-    return [r.pk for r in receipts]
+            _set_entries([(pk, e.pk) for pk, e in zip(ids, entries, strict=True)])
+    return ids
+
+
+RECEIPT_COLUMNS = ["number", "direction", "channel", "account_code", "day", "amount", "matched", "unmatched",
+                   "payer_name", "payer_account", "payer_account_index", "payer_account_last4", "payer_bank", "memo",
+                   "reference", "customer_id", "branch_id", "status", "ignore_reason", "statement_line_id", "entry_id",
+                   "created_by_id", "created_at", "updated_at"]
+
+
+def _memo_for(direction: str, number: str, payer: str) -> str:
+    label = _g("收款") if direction == Direction.RECEIVABLE else _g("付款")
+    return f"{label} {number} {payer}".strip()[:200]
 
 
 def _set_entries(pairs: list[tuple[int, int]]) -> None:
