@@ -927,5 +927,121 @@ def terms_defaults_ensure() -> int:
 
 __all__ = ["CheckedBill", "CheckedLine", "LineInput", "approval_kind_for", "bill_adjust", "bill_attach",
            "bill_create", "bill_due_items", "bill_post", "bill_return_to_draft", "bill_submit", "bill_update",
-           "bill_validate", "bill_void", "credit_note_create", "terms_defaults_ensure", "terms_describe",
+           "bill_preview", "bill_validate", "bill_void", "credit_note_create", "terms_defaults_ensure", "terms_describe",
            "terms_spec"]
+
+
+# --- preview (the form's live totals) ---------------------------------------------------------------
+
+def bill_preview(*, customer, bill_date, lines, payment_terms=None, delivery_date=None, direction=Direction.RECEIVABLE,
+                 exclude_bill: Bill | None = None) -> dict:
+    """What the bill form shows while it is typed, worked out as posting would: each line's 金额/税额/
+    价税合计 (``calc.vat``), the totals, the due dates from the terms, and whether the bill will need
+    credit approval and why. Lines that cannot be worked out yet are skipped (``None``)."""
+    rates = tax_rates()
+    out_lines, net, tax = [], ZERO, ZERO
+    for raw in lines:
+        quantity, price, rate = (_decimal(_line_value(raw, name, None)) for name in ("quantity", "unit_price", "tax_rate"))
+        if quantity is None or price is None or rate is None or quantity <= 0 or price < 0 or rate not in rates:
+            out_lines.append(None)
+            continue
+        try:
+            line_net, line_tax, line_total = vat.line_amounts(quantity, price, rate)
+        except CalcError:
+            out_lines.append(None)
+            continue
+        out_lines.append({"net": line_net, "tax": line_tax, "total": line_total})
+        net, tax = net + line_net, tax + line_tax
+    total = net + tax
+    if payment_terms is None and customer is not None:
+        payment_terms = default_terms_for(customer, direction=direction)
+    dues = []
+    if isinstance(bill_date, date) and total > 0:
+        try:
+            dues = bill_due_items(terms=payment_terms, bill_date=bill_date, delivery_date=delivery_date, total=total)
+        except CalcError:
+            dues = []
+    verdict = None
+    if customer is not None and direction == Direction.RECEIVABLE:
+        verdict = credit_check(customer, total, exclude_bill=exclude_bill)
+    return {"lines": out_lines, "net": net, "tax": tax, "total": total, "dues": dues, "verdict": verdict,
+            "terms": payment_terms, "terms_text": terms_describe(payment_terms)}
+
+
+# --- reading (the lists and the bill page) ------------------------------------------------------------
+
+BUCKETS = {  # days past due of the bill's oldest open item at the business date: (from, to) inclusive
+    "current": (None, 0), "d1_30": (1, 30), "d31_60": (31, 60), "d61_90": (61, 90), "d91_180": (91, 180),
+    "d181_365": (181, 365), "over_365": (366, None)}
+LIST_KINDS = {Direction.RECEIVABLE: (BillKind.SALES, BillKind.SERVICE, BillKind.CREDIT_NOTE, BillKind.ADJUSTMENT),
+              Direction.PAYABLE: (BillKind.PURCHASE, BillKind.CREDIT_NOTE, BillKind.ADJUSTMENT)}
+
+
+def bill_list(user, filters: dict, *, day: date | None = None):
+    """The bills ``user`` sees, filtered as the lists and the 往来总览's drill-down ask:
+    ``direction``, ``status``, ``customer`` (id), ``overdue`` short|long|any, ``bucket``, ``disputed``,
+    ``nature``, ``kind``, ``q`` (a number or part of the counterparty's name), ``orders`` (purchase
+    orders only). Annotated with ``oldest_due`` (the earliest open item's due date)."""
+    from datetime import timedelta
+
+    from django.db.models import Min, Q
+
+    day = day or clock.today()
+    direction = filters.get("direction") if filters.get("direction") in Direction.values else Direction.RECEIVABLE
+    queryset = scope.scope_queryset(user, Bill.objects.select_related("customer", "branch")).filter(direction=direction)
+    if filters.get("orders"):
+        queryset = queryset.filter(kind=BillKind.PURCHASE_ORDER)
+    elif filters.get("kind") in BillKind.values:
+        queryset = queryset.filter(kind=filters["kind"])
+    else:
+        queryset = queryset.filter(kind__in=LIST_KINDS[direction])
+    status = filters.get("status")
+    if status in BillStatus.values:
+        queryset = queryset.filter(status=status)
+    customer = str(filters.get("customer") or "")
+    if customer.isdigit():
+        queryset = queryset.filter(customer_id=int(customer))
+    if filters.get("disputed") in ("1", "true", "on", True):
+        queryset = queryset.filter(disputed=True)
+    if filters.get("nature") in Nature.values:
+        queryset = queryset.filter(nature=filters["nature"])
+    term = str(filters.get("q") or "").strip()[:40]
+    if term:
+        queryset = queryset.filter(Q(number__icontains=term) | Q(customer__name__icontains=term)
+                                   | Q(vat_invoice_number=term) | Q(external_ref=term))
+    queryset = queryset.annotate(oldest_due=Min("dues__due_date", filter=Q(dues__status=DueStatus.OPEN)))
+    long_days = int(receivables_settings().long_overdue_days)
+    overdue = filters.get("overdue")
+    if overdue in ("any", "short", "long"):
+        queryset = queryset.filter(status=BillStatus.OPEN, oldest_due__lt=day)
+        if overdue == "short":
+            queryset = queryset.filter(oldest_due__gte=day - timedelta(days=long_days))
+        elif overdue == "long":
+            queryset = queryset.filter(oldest_due__lt=day - timedelta(days=long_days))
+    bucket = BUCKETS.get(filters.get("bucket") or "")
+    if bucket is not None:
+        low, high = bucket
+        queryset = queryset.filter(status=BillStatus.OPEN, oldest_due__isnull=False)
+        if low is not None:
+            queryset = queryset.filter(oldest_due__lte=day - timedelta(days=low))
+        if high is not None:
+            queryset = queryset.filter(oldest_due__gte=day - timedelta(days=high))
+    return queryset.order_by("-bill_date", "-id")
+
+
+def bill_totals(queryset, *, day: date | None = None) -> dict:
+    """Count, 价税合计 and 未结金额 of a list, and the overdue part of what is open."""
+    from django.db.models import Count, Sum
+
+    day = day or clock.today()
+    sums = queryset.order_by().aggregate(count=Count("id"), total=Sum("total"), open=Sum("open_amount"))
+    overdue = BillDue.objects.filter(bill__in=queryset.order_by().values("pk"), status=DueStatus.OPEN,
+                                     due_date__lt=day).aggregate(s=Sum("open_amount"))["s"]
+    return {"count": sums["count"] or 0, "total": sums["total"] or ZERO, "open": sums["open"] or ZERO,
+            "overdue": overdue or ZERO}
+
+
+def bill_get(user, pk) -> Bill | None:
+    """A bill ``user`` may see (their branches), or None."""
+    return scope.scope_queryset(user, Bill.objects.select_related(
+        "customer", "branch", "manager", "payment_terms", "original", "entry", "created_by")).filter(pk=pk).first()

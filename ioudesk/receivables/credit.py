@@ -138,6 +138,16 @@ def _long_overdue_ious(customer, days: int) -> Decimal:
     return sum((Decimal(v) for v in sums.values() if v is not None), ZERO)
 
 
+def _exposure_parts(open_bills, pending, ious, unapplied) -> str:
+    """"（未结应收 ¥a，待审批 ¥b，借据未还 ¥c，减未核销收款 ¥d）", naming only the parts that are not zero."""
+    parts = [(_g("未结应收"), open_bills), (_g("待审批单据"), pending), (_g("借据未还"), ious),
+             (_g("减未核销收款"), unapplied)]
+    named = [f"{label} {format_yuan(value)}" for label, value in parts if value]
+    if len(named) < 2:
+        return ""
+    return "（" + "，".join(named) + "）"
+
+
 def credit_check(customer, amount, *, day: date | None = None, exclude_bill: Bill | None = None) -> CreditVerdict:
     """Whether a new receivable bill of ``amount`` for ``customer`` needs credit approval, and why.
     ``exclude_bill``: the bill being checked, when it is already saved (not counted twice)."""
@@ -168,7 +178,7 @@ def credit_check(customer, amount, *, day: date | None = None, exclude_bill: Bil
         if exceeds:
             reasons.append(_g("本单 %(amount)s 加上已有欠款 %(exposure)s，超过信用额度 %(limit)s（超出 %(over)s）") % {
                 "amount": format_yuan(amount), "exposure": format_yuan(exposure), "limit": format_yuan(limit),
-                "over": format_yuan(exposure + amount - limit)})
+                "over": format_yuan(exposure + amount - limit)} + _exposure_parts(open_bills, pending, ious, unapplied))
     if long_overdue > 0:
         reasons.append(_g("该客户有逾期超过 %(days)d 天的欠款 %(amount)s") % {
             "days": long_days, "amount": format_yuan(long_overdue)})
