@@ -79,8 +79,10 @@ def _user_label(user) -> str | None:
 class CollectionCaseRow(Schema):
     id: int
     number: str = Field(description="案件编号，如 CS20261128-0001")
-    iou_id: int
-    iou_number: str
+    iou_id: int | None = Field(None, description="借据（往来单据的案件为空）")
+    iou_number: str | None = None
+    bill_id: int | None = Field(None, description="往来单据（应收单；借据的案件为空）")
+    bill_number: str | None = None
     customer_id: int
     customer_name: str
     customer_category: str = Field(description="客户分类：普通客户、重要客户")
@@ -94,8 +96,8 @@ class CollectionCaseRow(Schema):
     bucket: str = Field(description="账龄 M1 … M7+")
     days_past_due: int
     term: str = Field(description="短期逾期或长期逾期（按催收设置的长期逾期天数）")
-    classification: str = Field(description="借据的五级分类")
-    arrears: Money = Field(description="逾期欠款（本金、利息、罚息、费用，按已入账）")
+    classification: str | None = Field(None, description="借据的五级分类（往来单据的案件为空）")
+    arrears: Money = Field(description="逾期欠款（借据：本金、利息、罚息、费用，按已入账；往来单据：逾期未结金额）")
     priority: int = Field(description="1 高、2 中、3 低")
     owner: str | None = Field(None, description="催收员的用户名")
     owner_id: int | None
@@ -108,8 +110,12 @@ class CollectionCaseRow(Schema):
     legal: bool
 
     @staticmethod
-    def resolve_iou_number(case: Case) -> str:
-        return case.iou.number
+    def resolve_iou_number(case: Case) -> str | None:
+        return case.iou.number if case.iou_id is not None else None
+
+    @staticmethod
+    def resolve_bill_number(case: Case) -> str | None:
+        return case.bill.number if case.bill_id is not None else None
 
     @staticmethod
     def resolve_customer_name(case: Case) -> str:
@@ -128,8 +134,8 @@ class CollectionCaseRow(Schema):
         return str(selectors.arrears_term(case))
 
     @staticmethod
-    def resolve_classification(case: Case) -> str:
-        return case.iou.classification
+    def resolve_classification(case: Case) -> str | None:
+        return case.iou.classification if case.iou_id is not None else None
 
     @staticmethod
     def resolve_owner(case: Case) -> str | None:
@@ -188,7 +194,7 @@ class CollectionCaseDetail(CollectionCaseRow):
 
     @staticmethod
     def resolve_limitation_expires_on(case: Case) -> date | None:
-        return case.iou.limitation_expires_on
+        return case.iou.limitation_expires_on if case.iou_id is not None else None
 
     @staticmethod
     def resolve_events(case: Case):
@@ -214,7 +220,7 @@ class CollectionPromiseOut(Schema):
     case_id: int
     case_number: str
     record_id: int
-    iou_id: int
+    iou_id: int | None = Field(None, description="借据（往来单据的案件为空：按核销到该单据的收款判定）")
     amount: Money
     promised_on: date
     status: str = Field(description="状态：待兑现、已兑现、部分兑现、未兑现（名称见 status_display）")
@@ -239,7 +245,7 @@ class CollectionPromiseOut(Schema):
 class CollectionContactRecordOut(Schema):
     id: int
     case_id: int
-    iou_id: int
+    iou_id: int | None = Field(None, description="借据（往来单据的案件为空）")
     customer_id: int
     method: str
     party: str
@@ -318,7 +324,7 @@ class CollectionRecordFilters(Schema):
 
 
 def _cases(request):
-    return selectors.cases_for(request.user).select_related("iou", "customer", "owner", "agency", "stage")
+    return selectors.cases_for(request.user).select_related("iou", "bill", "customer", "owner", "agency", "stage")
 
 
 def _case(request, case_id: int) -> Case:
@@ -335,7 +341,7 @@ def _services():
 
 
 def _fresh(case: Case) -> Case:
-    return Case.objects.select_related("iou", "customer", "owner", "agency", "stage").get(pk=case.pk)
+    return Case.objects.select_related("iou", "bill", "customer", "owner", "agency", "stage").get(pk=case.pk)
 
 
 # --- cases -------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from ioudesk.collections.models import (
     PromiseStatus,
     Term,
 )
-from ioudesk.collections.owed import owed_today, owed_today_of
+from ioudesk.collections.owed import case_owed_today, owed_today_of
 from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError
 from ioudesk.customers.models import Category
@@ -109,7 +109,7 @@ def legal_links(case, user) -> list[dict]:
                       "testid": "demand-letter"})
         links.append({"label": _("发律师函"), "url": f"{letter}?kind=lawyer", "variant": "default",
                       "testid": "lawyer-letter"})
-    evidence = url_or_none("backoffice:evidence_package", case.iou_id)
+    evidence = url_or_none("backoffice:evidence_package", case.iou_id) if case.iou_id is not None else None
     if evidence and _can_download_evidence(case, user):
         links.append({"label": _("证据包"), "url": evidence, "variant": "default", "testid": "evidence"})
     legal = url_or_none("backoffice:legal_case_open", case.pk)
@@ -138,10 +138,21 @@ def _can_open_legal_case(case, user) -> bool:
 
 def limitation_of(iou):
     """The limitation clock of the IOU page (ioudesk.ious.services.limitation): the date the period
-    ends, the articles it follows, every interruption counted or not."""
+    ends, the articles it follows, every interruption counted or not (None for a bill's case)."""
     from ioudesk.ious.services.limitation import limitation_clock
 
+    if iou is None:
+        return None
     return limitation_clock(iou, day=clock.today())
+
+
+def debt_url(case, user) -> str | None:
+    """The page of what the case is about, when the user may open it: the IOU, or the receivables bill."""
+    if case.iou_id is not None:
+        return url_or_none("backoffice:iou_detail", case.iou_id) if user.has_perm("ious.view_iou") else None
+    if case.bill_id is not None and user.has_perm("receivables.view_bill"):
+        return url_or_none("backoffice:receivables_bill", case.bill_id)
+    return None
 
 
 # --- the workbench -------------------------------------------------------------------------------
@@ -208,6 +219,7 @@ class WorkbenchPage(BackofficePage):
                 "promise_today": case.promise_due_on == today,
                 "term": _term_label(case),
                 "can_record": predicates.can_record_contact(case, user),
+                "debt_url": debt_url(case, user),
             })
         query = self.request.GET.copy()
         query.pop("page", None)
@@ -254,8 +266,10 @@ class CasePage(BackofficePage):
         self.title = _("催收案件 %(number)s") % {"number": case.number}
         return super().get_context_data(
             **kwargs, case=case, detail=detail, iou=case.iou, customer=case.customer,
+            bill=case.bill if case.is_bill else None, bill_items=selectors.bill_items(case),
+            debt_url=debt_url(case, user),
             links=_case_links(case, user), limitation=limitation_of(case.iou), term=_term_label(case),
-            owed=owed_today(case.iou, clock.today()),
+            owed=case_owed_today(case, clock.today()),
             priority=PRIORITIES.get(case.priority, case.priority), history=assignment_history(case),
             timeline=timeline(detail), next_due=_local(case.next_action_due),
             pending_promises=[p for p in _get(detail, "promises") if p.status == PromiseStatus.PENDING],
@@ -423,7 +437,7 @@ class ContactPage(BackofficePage):
             uploads.sort(key=lambda upload: upload[0].name != AttachmentKind.DELIVERY_RECEIPT)
         return super().get_context_data(
             **kwargs, case=case, iou=case.iou, customer=case.customer, refers=refers,
-            owed=owed_today(case.iou, clock.today()),
+            owed=case_owed_today(case, clock.today()),
             warnings=policy_warnings(case, at, form["method"].value()), uploads=uploads,
             policy_url=reverse("backoffice:collections_contact_policy", args=[case.pk]))
 

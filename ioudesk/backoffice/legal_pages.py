@@ -99,7 +99,7 @@ class LegalCaseOpenPage(BackofficePage):
     def get_context_data(self, **kwargs):
         self.title = _("转诉讼：%(number)s") % {"number": self.case.number}
         kwargs.setdefault("form", LegalCaseOpenForm(initial={
-            "claim_amount": f"{self.case.iou.total_outstanding:.2f}"}))
+            "claim_amount": f"{self.case.debt_outstanding:.2f}"}))
         return super().get_context_data(**kwargs, case=self.case,
                                         allowed=predicates.can_open_legal_case(self.case, self.request.user),
                                         existing=self.case.legal_cases.order_by("-id").first())

@@ -1,5 +1,6 @@
 """还款提醒 pages: a rule's template previewed with real data, and 提醒计划 — what the close of a day
-reminds of (for the next day), rule by rule, in the user's branches."""
+reminds of (for the next day), rule by rule, in the user's branches: IOU installments, and the
+kinds other apps register (``reminders.kinds``: receivables bills' reminders and 催款通知, payables)."""
 
 from datetime import date
 
@@ -10,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.core import clock
 from ioudesk.reminders import selectors
-from ioudesk.reminders.models import ReminderRule
+from ioudesk.reminders.kinds import rule_kind, rule_kinds
+from ioudesk.reminders.models import AppliesTo, ReminderRule
 
 
 class RulePreviewPage(BackofficePage):
@@ -23,8 +25,14 @@ class RulePreviewPage(BackofficePage):
         if rule is None:
             raise Http404
         today = clock.today()
-        subject, body, item = selectors.rule_preview(rule=rule, user=self.request.user, today=today)
-        return super().get_context_data(**kwargs, rule=rule, subject=subject, body=body, item=item,
+        source = ""
+        hooks = rule_kind(rule.applies_to) if rule.applies_to != AppliesTo.IOU else None
+        if hooks is not None:  # a receivables bill's or a payable's rule: its app fills the template
+            subject, body, source = hooks.preview(rule, self.request.user, today)
+            item = None
+        else:
+            subject, body, item = selectors.rule_preview(rule=rule, user=self.request.user, today=today)
+        return super().get_context_data(**kwargs, rule=rule, subject=subject, body=body, item=item, source=source,
                                         can_change=self.request.user.has_perm("reminders.change_reminderrule"),
                                         phone_missing=selectors.lender_phone_missing())
 
@@ -41,7 +49,11 @@ class ReminderPlanPage(BackofficePage):
         except ValueError:
             day = today
         plan = selectors.reminders_planned(user=self.request.user, day=day)
-        return super().get_context_data(**kwargs, day=day, today=today, **plan)
+        others = []  # the receivables bills' reminders and 催款通知, the payables' notes (reminders.kinds)
+        for applies_to, hooks in rule_kinds().items():
+            planned = hooks.planned(self.request.user, day, 500)
+            others.append({"label": AppliesTo(applies_to).label, "code": applies_to, **planned})
+        return super().get_context_data(**kwargs, day=day, today=today, others=others, **plan)
 
 
 urlpatterns = [

@@ -19,6 +19,12 @@ set-based where the book is large (1,000,000 IOUs, 50,000 overdue; docs/domain.m
 7. give the unassigned cases out by the assignment rules;
 8. priorities (1 high … 3 low) in one UPDATE.
 
+A case about a receivables bill (往来账款, ``Case.bill``) is opened, refreshed and closed by the
+receivables day step (order 42, ``ioudesk.receivables.cases``), which also writes its recoveries;
+here it is only judged (its promises by the matches to the bill, ``collections.bills``), moved along
+the strategies, escalated, assigned and prioritised like any case. Every IOU query below reads
+IOU cases only (``iou__isnull=False``), so a bill case's arrears are never overwritten.
+
 Idempotent: a second run for D finds nothing to open, judge, record (the Recovery rows are unique
 per transaction) or move (the steps entered on D are not due again on D)."""
 
@@ -37,6 +43,7 @@ from ioudesk.calc.aging import loan_bucket
 from ioudesk.calc.money import quantize
 from ioudesk.collections import selectors, services
 from ioudesk.collections.arrears import arrears_subquery
+from ioudesk.collections.bills import bill_matched
 from ioudesk.collections.models import (
     BUCKETS,
     Agency,
@@ -101,7 +108,7 @@ def collections_day_step(*, day: dt.date, close_run=None, catching_up: bool = Fa
         assigned = services.cases_assign_by_rules(Case.objects.filter(status=CaseStatus.OPEN, owner__isnull=True,
                                                                       agency__isnull=True), day=day)
         counts.update(assigned)
-        _priorities(settings)
+        priorities_update(settings)
     return {key: value for key, value in counts.items() if value}
 
 
@@ -150,27 +157,27 @@ def _open(rows: list[tuple], day: dt.date) -> int:
 
 def _refresh(day: dt.date) -> list[tuple[int, str]]:
     """Days past due, bucket and arrears of every open case; returns the cases whose bucket rose."""
-    still = Case.objects.filter(status=CaseStatus.OPEN, iou__days_past_due__gt=0)
+    still = Case.objects.filter(status=CaseStatus.OPEN, iou__isnull=False, iou__days_past_due__gt=0)
     changed = list(still.exclude(bucket=F("iou__bucket")).values_list("pk", "bucket", "iou__bucket"))
     iou = Iou.objects.filter(pk=OuterRef("iou_id"))
     still.filter(~Q(days_past_due=F("iou__days_past_due")) | ~Q(bucket=F("iou__bucket"))).update(
         days_past_due=Subquery(iou.values("days_past_due")[:1]), bucket=Subquery(iou.values("bucket")[:1]))
-    Case.objects.filter(status=CaseStatus.OPEN).update(arrears=arrears_subquery(day))
+    Case.objects.filter(status=CaseStatus.OPEN, iou__isnull=False).update(arrears=arrears_subquery(day))
     return [(pk, new) for pk, old, new in changed if bucket_rank(new) > bucket_rank(old)]
 
 
 # --- 3. recoveries --------------------------------------------------------------------------------
 
 def _case_of(iou_ids, day: dt.date) -> dict[int, tuple]:
-    rows = (Case.objects.filter(iou_id__in=list(iou_ids), opened_on__lte=day)
+    rows = (Case.objects.filter(iou_id__in=[pk for pk in iou_ids if pk is not None], opened_on__lte=day)
             .filter(Q(status=CaseStatus.OPEN) | Q(closed_on__gte=day)).order_by("iou_id", "pk")
             .values_list("iou_id", "pk", "branch_id", "owner_id", "agency_id", "bucket"))
     return {iou_id: rest for iou_id, *rest in rows}
 
 
 def _recoveries(day: dt.date) -> int:
-    with_case = Case.objects.filter(Q(status=CaseStatus.OPEN) | Q(closed_on__gte=day), opened_on__lte=day
-                                    ).values("iou_id")
+    with_case = Case.objects.filter(Q(status=CaseStatus.OPEN) | Q(closed_on__gte=day), opened_on__lte=day,
+                                    iou__isnull=False).values("iou_id")
     money = list(Transaction.objects.filter(day=day, kind__in=MONEY_IN, iou_id__in=with_case)
                  .exclude(source=PaymentSource.CREDIT).exclude(collection_recovery__isnull=False)
                  .annotate(applied=ExpressionWrapper(F("amount") - F("overpayment"), output_field=MoneyField())).values_list("pk", "iou_id", "applied"))
@@ -205,18 +212,25 @@ def _promises(day: dt.date, settings, strategies: Strategies) -> dict[str, int]:
         return {}
     windows = {p.pk: (min(selectors.beijing_date(p.record.contacted_at), p.promised_on), p.promised_on) for p in due}
     first = min(start for start, _end in windows.values())
-    paid_rows = list(Transaction.objects.filter(iou_id__in={p.iou_id for p in due}, kind__in=MONEY_IN,
+    ious = {p.iou_id for p in due if p.iou_id is not None}
+    paid_rows = list(Transaction.objects.filter(iou_id__in=ious, kind__in=MONEY_IN,
                                                 day__gte=first, day__lte=day, reversed_by__isnull=True)
-                     .exclude(source=PaymentSource.CREDIT).values_list("iou_id", "day", "amount"))
-    by_iou: dict[int, list] = {}
+                     .exclude(source=PaymentSource.CREDIT).values_list("iou_id", "day", "amount")) if ious else []
+    # what a promise counts: ("iou", id) → repayments; ("bill", id) → the matches (核销) to the bill
+    by_debt: dict[tuple, list] = {}
     for iou_id, on, amount in paid_rows:
-        by_iou.setdefault(iou_id, []).append((on, amount))
+        by_debt.setdefault(("iou", iou_id), []).append((on, amount))
+    bill_of = dict(Case.objects.filter(pk__in={p.case_id for p in due if p.iou_id is None})
+                   .values_list("pk", "bill_id")) if any(p.iou_id is None for p in due) else {}
+    for bill_id, on, amount in bill_matched(set(bill_of.values()), first, day):
+        by_debt.setdefault(("bill", bill_id), []).append((on, amount))
     now = selectors.close_moment(day)
     counts = {"promises_kept": 0, "promises_partly_kept": 0, "promises_broken": 0}
     events, broken_cases = [], set()
     for promise in due:
         start, end = windows[promise.pk]
-        paid = sum((a for on, a in by_iou.get(promise.iou_id, []) if start <= on <= end), Decimal("0.00"))
+        debt = ("iou", promise.iou_id) if promise.iou_id is not None else ("bill", bill_of.get(promise.case_id))
+        paid = sum((a for on, a in by_debt.get(debt, []) if start <= on <= end), Decimal("0.00"))
         promise.paid, promise.checked_on = paid, day
         label = {"on": promise.promised_on.isoformat(), "amount": f"{promise.amount:,.2f}", "paid": f"{paid:,.2f}"}
         if paid >= promise.amount:
@@ -254,7 +268,7 @@ def _promises(day: dt.date, settings, strategies: Strategies) -> dict[str, int]:
 
 def _close(day: dt.date) -> dict[str, int]:
     """One read of the open cases whose IOU is settled, written off or no longer overdue."""
-    found = (Case.objects.filter(status=CaseStatus.OPEN)
+    found = (Case.objects.filter(status=CaseStatus.OPEN, iou__isnull=False)
              .filter(Q(iou__status__in=[Status.SETTLED, Status.WRITTEN_OFF])
                      | Q(iou__status__in=LIVE_STATUSES, iou__days_past_due=0))
              .values_list("pk", "iou__status"))
@@ -347,14 +361,21 @@ def _missed(day: dt.date, settings, strategies: Strategies) -> int:
     return services.escalate(cases, day=day, reason=_g("未按时行动"), strategies=strategies)
 
 
+def bucket_moves(day: dt.date, raised: list[tuple[int, str]], strategies: Strategies) -> int:
+    """Step 6's bucket moves for cases whose bucket rose elsewhere (the receivables day step's bill cases)."""
+    return _bucket_moves(day, raised, strategies)
+
+
 # --- 8. priorities --------------------------------------------------------------------------------
 
-def _priorities(settings) -> None:
+def priorities_update(settings, cases=None) -> None:
+    """Every open case's priority (or those of ``cases``, a queryset), in one UPDATE."""
     long_days = settings.long_overdue_days
     high = Q(escalation_level__gte=2) | Q(days_past_due__gt=long_days) | Q(arrears__gte=HIGH_ARREARS)
     medium = Q(escalation_level__gte=1) | Q(days_past_due__gt=30) | Q(arrears__gte=MEDIUM_ARREARS)
     expression = SqlCase(When(high, then=Value(1)), When(medium, then=Value(2)), default=Value(3),
                          output_field=IntegerField())
-    (Case.objects.filter(status=CaseStatus.OPEN).alias(computed=expression).exclude(priority=F("computed"))
+    queryset = Case.objects.all() if cases is None else cases
+    (queryset.filter(status=CaseStatus.OPEN).alias(computed=expression).exclude(priority=F("computed"))
      .update(priority=expression))
 

@@ -76,6 +76,9 @@ class CloseReason(models.TextChoices):
     CURED = "cured", _("逾期已还清")
     SETTLED = "settled", _("已结清")
     WRITTEN_OFF = "written_off", _("已核销")
+    # a receivables bill's case (往来账款): the bill credited down to nothing (红字冲销) or voided
+    CREDITED = "credited", _("已红字冲销")
+    VOID = "void", _("单据已作废")
 
 
 class Term(models.TextChoices):
@@ -285,6 +288,33 @@ class Case(models.Model):
     def __str__(self):
         return self.number
 
+    @property
+    def is_bill(self) -> bool:
+        """A case about a receivables bill (往来账款) rather than an IOU."""
+        return self.iou_id is None and self.bill_id is not None
+
+    @property
+    def debt(self):
+        """What the case is about: the IOU, or the receivables bill."""
+        return self.bill if self.is_bill else self.iou
+
+    @property
+    def debt_number(self) -> str:
+        debt = self.debt
+        return debt.number if debt is not None else ""
+
+    @property
+    def debt_outstanding(self):
+        """What the debt still owes as posted: the IOU's total outstanding, or the bill's open amount."""
+        debt = self.debt
+        if debt is None:
+            return Decimal("0.00")
+        return debt.open_amount if self.is_bill else debt.total_outstanding
+
+    @property
+    def debt_label(self) -> str:
+        return str(_("往来单据")) if self.is_bill else str(_("借据"))
+
 
 class AssignmentMethod(models.TextChoices):
     RULE = "rule", _("按规则")
@@ -356,7 +386,9 @@ class CaseEvent(AppendOnlyModel):
 
 class ContactRecord(AppendOnlyModel):
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.PROTECT, related_name="contacts")
-    iou = models.ForeignKey("ious.Iou", verbose_name=_("借据"), on_delete=models.PROTECT, related_name="+")
+    # empty for a receivables bill's case (the case names the bill)
+    iou = models.ForeignKey("ious.Iou", verbose_name=_("借据"), null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="+")
     customer = models.ForeignKey("customers.Customer", verbose_name=_("债务人"), on_delete=models.PROTECT,
                                  related_name="+")
     branch = models.ForeignKey("core.Branch", verbose_name=_("所属网点"), on_delete=models.PROTECT, related_name="+")
@@ -443,7 +475,9 @@ class Promise(models.Model):
     record = models.OneToOneField(ContactRecord, verbose_name=_("催收记录"), on_delete=models.PROTECT,
                                   related_name="promise")
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.PROTECT, related_name="promises")
-    iou = models.ForeignKey("ious.Iou", verbose_name=_("借据"), on_delete=models.PROTECT, related_name="+")
+    # empty for a receivables bill's case: its promise is judged by the matches (核销) to the bill
+    iou = models.ForeignKey("ious.Iou", verbose_name=_("借据"), null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="+")
     amount = MoneyField(_("承诺金额"))
     promised_on = models.DateField(_("承诺还款日"))
     status = models.CharField(_("状态"), max_length=12, choices=PromiseStatus.choices, default=PromiseStatus.PENDING)
@@ -472,9 +506,15 @@ class Promise(models.Model):
 
 class Recovery(models.Model):
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.PROTECT, related_name="recoveries")
-    iou = models.ForeignKey("ious.Iou", verbose_name=_("借据"), on_delete=models.PROTECT, related_name="+")
-    transaction = models.OneToOneField("ious.Transaction", verbose_name=_("交易"), on_delete=models.PROTECT,
-                                       related_name="collection_recovery")
+    # an IOU case's recovery is one repayment transaction; a bill case's is one match (核销) to the bill,
+    # and ``undo`` its negative row when the match is undone
+    iou = models.ForeignKey("ious.Iou", verbose_name=_("借据"), null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="+")
+    transaction = models.OneToOneField("ious.Transaction", verbose_name=_("交易"), null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="collection_recovery")
+    allocation = models.ForeignKey("receivables.Allocation", verbose_name=_("核销记录"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    undo = models.BooleanField(_("撤销核销"), default=False)
     branch = models.ForeignKey("core.Branch", verbose_name=_("所属网点"), on_delete=models.PROTECT, related_name="+")
     day = models.DateField(_("回收日"))
     amount = MoneyField(_("回收金额"))
@@ -494,6 +534,10 @@ class Recovery(models.Model):
             models.Index(fields=["day", "agency"], name="recovery_day_agency_idx"),
             models.Index(fields=["day", "bucket"], name="recovery_day_bucket_idx"),
             models.Index(fields=["case", "day"], name="recovery_case_day_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["allocation", "undo"], condition=Q(allocation__isnull=False),
+                                    name="recovery_once_per_allocation"),
         ]
 
     def __str__(self):

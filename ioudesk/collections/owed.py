@@ -8,6 +8,9 @@ paid off: principal, interest and fees once booked) and takes the penalty to the
 ``ioudesk.ious.selectors.penalty_to_date`` (posted plus run on since, the calc the posting uses),
 which is what a 催款函/律师函 of that day states as penalty.
 
+A receivables bill's case (往来账款) owes its overdue open items (``collections.bills``: what is still
+open of the items due on or before the day): all of it principal (货款/服务费), no interest or penalty.
+
 Read only (ious selectors and installment reads): no writes. For the workbench it is computed for
 the rows of the page shown (two indexed reads per IOU), never for the whole list."""
 
@@ -52,6 +55,29 @@ def owed_today(iou, day: date) -> OwedToday:
     return OwedToday(as_of=day, principal=principal, interest=interest, penalty=penalty_to_date(iou, day), fee=fee)
 
 
+def bill_owed_today(bill_id: int, day: date) -> OwedToday:
+    """What is overdue on a receivables bill on ``day``: its overdue open items (as principal)."""
+    from ioudesk.collections.bills import bill_overdue
+
+    return OwedToday(as_of=day, principal=bill_overdue([bill_id], day).get(bill_id, ZERO), interest=ZERO,
+                     penalty=ZERO, fee=ZERO)
+
+
+def case_owed_today(case, day: date) -> OwedToday:
+    """``owed_today`` of whatever the case is about: its IOU, or its receivables bill."""
+    if case.iou_id is None:
+        return bill_owed_today(case.bill_id, day)
+    return owed_today(case.iou, day)
+
+
 def owed_today_of(cases, day: date) -> dict[int, OwedToday]:
-    """``owed_today`` for each case of a page (keyed by case pk): only the rows shown."""
-    return {case.pk: owed_today(case.iou, day) for case in cases}
+    """``owed_today`` for each case of a page (keyed by case pk): only the rows shown (a page's bill
+    cases in one read)."""
+    from ioudesk.collections.bills import bill_overdue
+
+    cases = list(cases)
+    bills = bill_overdue([case.bill_id for case in cases if case.iou_id is None], day)
+    return {case.pk: (owed_today(case.iou, day) if case.iou_id is not None else
+                      OwedToday(as_of=day, principal=bills.get(case.bill_id, ZERO), interest=ZERO, penalty=ZERO,
+                                fee=ZERO))
+            for case in cases}

@@ -6,7 +6,7 @@ Who sees a case (docs/domain.md §20):
 - ``collections.view_branch_cases`` (催收主管 by ``collections.*``): every case of their branches;
 - otherwise (催收员, 客户经理) with ``collections.view_case``: the cases they own, the cases of the
   IMPORTANT customers they manage (``customer.owner``) and the cases on IOUs where they are the
-  ``officer``; always inside their branches (the data scope).
+  ``officer`` (for a receivables bill's case: the bill's 业务员, ``Bill.manager``); always inside their branches (the data scope).
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ def can_view_case(case: Case, user) -> bool:
         return True
     if case.owner_id == user.pk:
         return True
-    if case.iou.officer_id == user.pk:
+    if case.iou_id is not None and case.iou.officer_id == user.pk:
         return True
+    if case.iou_id is None and case.bill_id is not None and case.bill.manager_id == user.pk:
+        return True  # a receivables bill's 业务员, as an IOU's officer
     customer = case.customer
     return customer.category == "important" and customer.owner_id == user.pk
 

@@ -97,6 +97,9 @@ def cases_for(user) -> QuerySet[Case]:
     officer = Iou.objects.filter(officer=user)
     if officer.exists():
         condition |= Q(iou_id__in=officer.values("pk"))
+    managed = Case.objects.filter(bill__isnull=False, bill__manager=user)  # a bill's 业务员, as an IOU's officer
+    if managed.exists():
+        condition |= Q(pk__in=managed.values("pk"))
     important = Customer.objects.filter(owner=user, category="important")
     if important.exists():
         condition |= Q(customer_id__in=important.values("pk"))
@@ -106,7 +109,8 @@ def cases_for(user) -> QuerySet[Case]:
 def case_get(user, pk) -> Case:
     from ioudesk.core.errors import NotFound
 
-    case = cases_for(user).select_related("iou", "customer", "branch", "owner", "agency", "stage").filter(pk=pk).first()
+    case = (cases_for(user).select_related("iou", "bill", "customer", "branch", "owner", "agency", "stage")
+            .filter(pk=pk).first())
     if case is None:
         raise NotFound(_g("催收案件不存在，或您无权查看。"))
     return case
@@ -122,7 +126,8 @@ def arrears_term(case_or_dpd, *, long_days: int | None = None) -> str:
 def filtered(queryset: QuerySet[Case], *, bucket=None, classification=None, term=None, nature=None,
              category=None, q=None, long_days: int | None = None) -> QuerySet[Case]:
     """The arrears classification filters every collection page offers (bucket, 五级分类, short/long,
-    nature of the debt, customer category) and a search term (case number, IOU number, customer name)."""
+    nature of the debt, customer category) and a search term (case number, IOU or bill number, customer
+    name). 五级分类 is the IOU's: a receivables bill's case has none and is left out by that filter."""
     if bucket:
         queryset = queryset.filter(bucket=bucket)
     if classification:
@@ -139,7 +144,8 @@ def filtered(queryset: QuerySet[Case], *, bucket=None, classification=None, term
         queryset = queryset.filter(customer__category=category)
     if q:
         q = q.strip()
-        queryset = queryset.filter(Q(number__icontains=q) | Q(iou__number__icontains=q) | Q(customer__name__icontains=q))
+        queryset = queryset.filter(Q(number__icontains=q) | Q(iou__number__icontains=q) | Q(bill__number__icontains=q)
+                                   | Q(customer__name__icontains=q))
     return queryset
 
 
@@ -153,7 +159,7 @@ def workbench(user, *, day: dt.date, bucket=None, classification=None, term=None
     tomorrow = day_start(day + dt.timedelta(days=1))
     # The related rows are fetched for the page alone (prefetch: one IN query each), so the sort reads
     # narrow case rows only: a 催收主管 sorts the branch's 50,000 open cases (docs/benchmarks.md).
-    return queryset.prefetch_related("iou", "customer", "owner", "agency", "stage").annotate(
+    return queryset.prefetch_related("iou", "bill", "customer", "owner", "agency", "stage").annotate(
         promise_today=SqlCase(When(promise_due_on=day, then=Value(0)), default=Value(1), output_field=IntegerField()),
         action_due=SqlCase(When(next_action_due__lt=tomorrow, then=Value(0)), default=Value(1),
                          output_field=IntegerField()),
@@ -202,6 +208,13 @@ def case_detail(case: Case) -> CaseDetail:
                       recovered=sum((r.amount for r in recoveries), ZERO))
 
 
+def bill_items(case: Case) -> list:
+    """A receivables bill's case: the bill's open items (到期明细), by due date (empty for an IOU's case)."""
+    if case.iou_id is not None or case.bill_id is None:
+        return []
+    return list(case.bill.dues.order_by("due_date", "seq"))
+
+
 @dataclass(frozen=True)
 class KeptRate:
     judged: int
@@ -232,10 +245,11 @@ def kept_rate(collector, period: tuple[dt.date, dt.date]) -> KeptRate:
 # --- the contact form -------------------------------------------------------------------------
 
 def contact_parties(case: Case) -> list[tuple[str, str]]:
-    """Who may be contacted about this debt: the debtor, the IOU's guarantor (when it names one) and
+    """Who may be contacted about this debt: the debtor, the IOU's guarantor (when it names one; a
+    receivables bill has none) and
     the customer's contacts, as (value, label): "debtor", "guarantor", "contact:<pk>"."""
     parties = [(Party.DEBTOR.value, _g("债务人：%(name)s") % {"name": case.customer.name})]
-    if case.iou.guarantor.strip():
+    if case.iou_id is not None and case.iou.guarantor.strip():
         parties.append((Party.GUARANTOR.value, _g("担保人：%(name)s") % {"name": case.iou.guarantor.strip()}))
     for contact in case.customer.contacts.all():
         parties.append((f"contact:{contact.pk}", _g("联系人：%(name)s（%(relation)s）") % {
@@ -304,14 +318,18 @@ def customer_cases_section(customer) -> dict:
     from django.template.loader import render_to_string
     from django.urls import NoReverseMatch, reverse
 
-    cases = list(Case.objects.filter(customer=customer).select_related("iou", "owner", "agency")
+    cases = list(Case.objects.filter(customer=customer).select_related("iou", "bill", "owner", "agency")
                  .order_by("-status", "-opened_on", "-id")[:20])  # open before closed
     viewer = _acting_user()
     for case in cases:
         case.customer = customer
+        debt = (("backoffice:iou_detail", case.iou_id, viewer is not None and viewer.has_perm("ious.view_iou"))
+                if case.iou_id is not None else
+                ("backoffice:receivables_bill", case.bill_id,
+                 viewer is not None and viewer.has_perm("receivables.view_bill")))
         for attribute, name, pk, allowed in (
                 ("url", "backoffice:collections_case", case.pk, viewer is not None and predicates.can_view_case(case, viewer)),
-                ("iou_url", "backoffice:iou_detail", case.iou_id, viewer is not None and viewer.has_perm("ious.view_iou"))):
+                ("iou_url", *debt)):
             try:
                 setattr(case, attribute, reverse(name, args=[pk]) if allowed else "")
             except NoReverseMatch:

@@ -49,7 +49,7 @@ from ioudesk.collections.models import (
     Strategy,
     StrategyStep,
 )
-from ioudesk.collections.owed import owed_today
+from ioudesk.collections.owed import case_owed_today
 from ioudesk.collections.strategies import Strategies
 from ioudesk.core import audit, clock, numbering, scope
 from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
@@ -400,6 +400,9 @@ def _party(case: Case, party: str, contact, party_name: str) -> tuple[str, objec
     if party == Party.DEBTOR:
         return party, None, case.customer.name
     if party == Party.GUARANTOR:
+        if case.iou_id is None:
+            raise _refuse(_g("往来单据 %(number)s 没有担保人，不能记录对担保人的催收。") % {"number": case.debt_number},
+                          field_name="party", code="contact_no_guarantor")
         guarantor = case.iou.guarantor.strip()
         if not guarantor:
             raise _refuse(_g("借据 %(number)s 没有担保人，不能记录对担保人的催收。") % {"number": case.iou.number},
@@ -457,9 +460,10 @@ def contact_record_validate(case: Case, *, method, party, contact=None, party_na
         raise _refuse(_g("联系时间 %(at)s 晚于现在，不能记录未发生的联系。") % {
             "at": contacted_at.astimezone(selectors.BEIJING).strftime("%Y-%m-%d %H:%M")},
             field_name="contacted_at", code="contact_time_future")
-    if local_day < case.iou.contract_date:
+    began = case.iou.contract_date if case.iou_id is not None else case.bill.bill_date
+    if local_day < began:
         raise _refuse(_g("联系时间 %(at)s 早于借款/欠款日期 %(start)s，请核对。") % {
-            "at": local_day.isoformat(), "start": case.iou.contract_date.isoformat()},
+            "at": local_day.isoformat(), "start": began.isoformat()},
             field_name="contacted_at", code="contact_time_early")
     if next_action_due is not None:
         if timezone.is_naive(next_action_due):
@@ -488,7 +492,7 @@ def contact_record_validate(case: Case, *, method, party, contact=None, party_na
                           field_name="promise_amount", code="promise_amount_invalid") from None
         if amount <= 0:
             raise _refuse(_g("承诺金额须大于 0。"), field_name="promise_amount", code="promise_amount_positive")
-        arrears = owed_today(case.iou, day).total  # what the pages quote: penalty to the day included
+        arrears = case_owed_today(case, day).total  # what the pages quote: penalty to the day included
         if amount > arrears:
             raise _refuse(_g("承诺金额 ¥%(amount)s 超过截至今日欠款 ¥%(arrears)s，请核对。") % {
                 "amount": f"{amount:,.2f}", "arrears": f"{arrears:,.2f}"}, field_name="promise_amount",
@@ -516,8 +520,9 @@ def contact_record_create(case: Case, *, method, party, contact=None, party_name
     one of the customer's contacts; a time in the future; a promise in the past or above the
     arrears; evidence files of the wrong type. Outside the contact hours or over the daily cap the
     record is kept with its warning. A demand whose delivery is evidenced, or a signed
-    acknowledgement, interrupts the limitation period (ioudesk.ious.services.limitation)."""
-    case = Case.objects.select_for_update(of=("self",)).select_related("iou", "customer").get(pk=case.pk)
+    acknowledgement, interrupts the limitation period (ioudesk.ious.services.limitation) of an IOU's
+    case; a receivables bill's case keeps the record and its evidence (no limitation clock of its own)."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("iou", "bill", "customer").get(pk=case.pk)
     if not predicates.can_record_contact(case, by):
         if case.status != CaseStatus.OPEN:
             raise InvalidState(_g("催收案件 %(number)s 已结案，不能再记录催收。") % {"number": case.number},
@@ -529,7 +534,8 @@ def contact_record_create(case: Case, *, method, party, contact=None, party_name
         next_action_due=next_action_due, contacted_at=contacted_at, attachments=attachments, promise=promise,
         corrects=corrects, refers_to=refers_to)
     policy = selectors.contact_policy_check(case, at=contacted_at, method=method)
-    interruption = _interruption(method, outcome, party, checked)
+    # The limitation clock is the IOU's (ious.services.limitation); a receivables bill has none here.
+    interruption = _interruption(method, outcome, party, checked) if case.iou_id is not None else None
     record = ContactRecord(
         case=case, iou_id=case.iou_id, customer_id=case.customer_id, branch_id=case.branch_id, method=method,
         party=party, contact=contact, party_name=party_name[:100], outcome=outcome, notes=notes or "",

@@ -255,9 +255,10 @@ def render_letter(data: DocumentData, *, kind: str, user=None) -> bytes:
 # --- what a user may do -------------------------------------------------------------------------
 
 def can_issue_letter(case: Case, user) -> bool:
-    """催款函/律师函 on an open case the user can see, with ``legal.issue_demand_letter``."""
+    """催款函/律师函 on an open IOU case the user can see, with ``legal.issue_demand_letter`` (a receivables
+    bill's case is dunned by the 催款通知 rules, ``ioudesk.receivables.dunning``)."""
     return bool(user is not None and user.is_active and user.has_perm(ISSUE_PERMISSION)
-                and case.status == CaseStatus.OPEN and can_view_case(case, user))
+                and case.status == CaseStatus.OPEN and case.iou_id is not None and can_view_case(case, user))
 
 
 def _check_issue(case: Case, user) -> None:
@@ -267,6 +268,9 @@ def _check_issue(case: Case, user) -> None:
         raise PermissionDenied(_("您无权查看这个催收案件。"))
     if case.status != CaseStatus.OPEN:
         raise InvalidState(_("案件 %(number)s 已结案，不能再发函。") % {"number": case.number})
+    if case.iou_id is None:
+        raise InvalidState(_("案件 %(number)s 是往来单据的催收：催款通知由日终按催款规则发送，催款函/律师函只用于借据。")
+                           % {"number": case.number})
 
 
 # --- services -----------------------------------------------------------------------------------

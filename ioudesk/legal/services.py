@@ -94,7 +94,7 @@ def legal_case_open(collection_case: Case, *, by, lawyer: str = "", law_firm: st
     """转诉讼: a legal case for the collection case's IOU, the collection case marked as in legal
     (``collections.services.case_mark_legal`` when collections has it). The claim defaults to what
     the IOU owes as posted."""
-    collection_case = (Case.objects.select_for_update(of=("self",)).select_related("iou", "customer")
+    collection_case = (Case.objects.select_for_update(of=("self",)).select_related("iou", "bill", "customer")
                        .get(pk=collection_case.pk))
     if not predicates.can_open_legal_case(collection_case, by):
         if collection_case.legal:
@@ -102,8 +102,9 @@ def legal_case_open(collection_case: Case, *, by, lawyer: str = "", law_firm: st
         if collection_case.status != "open":
             raise InvalidState(_("催收案件 %(number)s 已结案，不能转诉讼。") % {"number": collection_case.number})
         raise PermissionDenied(_("您没有将该催收案件转诉讼的权限。"))
-    iou = collection_case.iou
-    claim = iou.total_outstanding if claim_amount in (None, "") else _money("claim_amount", claim_amount)
+    iou = collection_case.iou  # None for a receivables bill's case: the legal case is the customer's
+    claim = (collection_case.debt_outstanding if claim_amount in (None, "")
+             else _money("claim_amount", claim_amount))
     legal_case = _create(iou=iou, customer=collection_case.customer, branch_id=collection_case.branch_id,
                          collection_case=collection_case, by=by, lawyer=lawyer, law_firm=law_firm, claim=claim,
                          notes=notes, day=day)
@@ -256,6 +257,8 @@ def _validate(legal_case: LegalCase) -> None:
 def _ious_of(legal_case: LegalCase) -> list[Iou]:
     if legal_case.iou is not None:
         return [legal_case.iou]
+    if legal_case.collection_case_id is not None and legal_case.collection_case.iou_id is None:
+        return []  # a suit over a receivables bill (往来账款) interrupts no IOU's limitation period
     return list(Iou.objects.filter(customer=legal_case.customer, status__in=LIVE_STATUSES).order_by("id"))
 
 

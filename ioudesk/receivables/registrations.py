@@ -8,3 +8,6 @@ def register() -> None:
 
     approval_kinds.register()  # A
     verify.register()  # A
+    from ioudesk.receivables import daystep as e_daystep  # E
+
+    e_daystep.register()  # E: day steps receivables (42) and dunning (52), bill categories, bill case source

@@ -27,6 +27,23 @@ class RuleKind(models.TextChoices):
     OVERDUE = "overdue", _("逾期后")
 
 
+class AppliesTo(models.TextChoices):
+    IOU = "iou", _("借据还款")
+    BILL = "bill", _("应收单据（客户）")
+    PAYABLE = "payable", _("应付单据（本方）")
+
+
+# The message categories a rule's template may be of, by what the rule applies to (the bill categories
+# are registered by receivables: reminders only knows their codes).
+BILL_REMINDER_CATEGORY = "bill_reminder"
+BILL_DUNNING_CATEGORY = "bill_dunning"
+TEMPLATE_CATEGORIES = {
+    AppliesTo.IOU: (CATEGORY,),
+    AppliesTo.BILL: (BILL_REMINDER_CATEGORY, BILL_DUNNING_CATEGORY),
+    AppliesTo.PAYABLE: (BILL_REMINDER_CATEGORY,),
+}
+
+
 class ReminderChannel(models.TextChoices):
     # The values of notify.models.Channel (the contract's strings), kept here so that this app's
     # migrations do not depend on how notify declares its choices.
@@ -36,6 +53,10 @@ class ReminderChannel(models.TextChoices):
 
 
 class ReminderRule(models.Model):
+    applies_to = models.CharField(
+        _("适用于"), max_length=10, choices=AppliesTo.choices, default=AppliesTo.IOU,
+        help_text=_("借据还款：提醒借据的债务人；应收单据：到期前提醒、逾期后催款（往来账款的客户）；"
+                    "应付单据：提醒本网点财务人员即将到期的应付款"))
     product = models.ForeignKey("products.Product", verbose_name=_("产品"), null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="reminder_rules",
                                 help_text=_("留空为默认规则：适用于没有自己提醒规则的产品和无产品的欠条"))
@@ -59,7 +80,7 @@ class ReminderRule(models.Model):
     class Meta:
         verbose_name = _("还款提醒规则")
         verbose_name_plural = _("还款提醒规则")
-        ordering = ["product__code", "kind", "id"]
+        ordering = ["applies_to", "product__code", "kind", "id"]
 
     def __str__(self):
         return f"{self.timing_label()} {self.get_channel_display()}"

@@ -22,7 +22,7 @@ from ioudesk.calc.money import format_yuan
 from ioudesk.core import scope
 from ioudesk.core.fields import MoneyField
 from ioudesk.ious.models import LIVE_STATUSES, Installment
-from ioudesk.reminders.models import Reminder, ReminderRule, ReminderState, RuleKind
+from ioudesk.reminders.models import AppliesTo, Reminder, ReminderRule, ReminderState, RuleKind
 from ioudesk.reminders.placeholders import CATEGORY, SAMPLE, Item, context_for
 
 OWED = ExpressionWrapper(
@@ -104,7 +104,8 @@ def kind_for(days_overdue: int) -> str:
 
 
 def products_with_rules() -> set[int]:
-    return set(ReminderRule.objects.exclude(product=None).values_list("product_id", flat=True).distinct())
+    return set(ReminderRule.objects.filter(applies_to=AppliesTo.IOU).exclude(product=None)
+               .values_list("product_id", flat=True).distinct())
 
 
 def rule_installments(rule: ReminderRule, send_day: date, *, oldest: date | None = None,
@@ -131,8 +132,9 @@ def rule_installments(rule: ReminderRule, send_day: date, *, oldest: date | None
 
 
 def reminders_due(send_day: date) -> list[tuple[ReminderRule, Item]]:
-    """Every (rule, installment) reminded of on ``send_day``, rule by rule."""
-    rules = list(ReminderRule.objects.filter(is_active=True, template__is_active=True)
+    """Every (rule, installment) reminded of on ``send_day``, rule by rule (the IOU rules: the other
+    kinds, ``ReminderRule.applies_to``, are their apps' day steps)."""
+    rules = list(ReminderRule.objects.filter(is_active=True, template__is_active=True, applies_to=AppliesTo.IOU)
                  .select_related("template", "product").order_by("id"))
     if not rules:
         return []
@@ -142,9 +144,10 @@ def reminders_due(send_day: date) -> list[tuple[ReminderRule, Item]]:
 
 def rules_for_product(product) -> QuerySet:
     """The rules that apply to IOUs of ``product`` (None: a 欠条 without a product)."""
-    if product is not None and ReminderRule.objects.filter(product=product).exists():
-        return ReminderRule.objects.filter(product=product)
-    return ReminderRule.objects.filter(product__isnull=True)
+    iou_rules = ReminderRule.objects.filter(applies_to=AppliesTo.IOU)
+    if product is not None and iou_rules.filter(product=product).exists():
+        return iou_rules.filter(product=product)
+    return iou_rules.filter(product__isnull=True)
 
 
 def open_items(installment_ids: set[int], send_day: date) -> list[Item]:

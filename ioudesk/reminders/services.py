@@ -48,7 +48,15 @@ from ioudesk.customers.models import Customer
 from ioudesk.ious.models import Iou
 from ioudesk.reminders import selectors
 from ioudesk.reminders.defaults import RULES, TEMPLATES
-from ioudesk.reminders.models import Reminder, ReminderChannel, ReminderRule, ReminderState, RuleKind
+from ioudesk.reminders.models import (
+    TEMPLATE_CATEGORIES,
+    AppliesTo,
+    Reminder,
+    ReminderChannel,
+    ReminderRule,
+    ReminderState,
+    RuleKind,
+)
 from ioudesk.reminders.placeholders import CATEGORY, Item, context_for
 
 CATCH_UP_REASON = "补跑日终，提醒已过期"
@@ -86,13 +94,26 @@ def rule_validate(*, rule: ReminderRule) -> None:
         problems["repeat_until"] = _g("请先填写“此后每隔几天”。")
     elif rule.repeat_until and offsets and rule.repeat_until <= max(offsets):
         problems["repeat_until"] = _g("重复提醒的截止天数应大于最后一个天数。")
+    applies_to = rule.applies_to or AppliesTo.IOU
+    if applies_to not in AppliesTo.values:
+        problems["applies_to"] = _g("请选择规则适用于借据还款、应收单据还是应付单据。")
+        applies_to = AppliesTo.IOU
     if rule.channel not in ReminderChannel.values:
         problems["channel"] = _g("请选择渠道。")
+    elif applies_to == AppliesTo.PAYABLE and rule.channel != ReminderChannel.INAPP:
+        problems["channel"] = _g("应付提醒只发站内信给本网点的财务人员：渠道请选“站内信”。")
+    if applies_to != AppliesTo.IOU and rule.product_id is not None:
+        problems["product"] = _g("产品只用于借据还款的提醒：单据的提醒规则请留空产品。")
     template = rule.template if rule.template_id else None
+    categories = TEMPLATE_CATEGORIES[applies_to]
     if template is None:
         problems["template"] = _g("请选择消息模板。")
-    elif template.category != CATEGORY:
-        problems["template"] = _g("请选择“还款提醒”类别的模板。")
+    elif template.category not in categories:
+        problems["template"] = {
+            AppliesTo.IOU: _g("请选择“还款提醒”类别的模板。"),
+            AppliesTo.BILL: _g("请选择“单据到期提醒”或“催款通知”类别的模板。"),
+            AppliesTo.PAYABLE: _g("请选择“单据到期提醒”类别的模板。"),
+        }[applies_to]
     elif rule.channel in ReminderChannel.values and template.channel != rule.channel:
         problems["template"] = _g("模板的渠道（%(template)s）与规则的渠道（%(rule)s）不一致。") % {
             "template": template.get_channel_display(), "rule": ReminderChannel(rule.channel).label}
@@ -116,8 +137,9 @@ def rule_save(*, rule: ReminderRule, user=None) -> ReminderRule:
 def rule_delete(*, rule: ReminderRule, user=None) -> None:
     """A rule that has reminded anybody is kept (its records point to it): switch it off instead."""
     from ioudesk.core.errors import InvalidState
+    from ioudesk.reminders.kinds import rule_used
 
-    if Reminder.objects.filter(rule=rule).exists():
+    if Reminder.objects.filter(rule=rule).exists() or rule_used(rule):
         raise InvalidState(_g("这条规则已发出过提醒，不能删除；不再使用请停用。"), code="reminder_rule_used")
     before = audit.snapshot(rule)
     audit.record_change(obj=rule, before=before, after=None, verb=_g("删除提醒规则"))
@@ -126,8 +148,9 @@ def rule_delete(*, rule: ReminderRule, user=None) -> None:
 
 @transaction.atomic
 def reminder_defaults_ensure() -> int:
-    """Seed the default templates and rules when there are no reminder rules at all (idempotent: an
-    administrator who deleted or changed them keeps their choice). Returns the rules created."""
+    """Seed the default templates and the IOU rules when there are no IOU reminder rules at all, then
+    each registered kind's own (``reminders.kinds``: receivables bills and payables); idempotent: an
+    administrator who deleted or changed them keeps their choice. Returns the rules created."""
     from ioudesk.notify.models import MessageTemplate
 
     templates = {}
@@ -136,12 +159,21 @@ def reminder_defaults_ensure() -> int:
         if template is None:
             template = _template_create(code=code, **fields)
         templates[code] = template
-    if ReminderRule.objects.exists():
-        return 0
-    for kind, offsets, repeat_every, channel, code, notes in RULES:
-        rule_save(rule=ReminderRule(kind=kind, offsets=offsets, repeat_every=repeat_every, channel=channel,
-                                    template=templates[code], notes=notes))
-    return len(RULES)
+    created = 0
+    if not ReminderRule.objects.filter(applies_to=AppliesTo.IOU).exists():
+        for kind, offsets, repeat_every, channel, code, notes in RULES:
+            rule_save(rule=ReminderRule(kind=kind, offsets=offsets, repeat_every=repeat_every, channel=channel,
+                                        template=templates[code], notes=notes))
+        created = len(RULES)
+    # the other kinds' (receivables bills, payables) own defaults, registered at start-up
+    from ioudesk.reminders.kinds import rule_kinds
+
+    seen = set()
+    for hooks in rule_kinds().values():
+        if hooks.defaults_ensure not in seen:
+            seen.add(hooks.defaults_ensure)
+            created += hooks.defaults_ensure()
+    return created
 
 
 def _template_create(*, code, name, channel, subject, body):
@@ -234,7 +266,7 @@ def _late(day: date, send_day: date, matches) -> tuple[list, dict[tuple[int, str
     already = {(item.installment_id, rule.channel) for rule, item in matches}
     items = {item.installment_id: item for item in selectors.open_items(
         {installment_id for installment_id, _channel in late_rows}, send_day)}
-    rules = list(ReminderRule.objects.filter(is_active=True, template__is_active=True)
+    rules = list(ReminderRule.objects.filter(is_active=True, template__is_active=True, applies_to=AppliesTo.IOU)
                  .select_related("template", "product").order_by("id"))
     own = selectors.products_with_rules()
     pairs = []

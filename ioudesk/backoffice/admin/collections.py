@@ -124,19 +124,19 @@ class CasesScopedMixin(ScopedAdminMixin):
 @readonly_admin
 class CaseAdmin(CasesScopedMixin, ModelAdmin):
     case_path = None
-    list_display = ["case_link", "customer_name", "iou", "arrears_label", "overdue_label", "classification",
+    list_display = ["case_link", "customer_name", "debt", "arrears_label", "overdue_label", "classification",
                     "category", "holder", "next_action_label", "status"]
     list_display_links = None
     list_filter = ["status", BucketFilter, "iou__classification", TermFilter, "nature", "customer__category",
                    ("owner", admin.RelatedOnlyFieldListFilter), ("agency", admin.RelatedOnlyFieldListFilter),
                    "legal"]
     list_filter_submit = True
-    search_fields = ["number", "iou__number", "customer__name", "customer__number"]
-    list_select_related = ["customer", "iou", "owner", "agency"]
+    search_fields = ["number", "iou__number", "bill__number", "customer__name", "customer__number"]
+    list_select_related = ["customer", "iou", "bill", "owner", "agency"]
     actions = ["bulk_assign"]
     actions_detail = ["open_case"]
     fieldsets = [
-        (_("案件"), {"fields": ["number", "iou", "customer", "branch", "nature", "status", "close_reason", "opened_on",
+        (_("案件"), {"fields": ["number", "iou", "bill", "customer", "branch", "nature", "status", "close_reason", "opened_on",
                                "closed_on", "legal"]}),
         (_("逾期"), {"fields": ["bucket", "days_past_due", "arrears", "priority"]}),
         (_("策略与分案"), {"fields": ["stage", "stage_since", "escalation_level", "owner", "agency", "next_action",
@@ -168,9 +168,13 @@ class CaseAdmin(CasesScopedMixin, ModelAdmin):
         return format_html('{} · {}<span class="block text-xs">{}</span>', obj.bucket,
                            _("%(n)s 天") % {"n": obj.days_past_due}, term)
 
+    @display(description=_("借据/往来单据"))
+    def debt(self, obj):
+        return obj.debt_number
+
     @display(description=_("五级分类"), ordering="iou__classification")
     def classification(self, obj):
-        return obj.iou.get_classification_display()
+        return obj.iou.get_classification_display() if obj.iou_id is not None else _("往来账款")
 
     @display(description=_("客户分类"), ordering="customer__category")
     def category(self, obj):

@@ -1,4 +1,4 @@
-"""还款提醒规则 and 提醒记录 in the back office. Rules are saved through
+"""还款提醒规则 (for IOU installments, receivables bills and payables: ``applies_to``) and 提醒记录 in the back office. Rules are saved through
 ioudesk.reminders.services.rule_save (its refusals next to their fields, audited); a rule that has
 reminded anybody is switched off rather than deleted. Each rule has a 预览 filling its template
 with a real installment of the user's branches. The records are read-only and scoped."""
@@ -15,21 +15,24 @@ from unfold.decorators import action, display
 from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin, ServiceAdminMixin, readonly_admin
 from ioudesk.core.errors import ValidationFailed
 from ioudesk.reminders import services
-from ioudesk.reminders.models import Reminder, ReminderRule
-from ioudesk.reminders.placeholders import CATEGORY
+from ioudesk.reminders.kinds import rule_used
+from ioudesk.reminders.models import TEMPLATE_CATEGORIES, Reminder, ReminderRule
 
 
 class ReminderRuleForm(forms.ModelForm):
     class Meta:
         model = ReminderRule
-        fields = ["product", "kind", "offsets", "repeat_every", "repeat_until", "channel", "template", "is_active",
-                  "notes"]
+        fields = ["applies_to", "product", "kind", "offsets", "repeat_every", "repeat_until", "channel", "template",
+                  "is_active", "notes"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "template" in self.fields:
-            self.fields["template"].queryset = self.fields["template"].queryset.filter(category=CATEGORY)
-            self.fields["template"].help_text = _("“还款提醒”类别、与规则渠道相同的模板；模板在 消息 › 消息模板 中编辑")
+            categories = {c for values in TEMPLATE_CATEGORIES.values() for c in values}
+            self.fields["template"].queryset = self.fields["template"].queryset.filter(category__in=categories)
+            self.fields["template"].help_text = _(
+                "借据还款：“还款提醒”类别；应收单据：到期前与到期当日用“单据到期提醒”，逾期后用“催款通知”；"
+                "应付单据：“单据到期提醒”（站内信）。模板的渠道须与规则相同；模板在 消息 › 消息模板 中编辑")
         if "product" in self.fields:
             self.fields["product"].empty_label = _("（默认规则）")
 
@@ -47,14 +50,14 @@ class ReminderRuleForm(forms.ModelForm):
 @admin.register(ReminderRule)
 class ReminderRuleAdmin(ServiceAdminMixin, AuditedAdminMixin, ModelAdmin):
     form = ReminderRuleForm
-    list_display = ["timing", "product_label", "channel", "template", "is_active"]
+    list_display = ["timing", "applies_to", "product_label", "channel", "template", "is_active"]
     list_display_links = ["timing"]
-    list_filter = ["product", "kind", "channel", "is_active"]
+    list_filter = ["applies_to", "product", "kind", "channel", "is_active"]
     search_fields = ["notes", "template__name"]
     readonly_fields = ["preview_link"]
     actions_detail = ["preview", "open_audit_trail"]
     fieldsets = [
-        (_("适用范围"), {"fields": ["product", "is_active", "notes"]}),
+        (_("适用范围"), {"fields": ["applies_to", "product", "is_active", "notes"]}),
         (_("提醒时点"), {"fields": ["kind", "offsets", "repeat_every", "repeat_until"]}),
         (_("渠道与模板"), {"fields": ["channel", "template", "preview_link"]}),
     ]
@@ -65,6 +68,8 @@ class ReminderRuleAdmin(ServiceAdminMixin, AuditedAdminMixin, ModelAdmin):
 
     @display(description=_("产品"), ordering="product__code")
     def product_label(self, obj):
+        if obj.applies_to != "iou":
+            return "—"
         return str(obj.product) if obj.product_id else _("默认规则（无自己规则的产品、无产品的欠条）")
 
     @display(description=_("预览"))
@@ -86,7 +91,7 @@ class ReminderRuleAdmin(ServiceAdminMixin, AuditedAdminMixin, ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # A rule that has reminded anybody is switched off (启用), not deleted: its records point to it.
         return super().has_delete_permission(request, obj) and not (
-            obj is not None and Reminder.objects.filter(rule=obj).exists())
+            obj is not None and (Reminder.objects.filter(rule=obj).exists() or rule_used(obj)))
 
     @action(description=_("预览"), url_path="preview", icon="visibility", permissions=["view"])
     def preview(self, request, object_id):
