@@ -108,6 +108,31 @@ def rules_ensure() -> int:
     return created
 
 
+match_rules_defaults_ensure = rules_ensure  # ``ioudesk setup``
+
+
+@transaction.atomic
+def match_rule_save(*, rule: MatchRule, user) -> MatchRule:
+    """Change a rule's order, whether it is on, automatic (or only suggests) and whether it also
+    matches IOU installments; the partial rule only ever suggests. Audited."""
+    if not user.has_perm("receivables.change_matchrule"):
+        raise PermissionDenied(_("您没有修改核销规则的权限。"))
+    locked = MatchRule.objects.select_for_update().get(pk=rule.pk)
+    if rule.code == MatchRuleCode.PAYER_PARTIAL and rule.automatic:
+        raise ValidationFailed(_("“金额在容差内”只能作为核销建议，不能自动核销：请取消“自动核销”。"),
+                               extra={"field": "automatic"})
+    if not 1 <= int(rule.order) <= 999:
+        raise ValidationFailed(_("顺序请填 1 到 999 之间的数字，小的先试。"), extra={"field": "order"})
+    changes = {name: [getattr(locked, name), getattr(rule, name)]
+               for name in ("order", "is_active", "automatic", "include_ious") if getattr(locked, name) != getattr(rule, name)}
+    if changes:
+        MatchRule.objects.filter(pk=rule.pk).update(order=rule.order, is_active=rule.is_active,
+                                                    automatic=rule.automatic, include_ious=rule.include_ious)
+        audit.record(AuditAction.UPDATE, obj=locked, verb=_g("修改核销规则"), changes=changes)
+    rule.refresh_from_db()
+    return rule
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     code: str
@@ -879,9 +904,20 @@ def allocation_undo(*, allocation: Allocation, reason: str, user, approval=None)
     return allocation
 
 
-def customer_open_items(customer, *, direction: str, user, day: date | None = None) -> list[Item]:
-    """What the receipt page offers for manual matching: the customer's open items, oldest first."""
+def customer_open_items(customer, *, direction: str, user, day: date | None = None,
+                        whole_ious: bool = False) -> list[Item]:
+    """What the receipt page offers for manual matching: the customer's open items, oldest first.
+    ``whole_ious``: one item per IOU (its whole outstanding, due from its oldest unpaid installment),
+    as manual matching applies to an IOU and the IOU allocates by its own strategy."""
     day = day or clock.today()
     bills = load_bill_items([customer.pk], direction, user)
     ious = load_iou_items([customer.pk], user, day) if direction == Direction.RECEIVABLE else {}
+    if whole_ious and ious:
+        whole = {}
+        for item in ious.get(customer.pk, []):
+            whole.setdefault(item.doc_id, item)
+        for iou in Iou.objects.filter(pk__in=list(whole)):
+            first = whole[iou.pk]
+            whole[iou.pk] = Item("iou", first.pk, customer.pk, first.due_date, iou.total_outstanding, iou.pk, iou.number)
+        ious = {customer.pk: list(whole.values())}
     return _merge(bills, ious).get(customer.pk, [])

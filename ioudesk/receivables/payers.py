@@ -12,12 +12,16 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
 
+from ioudesk.core import audit, scope
 from ioudesk.core.crypto import blind_index, normalize_for_index
+from ioudesk.core.errors import PermissionDenied, ValidationFailed
+from ioudesk.core.models.audit import AuditAction
 from ioudesk.customers.models import Customer
 from ioudesk.receivables.models import PayerAlias, PayerAliasKind
 
@@ -119,3 +123,44 @@ def learn_aliases(pairs) -> None:
             cursor.execute(f"INSERT INTO {quote(PayerAlias._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
                            f"VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s)'] * len(part))} ON CONFLICT DO NOTHING",
                            [v for row in part for v in row])
+
+
+@transaction.atomic
+def payer_alias_save(*, customer, kind: str, text: str, user) -> PayerAlias:
+    """Enter an alias by hand: a payer name (stored normalised) or an account (stored as its blind
+    index, shown by its last four digits). One alias belongs to one customer. Audited."""
+    if not user.has_perm("receivables.add_payeralias"):
+        raise PermissionDenied(_("您没有维护付款人对应的权限。"))
+    if not scope.can_see_branch(user, customer.branch_id):
+        raise PermissionDenied(_("您看不到该往来单位。"))
+    text = (text or "").strip()
+    if kind == PayerAliasKind.NAME:
+        value, label = normalise_name(text)[:100], text[:100]
+    elif kind == PayerAliasKind.ACCOUNT:
+        digits = "".join(text.split())
+        if not digits.isalnum() or len(digits) < 6:
+            raise ValidationFailed(_("请填写完整的对方账号（至少 6 位数字或字母）。"), extra={"field": "text"})
+        value, label = account_index(digits), _g("账号尾号 %(last4)s") % {"last4": digits[-4:]}
+    else:
+        raise ValidationFailed(_("请选择对方户名或对方账号。"), extra={"field": "kind"})
+    if not value:
+        raise ValidationFailed(_("请填写对方户名或账号。"), extra={"field": "text"})
+    existing = PayerAlias.objects.filter(kind=kind, value=value).select_related("customer").first()
+    if existing is not None:
+        raise ValidationFailed(_("“%(label)s”已对应往来单位“%(name)s”；一个户名或账号只能对应一个单位，请先删除原对应。") % {
+            "label": existing.label, "name": existing.customer.name}, extra={"field": "text"})
+    alias = PayerAlias.objects.create(customer=customer, kind=kind, value=value, label=label, learned=False)
+    audit.record(AuditAction.CREATE, obj=alias, verb=_g("新增付款人对应"),
+                 changes={"customer": [None, customer.name], "label": [None, label]}, branch_id=customer.branch_id)
+    return alias
+
+
+@transaction.atomic
+def payer_alias_delete(*, alias: PayerAlias, user) -> None:
+    """Remove a wrong alias (learned or entered): the next match teaches it again, to the right customer."""
+    if not user.has_perm("receivables.delete_payeralias") or not scope.can_see_branch(user, alias.customer.branch_id):
+        raise PermissionDenied(_("您没有删除付款人对应的权限。"))
+    audit.record(AuditAction.DELETE, obj=alias, verb=_g("删除付款人对应"),
+                 changes={"customer": [alias.customer.name, None], "label": [alias.label, None]},
+                 branch_id=alias.customer.branch_id)
+    alias.delete()

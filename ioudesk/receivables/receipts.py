@@ -33,7 +33,7 @@ from ioudesk.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.core.numbering import next_number, reserved_block
 from ioudesk.ledger.chart import AccountCode
-from ioudesk.ledger.models import Account, EntryKind
+from ioudesk.ledger.models import MEMO_TYPES, Account, EntryKind
 from ioudesk.ledger.services import NUMBER_PREFIX, EntryRequest, Line, post_entries, post_entry
 from ioudesk.receivables import numbers, receipt_predicates
 from ioudesk.receivables.matching import insert_rows, match_receipts
@@ -123,7 +123,8 @@ def _checked_row(*, direction, channel, day, amount, memo="", payer_name="", ref
             problems[field] = _g("%(label)s最多 %(n)d 个字。") % {"label": label, "n": limit}
     if problems:
         raise ValidationFailed(where + "；".join(str(p) for p in problems.values()),
-                               extra={"field": next(iter(problems)), "details": problems})
+                               extra={"field": next(iter(problems)),
+                                      "details": [{"field": k, "message": str(v)} for k, v in problems.items()]})
     return value, day
 
 
@@ -309,3 +310,87 @@ def receipt_ignore(*, receipt: Receipt, account_code: str, reason: str, user) ->
                  changes={"unmatched": [str(amount), "0.00"], "account_code": [None, code]},
                  branch_id=receipt.branch_id)
     return receipt
+
+
+# --- reads (the pages and the API) -----------------------------------------------------------------
+
+
+def receipts_visible(user):
+    """The receipts the user may see (the data scope: the receipt's branch)."""
+    return scope.scope_queryset(user, Receipt.objects.all())
+
+
+def receipt_get(user, pk) -> Receipt | None:
+    try:
+        return receipts_visible(user).select_related("customer", "branch", "entry", "created_by").get(pk=int(pk))
+    except (Receipt.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def receipt_list(user, filters: dict):
+    """收付款 list: by direction, status, channel, dates, customer, and a word (number, payer, memo, reference)."""
+    from datetime import date as _date
+
+    from django.db.models import Q
+
+    query = receipts_visible(user).select_related("customer")
+    if filters.get("direction") in Direction.values:
+        query = query.filter(direction=filters["direction"])
+    if filters.get("status") in ReceiptStatus.values:
+        query = query.filter(status=filters["status"])
+    if filters.get("channel") in Channel.values:
+        query = query.filter(channel=filters["channel"])
+    for key, lookup in (("day_from", "day__gte"), ("day_to", "day__lte")):
+        try:
+            query = query.filter(**{lookup: _date.fromisoformat(str(filters.get(key) or ""))})
+        except ValueError:
+            pass
+    if str(filters.get("customer") or "").isdigit():
+        query = query.filter(customer_id=int(filters["customer"]))
+    word = str(filters.get("q") or "").strip()
+    if word:
+        query = query.filter(Q(number__icontains=word) | Q(payer_name__icontains=word) | Q(memo__icontains=word)
+                             | Q(reference__icontains=word))
+    return query.order_by("-day", "-id")
+
+
+def receipt_totals(query) -> dict:
+    from django.db.models import Count, Sum
+
+    sums = query.aggregate(n=Count("id"), amount=Sum("amount"), matched=Sum("matched"), unmatched=Sum("unmatched"))
+    return {k: (v if v is not None else (0 if k == "n" else ZERO)) for k, v in sums.items()}
+
+
+def match_queue(user):
+    """待核销: receipts with money unmatched, oldest first."""
+    return (receipts_visible(user).filter(status__in=(ReceiptStatus.UNMATCHED, ReceiptStatus.PARTIAL), unmatched__gt=0)
+            .select_related("customer").order_by("day", "id"))
+
+
+def match_queue_count(user) -> int:
+    return match_queue(user).count()
+
+
+def funding_accounts() -> list[tuple[str, str]]:
+    """The leaf accounts money may come into or leave from (cash, bank accounts, acceptance bills)."""
+    accounts = list(Account.objects.filter(is_active=True).order_by("code").values_list("id", "code", "name", "parent_id"))
+    parents = {parent for _pk, _code, _name, parent in accounts if parent}
+    return [(code, f"{code} {name}") for pk, code, name, _parent in accounts
+            if pk not in parents and code.startswith(FUNDING_ROOTS)]
+
+
+def ignore_accounts() -> list[tuple[str, str]]:
+    """Where money that is not a customer's may go (receipt_ignore): any active leaf account but the
+    receivables/payables and unapplied accounts."""
+    refused = (AccountCode.ADVANCE_RECEIPTS, AccountCode.PREPAYMENTS, AccountCode.RECEIVABLES, AccountCode.PAYABLES)
+    accounts = list(Account.objects.filter(is_active=True).exclude(type__in=MEMO_TYPES).order_by("code")
+                    .values_list("id", "code", "name", "parent_id"))
+    parents = {parent for _pk, _code, _name, parent in accounts if parent}
+    return [(code, f"{code} {name}") for pk, code, name, _parent in accounts if pk not in parents and code not in refused]
+
+
+def customer_for_matching(user, pk: int):
+    """A customer the user sees (the manual matching's customer box)."""
+    from ioudesk.customers.models import Customer
+
+    return scope.scope_queryset(user, Customer.objects.all()).filter(pk=pk).first()
