@@ -21,12 +21,18 @@ so an import cut short (the worker stopped) is resumed by importing the file aga
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import logging
 import os
+import re
+import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -35,7 +41,7 @@ from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.calc import money
-from ioudesk.core import audit, clock, scope
+from ioudesk.core import audit, clock, crypto, scope
 from ioudesk.core.context import acting_as, actor_for_user
 from ioudesk.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
@@ -425,3 +431,59 @@ def column_mapping_save(*, name: str, columns: dict, user, header_row: int = 1, 
         audit.record(AuditAction.UPDATE, obj=mapping, verb=_g("修改流水列对应"), branch_id=user.branch_id,
                      changes=audit.diff(before, after))
     return mapping
+
+
+@transaction.atomic
+def column_mapping_delete(*, mapping: ColumnMapping, user) -> None:
+    """Remove a saved mapping (batches imported with it keep their lines; they no longer name it)."""
+    _require(user)
+    before, pk = audit.snapshot(mapping), mapping.pk
+    mapping.delete()
+    mapping.pk = pk
+    audit.record(AuditAction.DELETE, obj=mapping, verb=_g("删除流水列对应"), branch_id=user.branch_id,
+                 changes={k: [v, None] for k, v in before.items()})
+
+
+# --- an upload kept while its columns are mapped --------------------------------------------------
+
+STAGED_HOURS = 6
+_TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _staging_path(user, token: str) -> Path:
+    if not _TOKEN_RE.match(token or ""):
+        raise NotFound(_("上传的流水文件已过期，请重新上传。"))
+    directory = Path(settings.DATA_DIR) / "imports"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"statement-{int(user.pk)}-{token}.bin"
+
+
+def statement_stage(*, user, name: str, data: bytes) -> str:
+    """Keep an upload (encrypted: it holds account numbers) while the user maps its columns; the
+    token names it, the user's id is part of the file name, so only they can use it."""
+    _require(user)
+    cutoff = time.time() - STAGED_HOURS * 3600
+    for old in _staging_path(user, "0" * 32).parent.glob("statement-*.bin"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    token = secrets.token_hex(16)
+    payload = json.dumps({"name": name[:200], "data": base64.b64encode(data).decode("ascii")})
+    _staging_path(user, token).write_text(crypto.encrypt(payload), encoding="ascii")
+    return token
+
+
+def statement_staged(*, user, token: str) -> tuple[str, bytes]:
+    _require(user)
+    path = _staging_path(user, token)
+    try:
+        payload = json.loads(crypto.decrypt(path.read_text(encoding="ascii")))
+    except FileNotFoundError:
+        raise NotFound(_("上传的流水文件已过期，请重新上传。")) from None
+    return payload["name"], base64.b64decode(payload["data"])
+
+
+def statement_unstage(*, user, token: str) -> None:
+    try:
+        _staging_path(user, token).unlink(missing_ok=True)
+    except NotFound:
+        pass
