@@ -224,3 +224,72 @@ def counterparty_profile_save(*, profile: CounterpartyProfile, user) -> Counterp
     audit.record(AuditAction.UPDATE if before else AuditAction.CREATE, obj=profile, verb=_g("往来单位信用设置"),
                  changes=changes, branch_id=profile.customer.branch_id)
     return profile
+
+
+# --- the administrator's settings ---------------------------------------------------------------------
+
+@transaction.atomic
+def payment_terms_save(*, terms: PaymentTerms, user) -> PaymentTerms:
+    """Save a payment terms entry, refused with the reason when it could not give due dates."""
+    from ioudesk.calc import payterms
+    from ioudesk.calc.errors import CalcError
+
+    if user is not None and not user.has_perm("receivables.change_paymentterms" if terms.pk
+                                              else "receivables.add_paymentterms"):
+        raise PermissionDenied(_("您没有修改付款条件的权限。"))
+    terms.name = (terms.name or "").strip()
+    problems = []
+    if not terms.name:
+        problems.append({"field": "name", "message": str(_("请填写付款条件名称。"))})
+    elif PaymentTerms.objects.filter(name=terms.name).exclude(pk=terms.pk).exists():
+        problems.append({"field": "name", "message": str(_("已有同名的付款条件。"))})
+    plan = terms.plan if isinstance(terms.plan, list) else []
+    if terms.kind != "instalments":
+        plan = []
+    try:
+        payterms.check_spec(payterms.TermsSpec(kind=terms.kind, days=int(terms.days or 0), plan=tuple(plan),
+                                               shift_holidays=bool(terms.shift_holidays)))
+    except CalcError as error:
+        problems.append({"field": "plan" if terms.kind == "instalments" else "days", "message": error.message})
+    if problems:
+        raise ValidationFailed("；".join(p["message"] for p in problems),
+                               extra={"field": problems[0]["field"], "details": problems})
+    terms.plan = plan
+    created = terms.pk is None
+    terms.save()
+    audit.record(AuditAction.CREATE if created else AuditAction.UPDATE, obj=terms, verb=_g("付款条件"),
+                 changes={"name": terms.name, "kind": terms.kind, "days": terms.days, "plan": plan,
+                          "shift_holidays": terms.shift_holidays, "is_active": terms.is_active})
+    return terms
+
+
+@transaction.atomic
+def receivables_settings_save(*, settings: ReceivablesSettings, user) -> ReceivablesSettings:
+    if user is not None and not user.has_perm("receivables.change_receivablessettings"):
+        raise PermissionDenied(_("您没有修改往来设置的权限。"))
+    problems = []
+    try:
+        rates = parse_tax_rates(settings.tax_rates)
+        if not rates:
+            problems.append({"field": "tax_rates", "message": str(_("请至少填写一个税率，例如 13,9,6,3,1,0。"))})
+        settings.tax_rates = ",".join(f"{r.normalize():f}" for r in rates)
+    except (ArithmeticError, ValueError) as error:
+        problems.append({"field": "tax_rates", "message": _g("税率“%(value)s”不正确：应为0到100之间的数，逗号分隔") % {
+            "value": error.args[0] if error.args else settings.tax_rates}})
+    if not settings.long_overdue_days:
+        problems.append({"field": "long_overdue_days", "message": str(_("长期逾期天数必须大于0。"))})
+    if not settings.dso_days:
+        problems.append({"field": "dso_days", "message": str(_("DSO 计算天数必须大于0。"))})
+    if settings.match_tolerance is not None and Decimal(settings.match_tolerance) < 0:
+        problems.append({"field": "match_tolerance", "message": str(_("部分核销容差不能为负数。"))})
+    if settings.default_terms_id and not settings.default_terms.is_active:
+        problems.append({"field": "default_terms", "message": str(_("默认付款条件已停用，请另选。"))})
+    if problems:
+        raise ValidationFailed("；".join(p["message"] for p in problems),
+                               extra={"field": problems[0]["field"], "details": problems})
+    settings.save()
+    audit.record(AuditAction.UPDATE, obj=settings, verb=_g("往来设置"),
+                 changes={"tax_rates": settings.tax_rates, "long_overdue_days": settings.long_overdue_days,
+                          "case_after_days": settings.case_after_days, "match_tolerance": str(settings.match_tolerance),
+                          "default_terms": settings.default_terms_id, "dso_days": settings.dso_days})
+    return settings

@@ -1,1 +1,118 @@
-"""Scaffold: filled by the 往来账款 work."""
+"""往来单位设置 (CounterpartyProfile: credit limit, default payment terms, customer/supplier),
+付款条件 (PaymentTerms) and 往来设置 (ReceivablesSettings: tax rates, long-overdue days …), saved
+through ioudesk.receivables.credit (counterparty_profile_save, payment_terms_save,
+receivables_settings_save), each checked and audited."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
+
+from ioudesk.backoffice.mixins import ScopedAdminMixin, ServiceAdminMixin, UnfoldWidgetsMixin
+from ioudesk.calc.money import format_yuan
+from ioudesk.receivables import credit
+from ioudesk.receivables.bills import terms_describe
+from ioudesk.receivables.models import CounterpartyProfile, PaymentTerms, ReceivablesSettings
+
+
+@admin.register(CounterpartyProfile)
+class CounterpartyProfileAdmin(ServiceAdminMixin, ScopedAdminMixin, ModelAdmin):
+    scope_branch_field = "customer__branch"
+    list_display = ["customer", "is_customer", "is_supplier", "limit_display", "payment_terms", "available_display",
+                    "tax_id"]
+    list_filter = ["is_customer", "is_supplier", "payment_terms"]
+    search_fields = ["customer__name", "customer__number", "tax_id"]
+    autocomplete_fields = ["customer"]
+    list_select_related = ["customer", "payment_terms"]
+    fields = ["customer", "is_customer", "is_supplier", "credit_limit", "payment_terms", "tax_id", "notes"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["customer"] if obj is not None else []
+
+    @display(description=_("信用额度"), ordering="credit_limit")
+    def limit_display(self, obj):
+        return format_yuan(obj.credit_limit) if obj.credit_limit is not None else _("不限额")
+
+    @display(description=_("可用额度"))
+    def available_display(self, obj):
+        if obj.credit_limit is None:
+            return "—"
+        verdict = credit.credit_check(obj.customer, 0)
+        return format_yuan(verdict.available)
+
+    def save_model(self, request, obj, form, change):
+        credit.counterparty_profile_save(profile=obj, user=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service recorded the audit event
+
+
+class PaymentTermsForm(forms.ModelForm):
+    class Meta:
+        model = PaymentTerms
+        fields = ["name", "kind", "days", "plan", "shift_holidays", "is_active", "sort"]
+        help_texts = {
+            "days": _("票到N天、月结N天的 N；其他类型填 0"),
+            "plan": _('仅“分期”使用，例如 [{"days": 30, "percent": "30"}, {"days": 60, "percent": "70"}]；'
+                      '也可用 "months" 代替 "days"（按月，月末规则）'),
+        }
+
+
+@admin.register(PaymentTerms)
+class PaymentTermsAdmin(ServiceAdminMixin, UnfoldWidgetsMixin, ModelAdmin):
+    form = PaymentTermsForm
+    list_display = ["name", "kind", "days", "rule_display", "shift_holidays", "is_active", "sort"]
+    list_filter = ["kind", "is_active", "shift_holidays"]
+    search_fields = ["name"]
+    ordering = ["sort", "id"]
+
+    @display(description=_("到期规则"))
+    def rule_display(self, obj):
+        return terms_describe(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # bills keep their terms: switch them off instead
+
+    def save_model(self, request, obj, form, change):
+        credit.payment_terms_save(terms=obj, user=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+
+@admin.register(ReceivablesSettings)
+class ReceivablesSettingsAdmin(ServiceAdminMixin, UnfoldWidgetsMixin, ModelAdmin):
+    list_display = ["__str__", "tax_rates", "long_overdue_days", "case_after_days", "default_terms", "dso_days"]
+    fields = ["tax_rates", "long_overdue_days", "case_after_days", "match_tolerance", "default_terms", "dso_days"]
+
+    def get_queryset(self, request):
+        credit.receivables_settings()  # the row exists once the page is opened
+        return super().get_queryset(request)
+
+    def changelist_view(self, request, extra_context=None):
+        from django.shortcuts import redirect
+
+        row = credit.receivables_settings()
+        if request.user.has_perm("receivables.change_receivablessettings") or request.user.has_perm(
+                "receivables.view_receivablessettings"):
+            return redirect(reverse("admin:receivables_receivablessettings_change", args=[row.pk]))
+        return super().changelist_view(request, extra_context)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        credit.receivables_settings_save(settings=obj, user=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+
+
