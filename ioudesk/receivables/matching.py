@@ -801,8 +801,9 @@ def match_manual(*, receipt: Receipt, targets: list, user, method: str = MatchMe
         problems["amount"] = _g("核销合计 ¥%(total)s 超过这笔收付款的未核销金额 ¥%(left)s。") % {
             "total": f"{total:,.2f}", "left": f"{receipt.unmatched:,.2f}"}
     if problems:
-        raise ValidationFailed("；".join(str(p) for p in problems.values()),
-                               extra={"field": "targets", "details": problems}, code="match_refused")
+        raise ValidationFailed("；".join(str(p) for p in problems.values()), code="match_refused",
+                               extra={"field": "targets",
+                                      "details": [{"field": k, "message": str(v)} for k, v in problems.items()]})
     customer_id = next(iter(customers))
     made = []
     receipt_row = {"id": receipt.pk, "number": receipt.number, "channel": receipt.channel, "day": receipt.day,
