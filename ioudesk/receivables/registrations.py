@@ -8,6 +8,9 @@ def register() -> None:
 
     approval_kinds.register()  # A
     verify.register()  # A
+    from ioudesk.receivables import selectors as d_selectors  # D
+
+    d_selectors.register()  # D: the customer 360 section
     from ioudesk.receivables import daystep as e_daystep  # E
 
     e_daystep.register()  # E: day steps receivables (42) and dunning (52), bill categories, bill case source

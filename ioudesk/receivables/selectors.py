@@ -306,7 +306,7 @@ def aging_by_customer(user, *, day: date | None = None, filters: OverviewFilters
     for row in rows:
         customer = names.get(row["customer_id"], {})
         row.update(number=customer.get("number", ""), name=customer.get("name", ""),
-                   category=customer.get("category", ""), category_label=categories.get(customer.get("category"), ""))
+                   category=customer.get("category", ""), category_label=str(categories.get(customer.get("category"), "")))
         row["buckets"] = [(key, row[key]) for key in BUCKET_KEYS]
     if filters.term in ("short", "long"):  # the customers with items overdue so, all their items
         dues = dues.filter(customer_id__in=grouped.order_by().values("customer_id"))
@@ -389,20 +389,37 @@ def overview(user, filters: OverviewFilters = OverviewFilters(), *, day: date | 
 # --- the customer 360 page ----------------------------------------------------------------------
 
 
+def _acting_user():
+    """The user the 360 page is drawn for (OVERVIEW_SECTIONS get only the customer)."""
+    from ioudesk.core.context import current_actor
+    from ioudesk.core.models import User
+
+    user_id = current_actor().user_id
+    return User.objects.filter(pk=user_id).first() if user_id else None
+
+
 def customer_receivables_section(customer) -> dict:
     """The customer's 往来 position for the 360 page (OVERVIEW_SECTIONS): receivable, payable, net,
-    overdue short/long, credit, DSO, the latest statements, and links."""
+    overdue short/long, credit, DSO, the open bills, the latest statements, and links (each shown only
+    to a user who may follow it)."""
     from django.template.loader import render_to_string
 
     from ioudesk.receivables.models import AccountStatement
 
+    viewer = _acting_user()
+
+    def may(permission: str) -> bool:
+        return viewer is not None and viewer.has_perm(permission)
+
     position = customer_position(customer)
-    statements = list(AccountStatement.objects.filter(customer=customer).order_by("-period_to", "-id")[:5])
-    open_bills = list(Bill.objects.filter(customer=customer, status=BillStatus.OPEN)
-                      .order_by("due_first", "id")[:10])
+    statements = list(AccountStatement.objects.filter(customer=customer).order_by("-period_to", "-id")[:5]) \
+        if may("receivables.view_accountstatement") else []
+    open_bills = list(Bill.objects.filter(customer=customer, status=BillStatus.OPEN).order_by("due_first", "id")[:10])
     html = render_to_string("backoffice/receivables/_customer_section.html", {
         "position": position, "customer": customer, "statements": statements, "open_bills": open_bills,
-        "buckets": [(BUCKET_LABELS[key], position.aging.get(key, ZERO)) for key in BUCKET_KEYS]})
+        "buckets": [(BUCKET_LABELS[key], position.aging.get(key, ZERO)) for key in BUCKET_KEYS],
+        "can_bills": may("receivables.view_bill"), "can_statements": may("receivables.view_accountstatement"),
+        "can_add_bill": may("receivables.add_bill")})
     return {"title": _("往来账款"), "html": html, "owed": position.receivable, "overdue": position.overdue}
 
 

@@ -441,8 +441,8 @@ def statement_issue(*, customer, period_from: date, period_to: date, direction: 
         problems["period_from"] = _("起始日期不能晚于截止日期。")
     if problems:
         field_name = next(iter(problems))
-        raise ValidationFailed(" ".join(str(p) for p in problems.values()),
-                               extra={"field": field_name, "details": problems})
+        raise ValidationFailed(" ".join(str(p) for p in problems.values()), extra={
+            "field": field_name, "details": [{"field": k, "message": str(v)} for k, v in problems.items()]})
     figures = statement_figures(customer=customer, period_from=period_from, period_to=period_to, direction=direction)
     statement = AccountStatement.objects.create(
         number=next_number(prefix=numbers.ACCOUNT_STATEMENT, day=today), customer=customer, branch=customer.branch,
@@ -526,8 +526,9 @@ def statement_reply(*, statement: AccountStatement, agreed: bool, disputes: list
     problems.update(details)
     if problems:
         field_name = next(iter(problems))
-        raise ValidationFailed(" ".join(str(p) for p in problems.values()),
-                               extra={"field": field_name.split(".")[0], "details": problems})
+        raise ValidationFailed(" ".join(str(p) for p in problems.values()), extra={
+            "field": field_name.split(".")[0],
+            "details": [{"field": k, "message": str(v)} for k, v in problems.items()]})
     for item in items:
         reason = item.reason.strip()
         StatementDispute.objects.create(statement=statement, bill=item.bill, amount=item.amount, reason=reason)
@@ -589,3 +590,25 @@ def confirmation_pdf(statement: AccountStatement, *, printed_by: str = "") -> by
 
 def statement_xlsx(statement: AccountStatement) -> bytes:
     return statement_workbook(statement, figures_of(statement))
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCUMENT_KINDS = ("pdf", "xlsx", "confirmation")
+
+
+def statement_download(*, statement: AccountStatement, kind: str, user) -> tuple[bytes, str, str]:
+    """One of the statement's documents (对账单 PDF, 对账单 .xlsx, 询证函 PDF), recorded in the audit
+    trail: (content, file name, content type)."""
+    if kind not in DOCUMENT_KINDS:
+        raise ValidationFailed(_("文件类型只能是 pdf、xlsx 或 confirmation。"), extra={"field": "kind"})
+    printed_by = (user.get_full_name() or user.username) if getattr(user, "is_authenticated", False) else ""
+    if kind == "pdf":
+        content, name, mime, verb = statement_pdf(statement, printed_by=printed_by), _("对账单"), "application/pdf", "下载对账单"
+    elif kind == "xlsx":
+        content, name, mime, verb = statement_xlsx(statement), _("对账单"), XLSX_TYPE, "导出对账单"
+    else:
+        content, name, mime, verb = (confirmation_pdf(statement, printed_by=printed_by), _("询证函"), "application/pdf",
+                                     "下载询证函")
+    extension = "xlsx" if kind == "xlsx" else "pdf"
+    audit.record(AuditAction.DOWNLOAD, obj=statement, verb=verb, changes={"file": [None, f"{name}.{extension}"]})
+    return content, f"{name}-{statement.number}-{statement.customer.name}.{extension}", mime

@@ -244,7 +244,7 @@ def test_reply_problems_are_named_together(book, statement, head_office, finance
             statements.statement_reply(statement=statement, agreed=False,
                                        disputes=[(foreign, D("100.00"), "x"), (book["ys2"], D("0"), "")],
                                        day=date(2026, 11, 29), user=book["user"])
-    details = error.value.extra["details"]
+    details = {d["field"]: d["message"] for d in error.value.extra["details"]}
     assert set(details) == {"day", "disputes.1", "disputes.2"}
     assert "不在这张对账单上" in details["disputes.1"]
     assert "争议金额须大于 0" in details["disputes.2"] and "请填写不符原因" in details["disputes.2"]
