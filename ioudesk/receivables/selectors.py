@@ -414,7 +414,8 @@ def customer_receivables_section(customer) -> dict:
     position = customer_position(customer)
     statements = list(AccountStatement.objects.filter(customer=customer).order_by("-period_to", "-id")[:5]) \
         if may("receivables.view_accountstatement") else []
-    open_bills = list(Bill.objects.filter(customer=customer, status=BillStatus.OPEN).order_by("due_first", "id")[:10])
+    open_bills = list(Bill.objects.filter(customer=customer, status=BillStatus.OPEN, direction=Direction.RECEIVABLE)
+                      .order_by("due_first", "id")[:10])
     html = render_to_string("backoffice/receivables/_customer_section.html", {
         "position": position, "customer": customer, "statements": statements, "open_bills": open_bills,
         "buckets": [(BUCKET_LABELS[key], position.aging.get(key, ZERO)) for key in BUCKET_KEYS],
