@@ -175,6 +175,7 @@ def test_a_large_file_is_imported_by_the_worker_with_progress(book, settings, dj
     statement.refresh_from_db()
     job = Job.objects.get(pk=statement.job_id)
     assert job.state == JobState.DONE and job.percent == 100
+    assert job.get_kind_display() == "银行流水导入"  # named in 后台作业 (registered at start-up)
     assert job.result == {"statement": statement.pk, "number": statement.number, "lines": 4, "new": 4,
                           "duplicate": 0, "matched": 2, "percent": "50.0"}
     assert statement.status == ImportStatus.DONE and statement.lines_matched == 2
