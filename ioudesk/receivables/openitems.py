@@ -12,10 +12,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
 from django.utils.translation import gettext as _
 
 from ioudesk.core.errors import ValidationFailed
+from ioudesk.core.fields import MoneyField
 from ioudesk.receivables.models import Bill, BillDue, BillStatus, DueStatus
 
 ZERO = Decimal("0.00")
@@ -42,15 +43,17 @@ def due_apply(due: BillDue, *, paid: Decimal = ZERO, credited: Decimal = ZERO, d
     if due.paid + paid < 0 or due.credited + credited < 0:
         raise ValidationFailed(_("撤销的金额超过了已核销的金额。"), extra={"field": "amount"})
     open_after = due.open_amount - change
+    # constants in money SQL are fen: Value(…, output_field=MoneyField()) converts the yuan
+    paid_sql, credited_sql = Value(paid, output_field=MoneyField()), Value(credited, output_field=MoneyField())
     BillDue.objects.filter(pk=due.pk).update(
-        paid=F("paid") + paid, credited=F("credited") + credited, open_amount=open_after,
+        paid=F("paid") + paid_sql, credited=F("credited") + credited_sql, open_amount=open_after,
         status=DueStatus.PAID if open_after == 0 else DueStatus.OPEN,
         paid_on=day if open_after == 0 else None,
         days_past_due=0 if open_after == 0 else F("days_past_due"),
     )
     bill_open_after = bill.open_amount - change
     Bill.objects.filter(pk=bill.pk).update(
-        paid=F("paid") + paid, credited=F("credited") + credited, open_amount=bill_open_after,
+        paid=F("paid") + paid_sql, credited=F("credited") + credited_sql, open_amount=bill_open_after,
         status=BillStatus.PAID if bill_open_after == 0 else BillStatus.OPEN,
     )
     due.refresh_from_db()
