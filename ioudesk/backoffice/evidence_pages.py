@@ -47,6 +47,8 @@ def _case(request, pk) -> Case:
     case = Case.objects.select_related("iou", "customer", "branch", "owner").filter(pk=pk).first()
     if case is None or not can_view_case(case, request.user):
         raise Http404(_g("催收案件不存在，或您无权查看。"))
+    if case.iou_id is None:  # a receivables bill's case: dunned by 催款通知, no letter of an IOU
+        raise Http404(_g("往来单据的催收案件不发催款函/律师函：催款通知由日终按催款规则发送。"))
     return case
 
 

@@ -1,6 +1,5 @@
 """The default 单据到期提醒 / 催款通知 templates and rules (``ReminderRule.applies_to`` bill and payable),
-seeded by ``dunning.dunning_defaults_ensure`` at every ``ioudesk setup`` (through
-``reminders.services.reminder_defaults_ensure``): 3 days before the due date (SMS), on the due date
+seeded by ``dunning.dunning_defaults_ensure`` at every ``ioudesk setup``: 3 days before the due date (SMS), on the due date
 (SMS), 催款通知 at overdue +1, +7, +15 and then every 15 days (SMS), a formal 催款通知 by e-mail at
 overdue +7 and then every 30 days, a note to the bill's 业务员 at +1, and to our 财务 staff the
 payables falling due in the next 7 days.

@@ -364,7 +364,7 @@ def _event(bill_id: int, kind: str, found: list) -> BillEvent:
     return BillEvent(bill_id=bill_id, kind=event_kind, text=text[:300])
 
 
-# --- seeded defaults, preview, plan (reminders.kinds) -------------------------------------------
+# --- seeded defaults (ioudesk setup), preview and plan (reminders.kinds) ------------------------
 
 @transaction.atomic
 def dunning_defaults_ensure() -> int:
@@ -484,7 +484,7 @@ def reminder_log(*, start=None, end=None) -> list[tuple]:
 
 
 def register() -> None:
-    hooks = dict(defaults_ensure=dunning_defaults_ensure, preview=rule_preview,
+    hooks = dict(preview=rule_preview,
                  used=lambda rule: BillReminder.objects.filter(rule=rule).exists())
     register_rule_kind(AppliesTo.BILL, RuleKindHooks(planned=_plan(AppliesTo.BILL), **hooks))
     register_rule_kind(AppliesTo.PAYABLE, RuleKindHooks(planned=_plan(AppliesTo.PAYABLE), **hooks))

@@ -1,11 +1,9 @@
 """Reminder rules for other things than IOU installments (``ReminderRule.applies_to``): receivables
 bills (到期前提醒 and 催款通知 to the customer) and payables (what we owe soon, to our 财务 staff).
-Their day step, templates and plan belong to the app that owns the bills (``ioudesk.receivables.
+Their day step, templates (seeded by ``ioudesk setup``) and plan belong to the app that owns the bills (``ioudesk.receivables.
 dunning``), which registers here at start-up: reminders imports none of it.
 
 A registered kind gives:
-- ``defaults_ensure()``: seed its templates and rules (``reminder_defaults_ensure`` calls it at every
-  ``ioudesk setup``; idempotent, an administrator's changes stay);
 - ``preview(rule, user, today) -> (subject, body, source text or "")``: the rule's template filled in
   with real data in the user's branches (source "" = the category's sample values);
 - ``planned(user, day, limit) -> {"rows": [...], "total": n}``: what the close of ``day`` reminds of
@@ -21,7 +19,6 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RuleKindHooks:
-    defaults_ensure: Callable[[], int]
     preview: Callable[..., tuple[str, str, str]]
     planned: Callable[..., dict]
     used: Callable[..., bool] = lambda rule: False  # noqa: E731  (has the rule reminded anybody?)

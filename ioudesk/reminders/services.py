@@ -148,9 +148,10 @@ def rule_delete(*, rule: ReminderRule, user=None) -> None:
 
 @transaction.atomic
 def reminder_defaults_ensure() -> int:
-    """Seed the default templates and the IOU rules when there are no IOU reminder rules at all, then
-    each registered kind's own (``reminders.kinds``: receivables bills and payables); idempotent: an
-    administrator who deleted or changed them keeps their choice. Returns the rules created."""
+    """Seed the default templates and the IOU rules when there are no IOU reminder rules at all
+    (idempotent: an administrator who deleted or changed them keeps their choice). Returns the rules
+    created. The other kinds (receivables bills, payables) seed their own (``ioudesk setup`` calls
+    ``receivables.dunning.dunning_defaults_ensure``)."""
     from ioudesk.notify.models import MessageTemplate
 
     templates = {}
@@ -159,21 +160,12 @@ def reminder_defaults_ensure() -> int:
         if template is None:
             template = _template_create(code=code, **fields)
         templates[code] = template
-    created = 0
-    if not ReminderRule.objects.filter(applies_to=AppliesTo.IOU).exists():
-        for kind, offsets, repeat_every, channel, code, notes in RULES:
-            rule_save(rule=ReminderRule(kind=kind, offsets=offsets, repeat_every=repeat_every, channel=channel,
-                                        template=templates[code], notes=notes))
-        created = len(RULES)
-    # the other kinds' (receivables bills, payables) own defaults, registered at start-up
-    from ioudesk.reminders.kinds import rule_kinds
-
-    seen = set()
-    for hooks in rule_kinds().values():
-        if hooks.defaults_ensure not in seen:
-            seen.add(hooks.defaults_ensure)
-            created += hooks.defaults_ensure()
-    return created
+    if ReminderRule.objects.filter(applies_to=AppliesTo.IOU).exists():
+        return 0
+    for kind, offsets, repeat_every, channel, code, notes in RULES:
+        rule_save(rule=ReminderRule(kind=kind, offsets=offsets, repeat_every=repeat_every, channel=channel,
+                                    template=templates[code], notes=notes))
+    return len(RULES)
 
 
 def _template_create(*, code, name, channel, subject, body):

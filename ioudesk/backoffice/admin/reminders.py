@@ -16,7 +16,7 @@ from ioudesk.backoffice.mixins import AuditedAdminMixin, ScopedAdminMixin, Servi
 from ioudesk.core.errors import ValidationFailed
 from ioudesk.reminders import services
 from ioudesk.reminders.kinds import rule_used
-from ioudesk.reminders.models import TEMPLATE_CATEGORIES, Reminder, ReminderRule
+from ioudesk.reminders.models import TEMPLATE_CATEGORIES, AppliesTo, Reminder, ReminderRule
 
 
 class ReminderRuleForm(forms.ModelForm):
@@ -35,6 +35,11 @@ class ReminderRuleForm(forms.ModelForm):
                 "应付单据：“单据到期提醒”（站内信）。模板的渠道须与规则相同；模板在 消息 › 消息模板 中编辑")
         if "product" in self.fields:
             self.fields["product"].empty_label = _("（默认规则）")
+        if "applies_to" in self.fields:  # left out (an older form, the API of old): a rule for IOUs
+            self.fields["applies_to"].required = False
+
+    def clean_applies_to(self):
+        return self.cleaned_data.get("applies_to") or AppliesTo.IOU
 
     def _post_clean(self):
         super()._post_clean()

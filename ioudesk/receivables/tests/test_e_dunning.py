@@ -79,12 +79,14 @@ def run(day: date, **kwargs):
 def test_seeding_is_idempotent_and_kept_apart_from_the_iou_rules(organisation):
     from ioudesk.reminders.services import reminder_defaults_ensure
 
-    created = reminder_defaults_ensure()  # the IOU rules (4) and, through reminders.kinds, the bills' (6)
-    assert created == 10
+    assert reminder_defaults_ensure() == 4  # the IOU rules, as before
+    assert dunning_defaults_ensure() == 6  # the bills' (5) and the payables' (1)
     assert sorted(ReminderRule.objects.values_list("applies_to", flat=True)) == ["bill"] * 5 + ["iou"] * 4 + [
         "payable"]
-    assert reminder_defaults_ensure() == 0
-    assert dunning_defaults_ensure() == 0
+    assert (reminder_defaults_ensure(), dunning_defaults_ensure()) == (0, 0)
+    # an administrator who switched the payables' rule off keeps it off (no second seeding)
+    ReminderRule.objects.filter(applies_to="payable").update(is_active=False)
+    assert dunning_defaults_ensure() == 0 and not ReminderRule.objects.get(applies_to="payable").is_active
 
 
 def test_before_due_on_the_due_date_and_dunning_after_once_a_day(book, company, manager, finance):

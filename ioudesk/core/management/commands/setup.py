@@ -11,6 +11,7 @@ from ioudesk.core.services import administrator_ensure, organisation_ensure
 from ioudesk.customers.services import source_channels_ensure
 from ioudesk.ledger.services import chart_ensure
 from ioudesk.receivables.approval_kinds import receivables_defaults_ensure
+from ioudesk.receivables.dunning import dunning_defaults_ensure
 from ioudesk.receivables.matching import match_rules_defaults_ensure
 from ioudesk.reminders.services import reminder_defaults_ensure
 from ioudesk.screening.services import screening_defaults_ensure
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         receivables_defaults_ensure()  # 往来: payment terms, settings, bill sign-off flows
         application_defaults_ensure()
         match_rules_defaults_ensure()
+        dunning_defaults_ensure()  # 往来: 单据到期提醒/催款通知 templates and rules
         self.stdout.write("角色已同步：" + "，".join(f"{k} {v} 项权限" for k, v in counts.items()))
         created = administrator_ensure(password=os.environ.get("IOUDESK_ADMIN_PASSWORD") or None)
         if created is None:
