@@ -334,7 +334,7 @@ def decide(receipt: dict, *, rules: list[RuleSpec], customer_id: int | None, mem
                 prefix.append((item, open_amount))
                 if total >= left:
                     break
-            if total == left and len(prefix) > 1:
+            if total == left:  # one item: the oldest of several open for the same amount
                 chosen = prefix
                 reason = _g("最早的 %(n)d 笔未结项合计等于收款金额") % {"n": len(prefix)}
         elif rule.code == MatchRuleCode.PAYER_PARTIAL:
@@ -685,13 +685,14 @@ def dues_apply_bulk(changes: dict[int, Decimal], *, day: date) -> None:
     due_ids = list(changes)
     rows = {}
     for start in range(0, len(due_ids), 500):
-        for pk, bill_id, open_amount, number, seq in BillDue.objects.filter(pk__in=due_ids[start:start + 500]) \
-                .values_list("id", "bill_id", "open_amount", "bill__number", "seq"):
-            rows[pk] = (bill_id, open_amount, number, seq)
+        for pk, bill_id, open_amount in BillDue.objects.filter(pk__in=due_ids[start:start + 500]) \
+                .values_list("id", "bill_id", "open_amount"):
+            rows[pk] = (bill_id, open_amount)
     by_bill: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for pk, amount in changes.items():
-        bill_id, open_amount, number, seq = rows[pk]
+        bill_id, open_amount = rows[pk]
         if amount <= 0 or amount > open_amount:
+            number, seq = BillDue.objects.filter(pk=pk).values_list("bill__number", "seq").get()
             raise ValidationFailed(
                 _("核销金额 ¥%(amount)s 超过单据 %(number)s 第 %(seq)d 期的未结金额 ¥%(open)s。")
                 % {"amount": f"{amount:,.2f}", "number": number, "seq": seq, "open": f"{open_amount:,.2f}"},

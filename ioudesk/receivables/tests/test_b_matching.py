@@ -120,3 +120,52 @@ def test_bulk_then_match(book):
     # the account was learned too: its blind index, never the number
     alias = PayerAlias.objects.get(kind="account")
     assert alias.customer == book["trade"] and "2222" in alias.label and "6222" not in alias.value
+
+
+def test_two_items_of_the_same_amount_take_the_oldest(book):
+    # 宏达贸易: t1 (11-20, 5,650.00) and a second bill (12-20, 5,650.00): not "exactly one", so the
+    # oldest-first rule takes t1
+    with clock.frozen(DAY):
+        later = open_bill(book["trade"], [(date(2026, 12, 20), "5650.00")], bill_date=date(2026, 11, 20))
+    receipt = receive(book, "5650.00", payer_name="宏达贸易有限公司")
+    allocation = Allocation.objects.get(receipt=receipt)
+    assert allocation.due.bill == book["t1"] and allocation.method == MatchMethod.PAYER_OLDEST
+    assert BillDue.objects.get(bill=later).open_amount == D("5650.00")
+
+
+@pytest.fixture
+def loan(book, manager, approver, finance):
+    """¥10,000 at 12 % a year, 12 monthly installments of ¥888.49, paid out 2026-11-01 (first due 12-01)."""
+    from ioudesk.ious.models import Iou
+    from ioudesk.ious.services import iou_approve, iou_create, iou_submit
+    from ioudesk.ious.services.disbursement import iou_disburse
+
+    with clock.frozen(date(2026, 11, 1)):
+        iou, _ = iou_create(iou=Iou(kind="loan", customer=book["steel"], principal=D("10000"), term=12, rate_text="12%",
+                                    method="equal_installment", contract_date=date(2026, 11, 1)), user=manager)
+        iou_submit(iou=iou, user=manager)
+        iou_approve(iou=iou, user=approver)
+        iou_disburse(iou=iou, user=finance)
+    return iou
+
+
+def test_iou_installment_matched_through_the_iou_and_undone(book, loan):
+    from ioudesk.ious.models import Transaction
+    from ioudesk.ledger.verify import verify
+    from ioudesk.receivables.matching import allocation_undo
+
+    # the memo names the IOU: its first installment (due 12-01) is 888.49
+    receipt = receive(book, "888.49", memo=f"还款{loan.number.replace('-', '')}", payer_name="华东钢材有限公司")
+    allocation = Allocation.objects.get(receipt=receipt)
+    assert allocation.iou == loan and allocation.amount == D("888.49") and receipt.status == ReceiptStatus.MATCHED
+    record = Transaction.objects.get(pk=allocation.iou_transaction_id)
+    assert record.kind == "repayment" and record.amount == D("888.49") and record.day == DAY
+    assert doc_balance("R", receipt.pk, AccountCode.ADVANCE_RECEIPTS) == 0
+    with clock.frozen(DAY):
+        assert verify().ok
+        allocation_undo(allocation=allocation, reason="客户说是另一笔借据", user=book["user"])
+        assert verify().ok
+    receipt.refresh_from_db()
+    assert receipt.status == ReceiptStatus.UNMATCHED and receipt.unmatched == D("888.49")
+    assert Transaction.objects.filter(reverses=record).exists()
+    assert -doc_balance("R", receipt.pk, AccountCode.ADVANCE_RECEIPTS) == D("888.49")
