@@ -40,6 +40,7 @@ class AccountCode(StrEnum):
     FEE_INCOME = "6021"  # 手续费收入
     RECOVERY_INCOME = "6051"  # 核销后收回收入
     ADMIN_EXPENSE = "6602"  # 管理费用: services bought on a payable bill
+    FINANCE_EXPENSE = "6603"  # 财务费用: bank charges (a statement's fee lines set aside from matching)
     LOAN_LOSS = "6701"  # 贷款损失 (write-off expense)
     WAIVER_EXPENSE = "6702"  # 减免支出
     MEMO_WRITTEN_OFF_PRINCIPAL = "9001"  # 核销本金（表外）
@@ -95,6 +96,7 @@ CHART: tuple[ChartAccount, ...] = (
     ChartAccount(AccountCode.FEE_INCOME, "手续费收入", AccountType.INCOME),
     ChartAccount(AccountCode.RECOVERY_INCOME, "核销后收回收入", AccountType.INCOME),
     ChartAccount(AccountCode.ADMIN_EXPENSE, "管理费用", AccountType.EXPENSE),
+    ChartAccount(AccountCode.FINANCE_EXPENSE, "财务费用", AccountType.EXPENSE),
     ChartAccount(AccountCode.LOAN_LOSS, "贷款损失", AccountType.EXPENSE),
     ChartAccount(AccountCode.WAIVER_EXPENSE, "减免支出", AccountType.EXPENSE),
     ChartAccount(AccountCode.MEMO_WRITTEN_OFF_PRINCIPAL, "核销本金（表外）", AccountType.MEMO_DEBIT),
