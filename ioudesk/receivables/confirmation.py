@@ -181,7 +181,7 @@ def statement_document(statement, figures, *, printed_by: str = "") -> bytes:
                      _money(m.balance)])
     increases = sum((m.amount for m in figures.movements if m.amount > 0), ZERO)
     decreases = -sum((m.amount for m in figures.movements if m.amount < 0), ZERO)
-    rows.append([figures.period_to.isoformat(), _("本期合计及期末余额"), "", "", _money(increases), _money(decreases),
+    rows.append([figures.period_to.isoformat(), _("本期合计"), "", "", _money(increases), _money(decreases),
                  _money(figures.closing)])
     story.append(_grid(rows, [WIDTH * w for w in (0.11, 0.10, 0.22, 0.21, 0.12, 0.12, 0.12)], font,
                        numeric=(4, 5, 6), total=True, styles=styles))
