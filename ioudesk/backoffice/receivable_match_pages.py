@@ -26,6 +26,7 @@ from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError
 from ioudesk.customers.models import Customer
 from ioudesk.ious.models import Iou
+from ioudesk.ledger.chart import AccountCode
 from ioudesk.receivables import matching, receipt_predicates, receipts
 from ioudesk.receivables.models import (
     Allocation,
@@ -127,7 +128,7 @@ class ReceiptCreatePage(BackofficePage):
             direction = self.request.GET.get("direction")
             kwargs["form"] = ReceiptForm(user=self.request.user, initial={
                 "day": clock.today(), "direction": direction if direction in Direction.values else Direction.RECEIVABLE,
-                "channel": Channel.BANK, "auto_match": True})
+                "channel": Channel.BANK, "auto_match": True, "account_code": AccountCode.BANK_BASIC})
         return super().get_context_data(**kwargs)
 
     def post(self, request, *args, **kwargs):
