@@ -18,7 +18,7 @@ from ioudesk.api.permissions import require_perm
 from ioudesk.core.errors import NotFound, ValidationFailed
 from ioudesk.core.models import Branch
 from ioudesk.core.scope import can_see_branch
-from ioudesk.receivables import bankimport
+from ioudesk.receivables import bankimport, tasks
 from ioudesk.receivables.models import BankStatement, ColumnMapping, ImportStatus
 
 router = Router(tags=["往来账款"])
@@ -145,6 +145,6 @@ def statement_import_upload(request, file: File[UploadedFile], account_code: For
     statement = bankimport.statement_import_start(
         upload=file, account_code=account_code, branch=branch, user=request.user,
         bank=(bank or None) if not mapping else "mapped", mapping=mapping)
-    bankimport.statement_enqueue(statement)
+    tasks.statement_enqueue(statement)
     statement = _get(request, statement.pk)
     return Status(202 if statement.status == ImportStatus.RUNNING else 201, _detail(statement))

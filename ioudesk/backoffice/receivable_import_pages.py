@@ -21,7 +21,7 @@ from ioudesk.core.errors import ApplicationError, NotFound
 from ioudesk.core.models import Branch
 from ioudesk.ledger.chart import AccountCode
 from ioudesk.ledger.selectors import funding_accounts
-from ioudesk.receivables import bankimport
+from ioudesk.receivables import bankimport, tasks
 from ioudesk.receivables.bankfiles import header_of
 from ioudesk.receivables.bankfiles.mapping import FIELDS as MAPPING_FIELDS
 from ioudesk.receivables.models import Bank, ColumnMapping, ImportStatus
@@ -139,7 +139,7 @@ class ImportPage(BackofficePage):
             field = (getattr(error, "extra", None) or {}).get("field")
             form.add_error(field if field in form.fields else None, error.message)
             return self.render_to_response(self.get_context_data(form=form))
-        bankimport.statement_enqueue(statement)
+        tasks.statement_enqueue(statement)
         return HttpResponseRedirect(reverse("backoffice:receivables_statement_import", args=[statement.pk]))
 
     def mapping_form(self, request, upload, data, error):
@@ -193,7 +193,7 @@ class ImportPage(BackofficePage):
             return self.render_to_response(self.get_context_data(mapping_form=form, header=header,
                                                                  header_row=header_row, filename=name))
         bankimport.statement_unstage(user=request.user, token=token)
-        bankimport.statement_enqueue(statement)
+        tasks.statement_enqueue(statement)
         messages.success(request, _t("列对应“%(name)s”已保存，下次导入同一银行的流水时可直接选用。") % {"name": mapping.name})
         return HttpResponseRedirect(reverse("backoffice:receivables_statement_import", args=[statement.pk]))
 

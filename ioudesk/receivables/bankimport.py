@@ -315,7 +315,7 @@ def statement_import_start(*, upload, account_code: str, branch, user, bank: str
                            mapping: ColumnMapping | None = None) -> BankStatement:
     """What the page and the API call: a small file is imported at once; a large one gets a job
     (``statement.job``) and the caller enqueues ``tasks.statement_import_task`` once the
-    transaction commits (``statement_enqueue``)."""
+    transaction commits (``tasks.statement_enqueue``)."""
     received = statement_receive(upload=upload, account_code=account_code, branch=branch, user=user, bank=bank,
                                  mapping=mapping)
     statement = received.statement
@@ -326,15 +326,6 @@ def statement_import_start(*, upload, account_code: str, branch, user, bank: str
     statement.job = job
     BankStatement.objects.filter(pk=statement.pk).update(job=job)
     return statement
-
-
-def statement_enqueue(statement: BankStatement) -> None:
-    """Hand a batch waiting for the worker to the task queue (after the current transaction)."""
-    if statement.job_id and statement.status == ImportStatus.RUNNING:
-        from ioudesk.receivables.tasks import statement_import_task
-
-        job_id = statement.job_id
-        transaction.on_commit(lambda: statement_import_task.enqueue(job_id))
 
 
 def statement_import_run(*, job_id: int) -> None:

@@ -13,7 +13,7 @@ from ioudesk.core.errors import PermissionDenied, ValidationFailed
 from ioudesk.core.storage import private_storage
 from ioudesk.jobs.models import Job, JobState
 from ioudesk.ledger.chart import AccountCode
-from ioudesk.receivables import bankimport
+from ioudesk.receivables import bankimport, tasks
 from ioudesk.receivables.matching import rules_ensure
 from ioudesk.receivables.models import (
     BankStatement,
@@ -168,7 +168,7 @@ def test_a_large_file_is_imported_by_the_worker_with_progress(book, settings, dj
             statement = bankimport.statement_import_start(
                 upload=upload("boc", lines_for(book)), account_code=AccountCode.BANK_BASIC, branch=book["branch"],
                 user=book["user"])
-            bankimport.statement_enqueue(statement)
+            tasks.statement_enqueue(statement)
         assert statement.status == ImportStatus.RUNNING and statement.job_id and len(callbacks) == 1
         assert StatementLine.objects.count() == 0  # nothing yet: the worker does it
         bankimport.statement_import_run(job_id=statement.job_id)
