@@ -48,7 +48,7 @@ class StatementRow(Schema):
     number: str = Field(description="对账单号，如 DZ20261205-0001")
     customer_id: int
     customer_name: str
-    direction: str = Field(description="receivable 应收 / payable 应付")
+    direction: str = Field(description="`receivable` 应收 / `payable` 应付")
     period_from: date
     period_to: date
     opening: Money
@@ -56,7 +56,7 @@ class StatementRow(Schema):
     credited: Money
     received: Money
     closing: Money
-    status: str = Field(description="issued 已出具 / sent 已发询证函 / agreed 客户确认无误 / disputed 客户有异议 / no_reply 未回函")
+    status: str = Field(description="`issued` 已出具 / `sent` 已发询证函 / `agreed` 客户确认无误 / `disputed` 客户有异议 / `no_reply` 未回函")
     status_display: str
     reply_on: date | None
 
@@ -73,7 +73,7 @@ class StatementRow(Schema):
 
 class StatementLineOut(Schema):
     day: date
-    category: str = Field(description="billed / credited / adjusted / received / transfer")
+    category: str = Field(description="`billed` 应收/应付单、`credited` 红字冲减、`adjusted` 调整、`received` 收付款、`transfer` 收款转借据还款")
     label: str
     document: str
     memo: str
@@ -142,7 +142,7 @@ class StatementDisputeIn(Schema):
 
 
 class StatementReplyIn(Schema):
-    agreed: bool = Field(description="true：信息证明无误；false：信息不符（须列明 disputes）")
+    agreed: bool = Field(description="`true`：信息证明无误；`false`：信息不符（须在 `disputes` 列明不符项）")
     day: date | None = Field(None, description="回函日期，默认营业日")
     note: str = Field("", max_length=300)
     disputes: list[StatementDisputeIn] = Field(default_factory=list, max_length=50)
@@ -170,10 +170,10 @@ class CustomerPositionOut(Schema):
     overdue_short: Money
     overdue_long: Money
     long_overdue_days: int
-    credit_limit: OptionalMoney = Field(description="信用额度；null 为不限额")
+    credit_limit: OptionalMoney = Field(description="信用额度；`null` 为不限额")
     available: OptionalMoney
     exceeds_limit: bool
-    dso: Decimal | None = Field(description="应收账款周转天数（一位小数），无销售时为 null")
+    dso: Decimal | None = Field(description="应收账款周转天数（一位小数），无销售时为 `null`")
     dso_days: int
     category: str
     is_supplier: bool
@@ -225,7 +225,7 @@ def statement_issue(request, payload: StatementIssueIn):
 
 
 @router.get("/statements/{int:statement_id}/document", response={200: None, **READ_ERRORS},
-            summary="下载对账单 PDF（kind=pdf）、Excel（kind=xlsx）或询证函 PDF（kind=confirmation）；记入审计日志")
+            summary="下载对账单 PDF（`kind=pdf`）、Excel（`kind=xlsx`）或询证函 PDF（`kind=confirmation`）；记入审计日志")
 def statement_document(request, statement_id: int, kind: Literal["pdf", "xlsx", "confirmation"] = "pdf"):
     require_perm(request, VIEW)
     statement = _statement(request, statement_id)
@@ -264,7 +264,7 @@ def statement_dispute_resolve(request, dispute_id: int, payload: StatementResolv
 
 
 @router.get("/positions/{int:customer_id}", response={200: CustomerPositionOut, **READ_ERRORS},
-            summary="往来单位的往来情况：应收、应付、净往来、短期/长期逾期、信用额度与可用额度、DSO、账龄")
+            summary="往来单位的往来情况：应收、应付、净往来、短期/长期逾期、信用额度与可用额度、应收账款周转天数、账龄")
 def customer_position(request, customer_id: int):
     require_perm(request, "receivables.view_bill")
     customer = get_object_or_404(scope_queryset(request.user, Customer.objects.all()), pk=customer_id)

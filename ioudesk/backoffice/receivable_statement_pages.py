@@ -150,7 +150,7 @@ class OverviewPage(BackofficePage):
         rows.append((_t("合计"), "", "", totals["total"], totals["overdue"], totals["short"], totals["long"],
                      *(totals[key] for key in selectors.BUCKET_KEYS)))
         notes = [(_t("日期"), data["day"].isoformat()), *form.describe(),
-                 (_t("DSO（天）"), str(data["dso"]) if data["dso"] is not None else "—"),
+                 (_t("应收账款周转天数"), str(data["dso"]) if data["dso"] is not None else "—"),
                  (_t("长期逾期天数"), str(data["long_overdue_days"]))]
         workbook = build_workbook(title=_t("往来总览：客户账龄"), headers=headers, rows=rows, notes=notes,
                                   sheet_name=_t("客户账龄"))
