@@ -12,11 +12,13 @@ payer's words in 交易用途 and 交易附言; no bank serial (the time to the 
 Footer: 合计 收入 N 笔 … 支出 N 笔 ….
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from ioudesk.receivables.bankfiles.base import Layout
 
 LAYOUT = Layout(
     code="abc",
-    label="中国农业银行",
+    label=_("中国农业银行"),
     columns={
         "booked_at": ("交易时间",),
         "day": ("交易日期",),
@@ -38,6 +40,6 @@ LAYOUT = Layout(
     signature=("收入金额", "支出金额", "本次余额"),
     direction="split",
     memo_fields=("memo", "purpose", "remark"),
-    description="标题行、账户/户名/查询日期行，表头：交易时间、收入金额、支出金额、本次余额、手续费总额、交易方式、交易行名、交易类别、"
-                "对方省市、对方账号、对方户名、交易用途、交易摘要、交易附言；表尾合计行（收入/支出笔数）。",
+    description=_("标题行、账户/户名/查询日期行，表头：交易时间、收入金额、支出金额、本次余额、手续费总额、交易方式、交易行名、交易类别、"
+                "对方省市、对方账号、对方户名、交易用途、交易摘要、交易附言；表尾合计行（收入/支出笔数）。"),
 )

@@ -37,22 +37,25 @@ Only money that moved counts: 不计收支 lines (transfers between one's own ac
 trades (交易关闭) are passed over and listed as skipped.
 """
 
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+
 from ioudesk.receivables.bankfiles.base import Layout
 
 
 def _skip(values: dict) -> str:
     side = values.get("flag", "")
     if side not in ("收入", "支出"):
-        return "不计收支"
+        return _g("不计收支")
     status = values.get("status", "")
     if "关闭" in status or "失败" in status or status == "退款成功":
-        return f"交易状态：{status}"
+        return _g("交易状态：%(status)s") % {"status": status}
     return ""
 
 
 LAYOUT = Layout(
     code="alipay",
-    label="支付宝",
+    label=_("支付宝"),
     columns={
         "booked_at": ("交易时间",),
         "category": ("交易分类",),
@@ -73,13 +76,13 @@ LAYOUT = Layout(
     out_flags=("支出",),
     memo_fields=("memo", "remark", "merchant_ref"),
     skip=_skip,
-    description="支付宝 App 导出的交易明细（2023 年起）：虚线与“导出信息”前言、合计笔数，表头：交易时间、交易分类、交易对方、对方账号、"
-                "商品说明、收/支、金额、收/付款方式、交易状态、交易订单号、商家订单号、备注。“不计收支”与交易关闭的记录不导入。",
+    description=_("支付宝 App 导出的交易明细（2023 年起）：虚线与“导出信息”前言、合计笔数，表头：交易时间、交易分类、交易对方、对方账号、"
+                "商品说明、收/支、金额、收/付款方式、交易状态、交易订单号、商家订单号、备注。“不计收支”与交易关闭的记录不导入。"),
 )
 
 WEB_LAYOUT = Layout(
     code="alipay",
-    label="支付宝（网页版交易记录）",
+    label=_("支付宝（网页版交易记录）"),
     columns={
         "reference": ("交易号",),
         "merchant_ref": ("商户订单号", "商家订单号"),
@@ -98,6 +101,6 @@ WEB_LAYOUT = Layout(
     out_flags=("支出",),
     memo_fields=("memo", "remark", "merchant_ref"),
     skip=_skip,
-    description="支付宝网页版“交易记录明细查询”：标题、账号、起止日期与虚线“交易记录明细列表”，表头：交易号、商户订单号、交易创建时间、"
-                "付款时间、……、交易对方、商品名称、金额（元）、收/支、交易状态、……；表尾虚线、共N笔记录与收支合计。",
+    description=_("支付宝网页版“交易记录明细查询”：标题、账号、起止日期与虚线“交易记录明细列表”，表头：交易号、商户订单号、交易创建时间、"
+                "付款时间、……、交易对方、商品名称、金额（元）、收/支、交易状态、……；表尾虚线、共N笔记录与收支合计。"),
 )

@@ -18,6 +18,8 @@ Each line names both sides: for money in (交易类型 来账) the other party i
 out (往账) the 收款人. 交易金额 is negative for money out; 交易日期 is 20261102, 交易时间 09:15:23.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from ioudesk.receivables.bankfiles.base import Layout
 
 
@@ -28,7 +30,7 @@ def _counterparty(values: dict, direction: str) -> tuple[str, str, str]:
 
 LAYOUT = Layout(
     code="boc",
-    label="中国银行",
+    label=_("中国银行"),
     columns={
         "flag": ("交易类型",),
         "business": ("业务类型",),
@@ -56,6 +58,6 @@ LAYOUT = Layout(
     out_flags=("往账", "借", "支出"),
     memo_fields=("memo", "purpose", "remark", "note"),
     counterparty=_counterparty,
-    description="标题行、账号/户名/查询期间行，中英文表头：交易类型（来账/往账）、付款人与收款人的开户行/账号/名称、交易日期、交易时间、"
-                "交易金额（往账为负数）、交易后余额、交易流水号、摘要、用途、交易附言、备注。来账取付款人为对方，往账取收款人。",
+    description=_("标题行、账号/户名/查询期间行，中英文表头：交易类型（来账/往账）、付款人与收款人的开户行/账号/名称、交易日期、交易时间、"
+                "交易金额（往账为负数）、交易后余额、交易流水号、摘要、用途、交易附言、备注。来账取付款人为对方，往账取收款人。"),
 )

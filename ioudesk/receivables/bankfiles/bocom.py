@@ -10,11 +10,13 @@ Above the header::
 One amount column with a 借贷标志 (借 = money out, 贷 = money in). Footer: 合计 … and 借方笔数/贷方笔数.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from ioudesk.receivables.bankfiles.base import Layout
 
 LAYOUT = Layout(
     code="bocom",
-    label="交通银行",
+    label=_("交通银行"),
     columns={
         "booked_at": ("交易时间",),
         "day": ("交易日期",),
@@ -31,6 +33,6 @@ LAYOUT = Layout(
     signature=("借贷标志", "交易金额", "对方户名"),
     direction="flag",
     memo_fields=("memo", "remark"),
-    description="标题行、账号/户名/查询起止日期行，表头：交易时间、凭证种类、凭证号码、摘要、借贷标志（借/贷）、交易金额、余额、对方账号、"
-                "对方户名、对方开户行、交易流水号、附言、企业流水号；表尾合计与笔数行。",
+    description=_("标题行、账号/户名/查询起止日期行，表头：交易时间、凭证种类、凭证号码、摘要、借贷标志（借/贷）、交易金额、余额、对方账号、"
+                "对方户名、对方开户行、交易流水号、附言、企业流水号；表尾合计与笔数行。"),
 )

@@ -12,11 +12,13 @@ Above the header::
 shows in 备注. A 合计 row closes the table.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from ioudesk.receivables.bankfiles.base import Layout
 
 LAYOUT = Layout(
     code="ccb",
-    label="中国建设银行",
+    label=_("中国建设银行"),
     columns={
         "booked_at": ("交易时间",),
         "debit": ("借方发生额（支取）", "借方发生额(支取)", "借方发生额"),
@@ -35,6 +37,6 @@ LAYOUT = Layout(
     signature=("账户明细编号-交易流水号", "对方开户机构"),
     direction="split",
     memo_fields=("memo", "remark"),
-    description="标题行、账号/账户名称/起始结束日期行，表头：交易时间、借方发生额（支取）、贷方发生额（收入）、余额、币种、对方户名、"
-                "对方账号、对方开户机构、记账日期、摘要、备注、账户明细编号-交易流水号、企业流水号、凭证种类、凭证号；表尾合计行。",
+    description=_("标题行、账号/账户名称/起始结束日期行，表头：交易时间、借方发生额（支取）、贷方发生额（收入）、余额、币种、对方户名、"
+                "对方账号、对方开户机构、记账日期、摘要、备注、账户明细编号-交易流水号、企业流水号、凭证种类、凭证号；表尾合计行。"),
 )

@@ -14,11 +14,13 @@ Above the header::
 (帐 with 巾, as the bank writes it); the payer's 附言 shows in 用途 or 扩展摘要.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from ioudesk.receivables.bankfiles.base import Layout
 
 LAYOUT = Layout(
     code="cmb",
-    label="招商银行",
+    label=_("招商银行"),
     columns={
         "day": ("交易日",),
         "time": ("交易时间",),
@@ -39,6 +41,6 @@ LAYOUT = Layout(
     signature=("收/付方名称", "借方金额", "贷方金额"),
     direction="split",
     memo_fields=("memo", "purpose", "business_memo", "other_memo", "extended"),
-    description="标题行、账号/账户名称/查询日期行，表头：交易日、交易时间、起息日、交易类型、借方金额、贷方金额、余额、摘要、流水号、"
-                "……、用途、……、收/付方名称、收/付方帐号、收/付方开户行名、……、扩展摘要等32列。",
+    description=_("标题行、账号/账户名称/查询日期行，表头：交易日、交易时间、起息日、交易类型、借方金额、贷方金额、余额、摘要、流水号、"
+                "……、用途、……、收/付方名称、收/付方帐号、收/付方开户行名、……、扩展摘要等32列。"),
 )

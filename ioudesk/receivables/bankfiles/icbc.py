@@ -13,11 +13,13 @@ lines: 合计 (借方/贷方发生额合计) and 借方笔数/贷方笔数 rows.
 trailing tab so that Excel keeps their digits.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from ioudesk.receivables.bankfiles.base import Layout
 
 LAYOUT = Layout(
     code="icbc",
-    label="中国工商银行",
+    label=_("中国工商银行"),
     columns={
         "reference": ("凭证号",),
         "my_account": ("本方账号",),
@@ -36,6 +38,6 @@ LAYOUT = Layout(
     signature=("本方账号", "对方单位名称", "借方发生额", "贷方发生额"),
     direction="split",
     memo_fields=("memo", "purpose", "extra"),
-    description="标题行、账号/户名/起止日期行，表头：凭证号、本方账号、对方账号、交易时间、借/贷、借方发生额、贷方发生额、"
-                "对方行号、摘要、用途、对方单位名称、余额、个性化信息；表尾合计行与借方/贷方笔数。",
+    description=_("标题行、账号/户名/起止日期行，表头：凭证号、本方账号、对方账号、交易时间、借/贷、借方发生额、贷方发生额、"
+                "对方行号、摘要、用途、对方单位名称、余额、个性化信息；表尾合计行与借方/贷方笔数。"),
 )

@@ -23,22 +23,25 @@ Amounts carry the yen sign (¥20.00); the order numbers end with a tab. 收/支 
 transaction (零钱 in or out) and, like a refunded or failed payment, is not imported.
 """
 
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+
 from ioudesk.receivables.bankfiles.base import Layout
 
 
 def _skip(values: dict) -> str:
     side = values.get("flag", "")
     if side not in ("收入", "支出"):
-        return "中性交易"
+        return _g("中性交易")
     status = values.get("status", "")
     if "全额退款" in status or "失败" in status or "关闭" in status or "已退还" in status:
-        return f"当前状态：{status}"
+        return _g("当前状态：%(status)s") % {"status": status}
     return ""
 
 
 LAYOUT = Layout(
     code="wechat",
-    label="微信支付",
+    label=_("微信支付"),
     columns={
         "booked_at": ("交易时间",),
         "kind": ("交易类型",),
@@ -58,6 +61,6 @@ LAYOUT = Layout(
     out_flags=("支出",),
     memo_fields=("memo", "remark", "merchant_ref"),
     skip=_skip,
-    description="微信支付账单明细：昵称、起止时间、导出时间、收支合计与“注”的前言，虚线“微信支付账单明细列表”，表头：交易时间、交易类型、"
-                "交易对方、商品、收/支、金额(元)、支付方式、当前状态、交易单号、商户单号、备注。中性交易与已全额退款的记录不导入。",
+    description=_("微信支付账单明细：昵称、起止时间、导出时间、收支合计与“注”的前言，虚线“微信支付账单明细列表”，表头：交易时间、交易类型、"
+                "交易对方、商品、收/支、金额(元)、支付方式、当前状态、交易单号、商户单号、备注。中性交易与已全额退款的记录不导入。"),
 )
