@@ -52,7 +52,8 @@ STAFF = [
 # Each feature's demo loader, as a dotted path to a function returning summary lines.
 DEMO_LOADERS = ["ioudesk.customers.demo.load", "ioudesk.ious.demo.load", "ioudesk.notify.demo.load",
                 "ioudesk.reminders.demo.load", "ioudesk.collections.demo.load", "ioudesk.legal.demo.load",
-                "ioudesk.recovery.demo.load", "ioudesk.applications.demo.load"]
+                "ioudesk.recovery.demo.load", "ioudesk.applications.demo.load",
+                "ioudesk.receivables.demo.load"]
 
 
 @transaction.atomic
