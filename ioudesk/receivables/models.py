@@ -104,7 +104,7 @@ class ReceivablesSettings(models.Model):
     match_tolerance = MoneyField(_("部分核销容差"), default=0, help_text=_("金额差在此范围内时提示核销建议"))
     default_terms = models.ForeignKey(PaymentTerms, verbose_name=_("默认付款条件"), null=True, blank=True,
                                       on_delete=models.SET_NULL, related_name="+")
-    dso_days = models.PositiveSmallIntegerField(_("DSO 计算天数"), default=90)
+    dso_days = models.PositiveSmallIntegerField(_("应收账款周转天数的计算期（天）"), default=90)
 
     class Meta:
         verbose_name = _("往来设置")
