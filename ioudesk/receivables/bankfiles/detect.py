@@ -82,13 +82,18 @@ def unknown_layout(rows: list[list], layouts: list[Layout]) -> ValidationFailed:
     found = header_index(closest, row)
     missing = missing_fields(closest, found)
     generic = _generic_missing(row)
-    shown = "、".join(generic) if generic else describe_missing(closest, missing or list(closest.signature))
+    details = {"header_row": index + 1, "header": [c for c in cells if c], "closest": closest.code}
+    if generic:
+        shown = "、".join(generic)
+        return ValidationFailed(
+            _g("无法识别流水格式：第%(row)s行像是表头，但缺少必需的列：%(columns)s。"
+               "可选择银行后重试，或用“自定义列对应”指定各列后导入。") % {"row": index + 1, "columns": shown},
+            code="statement_unknown_layout", extra={"field": "file", "details": {**details, "missing": generic}})
+    shown = describe_missing(closest, missing or list(closest.signature))
     return ValidationFailed(
-        _g("无法识别流水格式：第%(row)s行像是表头，但缺少必需的列：%(columns)s。"
-           "可选择银行后重试，或用“自定义列对应”指定各列后导入。") % {"row": index + 1, "columns": shown},
-        code="statement_unknown_layout",
-        extra={"field": "file", "details": {"header_row": index + 1, "header": [c for c in cells if c],
-                                            "missing": generic or [shown], "closest": closest.code}})
+        _g("无法识别流水格式：第%(row)s行像是表头，但与已支持的银行格式都不一致（最接近%(bank)s的格式，缺少%(columns)s列）。"
+           "请用“自定义列对应”指定各列后导入。") % {"row": index + 1, "bank": closest.label, "columns": shown},
+        code="statement_unknown_layout", extra={"field": "file", "details": {**details, "missing": [shown]}})
 
 
 _DATE_NAMES = ("交易日期", "交易时间", "记账日期", "交易日", "日期", "入账日期", "时间", "付款时间")
