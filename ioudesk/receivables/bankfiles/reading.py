@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 
 from django.utils.translation import gettext as _g
 
@@ -54,16 +53,20 @@ def _xlsx_rows(data: bytes) -> list[list]:
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except Exception:  # openpyxl raises many kinds (InvalidFileException, KeyError, zipfile errors …)
         raise _refuse(_g("文件不是有效的 .xlsx 表格，请用 Excel 打开后另存为 .xlsx 再上传。"), "statement_bad_xlsx") from None
+    rows = []
     try:
         sheet = book.worksheets[0]
-        rows = []
         for row in sheet.iter_rows(values_only=True):
             rows.append(list(row))
             if len(rows) > MAX_ROWS:
                 raise _refuse(_g("文件超过 %(n)s 行，请按月分开导出后分别导入。") % {"n": f"{MAX_ROWS:,}"},
                               "statement_too_long")
+    except ValidationFailed:
+        raise
+    except Exception:
+        raise _refuse(_g("文件不是有效的 .xlsx 表格，请用 Excel 打开后另存为 .xlsx 再上传。"), "statement_bad_xlsx") from None
     finally:
         book.close()
     while rows and not any(v not in (None, "") for v in rows[-1]):
