@@ -123,17 +123,20 @@ def _days_between_sql(vendor: str) -> str:
 
 
 def days_past_due_refresh(day: dt.date) -> int:
-    """Every open item's days past due for closed day ``day`` (one UPDATE for the overdue ones, one
-    for those not overdue); returns the open items overdue."""
+    """Every open item's days past due for closed day ``day``: per direction, one UPDATE of the overdue
+    ones (an index range: direction, status, due date before D) and one putting back 0 where an item is
+    not overdue (the business date moved back); returns the open items overdue."""
     table = connection.ops.quote_name(BillDue._meta.db_table)
     days = _days_between_sql(connection.vendor)
     value = connection.ops.adapt_datefield_value(day)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET days_past_due = {days} WHERE status = %s AND due_date < %s "
-                       f"AND days_past_due <> {days}", [value, DueStatus.OPEN, value, value])
-        cursor.execute(f"UPDATE {table} SET days_past_due = 0 WHERE status = %s AND due_date >= %s "
-                       f"AND days_past_due <> 0", [DueStatus.OPEN, value])
-    return BillDue.objects.filter(status=DueStatus.OPEN, due_date__lt=day).count()
+        for direction in Direction.values:
+            cursor.execute(f"UPDATE {table} SET days_past_due = {days} WHERE direction = %s AND status = %s "
+                           f"AND due_date < %s AND days_past_due <> {days}",
+                           [value, direction, DueStatus.OPEN, value, value])
+            cursor.execute(f"UPDATE {table} SET days_past_due = 0 WHERE direction = %s AND status = %s "
+                           f"AND due_date >= %s AND days_past_due <> 0", [direction, DueStatus.OPEN, value])
+    return BillDue.objects.filter(direction__in=Direction.values, status=DueStatus.OPEN, due_date__lt=day).count()
 
 
 # --- 2. open --------------------------------------------------------------------------------------
@@ -152,8 +155,11 @@ def _to_open(day: dt.date, after_days: int) -> list[tuple]:
     """(bill id, customer id, branch id, nature, days past due, overdue amount) of every open receivable
     bill overdue ≥ ``after_days`` without an open case, oldest first."""
     open_case = Case.objects.filter(bill_id=OuterRef("bill_id"), status=CaseStatus.OPEN)
+    # overdue ≥ after_days at the close of D: due on or before D − after_days (an index range, not a
+    # read of every open item)
     rows = (BillDue.objects.filter(direction=Direction.RECEIVABLE, status=DueStatus.OPEN,
-                                   days_past_due__gte=max(after_days, 1), bill__status=BillStatus.OPEN)
+                                   due_date__lte=day - dt.timedelta(days=max(after_days, 1)),
+                                   bill__status=BillStatus.OPEN)
             .exclude(Exists(open_case)).order_by().values("bill_id").annotate(dpd=Max("days_past_due"))
             .values_list("bill_id", "dpd"))
     most = dict(rows)

@@ -44,10 +44,10 @@ SAMPLE = {
 }
 
 
-def register() -> None:
-    from ioudesk.receivables.dunning import placeholder_sample
-
-    register_category(REMINDER, label=_("单据到期提醒"), placeholders={k: str(v) for k, v in PLACEHOLDERS.items()},
-                      sample=lambda: placeholder_sample(overdue=False))
-    register_category(DUNNING, label=_("催款通知"), placeholders={k: str(v) for k, v in PLACEHOLDERS.items()},
-                      sample=lambda: placeholder_sample(overdue=True))
+def register(*, sample) -> None:
+    """Register both categories; ``sample(overdue=...)`` gives the real-data preview values
+    (``receivables.dunning.placeholder_sample``, passed in by ``receivables.daystep``)."""
+    placeholders = {k: str(v) for k, v in PLACEHOLDERS.items()}
+    register_category(REMINDER, label=_("单据到期提醒"), placeholders=placeholders,
+                      sample=lambda: sample(overdue=False))
+    register_category(DUNNING, label=_("催款通知"), placeholders=placeholders, sample=lambda: sample(overdue=True))

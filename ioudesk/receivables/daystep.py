@@ -27,7 +27,7 @@ def register() -> None:
     from ioudesk.closing.registry import register_day_step
 
     cases.register()
-    categories.register()
+    categories.register(sample=dunning.placeholder_sample)
     dunning.register()
     register_day_step("receivables", label=_("往来账款转催收"), order=42, run=receivables_day_step,
                       count_labels=cases.COUNT_LABELS)
