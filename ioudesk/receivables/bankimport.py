@@ -149,6 +149,8 @@ def _read_upload(upload) -> tuple[bytes, str]:
 
 def _check(*, account_code: str, branch, user, bank, mapping) -> str:
     _require(user)
+    if not user.has_perm("receivables.add_receipt"):
+        raise PermissionDenied(_("导入的流水会生成收付款单：您还需要“收付款：新增”权限，请联系系统管理员。"))
     if branch is None:
         raise ValidationFailed(_("请选择流水所属的网点。"), extra={"field": "branch"})
     if not scope.can_see_branch(user, branch.pk):
@@ -227,8 +229,16 @@ def statement_lines_import(*, statement: BankStatement, parsed: bankfiles.Parsed
     key = account_key(account_number=parsed.account_number, account_code=statement.account_code)
     hashes = line_hashes(parsed.lines, account_key=key)
     existing = _existing(hashes)
-    fresh = [(line, digest) for line, digest in zip(parsed.lines, hashes, strict=True) if digest not in existing]
-    duplicate = len(parsed.lines) - len(fresh)
+    today = clock.today()
+    fresh = [(line, digest) for line, digest in zip(parsed.lines, hashes, strict=True)
+             if digest not in existing and line.day <= today]
+    later = [line for line, digest in zip(parsed.lines, hashes, strict=True) if digest not in existing and line.day > today]
+    duplicate = len(parsed.lines) - len(fresh) - len(later)
+    note = ""
+    if later:  # a receipt is not dated after the business date: these wait for a later import of the file
+        note = _g("%(n)s 笔流水的交易日期晚于营业日 %(today)s（第%(rows)s行），本次未导入；营业日到达后再导入同一文件即可，"
+                  "已导入的流水不会重复。") % {"n": len(later), "today": today.isoformat(),
+                                       "rows": "、".join(str(line.row) for line in later[:10]) + ("…" if len(later) > 10 else "")}
     if job is not None:
         jobs.job_start(job, phase=_g("正在保存流水"), total=max(len(fresh), 1))
     channel = _channel(statement.bank)
@@ -251,8 +261,13 @@ def statement_lines_import(*, statement: BankStatement, parsed: bankfiles.Parsed
                            payer_name=line.name, payer_account=line.account, payer_bank=line.bank, memo=line.memo,
                            reference=line.reference, statement_line_id=ids[digest])
                 for line, digest in chunk if digest in ids]
-        receipt_ids += receipts_create_bulk(rows, branch=statement.branch, account_code=statement.account_code,
-                                            user=user)
+        try:
+            receipt_ids += receipts_create_bulk(rows, branch=statement.branch, account_code=statement.account_code,
+                                                user=user)
+        except BaseException:
+            # no line without its receipt: the chunk's lines go again, so importing the file again retries them
+            StatementLine.objects.filter(pk__in=list(ids.values()), receipt__isnull=True).delete()
+            raise
         saved += len(rows)
         BankStatement.objects.filter(pk=statement.pk).update(lines_new=saved, lines_duplicate=duplicate)
         if job is not None:
@@ -265,8 +280,9 @@ def statement_lines_import(*, statement: BankStatement, parsed: bankfiles.Parsed
         matched = summary.matched
     statement.lines_new, statement.lines_duplicate, statement.lines_matched = saved, duplicate, matched
     statement.status = ImportStatus.DONE
+    statement.error = note
     BankStatement.objects.filter(pk=statement.pk).update(
-        lines_new=saved, lines_duplicate=duplicate, lines_matched=matched, status=ImportStatus.DONE, error="")
+        lines_new=saved, lines_duplicate=duplicate, lines_matched=matched, status=ImportStatus.DONE, error=note)
     audit.record(AuditAction.ACTION, obj=statement, verb=_g("银行流水入账"), branch_id=statement.branch_id, changes={
         "lines_new": [None, saved], "lines_duplicate": [None, duplicate], "lines_matched": [None, matched]})
     if job is not None:

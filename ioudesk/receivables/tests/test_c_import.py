@@ -181,3 +181,30 @@ def test_a_large_file_is_imported_by_the_worker_with_progress(book, settings, dj
     assert statement.status == ImportStatus.DONE and statement.lines_matched == 2
     bankimport.statement_import_run(job_id=job.pk)  # delivered twice: nothing more
     assert Receipt.objects.count() == 4
+
+
+def test_lines_after_the_business_date_wait_for_a_later_import(book):
+    lines = lines_for(book) + [Line(day=date(2026, 11, 30), at=time(9, 0), amount=D("700.00"), name="宏达贸易有限公司")]
+    data = statement_file("icbc", lines)
+    statement = run(book, SimpleUploadedFile("a.csv", data))
+    statement.refresh_from_db()
+    assert (statement.lines_total, statement.lines_new, statement.lines_duplicate) == (5, 4, 0)
+    assert "1 笔流水的交易日期晚于营业日 2026-11-28（第9行），本次未导入" in statement.error
+    with clock.frozen(date(2026, 11, 30)):
+        later = bankimport.statement_import(upload=SimpleUploadedFile("a.csv", data), account_code=AccountCode.BANK_BASIC,
+                                            branch=book["branch"], user=book["user"])
+    later.refresh_from_db()
+    assert (later.lines_new, later.lines_duplicate, later.error) == (1, 4, "")
+
+
+def test_a_refused_receipt_leaves_no_line_behind(book, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ValidationFailed("第 1 行：测试拒绝")
+
+    monkeypatch.setattr(bankimport, "receipts_create_bulk", refuse)
+    with pytest.raises(ValidationFailed):
+        run(book, upload("icbc", lines_for(book)))
+    assert StatementLine.objects.count() == 0
+    assert BankStatement.objects.get().status == ImportStatus.FAILED
+    monkeypatch.undo()
+    assert run(book, upload("icbc", lines_for(book))).lines_new == 4  # the same file again: all of it
