@@ -249,3 +249,23 @@ def test_the_case_page_and_the_workbench_show_a_bill_case(book, client, make_sta
         assert bench.status_code == 200 and book["b1"].number in bench.content.decode()
         contact = client.get(f"/admin/collection/cases/{case.pk}/contact/")
         assert contact.status_code == 200 and "担保人：" not in contact.content.decode()  # no guarantor to contact
+
+
+def test_the_api_lists_a_bill_case_with_its_bill_and_no_iou(book, client, admin_user_zh):
+    from ioudesk.api.services import api_token_issue
+
+    close(date(2026, 2, 16))
+    (case,) = _cases(book["b1"])
+    _, token = api_token_issue(user=admin_user_zh, name="e")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    with clock.frozen(date(2026, 2, 17)):
+        rows = client.get("/api/v1/collections/cases?page_size=50", **auth)
+        detail = client.get(f"/api/v1/collections/cases/{case.pk}", **auth)
+    assert rows.status_code == 200 and detail.status_code == 200
+    found = next(row for row in rows.json()["items"] if row["id"] == case.pk)
+    assert (found["iou_id"], found["iou_number"], found["bill_id"], found["bill_number"], found["classification"],
+            found["arrears"]) == (None, None, book["b1"].pk, book["b1"].number, None, "5000.00")
+    body = detail.json()
+    assert body["limitation_expires_on"] is None and body["bill_number"] == book["b1"].number
+    iou_row = next(row for row in rows.json()["items"] if row["iou_id"] == book["iou"].pk)
+    assert iou_row["bill_id"] is None and iou_row["arrears"] == "888.88"
