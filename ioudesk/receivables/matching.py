@@ -440,9 +440,30 @@ def _job_progress(job, **values) -> None:
     type(job).objects.filter(pk=job.pk).update(**values)
 
 
+def _receipts_to_match(ids: list[int], day: date) -> list[dict]:
+    """The batch's receipts still unmatched or partly matched, dated by ``day``, oldest first (raw SQL:
+    money in fen → Decimal yuan)."""
+    money = {"amount", "unmatched", "matched"}
+    rows = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            cursor.execute(
+                f"SELECT {', '.join(RECEIPT_FIELDS)} FROM {connection.ops.quote_name(Receipt._meta.db_table)} "
+                f"WHERE id IN ({', '.join(['%s'] * len(part))}) AND status IN (%s, %s) AND unmatched > 0 AND day <= %s",
+                [*part, ReceiptStatus.UNMATCHED, ReceiptStatus.PARTIAL, connection.ops.adapt_datefield_value(day)])
+            for values in cursor.fetchall():
+                row = dict(zip(RECEIPT_FIELDS, values, strict=True))
+                for name in money:
+                    row[name] = Decimal(row[name]).scaleb(-2)
+                row["day"] = _date_of(row["day"])
+                rows.append(row)
+    rows.sort(key=lambda r: (r["day"], r["id"]))
+    return rows
+
+
 def _match_batch(ids: list[int], *, user, day: date, rules, tol) -> MatchSummary:
-    receipts = list(Receipt.objects.filter(pk__in=ids, status__in=(ReceiptStatus.UNMATCHED, ReceiptStatus.PARTIAL),
-                                           unmatched__gt=0, day__lte=day).order_by("day", "id").values(*RECEIPT_FIELDS))
+    receipts = _receipts_to_match(ids, day)
     branches = _visible(user)
     if branches is not None:
         receipts = [r for r in receipts if r["branch_id"] in branches]
@@ -542,6 +563,7 @@ def _apply(plans: list[Plan], *, user, day: date, summary: MatchSummary) -> Matc
     receipt_updates = []
     aliases = []
     suggestion_rows = []
+    label, event_text = _g("核销"), _g("自动核销 ¥%(amount)s")  # translated once per batch
     for plan in plans:
         r = plan.receipt
         applied = ZERO
@@ -564,7 +586,7 @@ def _apply(plans: list[Plan], *, user, day: date, summary: MatchSummary) -> Matc
                 lines.extend(_pair(r["direction"], r["id"], item.doc_id, amount))
                 applied += amount
             entries.append(EntryRequest(kind=EntryKind.MATCH, lines=lines, iou_id=None, day=day,
-                                        memo=_entry_memo(r, {i.number for i, _a, _m in bill_parts})))
+                                        memo=_entry_memo(r, {i.number for i, _a, _m in bill_parts}, label=label)))
         for item, amount, rule, reason in plan.suggestions:
             suggestion_rows.append((r["id"], item.pk if item.kind == "due" else None,
                                     item.doc_id if item.kind == "iou" else None, fen(amount), rule, reason[:200], _now()))
@@ -597,12 +619,14 @@ def _apply(plans: list[Plan], *, user, day: date, summary: MatchSummary) -> Matc
                       created_by, now) for receipt_id, due_id, amount, method, index in allocations])
         summary.allocations += len(allocations)
         insert_rows(BillEvent, ["bill_id", "kind", "text", "by_id", "at"],
-                    [(bill_id, BillEventKind.MATCHED, _g("自动核销 ¥%(amount)s") % {"amount": f"{amount:,.2f}"},
+                    [(bill_id, BillEventKind.MATCHED, event_text % {"amount": f"{amount:,.2f}"},
                       created_by, now) for bill_id, amount in by_bill.items()])
     ids = [p.receipt["id"] for p in plans]
-    stale = MatchSuggestion.objects.filter(receipt_id__in=ids)
-    if stale.exists():
-        stale.delete()
+    with connection.cursor() as cursor:  # the run's suggestions replace the last run's
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(MatchSuggestion._meta.db_table)} "
+                           f"WHERE receipt_id IN ({', '.join(['%s'] * len(part))})", part)
     insert_rows(MatchSuggestion, ["receipt_id", "due_id", "iou_id", "amount", "rule", "reason", "created_at"],
                 suggestion_rows)
     _update_receipts(receipt_updates)
@@ -618,8 +642,8 @@ def _pair(direction: str, receipt_id: int, bill_id: int, amount: Decimal) -> lis
             Line(AccountCode.PREPAYMENTS, credit=amount, doc_kind="R", doc_id=receipt_id)]
 
 
-def _entry_memo(receipt: dict, numbers) -> str:
-    return f"{_g('核销')} {receipt['number']} → {'、'.join(sorted(numbers))}"[:200]
+def _entry_memo(receipt: dict, numbers, *, label: str | None = None) -> str:
+    return f"{label or _g('核销')} {receipt['number']} → {'、'.join(sorted(numbers))}"[:200]
 
 
 def _apply_iou_parts(receipt: dict, parts, *, user, day: date) -> list[Allocation]:
@@ -684,10 +708,14 @@ def dues_apply_bulk(changes: dict[int, Decimal], *, day: date) -> None:
         return
     due_ids = list(changes)
     rows = {}
-    for start in range(0, len(due_ids), 500):
-        for pk, bill_id, open_amount in BillDue.objects.filter(pk__in=due_ids[start:start + 500]) \
-                .values_list("id", "bill_id", "open_amount"):
-            rows[pk] = (bill_id, open_amount)
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for start in range(0, len(due_ids), 500):
+            part = due_ids[start:start + 500]
+            cursor.execute(f"SELECT id, bill_id, open_amount FROM {quote(BillDue._meta.db_table)} "
+                           f"WHERE id IN ({', '.join(['%s'] * len(part))})", part)
+            for pk, bill_id, open_fen in cursor.fetchall():
+                rows[pk] = (bill_id, Decimal(open_fen).scaleb(-2))
     by_bill: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for pk, amount in changes.items():
         bill_id, open_amount = rows[pk]
@@ -699,11 +727,12 @@ def dues_apply_bulk(changes: dict[int, Decimal], *, day: date) -> None:
                 extra={"field": "amount"}, code="over_open_amount")
         by_bill[bill_id] += amount
     bills = list(by_bill)
-    bill_open = {}
-    for start in range(0, len(bills), 500):
-        for pk, open_amount in Bill.objects.select_for_update(of=("self",)).filter(
-                pk__in=bills[start:start + 500]).values_list("id", "open_amount"):
-            bill_open[pk] = open_amount
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:  # the bills locked, as due_apply locks its bill
+        for start in range(0, len(bills), 500):
+            part = bills[start:start + 500]
+            cursor.execute(f"SELECT id FROM {quote(Bill._meta.db_table)} WHERE id IN ({', '.join(['%s'] * len(part))})"
+                           f"{lock}", part)
     day_value = connection.ops.adapt_datefield_value(day)
     due_table = connection.ops.quote_name(BillDue._meta.db_table)
     bill_table = connection.ops.quote_name(Bill._meta.db_table)
