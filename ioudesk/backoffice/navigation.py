@@ -1,4 +1,4 @@
-"""The sidebar: the seven areas of the product, in the order a debt lives.
+"""The sidebar: the areas of the product, in the order a debt lives.
 
 Areas whose features have not been built yet link to a page that says so plainly; each later
 feature replaces its area's placeholder with real entries.
@@ -138,10 +138,12 @@ def sidebar(request):
              "collections.view_collectorprofile"),
             (_("催收设置"), "tune", "admin:collections_collectionsettings_changelist",
              "collections.change_collectionsettings"),
-            (_("还款提醒规则"), "notifications_active", "admin:reminders_reminderrule_changelist",
+            (_("提醒与催款规则"), "notifications_active", "admin:reminders_reminderrule_changelist",
              "reminders.view_reminderrule"),
             (_("提醒计划"), "event_upcoming", "backoffice:reminder_plan", "reminders.view_reminder"),
             (_("提醒记录"), "history", "admin:reminders_reminder_changelist", "reminders.view_reminder"),
+            (_("单据提醒记录"), "mark_email_read", "admin:receivables_billreminder_changelist",
+             "receivables.view_billreminder"),
         ) or [_placeholder("collections", _("催收管理"), "campaign")]},
         {"title": _("报表"), "collapsible": True, "items": [_placeholder("reports", _("统计报表"), "bar_chart")]},
         {"title": _("消息"), "collapsible": True, "items": _items(

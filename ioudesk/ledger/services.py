@@ -235,8 +235,12 @@ def post_entries(requests: list[EntryRequest], *, user=None) -> list[JournalEntr
     return entries
 
 
+# Django builds EntryKind.values anew on every access: the bulk paths check thousands of entries.
+_KINDS = frozenset(EntryKind.values)
+
+
 def _checked_kind(kind, reverses) -> str:
-    if kind not in EntryKind.values:
+    if kind not in _KINDS:
         raise ValidationFailed(_("未知的业务类型：%(kind)s。") % {"kind": kind}, extra={"field": "kind"})
     if kind == EntryKind.REVERSAL and reverses is None:
         raise ValidationFailed(_("冲正凭证必须指明被冲正的原凭证，请使用冲正功能。"), extra={"field": "kind"})
