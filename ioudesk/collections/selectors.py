@@ -299,6 +299,13 @@ def contact_policy(case: Case, *, at: dt.datetime, method: str = ContactMethod.P
     return list(contact_policy_check(case, at=at, method=method).warnings)
 
 
+def has_bill_in_collection(customer) -> bool:
+    """The customer owes on a receivables bill being collected (an open bill case): a debtor for the
+    customer permissions (``customers.permissions.DEBTOR_CHECKS``, registered in apps.py), as an IOU
+    in collection makes one."""
+    return Case.objects.filter(customer=customer, status=CaseStatus.OPEN, bill__isnull=False).exists()
+
+
 # --- the customer 360 page --------------------------------------------------------------------
 
 SECTION_TITLE = _("催收")

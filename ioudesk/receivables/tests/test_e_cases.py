@@ -157,6 +157,16 @@ def test_overdue_bills_open_cases_beside_the_ious_and_close_when_paid_credited_o
     assert Case.objects.filter(iou=iou).count() == 1 and Case.objects.get(iou=iou).status == CaseStatus.OPEN
 
 
+def test_a_company_owing_only_on_a_bill_in_collection_is_a_debtor(book, company):
+    from ioudesk.collections.selectors import has_bill_in_collection
+    from ioudesk.customers.permissions import is_debtor
+    from ioudesk.receivables.cases import bill_cases_step
+
+    assert not has_bill_in_collection(company)
+    bill_cases_step(day=date(2026, 2, 16))
+    assert has_bill_in_collection(company) and is_debtor(company)
+
+
 def test_case_after_days_and_a_second_run_adds_nothing(book):
     from ioudesk.core.services import organisation_ensure
     from ioudesk.receivables.cases import bill_cases_step
