@@ -186,6 +186,6 @@ def test_receipts_and_matching_state_machine(organisation, head_office, finance,
         pass
 
     Machine.user, Machine.customers, Machine.branch = finance, customers, head_office
-    examples = int(os.environ.get("IOUDESK_B_EXAMPLES", "25"))
+    examples = int(os.environ.get("IOUDESK_B_EXAMPLES", "12"))
     run_state_machine_as_test(Machine, settings=settings(max_examples=examples, stateful_step_count=15, deadline=None,
                                                           suppress_health_check=list(HealthCheck)))
