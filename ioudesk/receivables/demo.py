@@ -10,7 +10,7 @@ customer demo's companies are used (its test counts the customers).
 
     北京华信商贸有限公司 (重要客户, 月结30天): a paid bill; a bill partly paid by hand; a bill with a
         credit note (退货) and an adjustment (补收运费), paid from the bank statement; bills paid from the
-        statement by their number in the memo; a draft; and, once its credit limit is set to leave
+        statement by their number in the memo; an open bill not yet due; a draft; and, once its credit limit is set to leave
         ¥80,000 available (its IOUs count too), a large bill waiting for 信用审批 in 刘洋's 待我审批
     上海浦江建材有限公司 (客户兼供应商, 次月底付款): service bills, one disputed on the 对账单; a bill 20
         days overdue (short); our purchase order received as its bill (应付), and an order not yet billed
@@ -176,6 +176,8 @@ def _book(desk: Desk) -> list[str]:
                          vat_invoice_number="11002254")
     by_statement = desk.bill(HUAXIN, ago(12), [_line("交流接触器 CJX2-6511", 120, "185.00", unit="只")],
                              maker="zhangwei", vat_invoice_number="11002290", external_ref="HX-2026-01-11")
+    desk.bill(HUAXIN, ago(5), [_line("电缆桥架 200×100", 60, "135.00", unit="米")], maker="zhangwei",
+              vat_invoice_number="11002311", external_ref="HX-2026-01-12")  # open, not yet due
     desk.bill(HUAXIN, desk.today, [_line("伺服电机 SGM7G-13A", 4, "7600.00"), _line("伺服驱动器 SGD7S-120A", 4, "5200.00")],
               maker="zhangwei", submit=False, memo="待客户确认型号后提交")
     part = desk.receipt(ago(25), "20000.00", payer="北京华信商贸有限公司财务部", memo="预付部分货款")
@@ -258,7 +260,7 @@ def _book(desk: Desk) -> list[str]:
     desk.profile(HUAXIN, limit=exposure + AVAILABLE, terms="月结30天",
                  notes="重要客户：年度框架合同 HX-2026-01；借据与货款合并计算额度")
     pending = desk.bill(HUAXIN, ago(1), [_line("仓储货架 重型 2000×600×2500", 100, "1380.00", unit="组")],
-                        maker="zhangwei", submit=False, external_ref="HX-2026-01-12")
+                        maker="zhangwei", submit=False, external_ref="HX-2026-01-13")
     desk.submit(pending, ago(1), "zhangwei", decide=False)
 
     # --- yesterday's close step: the overdue bills become collection cases -------------------------------
