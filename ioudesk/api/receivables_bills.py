@@ -233,7 +233,7 @@ def bill_detail(request, bill_id: int):
 
 
 @router.post("/bills", response={201: BillDetail, **WRITE_ERRORS},
-             summary="新建往来单据（草稿；submit=true 时立即提交审核）")
+             summary="新建往来单据（草稿；`submit` 为 `true` 时立即提交审核）")
 def bill_create(request, payload: BillIn):
     require_perm(request, "receivables.add_bill")
     customer = Customer.objects.filter(pk=payload.customer_id).first()

@@ -474,9 +474,9 @@ class BillAttachmentDownload(BackofficePage):
 
 urlpatterns = [
     path("receivables/bills/", BillListPage.as_view(), name="receivables_bills"),
-    path("receivables/bills/new/", BillCreatePage.as_view(), name="receivables_bill_create"),
-    path("receivables/bills/preview/", BillPreviewView.as_view(), name="receivables_bill_preview"),
-    path("receivables/bills/customer-search/", BillCustomerSearchView.as_view(), name="receivables_customer_search"),
+    path("receivables/new-bill/", BillCreatePage.as_view(), name="receivables_bill_create"),
+    path("receivables/new-bill/preview/", BillPreviewView.as_view(), name="receivables_bill_preview"),
+    path("receivables/new-bill/customers/", BillCustomerSearchView.as_view(), name="receivables_customer_search"),
     path("receivables/bills/<int:pk>/", BillDetailPage.as_view(), name="receivables_bill"),
     path("receivables/bills/<int:pk>/edit/", BillCreatePage.as_view(), name="receivables_bill_edit"),
     path("receivables/bills/<int:pk>/act/", BillActionPage.as_view(), name="receivables_bill_action"),
@@ -571,7 +571,7 @@ class BillImportPage(BackofficePage):
         from ioudesk.receivables import bill_import
 
         kwargs.update(modes=bill_import.ImportMode.CHOICES, columns=bill_import.COLUMNS, required=bill_import.REQUIRED,
-                      background_rows=bill_import.BACKGROUND_ROWS, max_rows=bill_import.MAX_ROWS,
+                      background_rows=f"{bill_import.BACKGROUND_ROWS:,}", max_rows=f"{bill_import.MAX_ROWS:,}",
                       recent=jobs.jobs_for_user(user=self.request.user,
                                                 kinds=(bill_import.JOB_CHECK, bill_import.JOB_IMPORT), limit=10))
         return super().get_context_data(**kwargs)
@@ -581,4 +581,4 @@ class ValidationFailedPage(Exception):
     pass
 
 
-urlpatterns.append(path("receivables/bills/import/", BillImportPage.as_view(), name="receivables_bill_import"))
+urlpatterns.append(path("receivables/bill-import/", BillImportPage.as_view(), name="receivables_bill_import"))

@@ -5,6 +5,8 @@ receivables_settings_save), each checked and audited."""
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib import admin
 from django.urls import reverse
@@ -51,15 +53,52 @@ class CounterpartyProfileAdmin(ServiceAdminMixin, ScopedAdminMixin, ModelAdmin):
         pass  # the service recorded the audit event
 
 
+PLAN_PART = re.compile(r"(\d+)\s*(天|个月|月)\s*[:：付]?\s*(\d+(?:\.\d+)?)\s*[%％]")
+
+
+def plan_text(plan) -> str:
+    """[{"days": 30, "percent": "30"}, …] → "30天 30%；60天 70%"."""
+    parts = []
+    for part in plan or []:
+        if part.get("months") not in (None, ""):
+            parts.append(f"{part['months']}个月 {part.get('percent')}%")
+        else:
+            parts.append(f"{part.get('days')}天 {part.get('percent')}%")
+    return "；".join(parts)
+
+
+def parse_plan(text: str) -> list[dict]:
+    text = (text or "").strip()
+    if not text:
+        return []
+    found = PLAN_PART.findall(text)
+    leftover = PLAN_PART.sub("", text)
+    if not found or leftover.strip(" ，,；;、\n"):
+        raise forms.ValidationError(_("分期计划的写法：每期“天数 比例”，用分号隔开，例如 30天 30%；60天 70%（按月写 1个月 50%）"))
+    return [{"days" if unit == "天" else "months": int(number), "percent": percent} for number, unit, percent in found]
+
+
 class PaymentTermsForm(forms.ModelForm):
+    plan_entry = forms.CharField(label=_("分期计划"), required=False, max_length=400,
+                                 help_text=_("仅“分期”使用：每期“天数 比例”，用分号隔开，例如 30天 30%；60天 70%；"
+                                             "按月写 1个月 50%（月末规则：1月31日加1个月为2月末）"))
+
     class Meta:
         model = PaymentTerms
-        fields = ["name", "kind", "days", "plan", "shift_holidays", "is_active", "sort"]
-        help_texts = {
-            "days": _("票到N天、月结N天的 N；其他类型填 0"),
-            "plan": _('仅“分期”使用，例如 [{"days": 30, "percent": "30"}, {"days": 60, "percent": "70"}]；'
-                      '也可用 "months" 代替 "days"（按月，月末规则）'),
-        }
+        fields = ["name", "kind", "days", "shift_holidays", "is_active", "sort"]
+        help_texts = {"days": _("票到N天、月结N天的 N；其他类型填 0")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["plan_entry"].initial = plan_text(self.instance.plan)
+
+    def clean_plan_entry(self):
+        return parse_plan(self.cleaned_data.get("plan_entry", ""))
+
+    def save(self, commit=True):
+        self.instance.plan = self.cleaned_data.get("plan_entry") or []
+        return super().save(commit=commit)
 
 
 @admin.register(PaymentTerms)
@@ -78,6 +117,7 @@ class PaymentTermsAdmin(ServiceAdminMixin, UnfoldWidgetsMixin, ModelAdmin):
         return False  # bills keep their terms: switch them off instead
 
     def save_model(self, request, obj, form, change):
+        obj.plan = form.cleaned_data.get("plan_entry") or []
         credit.payment_terms_save(terms=obj, user=request.user)
 
     def save_related(self, request, form, formsets, change):
