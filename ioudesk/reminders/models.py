@@ -90,6 +90,8 @@ class ReminderRule(models.Model):
 
     def timing_label(self) -> str:
         days = self.offset_list()
+        if self.kind == RuleKind.BEFORE and self.applies_to == AppliesTo.PAYABLE:
+            return f"{max(days) if days else 0}天内到期（每日）"  # a payables note lists a window, every day
         if self.kind == RuleKind.BEFORE:
             return "到期前" + "、".join(str(d) for d in days) + "天"
         if self.kind == RuleKind.ON_DUE:
