@@ -242,9 +242,10 @@ def _loans(customers) -> Decimal:
 # --- DSO ----------------------------------------------------------------------------------------
 
 
-def dso_of(bills, open_dues, *, day: date, days: int) -> Decimal | None:
+def dso_of(bills, open_dues, *, day: date, days: int, balance: Decimal | None = None) -> Decimal | None:
     """DSO (see the module's docstring) of ``bills`` (a Bill queryset: the sales side) and
-    ``open_dues`` (the receivable open items: the balance side), to one decimal."""
+    ``open_dues`` (the receivable open items: the balance side), to one decimal; ``balance``: their
+    open amount when the caller has added it up already."""
     start = day - timedelta(days=days - 1)
     window = bills.filter(direction=Direction.RECEIVABLE, status__in=POSTED, bill_date__gte=start,
                           bill_date__lte=day).aggregate(
@@ -253,7 +254,8 @@ def dso_of(bills, open_dues, *, day: date, days: int) -> Decimal | None:
     sales = window["sales"] - window["credited"]
     if sales <= 0:
         return None
-    balance = open_dues.aggregate(t=Sum("open_amount", default=ZERO))["t"]
+    if balance is None:
+        balance = open_dues.aggregate(t=Sum("open_amount", default=ZERO))["t"]
     return round_places(balance / sales * days, 1)
 
 
@@ -289,17 +291,21 @@ def _filtered_dues(user, filters: OverviewFilters):
 
 
 def aging_by_customer(user, *, day: date | None = None, filters: OverviewFilters = OverviewFilters()) -> dict:
-    """Aging by customer: one GROUP BY over the open items. ``rows``: the ``limit`` customers owing the
-    most (each: customer id, number, name, category, total, overdue, short, long, each bucket);
-    ``totals``: the same sums over every customer; ``customers``: how many owe anything."""
+    """Aging by customer: ONE GROUP BY over the open items (a scan of the open items, whatever their
+    number), one row per customer owing anything, largest first. ``rows``: the first ``limit`` of them
+    (each: customer id, number, name, category, total, overdue, short, long, each bucket); ``totals``:
+    the same sums over every customer (added up from the per-customer rows, not from the items);
+    ``customers``: how many owe anything; ``by_customer``: every customer's total (for the classification)."""
     day = day or clock.today()
     long_days = receivables_settings().long_overdue_days
-    dues = _filtered_dues(user, filters)
     aggregates = _sums(day, long_days)
-    grouped = dues.values("customer_id").annotate(**aggregates)
-    if filters.term in ("short", "long"):
+    grouped = _filtered_dues(user, filters).values("customer_id").annotate(**aggregates)
+    if filters.term in ("short", "long"):  # the customers with items overdue so (all their items)
         grouped = grouped.filter(**{f"{filters.term}__gt": 0})
-    rows = list(grouped.order_by("-total", "customer_id")[:filters.limit])
+    groups = list(grouped.order_by("-total", "customer_id"))
+    totals = {name: sum((g[name] for g in groups), ZERO) for name in aggregates if name != "items"}
+    totals["items"] = sum(g["items"] for g in groups)
+    rows = groups[:filters.limit]
     names = {c["pk"]: c for c in Customer.objects.filter(pk__in=[r["customer_id"] for r in rows]).values(
         "pk", "number", "name", "category")}
     categories = dict(Category.choices)
@@ -308,26 +314,34 @@ def aging_by_customer(user, *, day: date | None = None, filters: OverviewFilters
         row.update(number=customer.get("number", ""), name=customer.get("name", ""),
                    category=customer.get("category", ""), category_label=str(categories.get(customer.get("category"), "")))
         row["buckets"] = [(key, row[key]) for key in BUCKET_KEYS]
-    if filters.term in ("short", "long"):  # the customers with items overdue so, all their items
-        dues = dues.filter(customer_id__in=grouped.order_by().values("customer_id"))
-    totals = dues.aggregate(**aggregates)
-    customers = grouped.order_by().count()
-    return {"rows": rows, "totals": totals, "customers": customers, "day": day, "long_overdue_days": long_days}
+    return {"rows": rows, "totals": totals, "customers": len(groups), "day": day, "long_overdue_days": long_days,
+            "by_customer": {g["customer_id"]: g["total"] for g in groups}}
 
 
-def classification(user, *, day: date | None = None, filters: OverviewFilters = OverviewFilters()) -> dict:
+def classification(user, *, day: date | None = None, filters: OverviewFilters = OverviewFilters(),
+                   aging: dict | None = None) -> dict:
     """Open receivables classified three ways (the seeds' 欠款分类): by nature (货款 / 服务费 / mixed, plus
     借款 from the IOUs), by term (未到期 / 短期逾期 / 长期逾期 at ``long_overdue_days``) and by the
-    customer's category (普通 / 重要 / 黑名单). Each a list of (key, label, amount)."""
-
+    customer's category (普通 / 重要 / 黑名单). Each a list of (key, label, amount). ``aging``: the
+    answer of ``aging_by_customer`` for the same filters, when the caller has it (saves its scan)."""
     day = day or clock.today()
-    long_days = receivables_settings().long_overdue_days
-    dues = _filtered_dues(user, filters)
+    aging = aging or aging_by_customer(user, day=day, filters=filters)
+    # by nature from the open bills themselves (a bill's open amount is the sum of its open items):
+    # a GROUP BY on the bills, without joining a million open items to them
+    bills = scope_queryset(user, Bill.objects.filter(direction=filters.direction, status=BillStatus.OPEN))
+    if filters.branch_id:
+        bills = bills.filter(branch_id=filters.branch_id)
+    if filters.category:
+        bills = bills.filter(customer__category=filters.category)
+    if filters.nature:
+        bills = bills.filter(nature=filters.nature)
+    if filters.term in ("short", "long"):
+        bills = bills.filter(customer_id__in=list(aging["by_customer"]))
     natures = dict(Nature.choices)
-    by_nature = {row["bill__nature"]: row["amount"] for row in
-                 dues.values("bill__nature").annotate(amount=Sum("open_amount")).order_by()}
+    by_nature = {row["nature"]: row["amount"] for row in
+                 bills.values("nature").annotate(amount=Sum("open_amount")).order_by()}
     nature_rows = [(key, natures[key], by_nature.get(key, ZERO)) for key in natures]
-    if filters.direction == Direction.RECEIVABLE and not filters.nature:
+    if filters.direction == Direction.RECEIVABLE and not filters.nature and not filters.term:
         ious = scope_queryset(user, Iou.objects.filter(status__in=LIVE_STATUSES))
         if filters.branch_id:
             ious = ious.filter(branch_id=filters.branch_id)
@@ -336,13 +350,17 @@ def classification(user, *, day: date | None = None, filters: OverviewFilters = 
         loans = ious.aggregate(p=Sum("principal_outstanding", default=ZERO), i=Sum("interest_outstanding", default=ZERO),
                                n=Sum("penalty_outstanding", default=ZERO), f=Sum("fee_outstanding", default=ZERO))
         nature_rows.append(("loan", _("借款"), sum(loans.values(), ZERO)))
-    sums = dues.aggregate(**_sums(day, long_days, buckets=False))
+    sums = aging["totals"]
     term_rows = [("current", _("未到期"), sums["total"] - sums["overdue"]),
                  ("short", _("短期逾期"), sums["short"]), ("long", _("长期逾期"), sums["long"])]
-    by_category = {row["customer__category"]: row["amount"] for row in
-                   dues.values("customer__category").annotate(amount=Sum("open_amount")).order_by()}
-    category_rows = [(key, label, by_category.get(key, ZERO)) for key, label in Category.choices]
-    return {"nature": nature_rows, "term": term_rows, "category": category_rows, "long_overdue_days": long_days}
+    # the few customers not 普通 are looked up; everyone else owing is 普通
+    special = dict(Customer.objects.exclude(category=Category.NORMAL).values_list("pk", "category"))
+    by_category = {key: ZERO for key, _label in Category.choices}
+    for customer_id, amount in aging["by_customer"].items():
+        by_category[special.get(customer_id, Category.NORMAL)] += amount
+    category_rows = [(key, label, by_category[key]) for key, label in Category.choices]
+    return {"nature": nature_rows, "term": term_rows, "category": category_rows,
+            "long_overdue_days": aging["long_overdue_days"]}
 
 
 def overview(user, filters: OverviewFilters = OverviewFilters(), *, day: date | None = None) -> dict:
@@ -373,6 +391,7 @@ def overview(user, filters: OverviewFilters = OverviewFilters(), *, day: date | 
         bills = bills.filter(customer__category=filters.category)
     if filters.nature:
         bills = bills.filter(nature=filters.nature)
+    plain_receivable = filters.direction == Direction.RECEIVABLE and not filters.term
     disputed = bills.filter(disputed=True).exclude(status=BillStatus.VOID).aggregate(
         n=Count("id"), amount=Sum("open_amount", default=ZERO))
     return {
@@ -380,8 +399,9 @@ def overview(user, filters: OverviewFilters = OverviewFilters(), *, day: date | 
         "receivable": receivable, "payable": payable, "advance": unapplied["advance"],
         "prepaid": unapplied["prepaid"], "waiting_receipts": unapplied["waiting"],
         "net": (receivable - unapplied["advance"]) - (payable - unapplied["prepaid"]),
-        "dso": dso_of(bills, dues, day=day, days=settings.dso_days), "dso_days": settings.dso_days,
-        "classification": classification(user, day=day, filters=filters),
+        "dso": dso_of(bills, dues, day=day, days=settings.dso_days,
+                      balance=aging["totals"]["total"] if plain_receivable else None), "dso_days": settings.dso_days,
+        "classification": classification(user, day=day, filters=filters, aging=aging),
         "long_overdue_days": settings.long_overdue_days, "disputed": disputed,
     }
 
