@@ -39,9 +39,10 @@ def line_amounts(quantity, unit_price, tax_rate) -> tuple[Decimal, Decimal, Deci
     rate = _decimal(tax_rate, "税率", InvalidRate)
     if not 0 <= rate <= 100:
         raise InvalidRate(f"税率应在0至100（%）之间，现为{tax_rate}")
-    net = quantize(quantity * unit_price)
-    if abs(net) > MAX_AMOUNT:
+    product = quantity * unit_price
+    if abs(product) > MAX_AMOUNT:
         raise InvalidAmount("金额超出上限，请核对数量和单价")
+    net = quantize(product)
     tax = quantize(net * rate / 100)
     return net, tax, net + tax
 

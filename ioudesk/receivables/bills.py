@@ -68,6 +68,7 @@ from ioudesk.receivables.models import (
 from ioudesk.receivables.openitems import due_apply, lock_bill
 
 MAX_LINES = 200
+LIMIT = Decimal(10) ** 15  # any quantity, price or amount beyond this is refused as not a number
 MIN_BILL_DATE = date(2000, 1, 1)
 INVOICE_NUMBER_RE = re.compile(r"^(\d{8}|\d{20})$")
 RECEIVABLE_KINDS = (BillKind.SALES, BillKind.SERVICE)
@@ -169,7 +170,9 @@ def _decimal(value) -> Decimal | None:
             number = Decimal(text)
         except InvalidOperation:
             return None
-    return number if number.is_finite() else None
+    if not number.is_finite() or abs(number) >= LIMIT or number.as_tuple().exponent < -12:
+        return None  # not a figure anyone typed on purpose (1e999, 0.0000000000001)
+    return number
 
 
 def _date(value, field_name, label, problems) -> date | None:

@@ -124,9 +124,18 @@ class PaymentTermsAdmin(ServiceAdminMixin, UnfoldWidgetsMixin, ModelAdmin):
         pass
 
 
+class ReceivablesSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ReceivablesSettings
+        fields = ["tax_rates", "long_overdue_days", "case_after_days", "match_tolerance", "default_terms", "dso_days"]
+        labels = {"dso_days": _("应收账款周转天数的计算期（天）")}
+        help_texts = {"dso_days": _("周转天数 = 期末应收余额 ÷ 最近这些天的销售额 × 天数")}
+
+
 @admin.register(ReceivablesSettings)
 class ReceivablesSettingsAdmin(ServiceAdminMixin, UnfoldWidgetsMixin, ModelAdmin):
-    list_display = ["__str__", "tax_rates", "long_overdue_days", "case_after_days", "default_terms", "dso_days"]
+    form = ReceivablesSettingsForm
+    list_display = ["__str__", "tax_rates", "long_overdue_days", "case_after_days", "default_terms"]
     fields = ["tax_rates", "long_overdue_days", "case_after_days", "match_tolerance", "default_terms", "dso_days"]
 
     def get_queryset(self, request):
