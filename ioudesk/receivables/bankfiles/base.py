@@ -397,7 +397,7 @@ def read_lines(layout: Layout, rows: list[list], header_row: int, *, date_format
         if more > 0:
             shown += _g("；另有%(n)s行") % {"n": more}
         raise ValidationFailed(_g("流水文件中有无法读取的行，整个文件未导入：%(rows)s。请核对文件后重新上传。") % {"rows": shown},
-                               code="statement_bad_rows", extra={"field": "file", "details": {"rows": bad}})
+                               code="statement_bad_rows", extra={"field": "file", "details": [{"field": "file", "message": row} for row in bad]})
     return lines, skipped
 
 

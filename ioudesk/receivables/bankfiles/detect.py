@@ -49,7 +49,7 @@ def find_header(rows: list[list], layout: Layout) -> int:
     raise ValidationFailed(
         _g("文件不是%(bank)s的账户明细格式：缺少%(columns)s列。请确认选择的银行，或改用“自定义列对应”导入。") % {
             "bank": layout.label, "columns": described},
-        code="statement_layout_mismatch", extra={"field": "bank", "details": {"missing": described}})
+        code="statement_layout_mismatch", extra={"field": "bank", "details": [{"field": "bank", "message": described}]})
 
 
 def header_candidate(rows: list[list], layouts: list[Layout]) -> tuple[int | None, list[str]]:
@@ -76,24 +76,23 @@ def unknown_layout(rows: list[list], layouts: list[Layout]) -> ValidationFailed:
         return ValidationFailed(
             _g("无法识别流水格式：文件前%(n)s行中没有找到表头（如“交易日期”“借方发生额”“贷方发生额”“对方户名”）。"
                "请上传网银导出的账户明细，或用“自定义列对应”导入。") % {"n": HEADER_SCAN_ROWS},
-            code="statement_unknown_layout", extra={"field": "file", "details": {"header_row": None, "missing": []}})
+            code="statement_unknown_layout", extra={"field": "file", "details": []})
     row = rows[index]
     closest = max(layouts, key=lambda layout: (len(header_index(layout, row)) - len(missing_fields(layout, header_index(layout, row)))))
     found = header_index(closest, row)
     missing = missing_fields(closest, found)
     generic = _generic_missing(row)
-    details = {"header_row": index + 1, "header": [c for c in cells if c], "closest": closest.code}
     if generic:
         shown = "、".join(generic)
         return ValidationFailed(
             _g("无法识别流水格式：第%(row)s行像是表头，但缺少必需的列：%(columns)s。"
                "可选择银行后重试，或用“自定义列对应”指定各列后导入。") % {"row": index + 1, "columns": shown},
-            code="statement_unknown_layout", extra={"field": "file", "details": {**details, "missing": generic}})
+            code="statement_unknown_layout", extra={"field": "file", "details": [{"field": "file", "message": m} for m in generic]})
     shown = describe_missing(closest, missing or list(closest.signature))
     return ValidationFailed(
         _g("无法识别流水格式：第%(row)s行像是表头，但与已支持的银行格式都不一致（最接近%(bank)s的格式，缺少%(columns)s列）。"
            "请用“自定义列对应”指定各列后导入。") % {"row": index + 1, "bank": closest.label, "columns": shown},
-        code="statement_unknown_layout", extra={"field": "file", "details": {**details, "missing": [shown]}})
+        code="statement_unknown_layout", extra={"field": "file", "details": [{"field": "file", "message": shown}]})
 
 
 _DATE_NAMES = ("交易日期", "交易时间", "记账日期", "交易日", "日期", "入账日期", "时间", "付款时间")

@@ -55,7 +55,8 @@ def mapping_check(columns: dict) -> dict:
         details["flag"] = _g("借贷标志要与“交易金额”一起使用")
     if details:
         raise ValidationFailed(_g("列对应不完整：%(what)s。") % {"what": "；".join(details.values())},
-                               code="mapping_incomplete", extra={"field": next(iter(details)), "details": details})
+                               code="mapping_incomplete", extra={"field": next(iter(details)),
+                                                                "details": [{"field": k, "message": v} for k, v in details.items()]})
     return cleaned
 
 
