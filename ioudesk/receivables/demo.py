@@ -152,7 +152,7 @@ def _book(desk: Desk) -> list[str]:
 
     ago = desk.ago
     _important(desk)
-    desk.profile(HUAXIN, terms="月结30天", notes="重要客户：年度框架合同 HX-2026-01；借据与货款合并计算额度")
+    desk.profile(HUAXIN, terms="月结30天", notes="重要客户：年度框架合同 2026-01 号；借据与货款合并计算额度")
     desk.profile(PUJIANG, limit=D("300000"), terms="次月底付款", supplier=True,
                  notes="既是客户（设备维保、改造服务）也是供应商（防火板材、水泥）")
     desk.profile(CHENGUANG, limit=D("80000"), terms="货到付款", notes="小客户，货到付款")
@@ -160,13 +160,13 @@ def _book(desk: Desk) -> list[str]:
     # --- 北京华信商贸 (重要客户, 月结30天) ------------------------------------------------------------
     paid = desk.bill(HUAXIN, ago(95), [_line("三相异步电动机 Y2-132M-4", 20, "1850.00", spec="7.5kW"),
                                        _service("电机安装调试", "3000.00", unit="次")],
-                     maker="zhangwei", vat_invoice_number="11002026", external_ref="HX-2026-01-08")
+                     maker="zhangwei", vat_invoice_number="11002026", external_ref="HT20260108")
     desk.receipt(ago(40), paid.total, payer=HUAXIN, memo=f"支付{paid.number}货款")  # 摘要单号: matched at once
     partly = desk.bill(HUAXIN, ago(62), [_line("变频器 ACS580-01", 8, "6200.00", spec="15kW")], maker="zhangwei",
-                       vat_invoice_number="11002107", external_ref="HX-2026-01-09")
+                       vat_invoice_number="11002107", external_ref="HT20260109")
     with_credit = desk.bill(HUAXIN, ago(33), [_line("减速机 RV63", 30, "980.00"),
-                                              _line("联轴器 GICL-3", 30, "260.00", unit="套")], maker="zhangwei",
-                            vat_invoice_number="11002188", external_ref="HX-2026-01-10")
+                                              _line("联轴器 GICL3", 30, "260.00", unit="套")], maker="zhangwei",
+                            vat_invoice_number="11002188", external_ref="HT20260110")
     with desk.at(ago(20), "chenjing") as user:
         credit_note_create(original=with_credit, lines=[_line("减速机 RV63（退货）", 2, "980.00")],
                            reason="两台减速机外壳磕碰，客户退货", user=user, vat_invoice_number="11002231")
@@ -175,9 +175,9 @@ def _book(desk: Desk) -> list[str]:
     bearings = desk.bill(HUAXIN, ago(20), [_line("深沟球轴承 6205-2RS", 500, "12.50", unit="只")], maker="zhangwei",
                          vat_invoice_number="11002254")
     by_statement = desk.bill(HUAXIN, ago(12), [_line("交流接触器 CJX2-6511", 120, "185.00", unit="只")],
-                             maker="zhangwei", vat_invoice_number="11002290", external_ref="HX-2026-01-11")
+                             maker="zhangwei", vat_invoice_number="11002290", external_ref="HT20260111")
     desk.bill(HUAXIN, ago(5), [_line("电缆桥架 200×100", 60, "135.00", unit="米")], maker="zhangwei",
-              vat_invoice_number="11002311", external_ref="HX-2026-01-12")  # open, not yet due
+              vat_invoice_number="11002311", external_ref="HT20260112")  # open, not yet due
     desk.bill(HUAXIN, desk.today, [_line("伺服电机 SGM7G-13A", 4, "7600.00"), _line("伺服驱动器 SGD7S-120A", 4, "5200.00")],
               maker="zhangwei", submit=False, memo="待客户确认型号后提交")
     part = desk.receipt(ago(25), "20000.00", payer="北京华信商贸有限公司财务部", memo="预付部分货款")
@@ -201,18 +201,18 @@ def _book(desk: Desk) -> list[str]:
         order = purchase_order_create(supplier=desk.customers[PUJIANG], order_date=ago(35), user=user,
                                       lines=[_line("A级防火板 1220×2440×12", 300, "86.00", unit="张"),
                                              _line("P.O 42.5 水泥", 20, "460.00", unit="吨")],
-                                      external_ref="CG-2026-031", memo="仓库改造材料")
+                                      external_ref="CG2026031", memo="仓库改造材料")
     with desk.at(ago(30), "yangli") as user:
         supplier_bill = purchase_order_receive(order=order, vat_invoice_number="33100875", user=user,
                                                vat_invoice_date=ago(30), bill_date=ago(30), submit=False)
     desk.submit(supplier_bill, ago(30), "yangli")
     with desk.at(ago(3), "yangli") as user:
         purchase_order_create(supplier=desk.customers[PUJIANG], order_date=ago(3), user=user,
-                              lines=[_line("岩棉保温板 1200×600×50", 150, "38.00", unit="张")], external_ref="CG-2026-036",
+                              lines=[_line("岩棉保温板 1200×600×50", 150, "38.00", unit="张")], external_ref="CG2026036",
                               memo="仓库改造材料（第二批，未到票）")
 
     # --- 海淀区晨光餐饮店 (货到付款): 150 days overdue -------------------------------------------------
-    desk.bill(CHENGUANG, ago(150), [_line("商用冷柜 SC-1200", 2, "5600.00"), _line("制冰机 ZB-80", 1, "4200.00")],
+    desk.bill(CHENGUANG, ago(150), [_line("商用冷柜 SC1200", 2, "5600.00"), _line("制冰机 ZB80", 1, "4200.00")],
               maker="wangfang", delivery_date=ago(150), vat_invoice_number="11000873")
 
     desk.receipt(ago(9), "3500.00", payer="周永康", memo="转账")  # nobody's: waits in 待核销
@@ -258,9 +258,9 @@ def _book(desk: Desk) -> list[str]:
     # --- 华信商贸's credit limit, then a bill that passes it: waiting for 信用审批 --------------------------
     exposure = credit_check(desk.customers[HUAXIN], D("0")).exposure
     desk.profile(HUAXIN, limit=exposure + AVAILABLE, terms="月结30天",
-                 notes="重要客户：年度框架合同 HX-2026-01；借据与货款合并计算额度")
+                 notes="重要客户：年度框架合同 2026-01 号；借据与货款合并计算额度")
     pending = desk.bill(HUAXIN, ago(1), [_line("仓储货架 重型 2000×600×2500", 100, "1380.00", unit="组")],
-                        maker="zhangwei", submit=False, external_ref="HX-2026-01-13")
+                        maker="zhangwei", submit=False, external_ref="HT20260113")
     desk.submit(pending, ago(1), "zhangwei", decide=False)
 
     # --- yesterday's close step: the overdue bills become collection cases -------------------------------
