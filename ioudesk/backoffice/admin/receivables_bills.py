@@ -79,26 +79,22 @@ def parse_plan(text: str) -> list[dict]:
 
 
 class PaymentTermsForm(forms.ModelForm):
-    plan_entry = forms.CharField(label=_("分期计划"), required=False, max_length=400,
+    plan = forms.CharField(label=_("分期计划"), required=False, max_length=400,
                                  help_text=_("仅“分期”使用：每期“天数 比例”，用分号隔开，例如 30天 30%；60天 70%；"
                                              "按月写 1个月 50%（月末规则：1月31日加1个月为2月末）"))
 
     class Meta:
         model = PaymentTerms
-        fields = ["name", "kind", "days", "shift_holidays", "is_active", "sort"]
+        fields = ["name", "kind", "days", "plan", "shift_holidays", "is_active", "sort"]
         help_texts = {"days": _("票到N天、月结N天的 N；其他类型填 0")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["plan_entry"].initial = plan_text(self.instance.plan)
+        if self.instance.pk and not self.is_bound:
+            self.initial["plan"] = plan_text(self.instance.plan)
 
-    def clean_plan_entry(self):
-        return parse_plan(self.cleaned_data.get("plan_entry", ""))
-
-    def save(self, commit=True):
-        self.instance.plan = self.cleaned_data.get("plan_entry") or []
-        return super().save(commit=commit)
+    def clean_plan(self):
+        return parse_plan(self.cleaned_data.get("plan", ""))
 
 
 @admin.register(PaymentTerms)
@@ -117,7 +113,6 @@ class PaymentTermsAdmin(ServiceAdminMixin, UnfoldWidgetsMixin, ModelAdmin):
         return False  # bills keep their terms: switch them off instead
 
     def save_model(self, request, obj, form, change):
-        obj.plan = form.cleaned_data.get("plan_entry") or []
         credit.payment_terms_save(terms=obj, user=request.user)
 
     def save_related(self, request, form, formsets, change):

@@ -120,10 +120,10 @@ def test_payment_terms_admin_plan_in_words(client, admin_user_zh, organisation):
     from ioudesk.receivables.models import PaymentTerms
 
     url = reverse("admin:receivables_paymentterms_add")
-    data = {"name": "分期 50/50", "kind": "instalments", "days": "0", "plan_entry": "1个月 50%；2个月 50%",
+    data = {"name": "分期 50/50", "kind": "instalments", "days": "0", "plan": "1个月 50%；2个月 50%",
             "is_active": "on", "sort": "70"}
     assert admin_client_zh.post(url, data).status_code == 302
     terms = PaymentTerms.objects.get(name="分期 50/50")
     assert terms.plan == [{"months": 1, "percent": "50"}, {"months": 2, "percent": "50"}]
-    refused = admin_client_zh.post(url, {**data, "name": "错", "plan_entry": "30天 30%；60天 60%"})
+    refused = admin_client_zh.post(url, {**data, "name": "错", "plan": "30天 30%；60天 60%"})
     assert "合计应为100%" in refused.content.decode()
