@@ -17,6 +17,7 @@ from ninja.pagination import paginate
 from ioudesk.api.errors import READ_ERRORS, WRITE_ERRORS
 from ioudesk.api.pagination import Pages
 from ioudesk.api.permissions import require_perm
+from ioudesk.calc.money import positive_amount
 from ioudesk.core.errors import ValidationFailed
 from ioudesk.ious.models import Iou
 from ioudesk.receivables import matching, receipts
@@ -210,15 +211,8 @@ def receipt_match(request, receipt_id: int, payload: MatchIn):
 
 
 def _amount(raw: str):
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        value = Decimal(str(raw).replace(",", "").strip())
-    except InvalidOperation:
-        raise ValidationFailed("金额不是有效的数字，例如 1234.56。", extra={"field": "amount"}) from None
-    if not value.is_finite() or value <= 0 or value != round(value, 2) or value > Decimal("1e12"):
-        raise ValidationFailed("金额须大于 0，最多两位小数。", extra={"field": "amount"})
-    return value
+    """The amount of one target: calc's parsing (a number > 0 with at most two decimals)."""
+    return positive_amount(str(raw).replace(",", "").strip(), field="核销金额")
 
 
 @router.post("/receipts/{receipt_id}/suggestions/{suggestion_id}/accept",
