@@ -127,7 +127,7 @@ def statement_import_detail(request, statement_id: int):
 
 
 @router.post("/statement-imports", response={201: StatementImportDetail, 202: StatementImportDetail, **WRITE_ERRORS},
-             summary="上传银行/支付宝/微信流水（表单字段 file、account_code，可选 bank、mapping_id、branch_id）；"
+             summary="上传银行/支付宝/微信流水（表单字段 `file`、`account_code`，可选 `bank`、`mapping_id`、`branch_id`）；"
                      "大文件在后台导入，返回 202，再查询批次详情")
 def statement_import_upload(request, file: File[UploadedFile], account_code: Form[str] = "100201",
                             bank: Form[str] = "", mapping_id: Form[int] = None, branch_id: Form[int] = None):
