@@ -110,6 +110,8 @@ class OverviewPage(BackofficePage):
         if request.GET.get("export") == "xlsx":
             return self.export(data, form)
         direction = filters.direction
+        user = request.user
+        can_statements = user.has_perm("receivables.view_accountstatement")
         rows = []
         for row in data["aging"]["rows"]:
             link = {"customer": row["customer_id"], "status": "open", "direction": direction}
@@ -118,7 +120,8 @@ class OverviewPage(BackofficePage):
                                    for key, amount in row["buckets"]],
                          "short_url": _bills_url(**link, overdue="short") if row["short"] else "",
                          "long_url": _bills_url(**link, overdue="long") if row["long"] else "",
-                         "statements_url": f"{reverse('backoffice:receivables_statements')}?customer={row['customer_id']}"})
+                         "statements_url": f"{reverse('backoffice:receivables_statements')}?customer={row['customer_id']}"
+                         if can_statements else ""})
         totals = data["totals"]
         bucket_totals = [(selectors.BUCKET_LABELS[key], totals[key], _bills_url(status="open", bucket=key,
                                                                                direction=direction))
@@ -139,7 +142,8 @@ class OverviewPage(BackofficePage):
                    "long": _bills_url(status="open", overdue="long", direction=direction),
                    "disputed": _bills_url(disputed="1", direction=direction),
                    "open": _bills_url(status="open", direction=direction)},
-            receipts_url=_optional_url("backoffice:receivables_match_queue")))
+            receipts_url=_optional_url("backoffice:receivables_match_queue")
+            if user.has_perm("receivables.match_receipt") else ""))
 
     def export(self, data, form):
         headers = [_t("客户编号"), _t("客户"), _t("客户分类"), _t("未结合计"), _t("逾期合计"), _t("短期逾期"), _t("长期逾期"),
