@@ -29,7 +29,7 @@ VIEW = "receivables.view_receipt"
 MATCH = "receivables.match_receipt"
 
 
-class ReceiptIn(Schema):
+class ReceivablesReceiptIn(Schema):
     direction: Literal["receivable", "payable"] = "receivable"
     channel: Literal["bank", "cash", "wechat", "alipay", "acceptance"] = "bank"
     account_code: str = "100201"
@@ -174,7 +174,7 @@ def receipt_detail(request, receipt_id: int):
 
 
 @router.post("/receipts", response={201: ReceiptDetailOut, **WRITE_ERRORS}, summary="登记收款或付款")
-def receipt_create(request, payload: ReceiptIn):
+def receipt_create(request, payload: ReceivablesReceiptIn):
     require_perm(request, "receivables.add_receipt")
     customer = None
     if payload.customer_id is not None:

@@ -149,11 +149,11 @@ def test_a_finance_clerk_bills_imports_matches_and_reconciles(live_server, page,
     page.get_by_role("button", name="登录").click()
 
     # --- 1. a bill with two lines in the bill form ---------------------------------------------
-    # The customer comes chosen (?customer=, as a customer's own link gives it): the form's 客户 picker is not
-    # drawn yet (bill_form.html without form.media, notes F → A); with it: _pick(page, form, MINGDA).
-    page.goto(base + reverse("backoffice:receivables_bill_create") + f"?customer={customers[MINGDA].pk}")
+    # the clerk types the customer's name into the 客户 picker, as on a fresh form
+    page.goto(base + reverse("backoffice:receivables_bill_create"))
     form = page.get_by_test_id("bill-form-page")
     expect(form).to_be_visible(timeout=SLOW)
+    _pick(page, form, MINGDA)
     expect(page.get_by_label("单据日期")).to_have_value(TODAY.isoformat())
     first = page.get_by_test_id("bill-line").nth(0)
     first.locator("[data-field=description]").fill("不锈钢保温杯")

@@ -115,9 +115,9 @@ def read_amount(value, *, what: str) -> Decimal | None:
     if isinstance(value, bool):
         raise InvalidAmount(what)
     if isinstance(value, (int, Decimal)):
-        return money.quantize(Decimal(value)) if value else None
+        return money.round_places(Decimal(value), 2) if value else None
     if isinstance(value, float):
-        return money.quantize(Decimal(repr(value))) if value else None
+        return money.round_places(Decimal(repr(value)), 2) if value else None
     s = text(value).replace("¥", "").replace("￥", "").replace("元", "").replace(" ", "")
     s = unicodedata.normalize("NFKC", s)
     if s in _EMPTY_AMOUNTS:
