@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 class JobKind(models.TextChoices):
     CUSTOMER_IMPORT_CHECK = "customer_import_check", _("客户导入（试导入）")
     CUSTOMER_IMPORT = "customer_import", _("客户导入")
+    BILL_IMPORT_CHECK = "bill_import_check", _("单据导入（试导入）")
+    BILL_IMPORT = "bill_import", _("单据导入")
+    STATEMENT_IMPORT = "statement_import", _("银行流水导入")
 
 
 class JobState(models.TextChoices):

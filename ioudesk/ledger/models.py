@@ -202,7 +202,7 @@ class Posting(AppendOnlyModel):
     # the receivables document the line is about: "B" a bill (its receivable/payable), "R" a receipt
     # or payment (its unapplied part); the document's balance is the sum of its postings
     # nullable without a default, so adding the columns is an ALTER TABLE, not a table rebuild
-    doc_kind = models.CharField(_("单据类型"), max_length=1, null=True, blank=True)
+    doc_kind = models.CharField(_("单据类型"), max_length=1, null=True, blank=True)  # noqa: DJ001 (nullable: an ALTER TABLE on a large table, not a rebuild)
     doc_id = models.BigIntegerField(_("单据ID"), null=True, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()

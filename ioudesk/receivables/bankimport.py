@@ -77,16 +77,6 @@ EXTENSIONS = (".xlsx", ".csv", ".txt")
 LOOKUP_BATCH = 500
 
 
-JOB_LABEL = _("银行流水导入")
-
-
-def register() -> None:
-    """At start-up (receivables/registrations.py): the statement import's job kind gets its name in
-    后台作业 (``Job.kind``'s choices are the jobs app's; until it lists this kind, it is added here,
-    so the page never shows the bare code)."""
-    field = Job._meta.get_field("kind")
-    if JOB_KIND not in dict(field.choices):
-        field.choices = [*field.choices, (JOB_KIND, JOB_LABEL)]
 
 
 def background_lines() -> int:

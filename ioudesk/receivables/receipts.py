@@ -386,7 +386,10 @@ def ignore_accounts() -> list[tuple[str, str]]:
     accounts = list(Account.objects.filter(is_active=True).exclude(type__in=MEMO_TYPES).order_by("code")
                     .values_list("id", "code", "name", "parent_id"))
     parents = {parent for _pk, _code, _name, parent in accounts if parent}
-    return [(code, f"{code} {name}") for pk, code, name, _parent in accounts if pk not in parents and code not in refused]
+    choices = [(code, f"{code} {name}") for pk, code, name, _parent in accounts if pk not in parents and code not in refused]
+    # 6603 财务费用 first (the form's default): bank charges and bank interest are the usual case; a bank or
+    # cash account is for an internal transfer between our own accounts
+    return sorted(choices, key=lambda choice: choice[0] != AccountCode.FINANCE_EXPENSE)
 
 
 def customer_for_matching(user, pk: int):

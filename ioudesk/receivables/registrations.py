@@ -14,6 +14,4 @@ def register() -> None:
     from ioudesk.receivables import daystep as e_daystep  # E
 
     e_daystep.register()  # E: day steps receivables (42) and dunning (52), bill categories, bill case source
-    from ioudesk.receivables import bankimport as c_bankimport  # C
 
-    c_bankimport.register()  # C: the statement import's job kind named in 后台作业

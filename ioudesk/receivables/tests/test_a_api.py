@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 
 from ioudesk.api.services import api_token_issue
-from ioudesk.receivables.tests.a_book import company, goods, make_bill, today, verify_ok  # noqa: F401
+from ioudesk.receivables.tests.a_book import goods, make_bill, verify_ok
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/receivables/bills"

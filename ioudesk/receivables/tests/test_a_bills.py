@@ -17,7 +17,7 @@ from ioudesk.receivables.bills import (
 )
 from ioudesk.receivables.models import Bill, BillDue, BillStatus, DueStatus
 from ioudesk.receivables.openitems import due_apply
-from ioudesk.receivables.tests.a_book import company, goods, make_bill, supplier, terms, today, verify_ok  # noqa: F401
+from ioudesk.receivables.tests.a_book import goods, make_bill, verify_ok
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from ioudesk.receivables.approval_kinds import receivables_defaults_ensure
 from ioudesk.receivables.bills import bill_post, bill_submit
 from ioudesk.receivables.credit import counterparty_profile_save, credit_check
 from ioudesk.receivables.models import BillStatus, CounterpartyProfile, ReceivablesSettings
-from ioudesk.receivables.tests.a_book import company, goods, make_bill, today, verify_ok  # noqa: F401
+from ioudesk.receivables.tests.a_book import goods, make_bill, verify_ok
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from ioudesk.receivables.bill_import import (
     read_bill_file,
 )
 from ioudesk.receivables.models import Bill
-from ioudesk.receivables.tests.a_book import company, make_bill, terms, today  # noqa: F401
+from ioudesk.receivables.tests.a_book import make_bill
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from ioudesk.receivables.models import Bill, BillStatus
-from ioudesk.receivables.tests.a_book import company, goods, make_bill, supplier, terms, today  # noqa: F401
+from ioudesk.receivables.tests.a_book import goods, make_bill
 
 pytestmark = pytest.mark.django_db
 
