@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from ioudesk.backoffice.mixins import ScopedAdminMixin, ServiceAdminMixin
 from ioudesk.receivables import bankimport
@@ -35,7 +36,7 @@ class _MappingFormBase(forms.ModelForm):
 
 ColumnMappingForm = type("ColumnMappingForm", (_MappingFormBase,), {
     f"col_{key}": forms.CharField(
-        label=label, required=required, max_length=100,
+        label=label, required=required, max_length=100, widget=UnfoldAdminTextInputWidget,
         help_text=_("可填多列，用“|”分隔，如 摘要|用途|附言") if key == "memo" else _("文件表头中这一列的名称（原样填写）"))
     for key, label, required in FIELDS})
 
