@@ -1033,11 +1033,18 @@ def bill_list(user, filters: dict, *, day: date | None = None):
 
 
 def bill_totals(queryset, *, day: date | None = None) -> dict:
-    """Count, 价税合计 and 未结金额 of a list, and the overdue part of what is open."""
-    from django.db.models import Count, Sum
+    """Count, 价税合计 and 未结金额 of a list, and the overdue part of what is open. The 价税合计 is what the
+    effective bills add up to: drafts, bills waiting for approval, void bills and purchase orders owe
+    nothing, and a credit note (its total positive) takes its amount off."""
+    from django.db.models import Case, Count, F, Q, Sum, When
+
+    from ioudesk.core.fields import MoneyField
 
     day = day or clock.today()
-    sums = queryset.order_by().aggregate(count=Count("id"), total=Sum("total"), open=Sum("open_amount"))
+    effective = Q(status__in=(BillStatus.OPEN, BillStatus.PAID))
+    signed = Case(When(effective & Q(kind=BillKind.CREDIT_NOTE), then=-F("total")), When(effective, then=F("total")),
+                  default=0, output_field=MoneyField())
+    sums = queryset.order_by().aggregate(count=Count("id"), total=Sum(signed), open=Sum("open_amount"))
     overdue = BillDue.objects.filter(bill__in=queryset.order_by().values("pk"), status=DueStatus.OPEN,
                                      due_date__lt=day).aggregate(s=Sum("open_amount"))["s"]
     return {"count": sums["count"] or 0, "total": sums["total"] or ZERO, "open": sums["open"] or ZERO,
