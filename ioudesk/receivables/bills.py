@@ -812,14 +812,14 @@ def bill_void(*, bill: Bill, reason: str, user) -> Bill:
     reason = _reason(reason)
     before = bill.status
     if bill.status == BillStatus.PENDING:
+        # a pending bill's request is withdrawn through the approvals' own door (its open tasks closed);
+        # only the one who submitted it may withdraw it
         for request in pending_for(bill):
             live = ApprovalRequest.objects.get(pk=request.pk)
-            if live.maker_id == getattr(user, "pk", None):
-                request_cancel(request=live, user=user, reason=reason)
-            else:
-                live.status = RequestStatus.CANCELLED
-                live.decided_at = timezone.now()
-                live.save(update_fields=["status", "decided_at"])
+            if live.maker_id != getattr(user, "pk", None):
+                raise InvalidState(_g("单据 %(number)s 正在审批中：请由提交人 %(maker)s 撤回审批单 %(request)s 后再作废。") % {
+                    "number": bill.number, "maker": live.maker, "request": live.number})
+            request_cancel(request=live, user=user, reason=reason)
     reversal = None
     if bill.entry_id is not None and bill.status == BillStatus.OPEN:
         reversal = reverse_entry(entry=bill.entry, reason=_g("作废 %(number)s：%(reason)s") % {

@@ -84,3 +84,28 @@ def test_seeded_flows_sign_off_and_credit(today, company, manager, approver, fin
     assert second.status == BillStatus.DRAFT and outcome.request.__class__.objects.get(
         pk=outcome.request.pk).status == RequestStatus.REJECTED
     verify_ok()
+
+
+def test_a_pending_bill_is_voided_only_after_its_submitter_withdraws_it(today, company, manager, approver, finance):
+    from ioudesk.approvals.models import ApprovalTask
+    from ioudesk.core.errors import InvalidState
+    from ioudesk.receivables.bills import bill_void
+
+    receivables_defaults_ensure()
+    bill = make_bill(customer=company, user=manager, post=False)
+    outcome = bill_submit(bill=bill, user=manager)
+    assert outcome.pending
+    # someone else may not void it behind the approvers' backs: their tasks would stay open
+    with pytest.raises(InvalidState, match="请由提交人"):
+        bill_void(bill=bill, reason="客户取消", user=finance)
+    request = outcome.request.__class__.objects.get(pk=outcome.request.pk)
+    assert request.status == RequestStatus.PENDING
+    # the submitter withdraws it (the approvals' door: its tasks closed), and then it may be voided
+    from ioudesk.approvals.services import request_cancel
+
+    request_cancel(request=request, user=manager, reason="客户取消")
+    assert not ApprovalTask.objects.filter(request=request, state__in=("waiting", "pending")).exists()
+    bill_void(bill=bill, reason="客户取消", user=finance)
+    bill.refresh_from_db()
+    request.refresh_from_db()
+    assert bill.status == BillStatus.VOID and request.status == RequestStatus.CANCELLED
