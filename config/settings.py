@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "ioudesk.screening",
     "ioudesk.applications",
     "ioudesk.receivables",
+    "ioudesk.reports",
     "ioudesk.backoffice",
 ]
 

@@ -145,7 +145,14 @@ def sidebar(request):
             (_("单据提醒记录"), "mark_email_read", "admin:receivables_billreminder_changelist",
              "receivables.view_billreminder"),
         ) or [_placeholder("collections", _("催收管理"), "campaign")]},
-        {"title": _("报表"), "collapsible": True, "items": [_placeholder("reports", _("统计报表"), "bar_chart")]},
+        {"title": _("报表"), "collapsible": True, "items": _items(
+            (_("报表中心"), "bar_chart", "backoffice:reports_index", "reports.view_reports"),
+            (_("自定义报表"), "pivot_table_chart", "backoffice:reports_custom", "reports.view_reports"),
+            (_("报告管理"), "folder_special", "backoffice:reports_generated", "reports.view_generatedreport"),
+            (_("定时报告"), "schedule_send", "admin:reports_reportschedule_changelist", "reports.view_reportschedule"),
+            (_("月末快照"), "photo_camera", "backoffice:reports_snapshots", "reports.view_monthsnapshot"),
+            (_("报表设置"), "tune", "admin:reports_reportsettings_changelist", "reports.change_reportsettings"),
+        ) or [_placeholder("reports", _("统计报表"), "bar_chart")]},
         {"title": _("消息"), "collapsible": True, "items": _items(
             (_("站内消息"), "notifications", "backoffice:inbox", None),
             (_("消息记录"), "outgoing_mail", "admin:notify_message_changelist", "notify.view_message"),

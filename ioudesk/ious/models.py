@@ -67,6 +67,27 @@ class Classification(models.TextChoices):
     LOSS = "loss", _("损失")
 
 
+class GuaranteeType(models.TextChoices):
+    """担保方式 as the regulator's monthly table counts loans (信用/保证/抵押/质押)."""
+
+    CREDIT = "credit", _("信用")
+    GUARANTEE = "guarantee", _("保证")
+    MORTGAGE = "mortgage", _("抵押")
+    PLEDGE = "pledge", _("质押")
+
+
+class Purpose(models.TextChoices):
+    """借款用途 in the regulator's categories."""
+
+    AGRICULTURE = "agriculture", _("农林牧渔")
+    MANUFACTURING = "manufacturing", _("工业制造")
+    TRADE = "trade", _("批发零售")
+    SERVICES = "services", _("服务业")
+    CONSTRUCTION = "construction", _("建筑与房地产")
+    CONSUMPTION = "consumption", _("个人消费")
+    OTHER = "other", _("其他")
+
+
 class Iou(TermsFields):
     number = models.CharField(_("借据编号"), max_length=24, unique=True, editable=False)
     kind = models.CharField(_("类型"), max_length=8, choices=IouKind.choices, default=IouKind.LOAN)
@@ -103,6 +124,12 @@ class Iou(TermsFields):
     written_off_on = models.DateField(_("核销日"), null=True, blank=True)
     recovery_method = models.CharField(_("收回方式"), max_length=16, choices=RecoveryMethod.choices, blank=True,
                                        default="")
+    # For the reports (the regulator's monthly table counts loans by these). NULL: not recorded — the
+    # reports read it as 保证 when a guarantor is named, else 信用, and the purpose as 其他.
+    guarantee_type = models.CharField(_("担保方式"), max_length=10, choices=GuaranteeType.choices,  # noqa: DJ001
+                                      null=True, blank=True)
+    purpose_category = models.CharField(_("借款用途分类"), max_length=16, choices=Purpose.choices,  # noqa: DJ001
+                                        null=True, blank=True)
 
     # The legal-cap check made at creation (and again at extension).
     cap_checked_on = models.DateField(_("利率上限检查日"), null=True, blank=True, editable=False)
