@@ -19,6 +19,7 @@ from django.shortcuts import redirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ioudesk.backoffice.mixins import add_service_error
 from ioudesk.backoffice.pages import BackofficePage
@@ -192,7 +193,7 @@ class IssueForm(forms.Form):
     customer = forms.TypedChoiceField(label=_("往来单位"), coerce=int)
     direction = forms.ChoiceField(label=_("对账方向"), choices=Direction.choices, initial=Direction.RECEIVABLE)
     period_from = forms.DateField(label=_("起始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    period_to = forms.DateField(label=_("截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    period_to = forms.DateField(label=pgettext_lazy("往来", "截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, user, selected=None, **kwargs):
         super().__init__(*args, **kwargs)

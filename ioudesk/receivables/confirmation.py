@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
@@ -150,12 +151,16 @@ def _labels(figures) -> dict:
 # --- 对账单 -------------------------------------------------------------------------------------------
 
 
+def _period(figures) -> str:
+    return _("%(a)s 至 %(b)s") % {"a": figures.period_from.isoformat(), "b": figures.period_to.isoformat()}
+
+
 def statement_document(statement, figures, *, printed_by: str = "") -> bytes:
     font = pdf.font_name()
     styles = _styles(font)
     organisation = _organisation()
     labels = _labels(figures)
-    period = f"{figures.period_from.isoformat()} 至 {figures.period_to.isoformat()}"
+    period = _period(figures)
     story: list = [
         _p(_("往来对账单"), styles["title"]),
         _p(_("编号：%(number)s") % {"number": statement.number}, styles["number"]),
@@ -270,7 +275,7 @@ def confirmation_document(statement, figures, *, printed_by: str = "") -> bytes:
         _p(_("回函地址：%(name)s　　　联系人：%(user)s　　　电话：________________") % {
             "name": organisation.name, "user": _person(statement.issued_by)}, styles["plain"]),
         _p(_("1. 本公司与贵公司的往来账项列示如下（单位：人民币元）："), styles["caption"]),
-        _grid([[_("截止日期"), _("贵公司欠本公司"), _("本公司欠贵公司"), _("备注")],
+        _grid([[pgettext("往来", "截止日期"), _("贵公司欠本公司"), _("本公司欠贵公司"), _("备注")],
                [figures.period_to.isoformat(), _money(owes_us), _money(we_owe),
                 _("期间 %(a)s 至 %(b)s 的对账单 %(n)s") % {"a": figures.period_from.isoformat(),
                                                          "b": figures.period_to.isoformat(), "n": statement.number}]],
@@ -343,7 +348,7 @@ def statement_workbook(statement, figures) -> bytes:
     notes = [
         (_("对账单号"), statement.number),
         (_("往来单位"), f"{figures.customer_name}（{figures.customer_number}）"),
-        (_("对账期间"), f"{figures.period_from.isoformat()} 至 {figures.period_to.isoformat()}"),
+        (_("对账期间"), _period(figures)),
         (_("对账方向"), labels["kind"]),
         (_("期初余额"), figures.opening), (labels["billed"], figures.billed), (_("本期红冲"), figures.credited),
         (_("本期调整"), figures.adjusted), (labels["received"], figures.received), (_("期末余额"), figures.closing),

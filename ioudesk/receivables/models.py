@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ioudesk.core import append_only
 from ioudesk.core.fields import EncryptedTextField, MoneyField
@@ -155,7 +156,7 @@ class Bill(models.Model):
     net_amount = MoneyField(_("不含税金额"), default=0)
     tax_amount = MoneyField(_("税额"), default=0)
     total = MoneyField(_("价税合计"), default=0)
-    paid = MoneyField(_("已核销"), default=0)
+    paid = MoneyField(pgettext_lazy("往来", "已核销"), default=0)
     credited = MoneyField(_("已红冲"), default=0)
     open_amount = MoneyField(_("未结金额"), default=0)
     # a credit note or adjustment names the bill it changes; a payable bill may name its purchase order
@@ -210,8 +211,8 @@ class BillLine(models.Model):
     kind = models.CharField(_("类别"), max_length=8, choices=LineKind.choices, default=LineKind.GOODS)
     description = models.CharField(_("货物或服务名称"), max_length=100)
     spec = models.CharField(_("规格型号"), max_length=60, blank=True)
-    unit = models.CharField(_("单位"), max_length=10, blank=True)
-    quantity = models.DecimalField(_("数量"), max_digits=18, decimal_places=4)
+    unit = models.CharField(pgettext_lazy("往来", "单位"), max_length=10, blank=True)
+    quantity = models.DecimalField(pgettext_lazy("往来", "数量"), max_digits=18, decimal_places=4)
     unit_price = models.DecimalField(_("单价（不含税）"), max_digits=18, decimal_places=4)
     tax_rate = models.DecimalField(_("税率（%）"), max_digits=5, decimal_places=2)
     net_amount = MoneyField(_("金额"))
@@ -248,7 +249,7 @@ class BillDue(models.Model):
     branch = models.ForeignKey("core.Branch", verbose_name=_("所属网点"), on_delete=models.PROTECT, related_name="+")
     due_date = models.DateField(_("到期日"))
     amount = MoneyField(_("应付金额"))
-    paid = MoneyField(_("已核销"), default=0)
+    paid = MoneyField(pgettext_lazy("往来", "已核销"), default=0)
     credited = MoneyField(_("已红冲"), default=0)
     open_amount = MoneyField(_("未结金额"))
     status = models.CharField(_("状态"), max_length=6, choices=DueStatus.choices, default=DueStatus.OPEN)
@@ -320,7 +321,7 @@ class BillEventKind(models.TextChoices):
     RETURNED = "returned", _("退回")
     CREDITED = "credited", _("红字冲减")
     ADJUSTED = "adjusted", _("调整")
-    MATCHED = "matched", _("核销")
+    MATCHED = "matched", pgettext_lazy("往来", "核销")
     UNMATCHED = "unmatched", _("撤销核销")
     REMINDED = "reminded", _("提醒")
     DUNNED = "dunned", _("催款")
@@ -363,7 +364,7 @@ class Channel(models.TextChoices):
 class ReceiptStatus(models.TextChoices):
     UNMATCHED = "unmatched", _("待核销")
     PARTIAL = "partial", _("部分核销")
-    MATCHED = "matched", _("已核销")
+    MATCHED = "matched", pgettext_lazy("往来", "已核销")
     IGNORED = "ignored", _("无需核销")
 
 
@@ -376,7 +377,7 @@ class Receipt(models.Model):
     account_code = models.CharField(_("资金科目"), max_length=20, help_text=_("银行存款、库存现金或应收票据的明细科目"))
     day = models.DateField(_("收付日期"))
     amount = MoneyField(_("金额"))
-    matched = MoneyField(_("已核销"), default=0)
+    matched = MoneyField(pgettext_lazy("往来", "已核销"), default=0)
     unmatched = MoneyField(_("未核销"), default=0)
     payer_name = models.CharField(_("对方户名"), max_length=100, blank=True)
     payer_account = EncryptedTextField(_("对方账号"), blank=True, default="")
@@ -585,7 +586,7 @@ class BankStatement(models.Model):
     mapping = models.ForeignKey(ColumnMapping, verbose_name=_("列对应"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="+")
     period_from = models.DateField(_("起始日期"), null=True, blank=True)
-    period_to = models.DateField(_("截止日期"), null=True, blank=True)
+    period_to = models.DateField(pgettext_lazy("往来", "截止日期"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.RUNNING)
     lines_total = models.PositiveIntegerField(_("流水笔数"), default=0)
     lines_new = models.PositiveIntegerField(_("新增笔数"), default=0)
@@ -654,7 +655,7 @@ class AccountStatement(models.Model):
     branch = models.ForeignKey("core.Branch", verbose_name=_("所属网点"), on_delete=models.PROTECT, related_name="+")
     direction = models.CharField(_("方向"), max_length=10, choices=Direction.choices, default=Direction.RECEIVABLE)
     period_from = models.DateField(_("起始日期"))
-    period_to = models.DateField(_("截止日期"))
+    period_to = models.DateField(pgettext_lazy("往来", "截止日期"))
     # balances may be negative (the customer paid more than was billed)
     opening = MoneyField(_("期初余额"))
     billed = MoneyField(_("本期发生"), default=0)
