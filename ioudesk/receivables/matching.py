@@ -609,7 +609,7 @@ def _apply(plans: list[Plan], *, user, day: date, summary: MatchSummary) -> Matc
         if plan.suggestions and not applied:
             summary.suggested += 1
     if due_changes:
-        dues_apply_bulk(dict(due_changes), day=day)
+        openitems.dues_apply_bulk(dict(due_changes), day=day)
     if entries:
         posted = post_entries(entries, user=user)
         now, on = _now(), _db_date(day)
@@ -698,70 +698,6 @@ def _now():
     from django.utils import timezone
 
     return connection.ops.adapt_datetimefield_value(timezone.now())
-
-
-def dues_apply_bulk(changes: dict[int, Decimal], *, day: date) -> None:
-    """``openitems.due_apply`` for many open items at once (positive amounts: matches): the same
-    checks (never over an item's open amount) and the same changes to the items and their bills,
-    in one SELECT and a few UPDATEs per 300 rows. For the automatic matching of a bank statement."""
-    if not changes:
-        return
-    due_ids = list(changes)
-    rows = {}
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for start in range(0, len(due_ids), 500):
-            part = due_ids[start:start + 500]
-            cursor.execute(f"SELECT id, bill_id, open_amount FROM {quote(BillDue._meta.db_table)} "
-                           f"WHERE id IN ({', '.join(['%s'] * len(part))})", part)
-            for pk, bill_id, open_fen in cursor.fetchall():
-                rows[pk] = (bill_id, Decimal(open_fen).scaleb(-2))
-    by_bill: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for pk, amount in changes.items():
-        bill_id, open_amount = rows[pk]
-        if amount <= 0 or amount > open_amount:
-            number, seq = BillDue.objects.filter(pk=pk).values_list("bill__number", "seq").get()
-            raise ValidationFailed(
-                _("核销金额 ¥%(amount)s 超过单据 %(number)s 第 %(seq)d 期的未结金额 ¥%(open)s。")
-                % {"amount": f"{amount:,.2f}", "number": number, "seq": seq, "open": f"{open_amount:,.2f}"},
-                extra={"field": "amount"}, code="over_open_amount")
-        by_bill[bill_id] += amount
-    bills = list(by_bill)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:  # the bills locked, as due_apply locks its bill
-        for start in range(0, len(bills), 500):
-            part = bills[start:start + 500]
-            cursor.execute(f"SELECT id FROM {quote(Bill._meta.db_table)} WHERE id IN ({', '.join(['%s'] * len(part))})"
-                           f"{lock}", part)
-    day_value = connection.ops.adapt_datefield_value(day)
-    due_table = connection.ops.quote_name(BillDue._meta.db_table)
-    bill_table = connection.ops.quote_name(Bill._meta.db_table)
-    items = [(pk, int(amount * 100)) for pk, amount in changes.items()]
-    for start in range(0, len(items), 300):
-        chunk = items[start:start + 300]
-        case = "CASE id " + " ".join("WHEN %s THEN %s" for _ in chunk) + " END"
-        flat = [v for pair in chunk for v in pair]
-        placeholders = ", ".join(["%s"] * len(chunk))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {due_table} SET paid = paid + {case}, open_amount = open_amount - {case}, "
-                f"status = CASE WHEN open_amount - {case} = 0 THEN %s ELSE %s END, "
-                f"paid_on = CASE WHEN open_amount - {case} = 0 THEN %s ELSE NULL END, "
-                f"days_past_due = CASE WHEN open_amount - {case} = 0 THEN 0 ELSE days_past_due END "
-                f"WHERE id IN ({placeholders})",
-                flat + flat + flat + [DueStatus.PAID, DueStatus.OPEN] + flat + [day_value] + flat + [pk for pk, _a in chunk])
-    bill_items = [(pk, int(amount * 100)) for pk, amount in by_bill.items()]
-    for start in range(0, len(bill_items), 300):
-        chunk = bill_items[start:start + 300]
-        case = "CASE id " + " ".join("WHEN %s THEN %s" for _ in chunk) + " END"
-        flat = [v for pair in chunk for v in pair]
-        placeholders = ", ".join(["%s"] * len(chunk))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {bill_table} SET paid = paid + {case}, open_amount = open_amount - {case}, "
-                f"status = CASE WHEN open_amount - {case} = 0 THEN %s ELSE %s END, updated_at = %s "
-                f"WHERE id IN ({placeholders})",
-                flat + flat + flat + [BillStatus.PAID, BillStatus.OPEN, _now()] + [pk for pk, _a in chunk])
 
 
 # --- one receipt at a time: manual matching, suggestions, undo -----------------------------------
