@@ -124,3 +124,47 @@ def reports_all() -> list[ReportSpec]:
 
 def reports_for(user) -> list[ReportSpec]:
     return [spec for spec in reports_all() if user.has_perm(spec.permission)]
+
+
+# --- hooks beside a spec (added by E; ReportSpec itself stays as it is) ----------------------------------
+
+
+@dataclass(frozen=True)
+class ReportOption:
+    """A report's own choice on its filter form, passed in `params.extra[key]` (e.g. 汇总维度)."""
+
+    key: str
+    label: object
+    choices: tuple[tuple[str, object], ...]  # (value, label); the first is the default
+    default: str = ""  # "" means the first choice
+
+
+@dataclass(frozen=True)
+class ReportAction:
+    """A button on a report's page (B's 计提/冲回准备): a POST that calls `run(params, user) -> str` (the
+    message shown afterwards; raise an ApplicationError to refuse, its message is shown)."""
+
+    key: str  # unique within the report, ASCII
+    label: object
+    permission: str
+    run: Callable
+    confirm: object = ""  # the question asked before it runs (empty: none)
+
+
+OPTIONS: dict[str, tuple[ReportOption, ...]] = {}
+ACTIONS: dict[str, tuple[ReportAction, ...]] = {}
+# A paginated report's every row for the .xlsx export, streamed: (params, user) -> iterable of row dicts with
+# the first table's column keys (iterate a queryset with .iterator(chunk_size=...); never a list of 1M rows).
+EXPORT_ROWS: dict[str, Callable] = {}
+
+
+def register_options(code: str, *options: ReportOption) -> None:
+    OPTIONS[code] = tuple(options)
+
+
+def register_action(code: str, action: ReportAction) -> None:
+    ACTIONS[code] = (*(a for a in ACTIONS.get(code, ()) if a.key != action.key), action)
+
+
+def register_export_rows(code: str, rows: Callable) -> None:
+    EXPORT_ROWS[code] = rows
