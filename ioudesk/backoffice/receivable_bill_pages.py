@@ -42,6 +42,7 @@ from ioudesk.receivables.models import (
     Nature,
     PaymentTerms,
 )
+from ioudesk.receivables.terms_text import terms_display
 
 INPUT_CLASSES = ("border border-base-200 bg-white font-medium min-w-20 placeholder-base-400 rounded-default shadow-xs "
                  "text-font-default-light text-sm focus:outline-2 focus:-outline-offset-2 focus:outline-primary-600 "
@@ -106,8 +107,8 @@ class BillListPage(BackofficePage):
             "status_choices": [(s.value, s.label) for s in BillStatus if s not in (BillStatus.ORDERED, BillStatus.RECEIVED)],
             "nature_choices": Nature.choices,
             "overdue_choices": [("any", _t("已逾期")), ("short", _t("短期逾期")), ("long", _t("长期逾期"))],
-            "bucket_choices": [("current", _t("未到期")), ("d1_30", "1–30 天"), ("d31_60", "31–60 天"),
-                               ("d61_90", "61–90 天"), ("d91_180", "91–180 天"), ("d181_365", "181–365 天"),
+            "bucket_choices": [("current", _t("未到期")), ("d1_30", _t("1–30 天")), ("d31_60", _t("31–60 天")),
+                               ("d61_90", _t("61–90 天")), ("d91_180", _t("91–180 天")), ("d181_365", _t("181–365 天")),
                                ("over_365", _t(">365 天"))],
             "can_add": user.has_perm("receivables.add_bill"),
             "direction": self.direction,
@@ -325,7 +326,7 @@ class BillPreviewView(BackofficePage):
             "lines": [None if x is None else {k: format_yuan(v) for k, v in x.items()} for x in preview["lines"]],
             "net": format_yuan(preview["net"]), "tax": format_yuan(preview["tax"]), "total": format_yuan(preview["total"]),
             "dues": [{"seq": d.seq, "date": d.due_date.isoformat(), "amount": format_yuan(d.amount)} for d in preview["dues"]],
-            "terms": preview["terms_text"], "terms_id": preview["terms"].pk if preview["terms"] else None,
+            "terms": terms_display(preview["terms"]), "terms_id": preview["terms"].pk if preview["terms"] else None,
             "needs_approval": bool(verdict and verdict.needs_approval), "approval": approval,
         })
 

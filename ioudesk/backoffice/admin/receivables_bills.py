@@ -17,8 +17,8 @@ from unfold.decorators import display
 from ioudesk.backoffice.mixins import ScopedAdminMixin, ServiceAdminMixin, UnfoldWidgetsMixin
 from ioudesk.calc.money import format_yuan
 from ioudesk.receivables import credit
-from ioudesk.receivables.bills import terms_describe
 from ioudesk.receivables.models import CounterpartyProfile, PaymentTerms, ReceivablesSettings
+from ioudesk.receivables.terms_text import terms_display
 
 
 @admin.register(CounterpartyProfile)
@@ -107,7 +107,7 @@ class PaymentTermsAdmin(ServiceAdminMixin, UnfoldWidgetsMixin, ModelAdmin):
 
     @display(description=_("到期规则"))
     def rule_display(self, obj):
-        return terms_describe(obj)
+        return terms_display(obj)  # in the reader's language (a bill keeps the Chinese words)
 
     def has_delete_permission(self, request, obj=None):
         return False  # bills keep their terms: switch them off instead
