@@ -140,6 +140,7 @@ def _important(desk: Desk) -> None:
 
 
 def _book(desk: Desk) -> list[str]:
+    from ioudesk.receivables.bankfiles.samples import Line, statement_file, statement_filename
     from ioudesk.receivables.bankimport import statement_import
     from ioudesk.receivables.bills import bill_adjust, credit_note_create
     from ioudesk.receivables.cases import bill_cases_step
@@ -148,7 +149,6 @@ def _book(desk: Desk) -> list[str]:
     from ioudesk.receivables.models import Bill, Receipt, ReceiptStatus
     from ioudesk.receivables.payables import purchase_order_create, purchase_order_receive
     from ioudesk.receivables.statements import DisputeItem, statement_issue, statement_reply
-    from ioudesk.receivables.tests.bankfiles import Line, statement_file, statement_filename
 
     ago = desk.ago
     _important(desk)
