@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import override, pgettext_lazy
 
 from ioudesk.calc.money import ZERO
 from ioudesk.core import audit, clock
@@ -67,13 +68,21 @@ ACCOUNTS = {
 SIGN = {Direction.RECEIVABLE: 1, Direction.PAYABLE: -1}
 SNAPSHOT_VERSION = 1
 
+# (receivable, payable) label of each category: a snapshot keeps the category and the label is translated
+# when the statement is shown (movement_label), so an English page reads English whoever issued it.
 CATEGORY_LABELS = {
-    "billed": ("应收单", "应付单"),
-    "credited": ("红字冲减", "红字冲减"),
-    "adjusted": ("调整", "调整"),
-    "received": ("收款", "付款"),
-    "transfer": ("收款转借据还款", "付款转出"),
+    "billed": (pgettext_lazy("对账单", "应收单"), pgettext_lazy("对账单", "应付单")),
+    "credited": (pgettext_lazy("对账单", "红字冲减"), pgettext_lazy("对账单", "红字冲减")),
+    "adjusted": (pgettext_lazy("对账单", "调整"), pgettext_lazy("对账单", "调整")),
+    "received": (pgettext_lazy("对账单", "收款"), pgettext_lazy("对账单", "付款")),
+    "transfer": (pgettext_lazy("对账单", "收款转借据还款"), pgettext_lazy("对账单", "付款转出")),
 }
+
+
+def movement_label(category: str, *, payable: bool, reversal: bool = False) -> str:
+    """A movement's label in the active language."""
+    label = str(CATEGORY_LABELS[category][1 if payable else 0])
+    return _("冲正：%(what)s") % {"what": label} if reversal else label
 
 
 @dataclass
@@ -83,12 +92,13 @@ class Movement:
     day: date
     entry: str  # 凭证号
     category: str  # billed / credited / adjusted / received / transfer
-    label: str
+    label: str  # in the language of whoever reads it: from_snapshot translates it again (movement_label)
     document: str  # the bill or receipt number(s) the entry is about
     memo: str
     amount: Decimal  # signed: + raises the balance, − lowers it
     balance: Decimal = ZERO
     bill_ids: list = field(default_factory=list)
+    reversal: bool = False  # a reversing entry (冲正：…)
 
     @property
     def increase(self) -> Decimal | None:
@@ -190,10 +200,19 @@ class StatementFigures:
             values[name] = Decimal(values.get(name) or "0.00")
         values["period_from"], values["period_to"] = date.fromisoformat(data["period_from"]), date.fromisoformat(
             data["period_to"])
-        values["movements"] = [Movement(**{**m, "day": date.fromisoformat(m["day"]), "amount": Decimal(m["amount"]),
-                                           "balance": Decimal(m["balance"]),
-                                           "bill_ids": [tuple(b) for b in m.get("bill_ids", [])]})
-                               for m in data.get("movements", [])]
+        payable = data["direction"] == Direction.PAYABLE
+        values["movements"] = []
+        for m in data.get("movements", []):
+            reversal = m.get("reversal")
+            if reversal is None:  # a snapshot from before 'reversal' was kept: its label says it
+                plain = CATEGORY_LABELS[m["category"]][1 if payable else 0]
+                with override("zh-hans"):
+                    chinese = str(plain)
+                reversal = m["label"] not in (chinese, str(plain))
+            values["movements"].append(Movement(**{
+                **m, "day": date.fromisoformat(m["day"]), "amount": Decimal(m["amount"]),
+                "balance": Decimal(m["balance"]), "bill_ids": [tuple(b) for b in m.get("bill_ids", [])],
+                "reversal": reversal, "label": movement_label(m["category"], payable=payable, reversal=reversal)}))
         values["matches"] = [MatchLine(**{**m, "day": date.fromisoformat(m["day"]), "amount": Decimal(m["amount"])})
                              for m in data.get("matches", [])]
         values["open_items"] = [OpenItem(**{**o, "bill_date": date.fromisoformat(o["bill_date"]),
@@ -299,11 +318,10 @@ def statement_figures(*, customer, period_from: date, period_to: date,
             {receipts[p["doc_id"]]["number"] for p in receipt_lines})
         if entry_id in corrections and corrections[entry_id] not in documents:
             documents.insert(0, corrections[entry_id])
-        label = _(CATEGORY_LABELS[category][1 if payable else 0])
-        if entry["kind"] == EntryKind.REVERSAL:
-            label = _("冲正：%(what)s") % {"what": label}
+        reversal = entry["kind"] == EntryKind.REVERSAL
+        label = movement_label(category, payable=payable, reversal=reversal)
         figures.movements.append(Movement(
-            day=lines[0]["day"], entry=entry["number"], category=category, label=label,
+            day=lines[0]["day"], entry=entry["number"], category=category, label=label, reversal=reversal,
             document=" / ".join(documents), memo=entry["memo"] or "", amount=amount, balance=balance,
             bill_ids=sorted({(p["doc_id"], bills[p["doc_id"]]["number"]) for p in bill_lines})))
     figures.billed = totals["billed"]
