@@ -40,6 +40,9 @@ class PortfolioDay(models.Model):
         verbose_name_plural = _("每日组合汇总")
         indexes = [models.Index(fields=["day", "branch"], name="rpt_pday_day_branch_idx")]
 
+    def __str__(self):
+        return f"{self.day} {self.branch_id} {self.classification} {self.bucket}"
+
 
 class FlowDay(models.Model):
     """Money that moved on one business day, by kind (the IOU transaction kinds: 放款, 还款, 减免, 核销,
@@ -64,6 +67,9 @@ class FlowDay(models.Model):
         verbose_name = _("每日资金流汇总")
         verbose_name_plural = _("每日资金流汇总")
         indexes = [models.Index(fields=["day", "kind"], name="rpt_fday_day_kind_idx")]
+
+    def __str__(self):
+        return f"{self.day} {self.kind} {self.amount}"
 
 
 class MonthSnapshot(models.Model):
@@ -126,6 +132,9 @@ class MonthEndIou(models.Model):
         constraints = [models.UniqueConstraint(fields=["month_end", "iou"], name="rpt_meiou_month_iou_uniq")]
         indexes = [models.Index(fields=["month_end", "branch"], name="rpt_meiou_month_branch_idx")]
 
+    def __str__(self):
+        return f"{self.month_end} {self.iou_id}"
+
 
 class MonthEndAccount(models.Model):
     """The trial balance at a month end: each account's cumulative debits and credits to that day."""
@@ -139,6 +148,9 @@ class MonthEndAccount(models.Model):
         verbose_name = _("月末科目余额")
         verbose_name_plural = _("月末科目余额")
         constraints = [models.UniqueConstraint(fields=["month_end", "account"], name="rpt_meacct_month_acct_uniq")]
+
+    def __str__(self):
+        return f"{self.month_end} {self.account_id}"
 
 
 class SnapshotDifference(models.Model):
@@ -164,6 +176,9 @@ class SnapshotDifference(models.Model):
         verbose_name = _("快照后追溯差异")
         verbose_name_plural = _("快照后追溯差异")
         ordering = ["-found_at"]
+
+    def __str__(self):
+        return f"{self.month_end} {self.measure}"
 
 
 class ReportFormat(models.TextChoices):
@@ -299,3 +314,6 @@ class ReportSettings(models.Model):
     class Meta:
         verbose_name = _("报表设置")
         verbose_name_plural = _("报表设置")
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
