@@ -14,6 +14,7 @@ class JobKind(models.TextChoices):
     BILL_IMPORT_CHECK = "bill_import_check", _("单据导入（试导入）")
     BILL_IMPORT = "bill_import", _("单据导入")
     STATEMENT_IMPORT = "statement_import", _("银行流水导入")
+    REPORT = "report", _("报告生成")
 
 
 class JobState(models.TextChoices):
