@@ -153,6 +153,25 @@ class MonthEndAccount(models.Model):
         return f"{self.month_end} {self.account_id}"
 
 
+class DayMark(models.Model):
+    """How far the day step `reports` has read (A): per closed day, the last transaction and journal
+    entry it saw, so that the next day's run rewrites the FlowDay of earlier days that transactions
+    entered since then are dated on (back-dated entries), and nothing twice."""
+
+    day = models.DateField(_("日期"), unique=True)
+    transaction_max = models.BigIntegerField(_("已读至交易"), default=0)
+    entry_max = models.BigIntegerField(_("已读至凭证"), default=0)
+    written_at = models.DateTimeField(_("写入时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("报表日终进度")
+        verbose_name_plural = _("报表日终进度")
+        ordering = ["-day"]
+
+    def __str__(self):
+        return self.day.isoformat()
+
+
 class SnapshotDifference(models.Model):
     """A change dated on or before a frozen month end but entered after its snapshot: listed, never
     written into the snapshot."""
