@@ -317,7 +317,10 @@ class BillPreviewView(BackofficePage):
         verdict = preview["verdict"]
         approval = ""
         if verdict is not None and verdict.needs_approval:
-            approval = _t("提交后需信用审批：") + "；".join(verdict.reasons)
+            reasons = verdict.reasons[0]
+            for reason in verdict.reasons[1:]:  # one translatable separator ("; " in English), no bare "；"
+                reasons = _t("%(list)s；%(item)s") % {"list": reasons, "item": reason}
+            approval = _t("提交后需信用审批：%(reasons)s") % {"reasons": reasons}
         elif verdict is not None and verdict.limit is not None:
             approval = _t("信用额度 %(limit)s，已用 %(used)s，本单后可用 %(left)s。") % {
                 "limit": format_yuan(verdict.limit), "used": format_yuan(verdict.exposure),
