@@ -16,7 +16,7 @@ from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError
 from ioudesk.customers.models import Customer
 from ioudesk.customers.search import search_customers
-from ioudesk.ious.models import DebtReason, IouKind, PaymentTerms
+from ioudesk.ious.models import DebtReason, GuaranteeType, IouKind, PaymentTerms, Purpose
 from ioudesk.ious.services import iou_create
 from ioudesk.products.models import Product
 from ioudesk.products.terms import DayCount, Frequency, RepaymentMethod
@@ -95,7 +95,23 @@ class PartiesForm(ScopedCustomerMixin, forms.Form):
                 "notes": data["notes"], "confirm_checks": data["confirm_checks"]}
 
 
-class ProductLoanForm(PartiesForm):
+class LoanPartiesForm(PartiesForm):
+    """A loan's parties plus what the regulator's monthly table counts it by (blank: not recorded; the
+    reports then read 保证 when a guarantor is named, else 信用, and 其他)."""
+
+    guarantee_type = forms.ChoiceField(label=_("担保方式"), required=False,
+                                       choices=[("", _("未填写（有担保人按保证，否则按信用）")), *GuaranteeType.choices],
+                                       help_text=_("业务状况月报按信用、保证、抵押、质押统计贷款"))
+    purpose_category = forms.ChoiceField(label=_("借款用途分类"), required=False,
+                                         choices=[("", _("未填写（按其他）")), *Purpose.choices])
+
+    def parties(self) -> dict:
+        data = self.cleaned_data
+        return {**super().parties(), "guarantee_type": data["guarantee_type"] or None,
+                "purpose_category": data["purpose_category"] or None}
+
+
+class ProductLoanForm(LoanPartiesForm):
     kind = "product"
     title = _("借款（按产品）")
     product = forms.ModelChoiceField(label=_("贷款产品"), queryset=Product.objects.filter(is_active=True))
@@ -104,7 +120,8 @@ class ProductLoanForm(PartiesForm):
     contract_date = forms.DateField(label=_("借款日期"), widget=DATE)
     first_due = forms.DateField(label=_("首期还款日"), required=False, widget=DATE,
                                 help_text=_("留空则按还款周期从放款日起算"))
-    field_order = ["customer", "product", "principal", "term", "contract_date", "first_due"]
+    field_order = ["customer", "product", "principal", "term", "contract_date", "first_due", "guarantee_type",
+                   "guarantor", "purpose_category"]
 
     def fields_for_create(self) -> dict:
         data = self.cleaned_data
@@ -137,7 +154,7 @@ class DebtIouForm(PartiesForm):
                 "rate_text": data["rate_text"] or "0%", "creditor": data["creditor"], **self.parties()}
 
 
-class PlainLoanForm(PartiesForm):
+class PlainLoanForm(LoanPartiesForm):
     kind = "plain"
     title = _("借条（不按产品）")
     principal = forms.CharField(label=_("借款金额（元）"), max_length=20)
@@ -152,7 +169,7 @@ class PlainLoanForm(PartiesForm):
     first_due = forms.DateField(label=_("首期还款日"), required=False, widget=DATE)
     creditor = forms.CharField(label=_("出借人"), max_length=100, required=False, help_text=_("留空表示本机构"))
     field_order = ["customer", "principal", "rate_text", "method", "frequency", "term", "day_count",
-                   "contract_date", "first_due", "creditor"]
+                   "contract_date", "first_due", "creditor", "guarantee_type", "guarantor", "purpose_category"]
 
     def fields_for_create(self) -> dict:
         data = self.cleaned_data
