@@ -14,7 +14,7 @@ from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.documents.services import extension_documents
 from ioudesk.ious import predicates, selectors
 from ioudesk.ious.approval_codes import TRANSACTION_REVERSE
-from ioudesk.ious.models import Classification, Iou, Status
+from ioudesk.ious.models import Classification, GuaranteeType, Iou, Purpose, Status
 from ioudesk.ious.services.limitation import limitation_clock
 
 
@@ -50,7 +50,19 @@ class IouDetailPage(BackofficePage):
                                         hand_class=hand_classification(iou, page.events),
                                         limitation=limitation_clock(iou, day=page.today),
                                         evidence_url=evidence_url(iou, user),
+                                        report_dimensions=report_dimensions(iou),
                                         reverse_url=reverse("backoffice:iou_action", args=[iou.pk, "reverse"]))
+
+
+def report_dimensions(iou: Iou) -> dict:
+    """担保方式 and 借款用途分类 as the reports count the IOU (a blank one read by the rule of
+    ioudesk.reports.dimensions), and whether they were recorded."""
+    from ioudesk.reports.dimensions import guarantee_of, purpose_of
+
+    return {"guarantee": GuaranteeType(guarantee_of(iou.guarantee_type, iou.guarantor)).label,
+            "guarantee_recorded": bool(iou.guarantee_type),
+            "purpose": Purpose(purpose_of(iou.purpose_category)).label,
+            "purpose_recorded": bool(iou.purpose_category)}
 
 
 def evidence_url(iou: Iou, user) -> str | None:
