@@ -1,45 +1,85 @@
-"""The home dashboard: who and where you are, the business date, and the portfolio you can see —
-customers, what is lent and owed, what is overdue, your follow-ups due. Everything through the
-data scope."""
+"""The home dashboard, management's first screen: who and where you are, the business date, and —
+for those who see IOUs — the key figures of the portfolio they can see (balance, money lent and
+collected this month, overdue and NPL rates, promises due today, approvals waiting) with 12-month
+trends, each a link to the report or list behind it. The figures come from the close's daily
+aggregates (ioudesk.reports.dashboard.dashboard_figures), not from a sum over every IOU per view."""
 
-from decimal import Decimal
+import json
+from datetime import timedelta
+from urllib.parse import urlencode
 
-from django.db.models import F
+from django.urls import NoReverseMatch, reverse
 
-from ioudesk.calc.rates import percent
 from ioudesk.core import clock, scope, services
-from ioudesk.core.fields import MoneySum
 from ioudesk.core.models import AuditEvent
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.customers.followups import follow_ups_due
 from ioudesk.customers.models import Customer
-from ioudesk.ious.models import LIVE_STATUSES, Iou, Status
-
-
-def portfolio(user) -> dict:
-    live = scope.scope_queryset(user, Iou.objects.filter(status__in=LIVE_STATUSES))
-    outstanding = F("principal_outstanding") + F("interest_outstanding") + F("penalty_outstanding") + F("fee_outstanding")
-    totals = live.aggregate(outstanding=MoneySum(outstanding), principal=MoneySum("principal_outstanding"))
-    overdue = live.filter(status=Status.OVERDUE).aggregate(amount=MoneySum(outstanding))["amount"]
-    rate = percent(overdue / totals["outstanding"]) if totals["outstanding"] else Decimal("0.00")
-    return {
-        "overdue_rate": rate,
-        "live_count": live.count(),
-        "outstanding": totals["outstanding"],
-        "principal": totals["principal"],
-        "overdue": overdue,
-        "overdue_count": live.filter(status=Status.OVERDUE).count(),
-        "pending_approval": scope.scope_queryset(user, Iou.objects.filter(status=Status.PENDING_APPROVAL)).count(),
-    }
-
+from ioudesk.reports.dashboard import dashboard_figures
+from ioudesk.reports.registry import report_get
 
 # Signing in and out is not something the user did to the business: 我最近的操作 leaves it out
 # (the audit log keeps it).
 SESSION_ACTIONS = (AuditAction.LOGIN, AuditAction.LOGOUT, AuditAction.LOGIN_FAILED, AuditAction.LOCKOUT)
+PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706"]
 
 
 def recent_business_events(user, limit: int = 8):
     return AuditEvent.objects.filter(actor_id=user.pk).exclude(action__in=SESSION_ACTIONS)[:limit]
+
+
+def report_url(user, code: str, fallback: str = "") -> str:
+    """The report page of `code` when it exists and the user may open it; else `fallback`."""
+    spec = report_get(code)
+    if spec is None or not user.has_perm(spec.permission):
+        return fallback
+    try:
+        return reverse("backoffice:report", args=[code])
+    except NoReverseMatch:
+        return fallback
+
+
+def iou_list(**filters) -> str:
+    return reverse("admin:ious_iou_changelist") + ("?" + urlencode(filters) if filters else "")
+
+
+def chart_json(chart) -> dict:
+    """A reports.registry.Chart as the Unfold chart component's data and options (Chart.js JSON)."""
+    datasets = []
+    for index, (label, values) in enumerate(chart.series):
+        colour = PALETTE[index % len(PALETTE)]
+        dataset = {"label": str(label), "data": [str(v) if v is not None else None for v in values],
+                   "backgroundColor": colour, "borderColor": colour}
+        if chart.kind == "line":
+            dataset["fill"] = False
+            dataset["spanGaps"] = True
+        datasets.append(dataset)
+    data = {"labels": [str(label) for label in chart.labels], "datasets": datasets}
+    options = {"plugins": {"legend": {"display": True}}, "maintainAspectRatio": False}
+    return {"data": json.dumps(data, ensure_ascii=False), "options": json.dumps(options), "kind": chart.kind}
+
+
+def _figures(user) -> dict:
+    figures = dashboard_figures(user)
+    today = figures["today"]
+    ious = iou_list()
+    overdue_list = iou_list(status__exact="overdue")
+    figures["links"] = {
+        "balance": report_url(user, "loan-balance-summary", iou_list(live=1)),
+        "disbursed": report_url(user, "applications", iou_list(disbursed_on__gte=today.replace(day=1).isoformat())),
+        "collected": report_url(user, "repayments", ious),
+        "overdue_rate": report_url(user, "aging", overdue_list),
+        "overdue_list": overdue_list,
+        "npl_rate": report_url(user, "five-tier", ious),
+        "trend": report_url(user, "npl-trend", ""),
+        "pending_ious": iou_list(status__exact="pending_approval"),
+        "promises": (reverse("admin:collections_promise_changelist") + "?" + urlencode({
+            "status__exact": "pending", "promised_on__gte": today.isoformat(),
+            "promised_on__lt": (today + timedelta(days=1)).isoformat()})),
+        "approvals": reverse("backoffice:approvals_inbox"),
+    }
+    figures["chart_json"] = {key: chart_json(chart) for key, chart in figures["charts"].items()}
+    return figures
 
 
 def dashboard_callback(request, context):
@@ -51,7 +91,7 @@ def dashboard_callback(request, context):
             "user_branch": user.branch,
             "user_roles": "、".join(group.name for group in user.groups.all()) or ("超级管理员" if user.is_superuser else "—"),
             "customer_count": scope.scope_queryset(user, Customer.objects.all()).count(),
-            "portfolio": portfolio(user) if user.has_perm("ious.view_iou") else None,
+            "figures": _figures(user) if user.has_perm("ious.view_iou") else None,
             "follow_ups_due": follow_ups_due(user=user).count(),
             "recent_events": recent_business_events(user),
         }
