@@ -268,7 +268,8 @@ def _fields(request, payload: IouIn) -> dict:
     contract_date = payload.contract_date or clock.today()
     details = []
     general = {name: data[name] for name in ("first_due", "reason", "creditor", "guarantor", "witness", "notes",
-                                             "debt_reason", "payment_terms", "due_date", "confirm_checks")
+                                             "debt_reason", "payment_terms", "due_date", "confirm_checks",
+                                             "guarantee_type", "purpose_category")
                if name in data}
     if payload.product_id is not None:
         if payload.kind != IouKind.LOAN:

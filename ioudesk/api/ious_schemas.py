@@ -12,11 +12,13 @@ from ioudesk.ious import predicates
 from ioudesk.ious.models import (
     Classification,
     DebtReason,
+    GuaranteeType,
     Installment,
     Iou,
     IouKind,
     PaymentMethod,
     PaymentTerms,
+    Purpose,
     RecoveryMethod,
     ScheduleVersion,
     Transaction,
@@ -158,6 +160,10 @@ class IouDetail(IouRow):
     guarantor: str
     witness: str
     notes: str
+    guarantee_type: str | None = Field(
+        description="担保方式：credit 信用、guarantee 保证、mortgage 抵押、pledge 质押；为空表示未填写"
+                    "（报表按有担保人为保证、否则为信用统计）")
+    purpose_category: str | None = Field(description="借款用途分类（业务状况月报的贷款投向）；为空表示未填写（报表按其他统计）")
     terms: TermsOut
     balances: BalancesOut
     cap: CapOut
@@ -357,6 +363,10 @@ class IouIn(Schema):
     guarantor: str = Field("", max_length=100)
     witness: str = Field("", max_length=100)
     notes: str = ""
+    # What the regulator's monthly table counts a loan by; omitted or null: not recorded.
+    guarantee_type: _choices(GuaranteeType) | None = Field(
+        None, description="担保方式：credit 信用、guarantee 保证（须填写 guarantor）、mortgage 抵押、pledge 质押")
+    purpose_category: _choices(Purpose) | None = Field(None, description="借款用途分类")
     # true: create even when an origination check (the defaulter list) warns; the confirmation is audited
     confirm_checks: bool = False
     # Terms of a plain loan or debt (not allowed with product_id: the product sets them).
