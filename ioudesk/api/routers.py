@@ -11,6 +11,7 @@ from ioudesk.api.legal import router as legal_router
 from ioudesk.api.me import router as me_router
 from ioudesk.api.messages import router as messages_router
 from ioudesk.api.receivables import router as receivables_router
+from ioudesk.api.reports import router as reports_router
 
 ROUTERS = [
     ("/me", me_router),
@@ -24,4 +25,5 @@ ROUTERS = [
     ("/approvals", approvals_router),
     ("/applications", applications_router),
     ("/receivables", receivables_router),
+    ("/reports", reports_router),
 ]

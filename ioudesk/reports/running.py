@@ -23,6 +23,8 @@ from ioudesk.reports.registry import OPTIONS, ReportResult, ReportSpec, report_g
 
 PAGE_SIZE = 50  # a paginated report's rows per page (params.extra["page_size"] may ask for up to EXPORT_PAGE)
 EXPORT_PAGE = 5000
+MAX_PAGE = 1_000_000
+EARLIEST, LATEST = date(1990, 1, 1), date(2099, 12, 31)  # dates a report is asked about (no overflow downstream)
 
 
 def spec_get(code: str, user) -> ReportSpec:
@@ -67,20 +69,28 @@ def report_params(spec: ReportSpec, data, user) -> ReportParams:
                 "label": option.label}})
         extra[option.key] = raw or option.default or (allowed[0] if allowed else "")
     if params is not None:
-        problems += _check_references(params, user)
+        problems += _check_values(params, user)
     if problems:
         raise ValidationFailed("；".join(p["message"] for p in problems),
                                extra={"field": problems[0]["field"], "details": problems})
     return replace(params, extra={**params.extra, **extra})
 
 
-def _check_references(params: ReportParams, user) -> list[dict]:
+def _check_values(params: ReportParams, user) -> list[dict]:
     from django.contrib.auth import get_user_model
 
     from ioudesk.customers.models import Customer
     from ioudesk.products.models import Product
 
     problems = []
+    labels = {"date_from": _("开始日期"), "date_to": _("结束日期"), "as_of": _("数据日期"), "month": _("月份")}
+    for name, label in labels.items():
+        value = getattr(params, name)
+        if value is not None and not EARLIEST <= value <= LATEST:
+            problems.append({"field": name, "message": _("%(label)s应在 %(start)s 至 %(end)s 之间。") % {
+                "label": label, "start": EARLIEST.isoformat(), "end": LATEST.isoformat()}})
+    if params.page > MAX_PAGE:
+        problems.append({"field": "page", "message": _("页码不能超过 %(max)d。") % {"max": MAX_PAGE}})
     if params.product_id is not None and not Product.objects.filter(pk=params.product_id).exists():
         problems.append({"field": "product", "message": _("所选产品不存在。")})
     if params.officer_id is not None and not get_user_model().objects.filter(pk=params.officer_id,
