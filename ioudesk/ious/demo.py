@@ -207,30 +207,36 @@ def load() -> list[str]:
     # 草稿: a private loan written at 月息2分 (24 % a year), above 4×LPR: the cap warning shows.
     demo.create(Iou(kind=IouKind.LOAN, customer=demo.customers["陈静"], principal=D("50000"), rate_text="月息2分",
                     method="bullet", term=6, contract_date=demo.ago(2), guarantor="陈明",
+                    guarantee_type="guarantee", purpose_category="consumption",
                     notes="借条按月息2分书写，超过法定保护上限，待与客户协商调整。"), "lina", demo.ago(2))
 
     # 待审批
-    pending = demo.loan("上海浦江建材有限公司", "JYD", "300000", 12, demo.ago(1), "lina", guarantor="周强")
+    pending = demo.loan("上海浦江建材有限公司", "JYD", "300000", 12, demo.ago(1), "lina", guarantor="周强",
+                        guarantee_type="guarantee", purpose_category="trade")
     with demo.at(demo.ago(1), demo.users["lina"]):
         iou_submit(iou=pending, user=demo.users["lina"])
 
     # 已批准, awaiting disbursement
-    demo.approve(demo.loan("张伟", "DQZZ", "30000", 3, demo.ago(1), "wangfang"), demo.ago(0), "wangfang")
+    demo.approve(demo.loan("张伟", "DQZZ", "30000", 3, demo.ago(1), "wangfang", guarantee_type="credit",
+                           purpose_category="services"), demo.ago(0), "wangfang")
 
     # 已放款 with three payments on time; the fourth falls due within the week.
     start = demo.months_ago(4, plus_days=3)
-    active = demo.approve(demo.loan("王建国", "XFD", "100000", 12, start, "zhangwei"), start, "zhangwei")
+    active = demo.approve(demo.loan("王建国", "XFD", "100000", 12, start, "zhangwei", guarantee_type="mortgage",
+                                   purpose_category="agriculture"), start, "zhangwei")
     demo.disburse(active, start)
     demo.pay_installments(active, 3)
 
     # 逾期 M1: the first installment paid, the second about 10 days overdue.
     start = demo.months_ago(2, plus_days=-10)
-    m1 = demo.approve(demo.loan("李秀英", "XFD", "10000", 6, start, "zhangwei"), start, "zhangwei")
+    m1 = demo.approve(demo.loan("李秀英", "XFD", "10000", 6, start, "zhangwei", guarantee_type="credit",
+                               purpose_category="consumption"), start, "zhangwei")
     demo.disburse(m1, start)
     demo.pay_installments(m1, 1, method="wechat")
     demo.bring_up_to_date(m1)
 
-    # 逾期 M3: a one-month bullet loan 70 days past its due date.
+    # 逾期 M3: a one-month bullet loan 70 days past its due date (担保方式 and 用途 not recorded: the reports
+    # read them as 信用 and 其他, and the IOU page says so).
     start = demo.months_ago(1, plus_days=-70)
     m3 = demo.approve(demo.loan("曾小贤", "DQZZ", "8000", 1, start, "zhangwei"), start, "zhangwei")
     demo.disburse(m3, start)
@@ -239,7 +245,8 @@ def load() -> list[str]:
     # 已展期: interest paid for three months, then extended over 12 months.
     start = demo.months_ago(3, plus_days=-10)
     extended = demo.approve(demo.loan("北京华信商贸有限公司", "JYD", "200000", 6, start, "zhangwei",
-                                      guarantor="王建国"), start, "zhangwei", comment="经营正常，担保人资信良好，同意")
+                                      guarantor="王建国", guarantee_type="guarantee", purpose_category="trade"),
+                            start, "zhangwei", comment="经营正常，担保人资信良好，同意")
     demo.disburse(extended, start)
     demo.pay_installments(extended, 3)
     demo.run(IOU_EXTEND, extended, "chenjing", demo.ago(5), {"term": 12, "reason": "客户经营周转困难，申请展期12个月，担保人同意"},
@@ -248,7 +255,8 @@ def load() -> list[str]:
 
     # 已结清: two payments, then early settlement on the quote.
     start = demo.months_ago(5)
-    settled = demo.approve(demo.loan("王建国", "XFD", "30000", 6, start, "zhangwei"), start, "zhangwei")
+    settled = demo.approve(demo.loan("王建国", "XFD", "30000", 6, start, "zhangwei", guarantee_type="pledge",
+                                    purpose_category="consumption"), start, "zhangwei")
     demo.disburse(settled, start)
     demo.pay_installments(settled, 2, method="alipay")
     day = demo.months_ago(2, plus_days=10)
@@ -259,7 +267,8 @@ def load() -> list[str]:
 
     # 已核销 with a recovery: one payment, then nothing for five months.
     start = demo.months_ago(10)
-    lost = demo.approve(demo.loan("刘洋", "XFD", "15000", 6, start, "wangfang"), start, "wangfang")
+    lost = demo.approve(demo.loan("刘洋", "XFD", "15000", 6, start, "wangfang", guarantee_type="credit",
+                                 purpose_category="consumption"), start, "wangfang")
     demo.disburse(lost, start)
     demo.pay_installments(lost, 1)
     demo.run(IOU_WRITE_OFF, lost, "chenjing", demo.ago(120),
