@@ -55,7 +55,8 @@ def chart_json(chart) -> dict:
             dataset["spanGaps"] = True
         datasets.append(dataset)
     data = {"labels": [str(label) for label in chart.labels], "datasets": datasets}
-    options = {"plugins": {"legend": {"display": True}}, "maintainAspectRatio": False}
+    # No animation: the figures are drawn at once (and a screenshot or print never catches them moving).
+    options = {"plugins": {"legend": {"display": True}}, "maintainAspectRatio": False, "animation": False}
     return {"data": json.dumps(data, ensure_ascii=False), "options": json.dumps(options), "kind": chart.kind}
 
 

@@ -143,8 +143,8 @@ def dashboard_figures(user) -> dict:
         "balance": Chart(kind="line", labels=labels, series=[
             (_("贷款余额"), [row["principal"] if row["has_data"] else None for row in trend])]),
         "rates": Chart(kind="line", labels=labels, series=[
-            (_("逾期率 %"), [row["overdue_rate"] if row["has_data"] else None for row in trend]),
-            (_("不良率 %"), [row["npl_rate"] if row["has_data"] else None for row in trend])]),
+            (_("逾期率"), [row["overdue_rate"] if row["has_data"] else None for row in trend]),
+            (_("不良率"), [row["npl_rate"] if row["has_data"] else None for row in trend])]),
         "flows": Chart(kind="bar", labels=labels, series=[
             (_("放款"), [row["disbursed"] for row in trend]), (_("回收"), [row["collected"] for row in trend])]),
     } if trend else {}

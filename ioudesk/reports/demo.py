@@ -7,9 +7,13 @@ dated after the month end)."""
 
 from __future__ import annotations
 
+from django.db import connection
+
 from ioudesk.core import clock
+from ioudesk.ious.models import LIVE_STATUSES
 from ioudesk.reports import snapshots
 from ioudesk.reports.daystep import reports_day_step
+from ioudesk.reports.models import MonthEndIou, PortfolioDay
 from ioudesk.reports.params import previous_month_end
 
 
@@ -18,6 +22,25 @@ def load() -> list[str]:
     counts = reports_day_step(day=today)
     month_end = previous_month_end(today)
     snapshot = snapshots.month_end_take(month_end)
+    if not PortfolioDay.objects.filter(day=month_end).exists():
+        _portfolio_day_from_snapshot(month_end)
     return [f"报表数据：{today.isoformat()} 组合汇总 {counts.get('portfolio_rows', 0)} 行，"
             f"资金流汇总 {counts.get('flow_rows', 0)} 行；{month_end.isoformat()} 月末快照借据 "
             f"{snapshot.totals.get('rows', 0)} 笔"]
+
+
+def _portfolio_day_from_snapshot(month_end) -> int:
+    """PortfolioDay of the month end summed from its snapshot (the dashboard's trend has a point there
+    as it would after a real close of that day)."""
+    columns = ("day", "branch_id", "product_id", "officer_id", "kind", "guarantee", "classification", "bucket",
+               "count", "principal", "principal_outstanding", "interest_outstanding", "penalty_outstanding",
+               "fee_outstanding", "overdue_principal", "overdue_interest")
+    marks = ", ".join(["%s"] * len(LIVE_STATUSES))
+    group = "branch_id, product_id, officer_id, kind, guarantee, classification, bucket"
+    sql = (f"INSERT INTO {PortfolioDay._meta.db_table} ({', '.join(columns)}) SELECT month_end, {group}, COUNT(*), "
+           f"SUM(principal), SUM(principal_outstanding), SUM(interest_outstanding), SUM(penalty_outstanding), "
+           f"SUM(fee_outstanding), SUM(overdue_principal), SUM(overdue_interest) FROM {MonthEndIou._meta.db_table} "
+           f"WHERE month_end = %s AND status IN ({marks}) GROUP BY month_end, {group}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [month_end, *[str(s) for s in LIVE_STATUSES]])
+        return cursor.rowcount
