@@ -1,0 +1,27 @@
+"""往来总览 on SQLite: an index on BillDue (direction, status, open_amount, customer_id, due_date, branch_id)
+(H13; measured on 1,000,000 open items, /work/issue14-docs/H13.md).
+
+The overview's open-item reads filter direction = …, status = 'open', open_amount > 0 (and branch_id IN …
+for a user who sees some branches). Without this index SQLite answers "the other direction's total"
+(``selectors.overview``: the payables beside the receivables) through (status, open_amount), i.e. it reads
+every open receivable item and its table row to find the few payables; with it, it seeks
+direction = 'payable' at once. The aging GROUP BY keeps using (customer, direction, status, due_date).
+
+Raw SQL (no model state), so models.py is unchanged until its owner moves it into ``BillDue.Meta.indexes``
+(SQLite's table rebuild in a later AlterField would drop an index Django does not know of).
+"""
+
+from django.db import migrations
+
+COLUMNS = '"direction", "status", "open_amount", "customer_id", "due_date", "branch_id"'
+
+
+class Migration(migrations.Migration):
+    dependencies = [("receivables", "0002_settings_labels")]
+
+    operations = [
+        migrations.RunSQL(
+            sql=f'CREATE INDEX IF NOT EXISTS "billdue_direction_open_idx" ON "receivables_billdue" ({COLUMNS})',
+            reverse_sql='DROP INDEX IF EXISTS "billdue_direction_open_idx"',
+        ),
+    ]
