@@ -53,7 +53,7 @@ STAFF = [
 DEMO_LOADERS = ["ioudesk.customers.demo.load", "ioudesk.ious.demo.load", "ioudesk.notify.demo.load",
                 "ioudesk.reminders.demo.load", "ioudesk.collections.demo.load", "ioudesk.legal.demo.load",
                 "ioudesk.recovery.demo.load", "ioudesk.applications.demo.load",
-                "ioudesk.receivables.demo.load"]
+                "ioudesk.receivables.demo.load", "ioudesk.reports.demo.load"]
 
 
 @transaction.atomic
