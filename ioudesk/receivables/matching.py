@@ -39,6 +39,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from ioudesk.core import audit, clock, scope
 from ioudesk.core.errors import ApplicationError, InvalidState, PermissionDenied, ValidationFailed
@@ -563,7 +564,7 @@ def _apply(plans: list[Plan], *, user, day: date, summary: MatchSummary) -> Matc
     receipt_updates = []
     aliases = []
     suggestion_rows = []
-    label, event_text = _g("核销"), _g("自动核销 ¥%(amount)s")  # translated once per batch
+    label, event_text = pgettext("往来", "核销"), _g("自动核销 ¥%(amount)s")  # translated once per batch
     for plan in plans:
         r = plan.receipt
         applied = ZERO
