@@ -241,6 +241,24 @@ def schedule_save(*, schedule: ReportSchedule, recipients, user) -> ReportSchedu
     return schedule
 
 
+@transaction.atomic
+def schedule_delete(*, schedule: ReportSchedule, user) -> None:
+    """Delete a schedule (the reports it generated stay, without their schedule); audited."""
+    audit.record_change(obj=schedule, before=audit.snapshot(schedule), after=None, verb=_g("删除定时报告"))
+    schedule.delete()
+
+
+def schedule_text(schedule: ReportSchedule) -> str:
+    """每月1日 08:00, 每周一 09:30, 每日 08:00."""
+    at = schedule.at.strftime("%H:%M") if isinstance(schedule.at, time) else str(schedule.at)[:5]
+    if schedule.frequency == Frequency.DAILY:
+        return _g("每日 %(at)s") % {"at": at}
+    if schedule.frequency == Frequency.WEEKLY:
+        days = [_g("一"), _g("二"), _g("三"), _g("四"), _g("五"), _g("六"), _g("日")]
+        return _g("每周%(day)s %(at)s") % {"day": days[(schedule.weekday or 1) - 1], "at": at}
+    return _g("每月%(day)d日 %(at)s") % {"day": schedule.day_of_month, "at": at}
+
+
 def register() -> None:
     from ioudesk.jobs.scheduler import every, register_periodic
 

@@ -148,9 +148,10 @@ def test_bad_parameters_name_the_field_in_chinese(private_dir, finance, dummy_re
     assert GeneratedReport.objects.count() == 0
 
 
-def test_an_account_manager_may_not_generate(private_dir, manager, dummy_report, business_date):
+def test_without_the_export_right_nothing_is_generated(private_dir, make_staff, dummy_report, business_date):
+    auditor = make_staff("zhouqiang", role="审计")  # views everything, exports nothing
     with pytest.raises(PermissionDenied):
-        generation.report_generate("f-dummy", {}, "xlsx", manager)
+        generation.report_generate("f-dummy", {}, "xlsx", auditor)
 
 
 def test_someone_elses_report_is_not_found(private_dir, finance, manager, dummy_report, business_date):

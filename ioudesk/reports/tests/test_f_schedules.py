@@ -28,7 +28,7 @@ from ioudesk.reports.registry import (
     unregister_report,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("ioudesk.reports.tests.urls_f")]
 SH = ZoneInfo("Asia/Shanghai")
 
 
@@ -119,7 +119,7 @@ def test_due_on_the_first_generates_once_across_two_ticks_and_is_delivered(priva
     notify.messages_deliver([m.pk for m in messages], now=datetime(2026, 12, 1, 10, 0, tzinfo=SH))
     assert sorted(m.to[0] for m in mail.outbox) == ["chenjing@example.com", "zhangwei@example.com"]
     assert mail.outbox[0].subject == "定时报告：业务状况月报（每月1日）"
-    # a recipient downloads it (the account manager has no export right, but receives this schedule)
+    # a recipient who did not generate it downloads it
     assert generation.report_download(user=manager, pk=generated.pk).data
     # the next month's slot generates the next one
     with clock.frozen(date(2027, 1, 1)):
@@ -139,7 +139,7 @@ def test_a_schedule_the_owner_can_no_longer_run_fails_visibly(private_dir, sched
     assert Message.objects.filter(user=finance, channel=Channel.INAPP, body__contains="未能生成").exists()
 
 
-def test_schedule_save_names_the_field(finance, manager, monthly_report, business_date):
+def test_schedule_save_names_the_field(finance, manager, make_staff, monthly_report, business_date):
     def refused(**fields):
         values = {"name": "月报", "code": "f-monthly", "params": {}, "format": "xlsx", "frequency": "monthly",
                   "day_of_month": 1, "at": time(8, 0)}
@@ -157,8 +157,8 @@ def test_schedule_save_names_the_field(finance, manager, monthly_report, busines
     assert refused(name=" ")[0] == "name"
     with pytest.raises(ValidationFailed) as error:
         schedules.schedule_save(schedule=ReportSchedule(name="x", code="f-monthly", format="xlsx"), recipients=[],
-                                user=manager)
-    assert error.value.extra["field"] == "owner"
+                                user=make_staff("zhouqiang", role="审计"))
+    assert error.value.extra["field"] == "owner"  # views everything, exports nothing
     assert ReportSchedule.objects.count() == 0
     ok = schedules.schedule_save(schedule=ReportSchedule(name="月报", code="f-monthly", params={"month": "2026-10"},
                                                          format="pdf"), recipients=[manager], user=finance)
