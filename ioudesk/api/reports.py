@@ -78,8 +78,8 @@ class ReportColumnOut(Schema):
 class ReportTableOut(Schema):
     title: str
     columns: list[ReportColumnOut]
-    rows: list[dict[str, Any]] = Field(description="每行按列的 key 取值")
-    links: list[dict[str, str]] = Field(description="与 rows 一一对应：列 key → 钻取到的列表地址")
+    rows: list[dict[str, Any]] = Field(description="每行按列的 `key` 取值")
+    links: list[dict[str, str]] = Field(description="与 `rows` 一一对应：列的 `key` → 钻取到的列表地址")
     totals: dict[str, Any] | None
 
 

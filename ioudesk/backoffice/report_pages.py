@@ -123,7 +123,7 @@ def chart_context(chart) -> dict:
 
 
 def table_context(table) -> dict:
-    columns = [{"key": c.key, "label": str(c.label), "kind": c.kind,
+    columns = [{"key": c.key, "label": running.column_label(c), "kind": c.kind,
                 "num": c.kind in ("money", "int", "percent", "rate")} for c in table.columns]
     rows = []
     for row in table.rows:
@@ -160,6 +160,15 @@ def css_string(text: str) -> str:
     """Text as a CSS string literal (for @page margin boxes): quotes and backslashes escaped, no markup."""
     cleaned = "".join(ch for ch in str(text) if ch >= " " and ch not in "<>")
     return '"' + cleaned.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def css_page_counter() -> str:
+    """第 1 页 / 共 3 页 as a CSS content value with counter(page)/counter(pages), from the one msgid the PDFs use
+    (so each language words it whole: "Page 1 of 3")."""
+    text = _t("第 %(page)d 页 / 共 %(total)d 页") % {"page": 111111111, "total": 222222222}
+    before, rest = text.split("111111111", 1)
+    middle, after = rest.split("222222222", 1)
+    return f"{css_string(before)} counter(page) {css_string(middle)} counter(pages) {css_string(after)}"
 
 
 def _organisation():
@@ -241,7 +250,8 @@ class ReportPage(BackofficePage):
                 **context, "spec": spec, "title": str(result.title or spec.title), "organisation": organisation,
                 "printed_at": clock.now(), "landscape": spec.landscape,
                 "css_organisation": css_string(organisation.name if organisation else ""),
-                "css_as_of": css_string(_t("数据日期 %(day)s") % {"day": as_of.isoformat()})})
+                "css_as_of": css_string(_t("数据日期 %(day)s") % {"day": as_of.isoformat()}),
+                "css_page_counter": css_page_counter()})
         return self.render_to_response(self.get_context_data(form=form, params=params, **context))
 
     def get_context_data(self, **kwargs):

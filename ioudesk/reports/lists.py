@@ -8,8 +8,8 @@ from io import BytesIO
 
 from django.db.models import F, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -30,14 +30,14 @@ CHUNK = 2000
 RATE_FORMAT = "0.00%"
 
 COLUMNS = (  # (key, label, kind)
-    ("number", _l("借据编号"), "text"), ("kind", _l("类型"), "text"), ("customer_name", _l("债务人"), "text"),
-    ("customer_number", _l("客户编号"), "text"), ("branch_name", _l("所属网点"), "text"), ("officer", _l("客户经理"), "text"),
-    ("product_name", _l("产品"), "text"), ("principal", _l("本金"), "money"), ("principal_outstanding", _l("未还本金"), "money"),
-    ("interest_outstanding", _l("未还利息"), "money"), ("penalty_outstanding", _l("未还罚息"), "money"),
-    ("fee_outstanding", _l("未还费用"), "money"), ("total", _l("未还合计"), "money"), ("annual_rate", _l("年利率"), "rate"),
-    ("term", _l("期数"), "int"), ("contract_date", _l("借款/欠款日期"), "date"), ("disbursed_on", _l("放款/生效日"), "date"),
-    ("maturity_date", _l("最后到期日"), "date"), ("status", _l("状态"), "text"), ("days_past_due", _l("逾期天数"), "int"),
-    ("bucket", _l("账龄"), "text"), ("classification", _l("五级分类"), "text"),
+    ("number", _("借据编号"), "text"), ("kind", _("类型"), "text"), ("customer_name", _("债务人"), "text"),
+    ("customer_number", _("客户编号"), "text"), ("branch_name", _("所属网点"), "text"), ("officer", _("客户经理"), "text"),
+    ("product_name", _("产品"), "text"), ("principal", _("本金"), "money"), ("principal_outstanding", _("未还本金"), "money"),
+    ("interest_outstanding", _("未还利息"), "money"), ("penalty_outstanding", _("未还罚息"), "money"),
+    ("fee_outstanding", _("未还费用"), "money"), ("total", _("未还合计"), "money"), ("annual_rate", _("年利率"), "rate"),
+    ("term", _("期数"), "int"), ("contract_date", _("借款/欠款日期"), "date"), ("disbursed_on", _("放款/生效日"), "date"),
+    ("maturity_date", _("最后到期日"), "date"), ("status", _("状态"), "text"), ("days_past_due", _("逾期天数"), "int"),
+    ("bucket", _("账龄"), "text"), ("classification", _("五级分类"), "text"),
 )
 FIELDS = ("number", "kind", "customer__name", "customer__number", "branch__name", "officer__last_name",
           "officer__first_name", "officer__username", "product__name", "principal", "principal_outstanding",
@@ -70,10 +70,10 @@ def iou_list_xlsx(*, queryset: QuerySet, user, conditions: list[tuple[str, str]]
     """(content, file name, rows) of the IOU list `queryset` (already filtered as the list shows it) within
     the user's data scope."""
     if not user.has_perm(EXPORT_PERMISSION) or not user.has_perm("ious.view_iou"):
-        raise PermissionDenied(_("您没有导出借据列表的权限。"))
+        raise PermissionDenied(_t("您没有导出借据列表的权限。"))
     queryset = scope.scope_queryset(user, queryset)
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("借据"))
+    sheet = workbook.create_sheet(title=_t("借据"))
     for index, (_key, _label, kind) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = 20 if kind in ("text", "money", "date") else 10
     bold = Font(bold=True)
@@ -92,8 +92,8 @@ def iou_list_xlsx(*, queryset: QuerySet, user, conditions: list[tuple[str, str]]
             c.fill = fill
         return c
 
-    sheet.append([cell(_("借据列表"), font=Font(bold=True, size=14))])
-    sheet.append([cell(_("营业日")), cell(clock.today().isoformat())])
+    sheet.append([cell(_t("借据列表"), font=Font(bold=True, size=14))])
+    sheet.append([cell(_t("营业日")), cell(clock.today().isoformat())])
     for label, text in conditions:
         sheet.append([cell(label), cell(text)])
     header_fill = PatternFill("solid", fgColor="EDE9FE")
@@ -106,16 +106,16 @@ def iou_list_xlsx(*, queryset: QuerySet, user, conditions: list[tuple[str, str]]
     count = 0
     for row in _rows(queryset):
         if count >= MAX_ROWS:
-            sheet.append([cell(_("超过 %(n)s 行，其余未导出；请缩小筛选范围。") % {"n": f"{MAX_ROWS:,}"})])
+            sheet.append([cell(_t("超过 %(n)s 行，其余未导出；请缩小筛选范围。") % {"n": f"{MAX_ROWS:,}"})])
             break
         sheet.append([cell(row[key], kind) for key, _label, kind in COLUMNS])
         count += 1
-    sheet.append([cell(_("共 %(n)s 笔；导出时间 %(time)s") % {
+    sheet.append([cell(_t("共 %(n)s 笔；导出时间 %(time)s") % {
         "n": f"{count:,}", "time": timezone.localtime(timezone.now()).strftime("%Y-%m-%d %H:%M")})])
     buffer = BytesIO()
     workbook.save(buffer)
-    name = f"{_('借据列表')}-{clock.today():%Y%m%d}.xlsx"
-    audit.record(AuditAction.DOWNLOAD, verb=_("导出借据列表"), object_repr=_("借据列表"),
+    name = f"{_t('借据列表')}-{clock.today():%Y%m%d}.xlsx"
+    audit.record(AuditAction.DOWNLOAD, verb=_t("导出借据列表"), object_repr=_t("借据列表"),
                  changes={"rows": [None, count], "file": [None, name],
                           "conditions": [None, dict(conditions)]})
     return buffer.getvalue(), name, count

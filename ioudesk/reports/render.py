@@ -127,7 +127,7 @@ def _cell(sheet, value, kind="text", *, font=None, fill=None, align=None):
 
 
 def _table_rows(sheet, table: Table, rows: Iterable[dict]) -> Iterator[list]:
-    yield [_cell(sheet, str(c.label), font=BOLD, fill=HEADER_FILL, align=Alignment(horizontal="center"))
+    yield [_cell(sheet, running.column_label(c), font=BOLD, fill=HEADER_FILL, align=Alignment(horizontal="center"))
            for c in table.columns]
     any_row = False
     for row in rows:
@@ -201,9 +201,10 @@ def _pdf_table(table: Table, rows: list[dict], styles, font: str, width: float, 
     from ioudesk.documents import pdf as docpdf
 
     numeric = {i for i, c in enumerate(table.columns) if c.kind in ("money", "int", "percent", "rate")}
-    header = [Paragraph(escape(str(c.label)), styles["head"]) for c in table.columns]
+    labels = [running.column_label(c) for c in table.columns]
+    header = [Paragraph(escape(label), styles["head"]) for label in labels]
     data = [header]
-    lengths = [max(len(str(c.label)), 4) for c in table.columns]
+    lengths = [max(min(len(label), 10), 4) for label in labels]
     for row in rows:
         line = []
         for i, column in enumerate(table.columns):

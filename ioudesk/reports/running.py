@@ -167,6 +167,14 @@ def params_describe(spec: ReportSpec, params: ReportParams) -> list[tuple[str, s
 # --- values as text (page, PDF) and as JSON (API) -----------------------------------------------------
 
 
+def column_label(column) -> str:
+    """A column's header; a money column says its unit (金额（元）), as its cells show figures without ¥."""
+    label = str(column.label)
+    if column.kind == "money" and "元" not in label and "¥" not in label:
+        return _("%(label)s（元）") % {"label": label}
+    return label
+
+
 def cell_text(value, kind: str) -> str:
     """A cell as the page and the PDF show it: money 12,345.67, counts 1,234, percent 12.34%, a rate
     fraction 0.1200 as 12.00%, dates 2026-11-28, None as —."""

@@ -179,7 +179,7 @@ def test_xlsx_opens_with_numbers_and_totals_and_is_audited(client, dummies, fina
     assert [r[1] for r in cells if r[0] == "数据日期"] == ["2026-11-28"]  # the condition, once
     assert any(r[:2] == ["汇总维度", "网点"] for r in cells)
     header = next(i for i, r in enumerate(cells) if r[0] == "网点")
-    assert cells[header][:6] == ["网点", "笔数", "贷款余额", "加权利率", "占比", "首笔放款日"]
+    assert cells[header][:6] == ["网点", "笔数", "贷款余额（元）", "加权利率", "占比", "首笔放款日"]
     first = sheet.cell(row=header + 2, column=3)
     assert first.value == D("15000.00") or first.value == 15000  # a number, not text
     assert first.number_format == "#,##0.00"
