@@ -24,6 +24,7 @@ class AccountCode(StrEnum):
     PREPAYMENTS = "1123"  # 预付账款: payments made and not yet matched to a supplier's bill
     INVENTORY = "1405"  # 库存商品: goods bought on a payable bill
     LOANS = "1301"  # 贷款-本金 (loans receivable)
+    PROVISION = "1310"  # 贷款损失准备: a contra-asset against 1301, its balance on the credit side (reports.provisions)
     INTEREST_RECEIVABLE = "1302"  # 应收利息
     PENALTY_RECEIVABLE = "1303"  # 应收罚息
     FEES_RECEIVABLE = "1304"  # 应收费用
@@ -42,6 +43,7 @@ class AccountCode(StrEnum):
     ADMIN_EXPENSE = "6602"  # 管理费用: services bought on a payable bill
     FINANCE_EXPENSE = "6603"  # 财务费用: bank charges (a statement's fee lines set aside from matching)
     LOAN_LOSS = "6701"  # 贷款损失 (write-off expense)
+    CREDIT_IMPAIRMENT = "6711"  # 信用减值损失: the loan-loss provision charged (and released) at a month end
     WAIVER_EXPENSE = "6702"  # 减免支出
     MEMO_WRITTEN_OFF_PRINCIPAL = "9001"  # 核销本金（表外）
     MEMO_WRITTEN_OFF_INTEREST = "9002"  # 核销利息（表外）
@@ -54,10 +56,11 @@ class ChartAccount:
     name: str
     type: str
     parent: str | None = None
+    side: str | None = None  # the normal side when it is not the type's (a contra account: 1310)
 
     @property
     def normal_side(self) -> str:
-        return NORMAL_SIDES[self.type]
+        return self.side or NORMAL_SIDES[self.type]
 
 
 NORMAL_SIDES = {
@@ -83,6 +86,7 @@ CHART: tuple[ChartAccount, ...] = (
     ChartAccount(AccountCode.INTEREST_RECEIVABLE, "应收利息", AccountType.ASSET),
     ChartAccount(AccountCode.PENALTY_RECEIVABLE, "应收罚息", AccountType.ASSET),
     ChartAccount(AccountCode.FEES_RECEIVABLE, "应收费用", AccountType.ASSET),
+    ChartAccount(AccountCode.PROVISION, "贷款损失准备", AccountType.ASSET, side=NormalSide.CREDIT),
     ChartAccount(AccountCode.PAYABLES, "应付账款", AccountType.LIABILITY),
     ChartAccount(AccountCode.ADVANCE_RECEIPTS, "预收账款", AccountType.LIABILITY),
     ChartAccount(AccountCode.TAXES, "应交税费", AccountType.LIABILITY),
@@ -99,6 +103,7 @@ CHART: tuple[ChartAccount, ...] = (
     ChartAccount(AccountCode.FINANCE_EXPENSE, "财务费用", AccountType.EXPENSE),
     ChartAccount(AccountCode.LOAN_LOSS, "贷款损失", AccountType.EXPENSE),
     ChartAccount(AccountCode.WAIVER_EXPENSE, "减免支出", AccountType.EXPENSE),
+    ChartAccount(AccountCode.CREDIT_IMPAIRMENT, "信用减值损失", AccountType.EXPENSE),
     ChartAccount(AccountCode.MEMO_WRITTEN_OFF_PRINCIPAL, "核销本金（表外）", AccountType.MEMO_DEBIT),
     ChartAccount(AccountCode.MEMO_WRITTEN_OFF_INTEREST, "核销利息（表外）", AccountType.MEMO_DEBIT),
     ChartAccount(AccountCode.MEMO_CONTRA, "表外登记对方", AccountType.MEMO_CREDIT),

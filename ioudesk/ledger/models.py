@@ -56,6 +56,7 @@ class EntryKind(models.TextChoices):
     RECEIPT = "receipt", _("收款")
     PAYMENT = "payment", _("付款")
     MATCH = "match", _("往来核销")
+    PROVISION = "provision", _("计提贷款损失准备")
 
 
 class Component(models.TextChoices):
