@@ -26,6 +26,8 @@ from ioudesk.core.fields import MoneySum
 from ioudesk.ious.models import LIVE_STATUSES, Iou, Status
 from ioudesk.reports.links import iou_list_url
 from ioudesk.reports.params import ReportParams, iou_filter, month_end
+from ioudesk.reports.portfolio import sees_every_branch
+from ioudesk.reports.provisions import settings_current
 from ioudesk.reports.registry import Chart, Column, Figure, ReportResult, ReportSpec, Table, register_report
 
 INCOME_ACCOUNTS = {"interest": "6011", "penalty": "6012", "fee": "6021"}
@@ -35,8 +37,10 @@ PAGE_SIZE = 50
 
 
 def _filtered(params: ReportParams, user) -> bool:
-    return bool(params.branch_id or params.product_id or params.officer_id or params.category
-                or params.customer_kind or params.customer_id) or scope.visible_branch_ids(user) is not None
+    """A dimension filter is set, or (`user` given) the user does not see every branch."""
+    chosen = bool(params.branch_id or params.product_id or params.officer_id or params.category
+                  or params.customer_kind or params.customer_id)
+    return chosen or (user is not None and not sees_every_branch(user))
 
 
 def _postings(params: ReportParams, user, codes):
@@ -102,7 +106,8 @@ def interest_income(params: ReportParams, user) -> ReportResult:
     notes = [_g("计提 = 期间内 6011 利息收入、6012 罚息收入、6021 手续费收入的贷方减借方（减免、冲正冲减）；实收 = 还款冲减 1302 应收利息、"
                 "1303 应收罚息、1304 应收费用的金额（还款冲正后扣回）。数字直接取自总账。")]
     if _filtered(params, user):
-        notes.append(_g("已按网点、产品等筛选：只计与所选借据有关的分录。"))
+        notes.append(_g("已按网点、产品等筛选：只计与所选借据有关的分录。") if _filtered(params, None)
+                     else _g("只计您可查看的网点的借据的分录，与全机构总账不同。"))
     return ReportResult(
         title=_g("利息收入"),
         tables=[Table(columns=INCOME_COLUMNS, rows=rows, totals=totals)],
@@ -124,7 +129,6 @@ def net_assets(day: date | None = None) -> tuple[Decimal, str]:
     """ReportSettings.net_assets when set, else the ledger's equity: Σ(credit − debit) over equity,
     income and expense accounts (paid-in capital plus the profit not yet closed out)."""
     from ioudesk.ledger.models import AccountType, Posting
-    from ioudesk.reports.provisions import settings_current
 
     settings = settings_current()
     if settings.net_assets is not None:
@@ -145,14 +149,14 @@ CUSTOMER_COLUMNS = [
     Column("outstanding", _("欠款合计"), "money", total=True),
     Column("max_dpd", _("当前最长逾期天数"), "int"),
     Column("overdue_months", _("近12个月逾期月数"), "int"),
-    Column("on_time", _("按期还款率（%）"), "percent"),
+    Column("on_time", _("按期还款率"), "percent"),
     Column("written_off", _("核销笔数"), "int", total=True),
 ]
 TOP_COLUMNS = [
     Column("rank", _("排名"), "int"), Column("customer", _("客户")),
     Column("balance", _("本金余额"), "money", total=True),
-    Column("share", _("占全部余额（%）"), "percent"),
-    Column("concentration", _("占净资产（%）"), "percent"),
+    Column("share", _("占全部余额"), "percent"),
+    Column("concentration", _("占净资产"), "percent"),
     Column("over", _("超过单户上限")),
 ]
 
@@ -179,7 +183,7 @@ def customer_analysis(params: ReportParams, user) -> ReportResult:
 
     today = clock.today()
     ious, grouped, Customer = _customer_rows(params, user)
-    count = grouped.count()
+    count = ious.values("customer_id").distinct().count()
     offset = (params.page - 1) * PAGE_SIZE
     page = list(grouped.order_by("-balance", "customer_id")[offset:offset + PAGE_SIZE])
     ids = [r["customer_id"] for r in page]
@@ -212,12 +216,11 @@ def customer_analysis(params: ReportParams, user) -> ReportResult:
                        "live": iou_list_url(params, customer__id__exact=r["customer_id"], live=1)},
         })
     # the ten largest borrowers against net assets (the single-borrower limit)
-    from ioudesk.reports.provisions import settings_current
-
     limit = settings_current().concentration_limit or CONCENTRATION_LIMIT
     assets, assets_source = net_assets()
     whole = ious.filter(status__in=LIVE).aggregate(v=MoneySum("principal_outstanding"))["v"]
-    top = list(grouped.filter(balance__gt=0).order_by("-balance", "customer_id")[:10])
+    top = ([r for r in page[:10] if r["balance"] > 0] if offset == 0
+           else list(grouped.filter(balance__gt=0).order_by("-balance", "customer_id")[:10]))
     names = dict(Customer.objects.filter(pk__in=[r["customer_id"] for r in top]).values_list("pk", "name"))
     top_rows = []
     for rank, r in enumerate(top, 1):

@@ -18,8 +18,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import Case, CharField, Count, F, Max, Q, Sum, Value, When
+from django.db.models.functions import Concat, TruncMonth
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
@@ -93,6 +93,14 @@ def staff_names(ids) -> dict[int, str]:
     rows = get_user_model().objects.filter(pk__in=[i for i in ids if i]).values_list(
         "pk", "last_name", "first_name", "username")
     return {pk: person_name(last, first) or username for pk, last, first, username in rows}
+
+
+def sees_every_branch(user) -> bool:
+    """Whether the user's data scope is the whole organisation (every branch, e.g. the head office's staff)."""
+    from ioudesk.core.models import Branch
+
+    visible = scope.visible_branch_ids(user)
+    return visible is None or len(set(visible)) >= Branch.objects.count()
 
 
 def snapshot_differences(user, month: date) -> int:
@@ -181,7 +189,7 @@ BALANCE_COLUMNS = [
     Column("penalty_outstanding", _("应收罚息"), "money", total=True),
     Column("fee_outstanding", _("应收费用"), "money", total=True),
     Column("total_outstanding", _("欠款合计"), "money", total=True),
-    Column("share", _("余额占比（%）"), "percent"),
+    Column("share", _("余额占比"), "percent"),
 ]
 
 
@@ -365,20 +373,50 @@ def _aging_rows(params: ReportParams, user, kind: str):
         qs = scope.scope_queryset(user, qs).filter(iou_filter(params))
         day = as_of
     else:
-        closed = closed_through()
-        day = min(as_of, closed) if closed else None
+        # the latest day the close (or the demo) wrote PortfolioDay for, on or before as_of, in scope
+        day = (scope.scope_queryset(user, PortfolioDay.objects.filter(day__lte=as_of))
+               .aggregate(latest=Max("day"))["latest"])
         if day is None:
-            return [], as_of, None
-        if as_of < today and day != as_of:
-            raise ValidationFailed(_g("%(day)s 尚未日终，没有账龄数据。") % {"day": as_of.isoformat()},
-                                   extra={"field": "as_of"})
+            closed = closed_through()
+            day = min(as_of, closed) if closed else as_of
+            return _aging_live(params, user, kind, day), day, None, _g(
+                "还没有日终汇总数据：按借据当前的余额与逾期天数计算（截至 %(day)s）。") % {"day": day.isoformat()}
         # PortfolioDay: the close's figures of `day` (A writes them; count is a column, not rows)
         sums["count"] = Sum("count")  # a PortfolioDay row counts several IOUs
         qs = scope.scope_queryset(user, PortfolioDay.objects.filter(day=day)).filter(iou_filter(params))
     if kind:
         qs = qs.filter(kind=kind)
     rows = list(qs.values("bucket", "branch_id", "branch__name").annotate(**sums).order_by())
-    return rows, day, snapshot
+    return rows, day, snapshot, ""
+
+
+def _aging_live(params: ReportParams, user, kind: str, day: date) -> list[dict]:
+    """The same rows from the IOUs themselves (before the close's daily figures exist): balances by
+    bucket and branch, and the overdue parts (unpaid) of the current installments due before
+    `day` of the overdue IOUs only (overdue_since set)."""
+    from django.db.models import ExpressionWrapper
+
+    from ioudesk.ious.models import Installment
+
+    ious = scope.scope_queryset(user, Iou.objects.filter(status__in=LIVE)).filter(iou_filter(params))
+    if kind:
+        ious = ious.filter(kind=kind)
+    rows = list(ious.values("bucket", "branch_id", "branch__name").annotate(
+        count=Count("id"), principal_outstanding=MoneySum("principal_outstanding")).order_by())
+    money = MoneyField()
+    due = (Installment.objects.filter(schedule__is_current=True, due_date__lt=day,
+                                      schedule__iou__in=ious.filter(overdue_since__isnull=False))
+           .values("schedule__iou__bucket", "schedule__iou__branch_id")
+           .annotate(op=MoneySum(ExpressionWrapper(F("principal_due") - F("principal_paid"), output_field=money)),
+                     oi=MoneySum(ExpressionWrapper(F("interest_due") - F("interest_paid") - F("interest_waived"),
+                                                   output_field=money)))
+           .order_by())
+    parts = {(r["schedule__iou__bucket"], r["schedule__iou__branch_id"]): r for r in due}
+    for row in rows:
+        part = parts.get((row["bucket"], row["branch_id"]), {})
+        row["overdue_principal"] = part.get("op") or ZERO
+        row["overdue_interest"] = part.get("oi") or ZERO
+    return rows
 
 
 AGING_COLUMNS = [
@@ -387,7 +425,7 @@ AGING_COLUMNS = [
     Column("principal_outstanding", _("本金余额"), "money", total=True),
     Column("overdue_principal", _("逾期本金"), "money", total=True),
     Column("overdue_interest", _("逾期利息"), "money", total=True),
-    Column("share", _("余额占比（%）"), "percent"),
+    Column("share", _("余额占比"), "percent"),
 ]
 BRANCH_COLUMNS = [
     Column("branch", _("网点")),
@@ -396,9 +434,9 @@ BRANCH_COLUMNS = [
     Column("overdue_balance", _("逾期贷款余额"), "money", total=True),
     Column("overdue_principal", _("逾期本金"), "money", total=True),
     Column("overdue_interest", _("逾期利息"), "money", total=True),
-    Column("overdue_rate", _("逾期率（%）"), "percent"),
-    Column("par30", _("PAR30（%）"), "percent"),
-    Column("par90", _("PAR90（%）"), "percent"),
+    Column("overdue_rate", _("逾期率"), "percent"),
+    Column("par30", _("PAR30"), "percent"),
+    Column("par90", _("PAR90"), "percent"),
 ]
 PAR30_BUCKETS = ("M2", "M3", "M4", "M5", "M6", "M7+")
 PAR90_BUCKETS = ("M4", "M5", "M6", "M7+")
@@ -416,7 +454,7 @@ def _aging_figures(rows: list[dict]) -> dict:
 
 def aging(params: ReportParams, user) -> ReportResult:
     kind = kind_of(params)
-    raw, day, snapshot = _aging_rows(params, user, kind)
+    raw, day, snapshot, computed = _aging_rows(params, user, kind)
     by_bucket: dict[str, dict] = {}
     for r in raw:
         agg = by_bucket.setdefault(r["bucket"], {"count": 0, "principal_outstanding": ZERO, "overdue_principal": ZERO,
@@ -425,7 +463,8 @@ def aging(params: ReportParams, user) -> ReportResult:
         for key in ("principal_outstanding", "overdue_principal", "overdue_interest"):
             agg[key] += _money(r[key])
     figures = _aging_figures(raw)
-    live = snapshot is None  # the IOU list shows IOUs as they are now: links only on current figures
+    # the IOU list shows IOUs as they are now: links only on the current figures
+    live = snapshot is None and (params.as_of or clock.today()) >= clock.today()
     rows = []
     for bucket in BUCKETS:
         agg = by_bucket.get(bucket, {"count": 0, "principal_outstanding": ZERO, "overdue_principal": ZERO,
@@ -474,6 +513,8 @@ def aging(params: ReportParams, user) -> ReportResult:
     )
     if day is None:
         result.notes.append(_g("还没有完成过日终，暂无账龄数据。"))
+    if computed:
+        result.notes.insert(0, computed)
     if snapshot is not None:
         result.source, result.snapshot_month = "snapshot", day
         result.differences = snapshot_differences(user, day)
@@ -487,7 +528,7 @@ TIER_COLUMNS = [
     Column("tier", _("五级分类")),
     Column("count", _("笔数"), "int", total=True),
     Column("principal_outstanding", _("本金余额"), "money", total=True),
-    Column("share", _("余额占比（%）"), "percent"),
+    Column("share", _("余额占比"), "percent"),
 ]
 
 
@@ -518,9 +559,12 @@ def five_tier(params: ReportParams, user) -> ReportResult:
     kind = kind_of(params)
     month = params.month or month_end(clock.today())
     qs, source = _month_qs(user, params, month, kind)
-    if qs is None:
-        raise ValidationFailed(_g("%(month)s 没有月末快照，请选已关账的月份或本月。") % {"month": month.strftime("%Y-%m")},
-                               extra={"field": "month"})
+    fallback = ""
+    if qs is None:  # no snapshot of that month (yet): today's figures, said so at the top of the notes
+        fallback = _g("%(month)s 没有月末快照，以下为营业日 %(today)s 的当前数。") % {
+            "month": month.strftime("%Y-%m"), "today": clock.today().isoformat()}
+        month = month_end(clock.today())
+        qs, source = _month_qs(user, params, month, kind)
     live_qs = qs.filter(status__in=LIVE) if source == "snapshot" else qs
     found = tier_balances(live_qs)
     whole = sum((v["balance"] for v in found.values()), ZERO)
@@ -538,7 +582,8 @@ def five_tier(params: ReportParams, user) -> ReportResult:
                     title=_g("%(month)s 五级分类") % {"month": month.strftime("%Y-%m")})]
     # the migration matrix: where each IOU of the previous month end stands at this one
     previous = month.replace(day=1) - timedelta(days=1)
-    notes = [_g("不良贷款 = 次级 + 可疑 + 损失；不良率 = 不良贷款余额 ÷ 本金余额。迁徙矩阵：上月末各类借据（笔数与上月末本金余额）"
+    notes = [fallback] if fallback else []
+    notes += [_g("不良贷款 = 次级 + 可疑 + 损失；不良率 = 不良贷款余额 ÷ 本金余额。迁徙矩阵：上月末各类借据（笔数与上月末本金余额）"
                 "在本月末所处的类别；已结清、已核销的单列。")]
     if MonthSnapshot.objects.filter(month_end=previous).exists():
         tables.append(migration_table(user, params, previous, month, source, kind))
@@ -567,26 +612,23 @@ def migration_table(user, params, previous: date, month: date, source: str, kind
         iou_filter(params))
     if kind:
         before = before.filter(kind=kind)
-    if source == "snapshot":
-        later = MonthEndIou.objects.filter(month_end=month, iou_id=OuterRef("iou_id"))
-        now_class = Subquery(later.values("classification")[:1])
-        now_status = Subquery(later.values("status")[:1])
-    else:
-        later = Iou.objects.filter(pk=OuterRef("iou_id"))
-        now_class = Subquery(later.values("classification")[:1])
-        now_status = Subquery(later.values("status")[:1])
-    rows_q = (before.annotate(now_class=now_class, now_status=now_status)
-              .values("classification", "now_class", "now_status")
+    # one index lookup per IOU of the earlier month (the later row by (month_end, iou) or the IOU by pk)
+    later = (MonthEndIou.objects.filter(month_end=month, iou_id=OuterRef("iou_id")) if source == "snapshot"
+             else Iou.objects.filter(pk=OuterRef("iou_id")))
+    now = Subquery(later.annotate(state=Concat("status", Value(":"), "classification", output_field=CharField()))
+                   .values("state")[:1])
+    rows_q = (before.annotate(now=now).values("classification", "now")
               .annotate(count=Count("id"), balance=MoneySum("principal_outstanding")).order_by())
     labels = dict(Classification.choices)
     cells: dict[tuple[str, str], dict] = {}
     for r in rows_q:
-        if r["now_status"] == Status.SETTLED:
-            target = "settled"
-        elif r["now_status"] == Status.WRITTEN_OFF:
+        now_status, _sep, now_class = (r["now"] or "").partition(":")
+        if now_status == Status.WRITTEN_OFF:
             target = "written_off"
-        else:
-            target = r["now_class"] or "settled"
+        elif now_status in LIVE:
+            target = now_class
+        else:  # settled, or (a snapshot of) an IOU no longer on the books
+            target = "settled"
         cell = cells.setdefault((r["classification"], target), {"count": 0, "balance": ZERO})
         cell["count"] += r["count"]
         cell["balance"] += _money(r["balance"])
@@ -619,9 +661,9 @@ TREND_COLUMNS = [
     Column("count", _("在贷笔数"), "int"),
     Column("principal_outstanding", _("本金余额"), "money"),
     Column("overdue_balance", _("逾期贷款余额"), "money"),
-    Column("overdue_rate", _("逾期率（%）"), "percent"),
+    Column("overdue_rate", _("逾期率"), "percent"),
     Column("npl_balance", _("不良贷款余额"), "money"),
-    Column("npl_rate", _("不良率（%）"), "percent"),
+    Column("npl_rate", _("不良率"), "percent"),
 ]
 
 
@@ -633,6 +675,11 @@ def _trend_sums():
     }
 
 
+def _dimension_filtered(params: ReportParams) -> bool:
+    return bool(params.branch_id or params.product_id or params.officer_id or params.category or params.customer_kind
+                or params.classification or params.bucket or params.customer_id)
+
+
 def npl_trend(params: ReportParams, user) -> ReportResult:
     kind = kind_of(params)
     today = clock.today()
@@ -642,7 +689,18 @@ def npl_trend(params: ReportParams, user) -> ReportResult:
         iou_filter(params))
     if kind:
         snaps = snaps.filter(kind=kind)
-    by_month = {r["month_end"]: r for r in snaps.values("month_end").annotate(**_trend_sums()).order_by()}
+    by_month: dict = {}
+    whole = not kind and not _dimension_filtered(params) and sees_every_branch(user)
+    if whole:  # the whole book: the snapshots' own totals (A writes them when it freezes the month)
+        for snap in MonthSnapshot.objects.filter(month_end__in=snapped):
+            t = snap.totals or {}
+            if all(key in t for key in ("count", "principal_outstanding", "overdue_balance", "npl_balance")):
+                by_month[snap.month_end] = {"count": t["count"], "balance": Decimal(t["principal_outstanding"]),
+                                            "overdue": Decimal(t["overdue_balance"]), "npl": Decimal(t["npl_balance"])}
+    rest = snapped - set(by_month)
+    if rest:
+        snaps = snaps.filter(month_end__in=rest)
+        by_month.update({r["month_end"]: r for r in snaps.values("month_end").annotate(**_trend_sums()).order_by()})
     current = month_end(today)
     if current not in snapped:
         live = scope.scope_queryset(user, Iou.objects.filter(status__in=LIVE)).filter(iou_filter(params))

@@ -19,14 +19,15 @@ from django.utils.translation import gettext_lazy as _
 
 from ioudesk.calc.money import ZERO, to_fen
 from ioudesk.calc.reporting import TIER_RATES, TIERS, provisions_required, rate_check, ratio
-from ioudesk.core import audit, clock, scope
+from ioudesk.core import audit, clock
 from ioudesk.core.errors import PermissionDenied, ValidationFailed
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.ious.models import Classification, IouKind
+from ioudesk.ledger.chart import AccountCode
 from ioudesk.reports.links import iou_list_url
 from ioudesk.reports.models import ReportSettings
 from ioudesk.reports.params import ReportParams, month_end
-from ioudesk.reports.portfolio import Source, tier_balances
+from ioudesk.reports.portfolio import Source, sees_every_branch, tier_balances
 from ioudesk.reports.registry import (
     Chart,
     Column,
@@ -39,8 +40,8 @@ from ioudesk.reports.registry import (
     register_report,
 )
 
-PROVISION_ACCOUNT = "1310"  # 贷款损失准备 (a contra-asset: its balance is on the credit side)
-IMPAIRMENT_ACCOUNT = "6711"  # 信用减值损失
+PROVISION_ACCOUNT = str(AccountCode.PROVISION)  # 1310 贷款损失准备 (a contra-asset: its normal side is credit)
+IMPAIRMENT_ACCOUNT = str(AccountCode.CREDIT_IMPAIRMENT)  # 6711 信用减值损失
 # Who sets the rates books them: 财务 and 系统管理员 (reports.* / superuser); the ledger has no add permission.
 BOOK_PERMISSION = "reports.change_reportsettings"
 
@@ -81,9 +82,9 @@ COLUMNS = [
     Column("tier", _("五级分类")),
     Column("count", _("笔数"), "int", total=True),
     Column("balance", _("本金余额"), "money", total=True),
-    Column("rate", _("计提比例（%）"), "percent"),
+    Column("rate", _("计提比例"), "percent"),
     Column("required", _("应计提准备"), "money", total=True),
-    Column("guideline", _("指引比例（%）")),
+    Column("guideline", _("指引比例")),
 ]
 
 
@@ -94,17 +95,18 @@ def provisions(params: ReportParams, user) -> ReportResult:
     rows = []
     for tier in TIERS:
         base = TIER_RATES[tier]
-        guideline = (_g("%(rate)s（可上下浮动20%%）") % {"rate": base} if tier in ("substandard", "doubtful")
-                     else _g("不低于 %(rate)s") % {"rate": base} if base else "—")
+        guideline = (_g("%(rate)s%%（可上下浮动20%%）") % {"rate": base} if tier in ("substandard", "doubtful")
+                     else _g("不低于 %(rate)s%%") % {"rate": base} if base else "—")
         row = {"tier": str(labels[tier]), "count": found.get(tier, {"count": 0})["count"],
                "balance": found.get(tier, {"balance": ZERO})["balance"],
                "rate": rates[tier], "required": amounts[tier], "guideline": guideline}
         if source.live:
             row["_links"] = {"count": iou_list_url(params, live=1, classification__exact=tier)}
         rows.append(row)
-    whole_org = not any((params.branch_id, params.product_id, params.officer_id, params.category,
-                         params.customer_kind, params.classification, params.bucket, params.customer_id))
-    whole_org = whole_org and scope.visible_branch_ids(user) is None
+    unfiltered = not any((params.branch_id, params.product_id, params.officer_id, params.category,
+                          params.customer_kind, params.classification, params.bucket, params.customer_id))
+    all_branches = sees_every_branch(user)
+    whole_org = unfiltered and all_branches
     booked = booked_balance(source.as_of) if whole_org else None
     summary = [
         {"item": _g("专项准备（各类余额 × 比例）"), "amount": amounts["specific"]},
@@ -112,14 +114,16 @@ def provisions(params: ReportParams, user) -> ReportResult:
          "amount": amounts["general"]},
         {"item": _g("应计提准备合计"), "amount": amounts["total"]},
     ]
-    notes = [_g("依据《贷款损失准备计提指引》（银发〔2002〕98号）：关注类 2%%，次级类 25%%，可疑类 50%%，损失类 100%%，次级和可疑类可上下浮动 20%%；"
-                "一般准备不低于贷款余额的 1%%。比例在“报表设置”中修改。只计借条（贷款）；欠条属应收账款，不在此计提。")]
+    notes = [_g("依据《贷款损失准备计提指引》（银发〔2002〕98号）：关注类 2%，次级类 25%，可疑类 50%，损失类 100%，次级和可疑类可上下浮动 20%；"
+                "一般准备不低于贷款余额的 1%。比例在“报表设置”中修改。只计借条（贷款）；欠条属应收账款，不在此计提。")]
     if booked is not None:
         gap = amounts["total"] - booked
         summary += [{"item": _g("已计提（1310 贷款损失准备余额）"), "amount": booked},
                     {"item": _g("应补提（负数为应冲回）"), "amount": gap}]
     elif whole_org:
         notes.append(_g("科目表中没有 1310 贷款损失准备，已计提数无法读取。"))
+    elif not all_branches:
+        notes.append(_g("已计提数是全机构的总账余额，只对能查看全部网点的人员列出。"))
     else:
         notes.append(_g("已计提数是全机构的总账余额，按网点、产品等筛选时不列。"))
     bad = [str(labels[t]) for t in TIERS if not rate_check(t, rates[t])]
@@ -159,7 +163,7 @@ def provision_book(month: date, user):
 
     if not user.has_perm(BOOK_PERMISSION):
         raise PermissionDenied(_g("您没有记账的权限，不能计提贷款损失准备。"))
-    if scope.visible_branch_ids(user) is not None:
+    if not sees_every_branch(user):
         raise PermissionDenied(_g("计提贷款损失准备按全机构计算，只有能查看全部网点的人员可以操作。"))
     today = clock.today()
     if month != month_end(month):
@@ -179,7 +183,7 @@ def provision_book(month: date, user):
     else:
         lines = [Line(PROVISION_ACCOUNT, debit=-gap), Line(IMPAIRMENT_ACCOUNT, credit=-gap)]
         memo = _g("%(day)s 冲回贷款损失准备") % {"day": day.isoformat()}
-    kind = getattr(EntryKind, "PROVISION", EntryKind.ADJUSTMENT)
+    kind = EntryKind.PROVISION
     key = f"provision:{day.isoformat()}:{to_fen(booked)}:{to_fen(amounts['total'])}"
     entry = post_entry(kind=kind, lines=lines, memo=memo, day=day, idempotency_key=key, user=user, audited=False)
     audit.record(AuditAction.ACTION, obj=entry, verb=_g("计提贷款损失准备"), reason=memo,
