@@ -32,5 +32,6 @@ urlpatterns = [
     path("", include("ioudesk.backoffice.receivable_match_pages")),
     path("", include("ioudesk.backoffice.receivable_import_pages")),
     path("", include("ioudesk.backoffice.receivable_statement_pages")),
+    path("", include("ioudesk.backoffice.report_manage_pages")),
     path("", include("ioudesk.backoffice.report_pages")),
 ]

@@ -25,6 +25,8 @@ from . import (  # noqa: F401
     receivables_receipts,
     receivables_statements,
     recovery,
+    reports_schedules,
+    reports_settings,
     screening,
     twofactor,
 )
