@@ -56,6 +56,8 @@ class FlowDay(models.Model):
     officer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("类型"), max_length=16)
+    # The IOU's kind (借条 loan / 欠条 debt): the regulator's table counts loans only (A, for D).
+    iou_kind = models.CharField(_("借据类型"), max_length=8, default="loan")
     count = models.PositiveIntegerField(_("笔数"), default=0)
     amount = MoneyField(_("金额"), default=0)
     principal = MoneyField(_("本金"), default=0)

@@ -127,8 +127,8 @@ def portfolio_day_write(day: date) -> int:
 
 def flows_day_write(day: date) -> int:
     """Delete and rewrite FlowDay for `day` from the transactions dated `day`. Returns the rows."""
-    columns = ("day", "branch_id", "product_id", "officer_id", "kind", "count", "amount", "principal", "interest",
-               "penalty", "fee")
+    columns = ("day", "branch_id", "product_id", "officer_id", "iou_kind", "kind", "count", "amount", "principal",
+               "interest", "penalty", "fee")
     reversal = TransactionKind.REVERSAL.value
     repayment = TransactionKind.REPAYMENT.value
     # The kind a transaction counts under: a reversal under its original's, negated.
@@ -136,11 +136,11 @@ def flows_day_write(day: date) -> int:
             f"THEN '{CREDIT_REPAYMENT}' ELSE COALESCE(r.kind, t.kind) END")
     sign = f"(CASE WHEN t.kind = '{reversal}' THEN -1 ELSE 1 END)"
     sql = (f"INSERT INTO {_t(FlowDay)} ({', '.join(_q(c) for c in columns)}) "
-           f"SELECT %s, i.branch_id, i.product_id, i.officer_id, {kind}, SUM(CASE WHEN t.kind = '{reversal}' THEN 0 ELSE 1 END), SUM({sign} * t.amount), "
+           f"SELECT %s, i.branch_id, i.product_id, i.officer_id, i.kind, {kind}, SUM(CASE WHEN t.kind = '{reversal}' THEN 0 ELSE 1 END), SUM({sign} * t.amount), "
            f"SUM({sign} * t.principal), SUM({sign} * t.interest), SUM({sign} * t.penalty), SUM({sign} * t.fee) "
            f"FROM {_t(Transaction)} t JOIN {_t(Iou)} i ON i.id = t.iou_id "
            f"LEFT JOIN {_t(Transaction)} r ON r.id = t.reverses_id AND t.kind = '{reversal}' "
-           f"WHERE t.day = %s GROUP BY i.branch_id, i.product_id, i.officer_id, {kind}")
+           f"WHERE t.day = %s GROUP BY i.branch_id, i.product_id, i.officer_id, i.kind, {kind}")
     with transaction.atomic(), connection.cursor() as cursor:
         FlowDay.objects.filter(day=day).delete()
         cursor.execute(sql, [day, day])
@@ -245,7 +245,42 @@ def _totals(month_end: date) -> dict:
     out = {"count": sums.pop("count") or 0, "rows": rows.count()}
     for key in MONEY_TOTALS:
         out[key] = str(sums.get(key) or Decimal("0.00"))
+    out["by_class"] = {cls: {"count": n, "principal_outstanding": str(p or Decimal("0.00"))}
+                       for cls, n, p in live.order_by().values_list("classification").annotate(
+                           n=Count("id"), p=Sum("principal_outstanding")).values_list("classification", "n", "p")}
     return out
+
+
+def snapshot_figures(user, month_end: date) -> dict:
+    """A month's headline figures in the user's scope: the snapshot's totals for a user who sees every
+    branch, else summed from its MonthEndIou rows of the user's branches (index month_end, branch)."""
+    snapshot = snapshot_for(month_end)
+    if snapshot is None:
+        return {}
+    if scope.visible_branch_ids(user) is None and "by_class" in (snapshot.totals or {}):
+        totals = snapshot.totals
+        return {"count": totals["count"], **{key: Decimal(totals[key]) for key in MONEY_TOTALS},
+                "by_class": {cls: {"count": v["count"], "principal_outstanding": Decimal(v["principal_outstanding"])}
+                             for cls, v in totals["by_class"].items()}}
+    rows = scope.scope_queryset(user, MonthEndIou.objects.filter(month_end=month_end))
+    live = rows.filter(status__in=LIVE_STATUSES)
+    out = live.aggregate(count=Count("id"), principal=Sum("principal"), principal_outstanding=Sum("principal_outstanding"),
+                         interest_outstanding=Sum("interest_outstanding"), penalty_outstanding=Sum("penalty_outstanding"),
+                         fee_outstanding=Sum("fee_outstanding"), overdue_principal=Sum("overdue_principal"),
+                         overdue_interest=Sum("overdue_interest"))
+    by_class = {}
+    npl = overdue = Decimal("0.00")
+    for cls, bucket, n, p in live.order_by().values_list("classification", "bucket").annotate(
+            n=Count("id"), p=Sum("principal_outstanding")).values_list("classification", "bucket", "n", "p"):
+        entry = by_class.setdefault(cls, {"count": 0, "principal_outstanding": Decimal("0.00")})
+        entry["count"] += n
+        entry["principal_outstanding"] += p
+        npl += p if cls in NPL_CLASSES else 0
+        overdue += p if bucket != "M0" else 0
+    out["npl_balance"], out["overdue_balance"], out["by_class"] = npl, overdue, by_class
+    out["written_off_principal"] = rows.filter(status=Status.WRITTEN_OFF).aggregate(
+        v=Sum("written_off_principal"))["v"]
+    return {key: (value if value is not None else Decimal("0.00")) for key, value in out.items()}
 
 
 def month_end_take(month_end: date, *, close_run=None) -> MonthSnapshot:
