@@ -38,10 +38,11 @@ def _write_table(sheet, start_row: int, table) -> int:
     row_number = header + 1
     group_start, group_value = row_number, None
     for row in table.rows:
+        group = row.get("_group", row.get("group"))  # the page shows 指标分类 on a group's first row only
         for index, column in enumerate(columns, start=1):
             value = row.get(column.key)
             if column.key == "group":
-                value = value if value != group_value else None
+                value = group if group != group_value else None
             cell = sheet.cell(row=row_number, column=index, value=value)
             cell.border = BOX
             if column.kind == "money" or isinstance(value, Decimal) and column.kind != "percent":
@@ -50,10 +51,10 @@ def _write_table(sheet, start_row: int, table) -> int:
                 cell.number_format = PERCENT_FORMAT
             elif column.kind == "int":
                 cell.number_format = COUNT_FORMAT
-        if row.get("group") != group_value:
+        if group != group_value:
             if group_value is not None and row_number - 1 > group_start:
                 sheet.merge_cells(start_row=group_start, start_column=1, end_row=row_number - 1, end_column=1)
-            group_start, group_value = row_number, row.get("group")
+            group_start, group_value = row_number, group
         sheet.cell(row=row_number, column=1).alignment = Alignment(vertical="center", wrap_text=True)
         row_number += 1
     if group_value is not None and row_number - 1 > group_start:

@@ -148,23 +148,43 @@ def _snapshot_breakdown(month: date, user, params):
 
 
 def flows(user, params, start: date, end: date) -> dict[str, tuple[int, Decimal]]:
-    """放款 (count, amount) and 收回本金 (count of repayments, principal) of the days start … end from the
-    daily figures (FlowDay: a reversal is a negative row of the kind it reverses)."""
+    """放款 (count, principal lent) and 收回本金 (count of repayments, principal) of the days start … end: from the daily
+    figures (FlowDay: a reversal is a negative row of the kind it reverses) up to the last day they were written
+    for, and from the transactions themselves (by their indexed day) after it — the days the close has not done."""
+    from ioudesk.ious.models import Transaction
     from ioudesk.reports.models import FlowDay
 
-    qs = scope.scope_queryset(user, FlowDay.objects.filter(day__gte=start, day__lte=end,
-                                                           kind__in=("disbursement", *REPAYMENT_KINDS)))
-    qs = qs.filter(iou_filter(_flow_params(params)))
     sums = {"disbursement": [0, 0], "repayment": [0, 0]}
-    for kind, n, amount, principal in qs.values_list("kind").annotate(
-            n=Sum("count"), a=_money("amount"), p=_money("principal")).order_by():
-        if kind == "disbursement":
-            sums["disbursement"][0] += int(n or 0)
-            sums["disbursement"][1] += int(amount or 0)
-        else:
-            if kind == "repayment":  # a repayment out of customer credit took no new payment: principal only
-                sums["repayment"][0] += int(n or 0)
-            sums["repayment"][1] += int(principal or 0)
+
+    def add(kind, source, n, amount, principal, sign=1):
+        if kind == "disbursement":  # the loan principal lent (the cash paid out is less an upfront fee)
+            sums["disbursement"][0] += sign * int(n or 0)
+            sums["disbursement"][1] += sign * int(principal or 0)
+        else:  # a repayment out of customer credit took no new payment: its principal counts, not its count
+            if source != "credit":
+                sums["repayment"][0] += sign * int(n or 0)
+            sums["repayment"][1] += sign * int(principal or 0)
+
+    filters = _flow_params(params)
+    written = FlowDay.objects.filter(day__lte=end).aggregate(m=Max("day"))["m"]
+    if written is not None and written >= start:
+        rows = scope.scope_queryset(user, FlowDay.objects.filter(day__gte=start, day__lte=written,
+                                                                 kind__in=("disbursement", *REPAYMENT_KINDS)))
+        for kind, n, amount, principal in rows.filter(iou_filter(filters)).values_list("kind").annotate(
+                n=Sum("count"), a=_money("amount"), p=_money("principal")).order_by():
+            add(kind, "credit" if kind == "repayment_credit" else "", n, amount, principal)
+    live_from = max(start, written + timedelta(days=1)) if written is not None else start
+    if live_from <= end:
+        rows = scope.scope_queryset(user, Transaction.objects.filter(day__gte=live_from, day__lte=end)).filter(
+            iou_filter(filters, prefix="iou__"))
+        kinds = ("disbursement", "repayment")
+        for kind, source, n, amount, principal in rows.filter(kind__in=kinds).values_list("kind", "source").annotate(
+                n=Count("id"), a=_money("amount"), p=_money("principal")).order_by():
+            add(kind, source, n, amount, principal)
+        for kind, source, n, amount, principal in rows.filter(kind="reversal", reverses__kind__in=kinds).values_list(
+                "reverses__kind", "reverses__source").annotate(
+                n=Count("id"), a=_money("amount"), p=_money("principal")).order_by():
+            add(kind, source, n, amount, principal, sign=-1)
     return {kind: (n, from_fen(fen)) for kind, (n, fen) in sums.items()}
 
 
@@ -230,7 +250,7 @@ def monthly_statistics(params, user) -> ReportResult:
         source_note = _g("%(month)s 没有月末快照：余额为营业日 %(day)s 的当前数字，不是该月末的数字。") % {
             "month": month.strftime("%Y-%m"), "day": today.isoformat()}
     elif source == "live":
-        source_note = _g("本月尚未结束：余额为营业日 %(day)s 的数字，资金流截至最近一次日终。") % {"day": today.isoformat()}
+        source_note = _g("本月尚未结束：余额和资金流为截至营业日 %(day)s 的数字。") % {"day": today.isoformat()}
     else:
         source_note = _g("余额取自 %(month)s 月末快照（%(at)s 生成）。") % {
             "month": month.strftime("%Y-%m"), "at": snapshot.taken_at.strftime("%Y-%m-%d %H:%M")}
@@ -295,7 +315,8 @@ def monthly_statistics(params, user) -> ReportResult:
         and not params.officer_id
     notes = [source_note,
              _g("只统计借条（借款）；欠条（货款等欠款）不是贷款，不在本表。单位：元、笔；占比为占各项贷款余额的百分比。"),
-             _g("累收贷款为收回的贷款本金（笔数为还款笔数）；冲正以负数冲减原类型。"),
+             _g("累收贷款为收回的贷款本金（笔数为还款笔数，溢缴款冲抵只计本金）；冲正以负数冲减原类型。"
+                "资金流取自日终的每日汇总，尚未日终的日期按当日交易计算。"),
              _g("借款人类型按客户资料判断：个人且用途为农林牧渔的为农户；统一社会信用代码第2位为2（92开头）或工作单位含“个体”的为个体工商户；"
                 "91开头或未填代码的企业为小微企业；其他组织为其他。")]
     if ledger_shown:
@@ -318,6 +339,14 @@ def monthly_statistics(params, user) -> ReportResult:
                            "_key": key})
     else:
         notes.append(_g("财务与盈利指标取自总账（全机构、不分网点）：按网点、产品或客户经理筛选时，或无总账查看权限时不显示。"))
+
+    for rows in (table1, table2, table3, table4):  # 指标分类 once per group, as on the form (the .xlsx merges it)
+        previous = None
+        for row in rows:
+            row["_group"] = row["group"]
+            if row["group"] == previous:
+                row["group"] = ""
+            previous = row["_group"]
 
     from ioudesk.reports.links import iou_list_url
 

@@ -12,8 +12,10 @@ The portfolio (business dates in 2026):
 - C 华信 (企业, 91… → 小微企业): ¥1,000,000, 10 %, 6 months, 抵押, 工业制造, disbursed 01-20, set to 次级;
 - E a 欠条 of ¥8,000 for goods (not a loan: never in the table), confirmed 01-20 (Dr 1122 / Cr 6001);
 - the January month end frozen (month_end_take 01-31);
-- D 赵敏 (个人 → 个人): ¥30,000, 18 %, 6 months, 质押, 个人消费, disbursed 02-10.
-Daily figures (FlowDay) written for every day with a transaction. The report runs on 02-20.
+- D 赵敏 (个人 → 个人): ¥30,000, 18 %, 6 months, 质押, 个人消费, with an upfront fee of ¥300 (paid out 29,700;
+  the fee is 6021 income), disbursed 02-10: 累放 counts the principal lent, 30,000, not the cash.
+Daily figures (FlowDay) written for every day with a transaction up to 02-10, as the close would; the 02-15
+repayment (a day not closed yet) is read from the transactions. The report runs on 02-20.
 """
 
 from datetime import date
@@ -82,14 +84,13 @@ def portfolio(head_office, manager, approver, finance, debtor):
     with clock.frozen(date(2026, 1, 31)):
         month_end_take(date(2026, 1, 31))
     d = _loan(zhao, manager, approver, finance, principal="30000", rate="18%", term=6, day=date(2026, 2, 10),
-              guarantee_type="pledge", purpose_category="consumption")
+              guarantee_type="pledge", purpose_category="consumption", upfront_fee=D("300"))
     with clock.frozen(date(2026, 2, 15)):
         repayment = iou_repay(iou=a, amount=D("4442.44"), user=finance)
     with clock.frozen(date(2026, 2, 18)):
         iou_classify(iou=b, classification="special_mention", reason="经营下滑", user=approver)
         iou_classify(iou=c, classification="substandard", reason="抵押物查封", user=approver)
-    for day in (date(2026, 2, 10), date(2026, 2, 15)):
-        flows_day_write(day)
+    flows_day_write(date(2026, 2, 10))  # 02-15 not closed: its repayment is read from the transactions
     return {"a": a, "b": b, "c": c, "d": d, "debt": debt, "repayment": repayment}
 
 
@@ -151,16 +152,16 @@ def test_monthly_statistics_of_the_running_month(portfolio, finance):
         assert "classification__exact=substandard" in classes["c:substandard"]["_links"]["count"]
         # 利率 of February's loans: D only, 18 %.
         assert [rates[k]["value"] for k in ("rate_max", "rate_min", "rate_weighted")] == [D("18.00")] * 3
-        # 财务: bank 2,000,000 − 1,250,000 − 30,000 + 4,442.44 = 724,442.44; + loans 1,276,057.56 + 欠条 8,000
-        # + B's receivable interest 2,500.00 and penalty 13.49 = 2,011,013.49 = capital 2,000,000 + interest and
-        # penalty income 500 (A) + 2,500 + 13.49 (B) = 3,013.49 + 8,000 (the 欠条's 营业收入, January).
-        assert money["assets"]["value"] == D("2011013.49")
+        # 财务: bank 2,000,000 − 1,250,000 − 29,700 + 4,442.44 = 724,742.44; + loans 1,276,057.56 + 欠条 8,000
+        # + B's receivable interest 2,500.00 and penalty 13.49 = 2,011,313.49 = capital 2,000,000 + interest and
+        # penalty income 500 (A) + 2,500 + 13.49 (B) = 3,013.49 + D's fee 300 + 8,000 (the 欠条's 营业收入, January).
+        assert money["assets"]["value"] == D("2011313.49")
         assert money["liabilities"]["value"] == D("0.00")
-        assert money["equity"]["value"] == D("2011013.49")
+        assert money["equity"]["value"] == D("2011313.49")
         assert (money["net_interest_income"]["value"], money["net_interest_income"]["year"]) == (D("3013.49"),
                                                                                                  D("3013.49"))
-        assert (money["other_income"]["value"], money["other_income"]["year"]) == (D("0.00"), D("8000.00"))
-        assert money["net_profit"]["year"] == D("11013.49")
+        assert (money["other_income"]["value"], money["other_income"]["year"]) == (D("300.00"), D("8300.00"))
+        assert (money["net_profit"]["value"], money["net_profit"]["year"]) == (D("3313.49"), D("11313.49"))
 
 
 def test_monthly_statistics_of_a_frozen_month_reads_its_snapshot(portfolio, finance):
@@ -204,7 +205,7 @@ def test_the_monthly_form_xlsx_is_laid_out_like_the_form(portfolio, finance):
     assert (by_label["信用"][2].value, number(by_label["信用"][3]), number(by_label["信用"][5])) == (
         1, D("46057.56"), D("-3942.44"))
     assert number(by_label["加权平均年利率"][2]) == D("18.00")
-    assert number(by_label["总资产"][2]) == D("2011013.49")
+    assert number(by_label["总资产"][2]) == D("2011313.49")
     # 指标分类 merged over its rows: 贷款方式 spans 信用 … 质押 (4 rows).
     credit_row = by_label["信用"][0].row
     assert sheet.cell(row=credit_row, column=1).value == "贷款方式"
@@ -216,21 +217,21 @@ def test_the_balance_sheet_balances_and_agrees_with_the_trial_balance(portfolio,
         spec, params, result = _run("balance-sheet", finance, as_of="2026-02-20")
         tb = trial_balance(day=date(2026, 2, 20))
     assets, claims, memo = (_rows(t) for t in result.tables)
-    assert assets["cash"]["closing"] == D("724442.44")
+    assert assets["cash"]["closing"] == D("724742.44")
     assert assets["loans"]["closing"] == D("1276057.56")
     assert assets["receivables"]["closing"] == D("8000.00")
     # A's 500 accrued and paid on 02-15; B's 2,500.00 interest + 13.49 penalty receivable (1302 + 1303).
     assert assets["interest_receivable"]["closing"] == D("2513.49")
-    assert assets["total_asset"]["closing"] == D("2011013.49")
+    assert assets["total_asset"]["closing"] == D("2011313.49")
     assert claims["paid_in_capital"]["closing"] == D("2000000.00")
-    assert claims["retained"]["closing"] == D("11013.49")  # 3,013.49 + 8,000
-    assert claims["total_claims"]["closing"] == D("2011013.49")
+    assert claims["retained"]["closing"] == D("11313.49")  # 3,013.49 + 300 + 8,000
+    assert claims["total_claims"]["closing"] == D("2011313.49")
     assert assets["total_asset"]["opening"] == D("0.00")  # nothing before 2026
     assert "平衡" == result.figures[-1].value
     # Against the trial balance: the debit balances of the asset accounts (leaves), and every account's
     # balance lands on a line.
     leaves = [r for r in tb.on_balance.rows if not r.is_summary]
-    assert sum((r.balance for r in leaves if r.account.type == "asset"), D("0")) == D("2011013.49")
+    assert sum((r.balance for r in leaves if r.account.type == "asset"), D("0")) == D("2011313.49")
     assert sum((r.balance for r in leaves if r.account.type == "income"), D("0")) \
         - sum((r.balance for r in leaves if r.account.type == "expense"), D("0")) == claims["retained"]["closing"]
 
@@ -243,8 +244,9 @@ def test_the_income_statement_of_february_and_the_year(portfolio, finance):
     assert (rows["interest_income"]["period"], rows["interest_income"]["year"]) == (D("3013.49"), D("3013.49"))
     assert (rows["other_business_income"]["period"], rows["other_business_income"]["year"]) == (
         D("0.00"), D("8000.00"))
-    assert (rows["revenue"]["period"], rows["revenue"]["year"]) == (D("3013.49"), D("11013.49"))
-    assert (rows["net_profit"]["period"], rows["net_profit"]["year"]) == (D("3013.49"), D("11013.49"))
+    assert (rows["fee_income"]["period"], rows["fee_income"]["year"]) == (D("300.00"), D("300.00"))
+    assert (rows["revenue"]["period"], rows["revenue"]["year"]) == (D("3313.49"), D("11313.49"))
+    assert (rows["net_profit"]["period"], rows["net_profit"]["year"]) == (D("3313.49"), D("11313.49"))
     # = the ledger's income accounts over the period: 6011 + 6012 at 02-20 less at 01-31.
     moved = sum((account_balance(code, day=date(2026, 2, 20)) - account_balance(code, day=date(2026, 1, 31))
                  for code in (AccountCode.INTEREST_INCOME, AccountCode.PENALTY_INCOME)), D("0"))
