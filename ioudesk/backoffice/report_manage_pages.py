@@ -37,14 +37,16 @@ def params_text(generated) -> str:
     params = generated.params or {}
     if "numbers" in params:
         numbers = list(params["numbers"])
-        shown = "、".join(numbers[:3])
+        shown = _t("、").join(numbers[:3])
         return shown + (_t(" 等 %(n)d 笔借据") % {"n": len(numbers)} if len(numbers) > 3 else "")
     parts = []
     for key, value in params.items():
         if key == "extra" and isinstance(value, dict):
-            value = "、".join(str(v) for v in value.values())
-        parts.append(f"{PARAM_LABELS.get(key, key)}：{value}")
-    return "；".join(parts) or _t("默认参数")
+            value = _t("、").join(str(v) for v in value.values() if v not in (None, ""))
+        if value in (None, "", [], {}):
+            continue
+        parts.append(_t("%(label)s：%(value)s") % {"label": PARAM_LABELS.get(key, key), "value": value})
+    return _t("；").join(parts) or _t("默认参数")
 
 
 def _row(generated) -> dict:
@@ -52,7 +54,10 @@ def _row(generated) -> dict:
 
     from ioudesk.core.names import staff_name
 
-    return {"report": generated, "params": params_text(generated), "tag": STATE_TAGS.get(generated.state, ""),
+    spec = report_get(generated.code)
+    iou_report = iou_reports.iou_report_get(generated.code)
+    title = spec.title if spec else (iou_report.title if iou_report else generated.title)
+    return {"report": generated, "params": params_text(generated), "title": title, "tag": STATE_TAGS.get(generated.state, ""),
             "running": generated.state in (GeneratedState.QUEUED, GeneratedState.RUNNING),
             "by": staff_name(generated.requested_by),
             "when": timezone.localtime(generated.created_at).strftime("%Y-%m-%d %H:%M"),
@@ -76,8 +81,9 @@ class GenerateForm(forms.Form):
 
 
 class IouNumbersForm(GenerateForm):
+    field_order = ["numbers", "format"]
     numbers = forms.CharField(label=_("借据编号"), widget=forms.Textarea(attrs={"rows": 4}),
-                              help_text=_("每行一个，或用逗号分隔；最多 %(n)d 笔") % {"n": iou_reports.MAX_IOUS})
+                              help_text=_("每行一个，或用逗号分隔；最多 500 笔"))  # iou_reports.MAX_IOUS
 
 
 class GeneratedPage(BackofficePage):
@@ -186,7 +192,7 @@ class GeneratedDownload(BackofficePage):
 class PivotForm(forms.Form):
     rows = forms.MultipleChoiceField(label=_("行维度"), choices=list(pivot.DIMENSIONS.items()), required=False,
                                      widget=forms.CheckboxSelectMultiple,
-                                     help_text=_("最多 %(n)d 个，按选择的顺序分组") % {"n": pivot.MAX_ROWS_DIMENSIONS})
+                                     help_text=_("最多 3 个，按选择的顺序分组"))  # pivot.MAX_ROWS_DIMENSIONS
     columns = forms.ChoiceField(label=_("列维度"), required=False,
                                 choices=[("", _("不分列")), *pivot.DIMENSIONS.items()],
                                 help_text=_("选了列维度时，表格按列展开第一个指标"))

@@ -44,6 +44,10 @@ MANAGE_PERMISSION = "reports.change_generatedreport"  # sees every kept report o
 CONTENT_TYPES = {ReportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  ReportFormat.PDF: "application/pdf"}
 STEPS = 3  # a registered report's progress: computed (1), drawn (2), stored (3)
+REPORT_TASK = "ioudesk.reports.tasks.report_generate_task"
+# Called with each report the worker finished (done or failed): schedules.register() adds the delivery
+# of scheduled reports (a hook, so that this module does not import schedules, which imports it).
+AFTER_RUN: list = []
 
 
 def _title(code: str) -> str:
@@ -103,12 +107,28 @@ def report_generate(code: str, params_json: dict, fmt: str, user, *, schedule=No
                               params={"generated": generated.pk}, total=expected or STEPS)
         generated.job = job
         generated.save(update_fields=["job"])
-        from ioudesk.reports.tasks import report_enqueue
-
         report_enqueue(generated)
         return generated
     _draw(generated, user, job=None)
     return generated
+
+
+def report_enqueue(generated: GeneratedReport) -> None:
+    """Hand a report waiting for the worker to the task queue once the current transaction has
+    committed (the worker must find its job). A lost enqueue leaves it queued: generating again works."""
+    if not (generated.job_id and generated.state == GeneratedState.QUEUED):
+        return
+    job_id = generated.job_id
+
+    def enqueue():
+        from django.utils.module_loading import import_string
+
+        try:
+            import_string(REPORT_TASK).enqueue(job_id)
+        except Exception:
+            log.exception("could not enqueue report job %s", job_id)
+
+    transaction.on_commit(enqueue)
 
 
 def _filename(generated: GeneratedReport) -> str:
@@ -197,11 +217,10 @@ def report_generate_run(*, job_id: int) -> None:
         try:
             _draw(generated, user, job=job)
         except ApplicationError:
-            return
-    if generated.schedule_id:
-        from ioudesk.reports.schedules import schedule_deliver
-
-        schedule_deliver(generated)
+            pass
+    generated.refresh_from_db()
+    for hook in AFTER_RUN:
+        hook(generated)
 
 
 # --- reading ------------------------------------------------------------------------------------------

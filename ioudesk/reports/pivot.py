@@ -308,10 +308,17 @@ def pivot_run(query: PivotQuery, user) -> ReportResult:
     totals["d0"] = _g("合计")
     chart = None
     if query.chart and rows:
-        first = columns[len(row_dims)]
-        chart = Chart(kind=query.chart, labels=[" / ".join(str(r[f"d{i}"]) for i in range(len(row_dims))) for r in rows],
-                      series=[(str(first.label), [r[first.key] for r in rows])],
-                      title=_g("%(measure)s（按%(dim)s）") % {"measure": first.label, "dim": DIMENSIONS[row_dims[0]]})
+        labels_ = [" / ".join(str(r[f"d{i}"]) for i in range(len(row_dims))) for r in rows]
+        measure_label = MEASURES[query.measures[0]][0]
+        if query.columns:  # one series per column value (at most 8), the measure spread across them
+            spread = [c for c in columns[len(row_dims):] if c.key != "total"][:8]
+            series = [(str(c.label), [r[c.key] for r in rows]) for c in spread]
+            title = _g("%(measure)s（按%(dim)s、%(across)s）") % {
+                "measure": measure_label, "dim": DIMENSIONS[row_dims[0]], "across": DIMENSIONS[query.columns]}
+        else:
+            series = [(str(measure_label), [r[query.measures[0]] for r in rows])]
+            title = _g("%(measure)s（按%(dim)s）") % {"measure": measure_label, "dim": DIMENSIONS[row_dims[0]]}
+        chart = Chart(kind=query.chart, labels=labels_, series=series, title=title)
     figures = [Figure(MEASURES[m][0], totals.get(m), MEASURES[m][1]) for m in query.measures if m in totals]
     return ReportResult(title=_g("自定义报表"), tables=[Table(columns=columns, rows=rows, totals=totals)],
                         figures=figures, chart=chart, notes=notes, as_of=query.params.date_to,

@@ -150,9 +150,9 @@ def _notify(generated: GeneratedReport, users, *, by_email: bool, subject: str, 
 def schedule_deliver(generated: GeneratedReport) -> int:
     """Tell the schedule's recipients (in the app, and by e-mail when the schedule says so) that its
     report is ready, with the link to download it. Once per report and recipient (delivery keys)."""
-    schedule = generated.schedule
-    if schedule is None:
+    if not generated.schedule_id:
         return 0
+    schedule = generated.schedule
     recipients = list(schedule.recipients.all()) or [schedule.owner]
     if generated.state != GeneratedState.DONE:
         return _notify(generated, [schedule.owner], by_email=schedule.by_email,
@@ -261,5 +261,9 @@ def schedule_text(schedule: ReportSchedule) -> str:
 
 def register() -> None:
     from ioudesk.jobs.scheduler import every, register_periodic
+    from ioudesk.reports.generation import AFTER_RUN
+
+    if schedule_deliver not in AFTER_RUN:
+        AFTER_RUN.append(schedule_deliver)
 
     register_periodic(PERIODIC, label=_("定时报告"), due=every(minutes=SLOT_MINUTES), run=schedules_run)

@@ -1,10 +1,7 @@
 """Background tasks of the reports app (django-tasks, database backend; run by ``ioudesk worker``).
-Thin: each calls one service."""
+Thin: each calls one service. generation.report_enqueue enqueues them on commit."""
 
-from django.db import transaction
 from django_tasks import task
-
-from ioudesk.reports.models import GeneratedReport, GeneratedState
 
 
 @task()
@@ -13,11 +10,3 @@ def report_generate_task(job_id: int) -> None:
     from ioudesk.reports.generation import report_generate_run
 
     report_generate_run(job_id=job_id)
-
-
-def report_enqueue(generated: GeneratedReport) -> None:
-    """Hand a report waiting for the worker to the task queue once the current transaction has
-    committed (the worker must find its job)."""
-    if generated.job_id and generated.state == GeneratedState.QUEUED:
-        job_id = generated.job_id
-        transaction.on_commit(lambda: report_generate_task.enqueue(job_id))
