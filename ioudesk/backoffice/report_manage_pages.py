@@ -249,6 +249,9 @@ class CustomPage(BackofficePage):
         user = self.request.user
         asked = "rows" in data or "measures" in data
         initial = data if asked else QueryDict("rows=branch&measures=count&measures=balance&measures=overdue&chart=bar")
+        if "chart" not in initial:  # the parser's default, shown as such in the form
+            initial = initial.copy()
+            initial["chart"] = "bar"
         form = PivotForm(initial)
         form.is_valid()
         filters = filter_form(pivot.SPEC, initial, user)
