@@ -311,11 +311,12 @@ def month_end_take(month_end: date, *, close_run=None) -> MonthSnapshot:
 # --- back-dated changes after a snapshot -------------------------------------------------------
 
 
-def _iou_balance(iou_id: int, day: date, code: str) -> Decimal:
-    """An IOU's balance on one account (its sub-accounts included) at the end of `day`."""
-    from ioudesk.ledger.models import Posting
+def _iou_principal(iou_id: int, day: date) -> Decimal:
+    """An IOU's principal balance at the end of `day` by the ledger: its postings of component
+    本金 (1301 for a 借条, 1122 for a 欠条: the component says which lines, whatever the account)."""
+    from ioudesk.ledger.models import Component, Posting
 
-    row = Posting.objects.filter(iou_id=iou_id, day__lte=day, account__code__startswith=code).aggregate(
+    row = Posting.objects.filter(iou_id=iou_id, day__lte=day, component=Component.PRINCIPAL).aggregate(
         d=Sum("debit"), c=Sum("credit"))
     return (row["d"] or Decimal("0.00")) - (row["c"] or Decimal("0.00"))
 
@@ -333,7 +334,6 @@ def differences_find(since: date | None = None) -> int:
     watermarks), each recorded once as a SnapshotDifference (the IOU's principal balance at the
     month end as the snapshot has it and as the ledger has it now; for an entry without an IOU,
     each account it touched). Returns the rows added."""
-    from ioudesk.ledger.chart import AccountCode
     from ioudesk.ledger.models import JournalEntry, Posting
 
     snapshots = MonthSnapshot.objects.order_by("month_end")
@@ -361,7 +361,7 @@ def differences_find(since: date | None = None) -> int:
             if iou.pk not in balances:
                 frozen = MonthEndIou.objects.filter(month_end=snapshot.month_end, iou_id=iou.pk).values_list(
                     "principal_outstanding", flat=True).first() or Decimal("0.00")
-                balances[iou.pk] = (frozen, _iou_balance(iou.pk, snapshot.month_end, AccountCode.LOANS))
+                balances[iou.pk] = (frozen, _iou_principal(iou.pk, snapshot.month_end))
             frozen, current = balances[iou.pk]
             new.append(SnapshotDifference(
                 month_end=snapshot.month_end, iou_id=iou.pk, transaction=record, branch_id=iou.branch_id,
