@@ -47,7 +47,8 @@ def reports_day_step(*, day: date, close_run=None, catching_up: bool = False) ->
         existed = snapshots.snapshot_for(day) is not None
         snapshot = snapshots.month_end_take(day, close_run=close_run)
         counts["snapshot_ious"] = 0 if existed else snapshot.totals.get("rows", 0)
-    counts["differences"] = snapshots.differences_find()
+    counts["differences"] = snapshots.differences_find(
+        after_transaction=mark, after_entry=previous.entry_max if previous else 0)
     DayMark.objects.update_or_create(day=day, defaults={"transaction_max": tx_max, "entry_max": entry_max})
     return counts
 

@@ -191,8 +191,9 @@ def _month_end_accounts(month_end: date, previous: MonthSnapshot | None) -> int:
     """MonthEndAccount at `month_end`: the previous snapshot's rows plus the postings dated after it
     (and those dated before it but entered after it: ids above its entry watermark), or, for the
     first snapshot, every posting to `month_end`."""
-    from ioudesk.ledger.models import Posting
+    from ioudesk.ledger.models import Account, Posting
 
+    accounts = list(Account.objects.values_list("id", flat=True))
     totals: dict[int, list[int]] = {}
 
     def add(rows):
@@ -208,10 +209,13 @@ def _month_end_accounts(month_end: date, previous: MonthSnapshot | None) -> int:
                            [previous.month_end])
             add(cursor.fetchall())
         mark = int((previous.totals or {}).get("entry_max", 0))
-        window = Q(day__gt=previous.month_end, day__lte=month_end) | Q(day__lte=previous.month_end, entry_id__gt=mark)
-        add(_fen_rows(Posting.objects.filter(window), fen))
+        # Two reads the indexes answer: the month's postings by (account, day) — every account id
+        # listed, so the index's first column is used —, and the back-dated ones by their entry id.
+        add(_fen_rows(Posting.objects.filter(account_id__in=accounts, day__gt=previous.month_end, day__lte=month_end),
+                      fen))
+        add(_fen_rows(Posting.objects.filter(entry_id__gt=mark, day__lte=previous.month_end), fen))
     else:
-        add(_fen_rows(Posting.objects.filter(day__lte=month_end), fen))
+        add(_fen_rows(Posting.objects.filter(account_id__in=accounts, day__lte=month_end), fen))
     MonthEndAccount.objects.bulk_create(
         [MonthEndAccount(month_end=month_end, account_id=account_id, debit=from_fen(d), credit=from_fen(c))
          for account_id, (d, c) in sorted(totals.items())], batch_size=500)
@@ -321,19 +325,25 @@ def _iou_principal(iou_id: int, day: date) -> Decimal:
     return (row["d"] or Decimal("0.00")) - (row["c"] or Decimal("0.00"))
 
 
-def _account_balance(account_id: int, day: date) -> Decimal:
+def _late_movement(account_id: int, day: date, entry_mark: int) -> Decimal:
+    """What entries entered after a snapshot (ids above its watermark) moved on an account to `day`
+    (debit − credit): the snapshot's balance plus it is the balance now (the entry index, not a sum
+    over every posting of the account)."""
     from ioudesk.ledger.models import Posting
 
-    row = Posting.objects.filter(account_id=account_id, day__lte=day).aggregate(d=Sum("debit"), c=Sum("credit"))
+    row = Posting.objects.filter(account_id=account_id, entry_id__gt=entry_mark, day__lte=day).aggregate(
+        d=Sum("debit"), c=Sum("credit"))
     return (row["d"] or Decimal("0.00")) - (row["c"] or Decimal("0.00"))
 
 
-def differences_find(since: date | None = None) -> int:
+def differences_find(since: date | None = None, *, after_transaction: int = 0, after_entry: int = 0) -> int:
     """For every snapshot (with ``month_end >= since`` when given): the transactions and journal
     entries dated on or before its month end that were entered after it (ids above its
     watermarks), each recorded once as a SnapshotDifference (the IOU's principal balance at the
     month end as the snapshot has it and as the ledger has it now; for an entry without an IOU,
-    each account it touched). Returns the rows added."""
+    each account it touched). ``after_transaction`` / ``after_entry``: ids already looked at (the
+    day step passes how far it read the day before), so a day's search reads only the rows entered
+    since (a primary-key range), not everything after an old snapshot. Returns the rows added."""
     from ioudesk.ledger.models import JournalEntry, Posting
 
     snapshots = MonthSnapshot.objects.order_by("month_end")
@@ -348,7 +358,7 @@ def differences_find(since: date | None = None) -> int:
         known_entry = set(SnapshotDifference.objects.filter(month_end=snapshot.month_end, entry__isnull=False)
                           .values_list("entry_id", flat=True))
         new = []
-        late = (Transaction.objects.filter(id__gt=tx_mark, day__lte=snapshot.month_end)
+        late = (Transaction.objects.filter(id__gt=max(tx_mark, after_transaction), day__lte=snapshot.month_end)
                 .exclude(kind__in=(TransactionKind.ACCRUAL, TransactionKind.PENALTY))
                 .select_related("iou").order_by("id"))
         # Interest and penalty booked by a later close for days up to the month end are part of the
@@ -367,7 +377,8 @@ def differences_find(since: date | None = None) -> int:
                 month_end=snapshot.month_end, iou_id=iou.pk, transaction=record, branch_id=iou.branch_id,
                 measure="principal_outstanding", snapshot_value=frozen, current_value=current,
                 note=f"{record.get_kind_display()} {record.day.isoformat()} {record.amount}"[:200]))
-        entries = (JournalEntry.objects.filter(id__gt=entry_mark, day__lte=snapshot.month_end, iou_id__isnull=True)
+        entries = (JournalEntry.objects.filter(id__gt=max(entry_mark, after_entry), day__lte=snapshot.month_end,
+                                               iou_id__isnull=True)
                    .exclude(pk__in=known_entry).order_by("id"))
         frozen_accounts = dict(MonthEndAccount.objects.filter(month_end=snapshot.month_end).values_list(
             "account_id", "debit"))
@@ -380,7 +391,8 @@ def differences_find(since: date | None = None) -> int:
                                                                                               Decimal("0.00"))
                 new.append(SnapshotDifference(
                     month_end=snapshot.month_end, entry=entry, measure=f"account:{code}"[:40],
-                    snapshot_value=frozen, current_value=_account_balance(account_id, snapshot.month_end),
+                    snapshot_value=frozen,
+                    current_value=frozen + _late_movement(account_id, snapshot.month_end, entry_mark),
                     note=f"{entry.number} {entry.day.isoformat()} {entry.memo}"[:200]))
         SnapshotDifference.objects.bulk_create(new, batch_size=500)
         added += len(new)

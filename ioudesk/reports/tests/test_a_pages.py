@@ -3,8 +3,9 @@ scoped by branch.
 
 Two loans at the head office lent 2026-01-15 at 12 %: A ¥10,000 / 12 months, B ¥5,000 / 6 months;
 nothing due by the month end 2026-01-31, so the snapshot holds 10,000.00 + 5,000.00 = 15,000.00,
-all 正常. Then, on 2026-02-03, a repayment of ¥1,000.00 dated 2026-01-30 on A is entered (after
-the snapshot): A's principal at the month end is now 10,000.00 − its principal part."""
+all 正常. Then, on 2026-02-03, a payment of ¥1,000.00 dated 2026-01-30 on A is entered (after the
+snapshot). Nothing was due by then, so it is held as customer credit (溢缴款): the difference is listed
+(the transaction), A's principal at the month end 10,000.00 in the snapshot and 10,000.00 by the ledger."""
 
 from datetime import date
 from decimal import Decimal as D
@@ -53,7 +54,8 @@ def test_the_list_and_the_month(frozen, admin_user_zh, client):
     principal = frozen["payment"].principal
     assert "¥15,000.00" in html and "100.00%" in html  # all 正常
     assert 'data-testid="snapshot-differences"' in html and frozen["a"].number in html
-    assert principal > 0 and f"¥{D('10000.00') - principal:,}" in html
+    assert (principal, frozen["payment"].overpayment) == (D("0.00"), D("1000.00"))
+    assert "¥10,000.00" in html and "2026-01-30" in html  # the row: 本金余额 10,000.00 → 10,000.00
     assert 'data-testid="snapshot-accounts"' in html and "1301" in html
 
 
@@ -70,3 +72,23 @@ def test_a_month_without_a_snapshot_is_not_found(admin_user_zh, client):
     client.force_login(admin_user_zh)
     assert client.get(reverse("backoffice:reports_snapshot", args=["2026-01-31"])).status_code == 404
     assert client.get(reverse("backoffice:reports_snapshot", args=["2026-13-31"])).status_code == 404
+
+
+def test_the_next_month_end_adds_to_the_last_and_agrees_with_the_trial_balance(frozen):
+    """February's accounts are January's plus February's postings plus the back-dated one entered
+    after January's snapshot (the 01-30 payment): the same as the trial balance at 2026-02-28."""
+    from ioudesk.ledger.selectors import trial_balance
+    from ioudesk.reports.models import MonthEndAccount
+
+    feb = date(2026, 2, 28)
+    with clock.frozen(feb):
+        snapshots.month_end_take(feb)
+    balance = {row.account.code: (row.debit, row.credit) for row in trial_balance(day=feb).on_balance.rows
+               + trial_balance(day=feb).memo.rows if not row.is_summary and (row.debit or row.credit)}
+    frozen_rows = {a.account.code: (a.debit, a.credit)
+                   for a in MonthEndAccount.objects.filter(month_end=feb).select_related("account")}
+    assert frozen_rows == balance
+    # 2241 客户溢缴款 holds the ¥1,000.00 paid on 01-30 (January's snapshot did not: entered after it).
+    assert frozen_rows["2241"][1] - frozen_rows["2241"][0] == D("1000.00")
+    assert "2241" not in {a.account.code for a in MonthEndAccount.objects.filter(month_end=JAN).select_related(
+        "account")}
