@@ -429,3 +429,12 @@ def test_npl_trend_reads_a_snapshots_totals_for_the_whole_book(book, admin_user_
     # 不良 D 30,000 → 18.18 %
     assert [(r["month"], r["principal_outstanding"], r["npl_rate"]) for r in east.tables[0].rows] == [
         ("2026-10", D("165000.00"), D("18.18")), ("2026-11", D("165000.00"), D("90.91"))]
+
+
+def test_detail_of_a_closed_month_lists_the_snapshot_rows(book, admin_user_zh):
+    october_snapshot(book)
+    result = run(portfolio.loan_balance_detail, admin_user_zh, as_of=OCT)
+    assert (result.source, result.rows_total) == ("snapshot", 6)  # B, C, D, G, H, I as they stood on 10-31
+    assert result.tables[0].totals["principal_outstanding"] == D("297000.00")
+    row_g = next(row for row in result.tables[0].rows if row["number"] == book["G"].number)
+    assert (row_g["days_past_due"], row_g["bucket"], row_g["classification"]) == (273, "M7+", "可疑")
