@@ -807,6 +807,10 @@ def bill_void(*, bill: Bill, reason: str, user) -> Bill:
     if not predicates.can_void(bill, user):
         if not (user is not None and user.has_perm("receivables.void_bill")):
             raise PermissionDenied(_("您没有作废单据的权限。"))
+        waiting = predicates.void_waits_for_submitter(bill, user)
+        if waiting is not None:
+            raise InvalidState(_g("单据 %(number)s 正在审批中：请由提交人 %(maker)s 撤回审批单 %(request)s 后再作废。") % {
+                "number": bill.number, "maker": waiting.maker, "request": waiting.number})
         raise InvalidState(_g("单据 %(number)s 不能作废：已核销、已红冲或已调整的单据请开红字冲减单。") % {
             "number": bill.number})
     reason = _reason(reason)

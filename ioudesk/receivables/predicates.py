@@ -57,12 +57,27 @@ def can_adjust(bill: Bill, user) -> bool:
             and _perm(user, "post_bill") and _sees(bill, user))
 
 
+def void_waits_for_submitter(bill: Bill, user):
+    """The open approval request on a pending bill that only its submitter, not ``user``, may withdraw
+    (None when there is none): a pending bill is voided by withdrawing its request through the approvals'
+    own door, so that its approvers' tasks close (``bills.bill_void``)."""
+    if bill.status != BillStatus.PENDING:
+        return None
+    from ioudesk.approvals.selectors import pending_for
+
+    uid = getattr(user, "pk", None)
+    return next((r for r in pending_for(bill) if r.maker_id != uid), None)
+
+
 def can_void(bill: Bill, user) -> bool:
-    """A draft or pending bill; a posted one only while nothing is matched or credited against it."""
+    """A draft; a pending bill by the one who submitted it (its request withdrawn); a posted one, by
+    whoever may void bills, only while nothing is matched or credited against it."""
     if not (_perm(user, "void_bill") and _sees(bill, user)):
         return False
-    if bill.status in (BillStatus.DRAFT, BillStatus.PENDING, BillStatus.ORDERED):
+    if bill.status in (BillStatus.DRAFT, BillStatus.ORDERED):
         return True
+    if bill.status == BillStatus.PENDING:
+        return void_waits_for_submitter(bill, user) is None
     return (bill.status == BillStatus.OPEN and bill.kind in (BillKind.SALES, BillKind.SERVICE, BillKind.PURCHASE,
                                                              BillKind.ADJUSTMENT)
             and bill.paid == 0 and bill.credited == 0 and bill.entry_id is not None
