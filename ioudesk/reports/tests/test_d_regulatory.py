@@ -279,3 +279,22 @@ def test_the_borrower_reading_is_one_expression(portfolio):
         who=regulatory.borrower_expr(purpose=__import__("django.db.models", fromlist=["Q"]).Q(
             purpose_category=Purpose.AGRICULTURE))).values_list("customer__name", "who"))
     assert kinds == {"王建国": "farmer", "李明": "sole_trader", "华信机械有限公司": "small_business", "赵敏": "individual"}
+
+
+def test_a_day_after_a_snapshot_reads_it_plus_what_was_posted_since(portfolio, finance):
+    """Balances at 02-20 = the January snapshot's accounts + postings dated after 01-31 + one dated 01-25 but
+    entered after the snapshot (a back-dated capital top-up of ¥100): the ledger as it stands; the frozen
+    January balance sheet keeps its figures."""
+    with clock.frozen(date(2026, 2, 20)):
+        post_entry(kind=EntryKind.ADJUSTMENT, memo="补记实收资本", day=date(2026, 1, 25), lines=[
+            Line(AccountCode.BANK_BASIC, debit=D("100")), Line(AccountCode.PAID_IN_CAPITAL, credit=D("100"))])
+        now = financial.balance_sheet_at(date(2026, 2, 20))
+        january = financial.balance_sheet_at(date(2026, 1, 31))
+        tb = trial_balance(day=date(2026, 2, 20))
+    assert now.source == "live" and january.source == "snapshot"
+    leaves = [r for r in tb.on_balance.rows if not r.is_summary]
+    # 2,011,313.49 (the worked example) + 100 = 2,011,413.49, as the trial balance has it
+    assert now.assets == D("2011413.49") == sum((r.balance for r in leaves if r.account.type == "asset"), D("0"))
+    assert now.lines["paid_in_capital"] == D("2000100.00") and now.balanced
+    # January as frozen: bank 750,000 + loans 1,250,000 + 欠条 8,000, without the top-up entered later
+    assert (january.assets, january.lines["paid_in_capital"]) == (D("2008000.00"), D("2000000.00"))
