@@ -269,6 +269,9 @@ class BillDue(models.Model):
             models.Index(fields=["customer", "direction", "status", "due_date"], name="billdue_customer_open_idx"),
             models.Index(fields=["direction", "status", "due_date"], name="billdue_status_due_idx"),
             models.Index(fields=["status", "open_amount"], name="billdue_status_amount_idx"),
+            # 往来总览: one direction's open items at once (the other direction's total; docs/benchmarks.md)
+            models.Index(fields=["direction", "status", "open_amount", "customer", "due_date", "branch"],
+                         name="billdue_direction_open_idx"),
         ]
 
     def __str__(self):

@@ -7,11 +7,11 @@ for a user who sees some branches). Without this index SQLite answers "the other
 every open receivable item and its table row to find the few payables; with it, it seeks
 direction = 'payable' at once. The aging GROUP BY keeps using (customer, direction, status, due_date).
 
-Raw SQL (no model state), so models.py is unchanged until its owner moves it into ``BillDue.Meta.indexes``
-(SQLite's table rebuild in a later AlterField would drop an index Django does not know of).
+The index is in ``BillDue.Meta.indexes`` (the state), created with IF NOT EXISTS (databases that ran this
+migration's first, raw-SQL-only version already have it).
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
 COLUMNS = '"direction", "status", "open_amount", "customer_id", "due_date", "branch_id"'
 
@@ -20,8 +20,15 @@ class Migration(migrations.Migration):
     dependencies = [("receivables", "0002_settings_labels")]
 
     operations = [
-        migrations.RunSQL(
-            sql=f'CREATE INDEX IF NOT EXISTS "billdue_direction_open_idx" ON "receivables_billdue" ({COLUMNS})',
-            reverse_sql='DROP INDEX IF EXISTS "billdue_direction_open_idx"',
+        migrations.SeparateDatabaseAndState(
+            database_operations=[migrations.RunSQL(
+                sql=f'CREATE INDEX IF NOT EXISTS "billdue_direction_open_idx" ON "receivables_billdue" ({COLUMNS})',
+                reverse_sql='DROP INDEX IF EXISTS "billdue_direction_open_idx"',
+            )],
+            state_operations=[migrations.AddIndex(
+                model_name="billdue",
+                index=models.Index(fields=["direction", "status", "open_amount", "customer", "due_date", "branch"],
+                                   name="billdue_direction_open_idx"),
+            )],
         ),
     ]
