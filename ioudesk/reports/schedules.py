@@ -203,7 +203,7 @@ def schedule_save(*, schedule: ReportSchedule, recipients, user) -> ReportSchedu
     if schedule.frequency == Frequency.WEEKLY and not 1 <= (schedule.weekday or 0) <= 7:
         problem("weekday", _g("星期几：应在 1（星期一）到 7（星期日）之间。"))
     if not isinstance(schedule.params, dict):
-        problem("params", _g("参数：应为 JSON 对象，如 {\"branch\": 2}。"))
+        problem("params", _g("参数：应为 JSON 对象（键与报表页面地址中的参数相同）。"))
     owner = schedule.owner if schedule.owner_id else user
     if not owner.has_perm(PERMISSION):
         problem("owner", _g("创建人：没有“导出与打印报表”的权限，不能定时生成报告。"))

@@ -35,8 +35,8 @@ class ReportScheduleForm(forms.ModelForm):
         model = ReportSchedule
         fields = ["name", "code", "params", "format", "frequency", "day_of_month", "weekday", "at", "recipients",
                   "by_email", "active"]
-        help_texts = {"params": _("报表的筛选条件（JSON），如 {\"branch\": 2}；日期留空表示按生成当天的营业日取默认期间"
-                                  "（月报默认上一个月）")}
+        help_texts = {"params": _("报表的筛选条件（JSON），键与报表页面地址中的参数相同；留空 {} 表示按生成当天的营业日"
+                                  "取默认期间（月报默认上一个月）")}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
