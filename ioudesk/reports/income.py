@@ -6,7 +6,8 @@ history, repayment behaviour; the ten largest borrowers and their concentration 
 - 计提 (accrued) = credits − debits on 6011 利息收入, 6012 罚息收入, 6021 手续费收入 in the month
   (a waiver charged to the income account, or a reversal, reduces it);
 - 实收 (received) = what repayments took off 1302 应收利息, 1303 应收罚息, 1304 应收费用 (credits of
-  repayment entries, less the reversals of repayments).
+  repayment entries, less the reversals of repayments), plus the income kept back when the loan was paid
+  out (砍头息 and an upfront fee: credited to 6011/6021 by the disbursement, never a receivable).
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ def interest_income(params: ReportParams, user) -> ReportResult:
     receivable, receivable_ids = _postings(params, user, list(RECEIVABLE_ACCOUNTS.values()))
     receivable = receivable.filter(Q(entry__kind=EntryKind.REPAYMENT)
                                    | Q(entry__kind=EntryKind.REVERSAL, entry__reverses__kind=EntryKind.REPAYMENT))
+    # 砍头息 and an upfront fee are kept back from the loan paid out: income received at once, with no receivable
+    kept_back = income.filter(Q(entry__kind=EntryKind.DISBURSEMENT)
+                              | Q(entry__kind=EntryKind.REVERSAL, entry__reverses__kind=EntryKind.DISBURSEMENT))
     parts = {code: part for part, code in INCOME_ACCOUNTS.items()}
     parts.update({code: part for part, code in RECEIVABLE_ACCOUNTS.items()})
     months: dict[date, dict] = {}
@@ -91,7 +95,8 @@ def interest_income(params: ReportParams, user) -> ReportResult:
     def row_for(month: date) -> dict:
         return months.setdefault(month, {"month": month.strftime("%Y-%m"), **{c.key: ZERO for c in INCOME_COLUMNS[1:]}})
 
-    for qs, ids, suffix in ((income, income_ids, "accrued"), (receivable, receivable_ids, "received")):
+    for qs, ids, suffix in ((income, income_ids, "accrued"), (receivable, receivable_ids, "received"),
+                            (kept_back, income_ids, "received")):
         grouped = (qs.annotate(m=TruncMonth("day")).values("m", "account_id")
                    .annotate(d=MoneySum("debit"), c=MoneySum("credit")).order_by())
         for r in grouped:
@@ -104,7 +109,7 @@ def interest_income(params: ReportParams, user) -> ReportResult:
         row["received"] = row["interest_received"] + row["penalty_received"] + row["fee_received"]
     totals = {c.key: sum((r[c.key] for r in rows), ZERO) for c in INCOME_COLUMNS[1:]}
     notes = [_g("计提 = 期间内 6011 利息收入、6012 罚息收入、6021 手续费收入的贷方减借方（减免、冲正冲减）；实收 = 还款冲减 1302 应收利息、"
-                "1303 应收罚息、1304 应收费用的金额（还款冲正后扣回）。数字直接取自总账。")]
+                "1303 应收罚息、1304 应收费用的金额（还款冲正后扣回），加放款时预扣的利息与手续费。数字直接取自总账。")]
     if _filtered(params, user):
         notes.append(_g("已按网点、产品等筛选：只计与所选借据有关的分录。") if _filtered(params, None)
                      else _g("只计您可查看的网点的借据的分录，与全机构总账不同。"))

@@ -438,3 +438,13 @@ def test_detail_of_a_closed_month_lists_the_snapshot_rows(book, admin_user_zh):
     assert result.tables[0].totals["principal_outstanding"] == D("297000.00")
     row_g = next(row for row in result.tables[0].rows if row["number"] == book["G"].number)
     assert (row_g["days_past_due"], row_g["bucket"], row_g["classification"]) == (273, "M7+", "可疑")
+
+
+def test_income_kept_back_at_disbursement_counts_as_received(debtor, manager, approver, finance, admin_user_zh):
+    # ¥10,000 for one month at 0 % with an upfront fee of ¥200 kept back: 6021 +200 at once, no 1304
+    lend(debtor, manager, approver, finance, principal="10000", on=date(2026, 11, 2), due=date(2026, 12, 2),
+         upfront_fee=D("200.00"))
+    result = run(income.interest_income, admin_user_zh, date_from=date(2026, 11, 1), date_to=TODAY)
+    totals = result.tables[0].totals
+    assert (totals["fee_accrued"], totals["fee_received"]) == (D("200.00"), D("200.00"))
+    assert totals["fee_accrued"] == balance_of("6021")
