@@ -161,8 +161,7 @@ class IouDetail(IouRow):
     witness: str
     notes: str
     guarantee_type: str | None = Field(
-        description="担保方式：credit 信用、guarantee 保证、mortgage 抵押、pledge 质押；为空表示未填写"
-                    "（报表按有担保人为保证、否则为信用统计）")
+        description="担保方式（信用、保证、抵押、质押，取值见枚举）；为空表示未填写（报表按有担保人为保证、否则为信用统计）")
     purpose_category: str | None = Field(description="借款用途分类（业务状况月报的贷款投向）；为空表示未填写（报表按其他统计）")
     terms: TermsOut
     balances: BalancesOut
@@ -365,7 +364,7 @@ class IouIn(Schema):
     notes: str = ""
     # What the regulator's monthly table counts a loan by; omitted or null: not recorded.
     guarantee_type: _choices(GuaranteeType) | None = Field(
-        None, description="担保方式：credit 信用、guarantee 保证（须填写 guarantor）、mortgage 抵押、pledge 质押")
+        None, description="担保方式（信用、保证、抵押、质押，取值见枚举）；保证须同时填写担保人")
     purpose_category: _choices(Purpose) | None = Field(None, description="借款用途分类")
     # true: create even when an origination check (the defaulter list) warns; the confirmation is audited
     confirm_checks: bool = False
