@@ -23,6 +23,7 @@ from ioudesk.backoffice.mixins import add_service_error
 from ioudesk.backoffice.pages import BackofficePage
 from ioudesk.core import clock
 from ioudesk.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from ioudesk.core.names import staff_name
 from ioudesk.core.scope import visible_branch_ids
 from ioudesk.reports import running
 from ioudesk.reports.params import BUCKETS
@@ -98,6 +99,21 @@ def filter_form(spec, data, user) -> forms.Form:
     form = form_class({key: data.get(key, "") for key in fields})
     form.is_valid()  # plain text fields: always valid; the report's own checks come from report_params
     return form
+
+
+def params_form_data(params) -> dict:
+    """The dates the report used (defaults filled in), so the form shows them."""
+    data = {}
+    for name in ("date_from", "date_to", "as_of"):
+        value = getattr(params, name)
+        if value:
+            data[name] = value.isoformat()
+    if params.month:
+        data["month"] = params.month.strftime("%Y-%m")
+    for key, value in params.extra.items():
+        if key != "page_size" and value not in (None, ""):
+            data[key] = str(value)
+    return data
 
 
 # --- charts ------------------------------------------------------------------------------------------
@@ -228,6 +244,7 @@ class ReportPage(BackofficePage):
         except ValidationFailed as error:
             add_service_error(form, error)
             return self.render_to_response(self.get_context_data(form=form, error=str(error.message)))
+        form = filter_form(spec, {**request.GET.dict(), **params_form_data(params)}, request.user)
         fmt = request.GET.get("format")
         printing = request.GET.get("print") == "1"
         if (fmt or printing) and not request.user.has_perm(EXPORT_PERMISSION):
@@ -251,7 +268,8 @@ class ReportPage(BackofficePage):
                 "printed_at": clock.now(), "landscape": spec.landscape,
                 "css_organisation": css_string(organisation.name if organisation else ""),
                 "css_as_of": css_string(_t("数据日期 %(day)s") % {"day": as_of.isoformat()}),
-                "css_page_counter": css_page_counter()})
+                "css_page_counter": css_page_counter(), "printed_by": staff_name(request.user),
+                "as_of_shown": any(label == _t("数据日期") for label, _text in context["conditions"])})
         return self.render_to_response(self.get_context_data(form=form, params=params, **context))
 
     def get_context_data(self, **kwargs):

@@ -195,22 +195,24 @@ def render_xlsx(result: ReportResult, spec: ReportSpec, params, *, user=None) ->
 
 
 def _pdf_table(table: Table, rows: list[dict], styles, font: str, width: float, more: int):
-    from reportlab.platypus import Paragraph, TableStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import CondPageBreak, Paragraph, TableStyle
     from reportlab.platypus import Table as PdfTable
 
     from ioudesk.documents import pdf as docpdf
 
     numeric = {i for i, c in enumerate(table.columns) if c.kind in ("money", "int", "percent", "rate")}
+    dates = {i for i, c in enumerate(table.columns) if c.kind == "date"}
     labels = [running.column_label(c) for c in table.columns]
     header = [Paragraph(escape(label), styles["head"]) for label in labels]
     data = [header]
-    lengths = [max(min(len(label), 10), 4) for label in labels]
+    lengths = [max(min(_width(label), 12), 5) for label in labels]
     for row in rows:
         line = []
         for i, column in enumerate(table.columns):
             text = running.cell_text(row.get(column.key), column.kind)
-            lengths[i] = max(lengths[i], min(len(text), 24))
-            line.append(text if i in numeric else Paragraph(escape(text), styles["cell"]))
+            lengths[i] = max(lengths[i], _width(text) if i in numeric or i in dates else min(_width(text), 28))
+            line.append(text if i in numeric or i in dates else Paragraph(escape(text), styles["cell"]))
         data.append(line)
     if not rows:
         data.append([Paragraph(escape(_("没有符合条件的数据。")), styles["cell"])] + [""] * (len(table.columns) - 1))
@@ -223,8 +225,7 @@ def _pdf_table(table: Table, rows: list[dict], styles, font: str, width: float, 
                 text = _("合计")
             total.append(text)
         data.append(total)
-    scale = width / sum(lengths)
-    widths = [length * scale for length in lengths]
+    widths = _column_widths(lengths, numeric | dates, width)
     pdf_table = PdfTable(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     commands = [
         ("FONT", (0, 0), (-1, -1), font, 8),
@@ -244,7 +245,7 @@ def _pdf_table(table: Table, rows: list[dict], styles, font: str, width: float, 
     if not rows:
         commands.append(("SPAN", (0, 1), (-1, 1)))
     pdf_table.setStyle(TableStyle(commands))
-    flowables = []
+    flowables = [CondPageBreak(25 * mm)]  # a caption and its first rows together, without pushing a long table over
     if table.title:
         flowables.append(Paragraph(escape(str(table.title)), styles["caption"]))
     flowables.append(pdf_table)
@@ -252,6 +253,29 @@ def _pdf_table(table: Table, rows: list[dict], styles, font: str, width: float, 
         flowables.append(Paragraph(escape(_("本表共 %(total)d 行，PDF 只列出前 %(shown)d 行；完整明细请导出 Excel。") % {
             "total": len(rows) + more, "shown": len(rows)}), styles["note"]))
     return flowables
+
+
+def _column_widths(lengths: list[int], unwrapped: set[int], width: float) -> list[float]:
+    """Points per column: numbers and dates (never wrapped) at their widest text, the text columns sharing
+    what is left in proportion to their text; all scaled down only when the numbers alone do not fit."""
+    unit, padding = 4.3, 7  # an 8 pt font: a half-width character ≈ 4.3 pt; cell padding both sides
+    natural = [length * unit + padding for length in lengths]
+    fixed = sum(natural[i] for i in unwrapped)
+    wrapped = [i for i in range(len(lengths)) if i not in unwrapped]
+    wanted = sum(natural[i] for i in wrapped)
+    if fixed + wanted <= width or not wrapped:
+        extra = (width - fixed - wanted) / (len(wrapped) or len(lengths))
+        return [natural[i] + extra if (i in wrapped or not wrapped) else natural[i] for i in range(len(lengths))]
+    room = width - fixed
+    if room < len(wrapped) * 30:  # the numbers leave too little: everything shrinks together
+        scale = width / (fixed + wanted)
+        return [w * scale for w in natural]
+    return [natural[i] if i in unwrapped else natural[i] * room / wanted for i in range(len(lengths))]
+
+
+def _width(text: str) -> int:
+    """How wide a text prints, in half-width units: a Chinese character is two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
 def _first_rows(rows: Iterable[dict], limit: int) -> tuple[list[dict], int]:
@@ -285,8 +309,7 @@ def render_pdf(result: ReportResult, spec: ReportSpec, params, *, user=None) -> 
         "conditions": ParagraphStyle("conditions", parent=base, fontSize=8.5, leading=12, alignment=1,
                                      textColor=docpdf.MUTED, spaceAfter=6),
         "figures": ParagraphStyle("figures", parent=base, fontSize=9.5, leading=15, spaceAfter=6),
-        "caption": ParagraphStyle("caption", parent=base, fontSize=10, leading=15, spaceBefore=6, spaceAfter=3,
-                                  keepWithNext=1),
+        "caption": ParagraphStyle("caption", parent=base, fontSize=10, leading=15, spaceBefore=6, spaceAfter=3),
         "head": ParagraphStyle("head", parent=base, fontSize=8, leading=10, alignment=1),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
         "note": ParagraphStyle("note", parent=base, fontSize=8, leading=11, textColor=docpdf.MUTED, spaceBefore=3),
