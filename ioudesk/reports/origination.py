@@ -243,16 +243,17 @@ def applications(params: ReportParams, user) -> ReportResult:
         first = date(int(month[:4]), int(month[5:7]), 1)
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
         row["_links"] = {"disbursed": iou_list_url(params, disbursed_on__gte=max(first, params.date_from),
-                                                   disbursed_on__lt=min(last, after))}
+                                                   disbursed_on__lt=min(last, after))} if row["disbursed"] else {}
         month_rows.append(row)
     products = dict(Product.objects.filter(pk__in=[p for p in by_product if p]).values_list("pk", "name"))
     product_rows = [dict(_fill({"name": products.get(pk) or _g("（无产品）"), **cell}),
                          _links={"disbursed": iou_list_url(params, product__id__exact=pk, **disbursed_link)}
-                         if pk else {})
+                         if pk and cell.get("disbursed") else {})
                     for pk, cell in sorted(by_product.items(), key=lambda item: products.get(item[0]) or "")]
     branches = dict(Branch.objects.filter(pk__in=[b for b in by_branch if b]).values_list("pk", "name"))
     branch_rows = [dict(_fill({"name": branches.get(pk, ""), **cell}),
-                        _links={"disbursed": iou_list_url(params, branch__id__exact=pk, **disbursed_link)})
+                        _links={"disbursed": iou_list_url(params, branch__id__exact=pk, **disbursed_link)}
+                        if cell.get("disbursed") else {})
                    for pk, cell in sorted(by_branch.items(), key=lambda item: branches.get(item[0]) or "")]
     labels = {**dict(Channel.choices)}
     channel_rows = [_fill({"name": str(labels.get(code, code)), **cell}) for code, cell in sorted(
@@ -410,7 +411,8 @@ def _durations(row: dict) -> dict:
         if row["decided_at"]:
             out["payout"] = (disbursed - timezone.localtime(row["decided_at"]).date()).days
         out["overall"] = (disbursed - timezone.localtime(row["created_at"]).date()).days
-    return out
+    # moments recorded within the same instant can be out of order by microseconds: never negative
+    return {key: max(value, 0) for key, value in out.items()}
 
 
 def efficiency(params: ReportParams, user) -> ReportResult:

@@ -401,6 +401,8 @@ def recovery_report(params: ReportParams, user) -> ReportResult:
         _g("账龄迁徙：上月末在贷借据（月末快照）到本月末的去向，按笔数；恶化率 = 转入更差账龄的笔数 ÷ 上月末笔数，"
            "好转率 = 回到 M0 或结清的笔数 ÷ 上月末笔数（M0 不计）。滚动率 M0 → M1 = 上月末 M0 中本月末为 M1 的比例。"),
     ]
+    if not MonthEndIou.objects.filter(month_end=before).exists():
+        notes.append(_g("%(day)s 没有月末快照，账龄迁徙无法计算。") % {"day": before.isoformat()})
     return ReportResult(title=_g("回收"), tables=tables, figures=figures, chart=chart, notes=notes,
                         period=(params.date_from, params.date_to), snapshot_month=month, source="snapshot",
                         differences=differences_count(user, month))
