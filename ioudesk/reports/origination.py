@@ -506,7 +506,7 @@ def register() -> None:
         description=_("按期间、产品、网点、申请渠道统计申请、批准、拒绝与放款。")))
     register_report(ReportSpec(
         code="approvals", title=_("审批"), group="business", run=approvals,
-        filters=("period", "branch"), order=20, landscape=True,
+        filters=("period", "branch"), order=20, landscape=True, permission="approvals.view_approvalrequest",
         description=_("审批单的结果与通过率，各步骤、各审批人的用时，借据直接审批记录。")))
     register_report(ReportSpec(
         code="efficiency", title=_("流程与效率"), group="business", run=efficiency,
