@@ -134,7 +134,8 @@ def dashboard_figures(user) -> dict:
     out["month"] = _flows_month(user, today.replace(day=1), day, today)
     out["promises_due"] = scope.scope_queryset(user, Promise.objects.filter(
         status=PromiseStatus.PENDING, promised_on=today)).count() if user.has_perm("collections.view_promise") else None
-    out["approvals_waiting"] = inbox_count(user)
+    # 待我审批: only for those who may decide (the sidebar's 待我审批 entry asks the same permission).
+    out["approvals_waiting"] = inbox_count(user) if user.has_perm("approvals.decide_approvalrequest") else None
     out["pending_ious"] = scope.scope_queryset(user, Iou.objects.filter(status=Status.PENDING_APPROVAL)).count()
     trend = trend_rows(user, day) if day else []
     out["trend"] = trend

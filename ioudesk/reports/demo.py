@@ -18,9 +18,15 @@ from ioudesk.reports.params import previous_month_end
 
 
 def load() -> list[str]:
-    today = clock.today()
+    from datetime import timedelta
+
+    from ioudesk.closing.selectors import closed_through
+
+    # The day the close would have written them for: the last closed day (else the day before the
+    # business date); reports and the dashboard read that day.
+    today = closed_through() or clock.today() - timedelta(days=1)
     counts = reports_day_step(day=today)
-    month_end = previous_month_end(today)
+    month_end = previous_month_end(today + timedelta(days=1))
     snapshot = snapshots.month_end_take(month_end)
     if not PortfolioDay.objects.filter(day=month_end).exists():
         _portfolio_day_from_snapshot(month_end)

@@ -408,11 +408,16 @@ def differences_count(user, month_end: date) -> int:
     return rows.count()
 
 
-def latest_portfolio_day(user=None) -> date | None:
-    """The last day PortfolioDay was written for (the latest closed day the reports know)."""
+def latest_portfolio_day(user=None, on_or_before: date | None = None) -> date | None:
+    """The last day PortfolioDay was written for (the latest closed day the reports know), or the
+    last one on or before `on_or_before` (a report for an earlier day)."""
     from ioudesk.reports.models import DayMark
 
-    day = DayMark.objects.order_by("-day").values_list("day", flat=True).first()
-    if day is not None:
+    marks = DayMark.objects.all()
+    days = PortfolioDay.objects.all()
+    if on_or_before is not None:
+        marks, days = marks.filter(day__lte=on_or_before), days.filter(day__lte=on_or_before)
+    day = marks.order_by("-day").values_list("day", flat=True).first()
+    if day is not None and (on_or_before is None or PortfolioDay.objects.filter(day=day).exists()):
         return day
-    return PortfolioDay.objects.order_by("-day").values_list("day", flat=True).first()
+    return days.order_by("-day").values_list("day", flat=True).first()

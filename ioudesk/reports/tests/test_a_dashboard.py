@@ -45,8 +45,8 @@ def test_the_figures_come_from_the_latest_closed_day(closed, finance, django_ass
                                                    D("0.00"))
     # March: nothing lent or paid on 03-01 (closed); on 03-02 C's 1,000.00 lent and B's 300.00 paid.
     assert figures["month"] == {"disbursed": D("1000.00"), "collected": D("300.00")}
-    # 财务 may not see promises (collections.view_promise): None, the card is left out.
-    assert (figures["approvals_waiting"], figures["pending_ious"], figures["promises_due"]) == (0, 0, None)
+    # 财务 may neither see promises (collections.view_promise) nor decide approvals: None, the cards are left out.
+    assert (figures["approvals_waiting"], figures["pending_ious"], figures["promises_due"]) == (None, 0, None)
     trend = figures["trend"]
     assert [row["month"] for row in trend][-3:] == [date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31)]
     assert len(trend) == 12 and trend[-1]["day"] == date(2026, 3, 1)
