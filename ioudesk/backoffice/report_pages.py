@@ -95,8 +95,9 @@ def filter_form(spec, data, user) -> forms.Form:
     for option in OPTIONS.get(spec.code, ()):
         fields[option.key] = forms.CharField(label=option.label, required=False,
                                              widget=forms.Select(choices=list(option.choices)))
-    form_class = type("ReportFilterForm", (forms.Form,), fields)
-    form = form_class({key: data.get(key, "") for key in fields})
+    names = list(fields)
+    form_class = type("ReportFilterForm", (forms.Form,), dict(fields))  # the metaclass pops what it is given
+    form = form_class({key: data.get(key, "") for key in names})
     form.is_valid()  # plain text fields: always valid; the report's own checks come from report_params
     return form
 

@@ -71,9 +71,17 @@ def report_params(spec: ReportSpec, data, user) -> ReportParams:
     if params is not None:
         problems += _check_values(params, user)
     if problems:
-        raise ValidationFailed("；".join(p["message"] for p in problems),
+        raise ValidationFailed(_join(p["message"] for p in problems),
                                extra={"field": problems[0]["field"], "details": problems})
     return replace(params, extra={**params.extra, **extra})
+
+
+def _join(messages) -> str:
+    """Several sentences as one: 甲。 乙。 → 甲；乙。 (in English "A; B.", through the catalogue's list msgid)."""
+    text = ""
+    for message in map(str, messages):
+        text = _("%(list)s；%(item)s") % {"list": text.rstrip("。."), "item": message} if text else message
+    return text
 
 
 def _check_values(params: ReportParams, user) -> list[dict]:

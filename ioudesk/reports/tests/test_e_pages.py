@@ -132,6 +132,9 @@ def test_the_page_shows_figures_totals_chart_and_drilldown(client, dummies, fina
     assert "unfold/components/chart" not in html and "按网点" in html  # the chart card drawn
     assert "汇总维度：产品" in html  # the option reached the report
     assert CALLS[-1][1].as_of == date(2026, 11, 28)
+    # the form shows what the report used: the chosen branch and option, the default data date
+    assert f'<option value="{finance.branch_id}" selected>' in html and '<option value="product" selected>' in html
+    assert 'name="as_of" value="2026-11-28"' in html
     assert english(html) == []
 
 
