@@ -123,3 +123,15 @@ def test_the_schema_documents_the_reports_operations(client, admin_user_zh):
     assert paths == {"/api/v1/reports", "/api/v1/reports/{code}", "/api/v1/reports/{code}/export"}
     for path in paths:
         assert {"400", "401", "403", "404", "422"} <= set(schema["paths"][path]["get"]["responses"])
+
+
+def test_stored_params_read_back_the_same(reports_registered, finance, business_date):
+    """What 报告管理 keeps (ReportParams.to_json: branch_id, extra) parses back to the same parameters."""
+    from ioudesk.reports.running import report_params, spec_get
+
+    spec = spec_get(DUMMY, finance)
+    params = report_params(spec, {"branch": str(finance.branch_id), "dimension": "product", "as_of": "2026-11-20"},
+                           finance)
+    stored = json.loads(json.dumps(params.to_json()))
+    assert stored == {"as_of": "2026-11-20", "branch_id": finance.branch_id, "extra": {"dimension": "product"}}
+    assert report_params(spec, stored, finance) == params
