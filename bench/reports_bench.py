@@ -230,7 +230,11 @@ def prepare(directory: Path, total: int) -> dict:
     branch_ids = {k: branches[k % BRANCHES].pk for k in range(OFFICERS)}
     branch_case = "CASE n % {} {} END".format(OFFICERS, " ".join(f"WHEN {k} THEN {pk}" for k, pk in branch_ids.items()))
     product_case = "CASE n % {} {} END".format(PRODUCTS, " ".join(f"WHEN {k} THEN {pk}" for k, pk in enumerate(products)))
-    if not raw.execute("SELECT name FROM sqlite_master WHERE name = 'bench_iou'").fetchone():
+    made = raw.execute("SELECT name FROM sqlite_master WHERE name = 'bench_iou'").fetchone()
+    if made and raw.execute("SELECT COUNT(*) FROM bench_iou").fetchone()[0] < total:
+        raw.execute("DROP TABLE bench_iou")  # a build stopped half-way
+        made = None
+    if not made:
         log(f"{total:,} IOUs' figures (computed once into bench_iou) …")
         raw.execute("CREATE TABLE bench_iou (n INTEGER PRIMARY KEY, contract TEXT, term INT, principal INT, "
                     "status TEXT, dpd INT, paid INT, outstanding INT, bucket TEXT, class TEXT, settled_on TEXT, "
