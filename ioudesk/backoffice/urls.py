@@ -34,4 +34,5 @@ urlpatterns = [
     path("", include("ioudesk.backoffice.receivable_statement_pages")),
     path("", include("ioudesk.backoffice.report_manage_pages")),
     path("", include("ioudesk.backoffice.report_pages")),
+    path("", include("ioudesk.backoffice.report_snapshot_pages")),
 ]
