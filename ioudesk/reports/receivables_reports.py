@@ -116,12 +116,12 @@ def aging(params: ReportParams, user) -> ReportResult:
     days = rs.receivables_settings().dso_days
     figures = [Figure(_g("应收未结"), sums["total"], "money"),
                Figure(_g("逾期占比"), share(sums["overdue"], sums["total"]), "percent"),
-               Figure(_g("应收账款周转天数（DSO）"), dso, "text")]
+               Figure(_g("应收账款周转天数"), dso, "text")]
     chart = Chart("bar", [r["bucket"] for r in bucket_rows], [(_g("未结金额"), [r["amount"] for r in bucket_rows])],
                   title=_g("各账龄的未结金额"))
     notes = [_note_scope(),
              _g("账龄 = 营业日 − 到期日（天），按每笔到期明细计；未到期 = 今天或以后到期。"),
-             _g("DSO = 期末应收未结 ÷ 近 %(days)d 天含税销售额（减红字冲减）× %(days)d，一位小数；不受网点与分类筛选。") % {
+             _g("应收账款周转天数 = 期末应收未结 ÷ 近 %(days)d 天含税销售额（减红字冲减）× %(days)d，一位小数；不受网点与分类筛选。") % {
                  "days": days}]
     return ReportResult(title=_g("账龄分析"), tables=[bucket_table, Table(
         customer_columns, customer_rows, totals=customer_totals, title=_g("按客户（未结金额最大的 %(n)d 户）") % {
@@ -188,7 +188,7 @@ def trend(params: ReportParams, user) -> ReportResult:
                   if totals["net_billed"] > 0 else None)
     figures = [Figure(_g("期间收款"), totals["received"], "money"),
                Figure(_g("期间回款率"), totals["collection_rate"], "percent"),
-               Figure(_g("应收账款周转天数（DSO）"), rs.dso(user, day=today), "text")]
+               Figure(_g("应收账款周转天数"), rs.dso(user, day=today), "text")]
     chart = Chart("line", [r["month"] for r in out], [(_g("净开单"), [r["net_billed"] for r in out]),
                                                      (_g("收款金额"), [r["received"] for r in out]),
                                                      (_g("核销到应收单"), [r["matched"] for r in out])],
@@ -209,7 +209,7 @@ def register() -> None:
     register_report(ReportSpec(
         code="receivables-aging", title=_("账龄分析"), group="receivables", run=aging,
         filters=("branch", "category"), order=20, landscape=True, permission="receivables.view_bill",
-        description=_("应收未结金额的账龄结构（未到期、1–30天 … 365天以上），按客户；DSO。")))
+        description=_("应收未结金额的账龄结构（未到期、1–30天 … 365天以上），按客户；应收账款周转天数。")))
     register_report(ReportSpec(
         code="receivables-trend", title=_("回款趋势"), group="receivables", run=trend,
         filters=("months", "branch", "category"), order=30, permission="receivables.view_bill",
