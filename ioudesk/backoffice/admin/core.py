@@ -326,7 +326,10 @@ class AuditEventAdmin(ScopedAdminMixin, ModelAdmin):
 
 # What the trail records besides model fields (an export's row count, cleared login failures …).
 CHANGE_LABELS = {"rows": _("行数"), "full_sensitive_data": _("含完整证件号、手机号"), "attempts": _("登录失败次数"),
-                 "follow_ups": _("跟进记录")}
+                 "follow_ups": _("跟进记录"),
+                 # reports: an export's report, format, parameters and file; a list export's filters; a provision
+                 "report": _("报表"), "format": _("格式"), "params": _("参数"), "file": _("文件名"),
+                 "conditions": _("筛选条件"), "required": _("应计提"), "booked": _("已计提")}
 
 
 def _change_label(event, key: str) -> str:
