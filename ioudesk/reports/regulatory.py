@@ -1,6 +1,6 @@
 """业务状况月报: the monthly statistics table a 小额贷款公司 reports to the 人民银行 branch and the local
 financial regulator (地方金融监管局), laid out after the 《贷款公司、小额贷款公司金融统计制度》 (银发〔2009〕268号)
-and the provincial 业务状况月报表 built on it (docs/domain.md §27, /work/issue14-docs/D.md): 总量指标
+and the provincial 业务状况月报表 built on it (docs/domain.md §27): 总量指标
 (累放/累收 since the start, this year, this month; the loan balance), the balance by 贷款方式, 投向, 借款人类型,
 额度 and 期限, the five tiers, the month's rates and the ledger's figures. The .xlsx in the form's layout is
 `ioudesk.reports.monthly_form.monthly_form_xlsx`.
