@@ -1,5 +1,5 @@
 """往来总览 on SQLite: an index on BillDue (direction, status, open_amount, customer_id, due_date, branch_id)
-(H13; measured on 1,000,000 open items, /work/issue14-docs/H13.md).
+(on 1,000,000 open items the other direction's total went from 1.5 s to under 0.01 s of CPU).
 
 The overview's open-item reads filter direction = …, status = 'open', open_amount > 0 (and branch_id IN …
 for a user who sees some branches). Without this index SQLite answers "the other direction's total"
