@@ -28,6 +28,13 @@ def report_settings() -> ReportSettings:
     return ReportSettings.objects.order_by("pk").first() or ReportSettings()
 
 
+def report_settings_ensure() -> ReportSettings:
+    """The stored row, made with the defaults (the figures the reports already use) when there is none:
+    called by `ioudesk setup` and by the 报表设置 page, so a viewer opens the row read-only."""
+    stored = ReportSettings.objects.order_by("pk").first()
+    return stored if stored is not None else ReportSettings.objects.create()
+
+
 def _decimal(value, field: str, label, problems: list) -> Decimal | None:
     if value in (None, ""):
         return None

@@ -28,13 +28,11 @@ class ReportSettingsAdmin(UnfoldWidgetsMixin, ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         """The one row's form (made with the defaults the first time)."""
-        stored = ReportSettings.objects.order_by("pk").first()
-        if stored is None:
-            return redirect(reverse("admin:reports_reportsettings_add"))
+        stored = report_settings.report_settings_ensure()
         return redirect(reverse("admin:reports_reportsettings_change", args=[stored.pk]))
 
     def has_add_permission(self, request):
-        return request.user.has_perm(report_settings.PERMISSION) and not ReportSettings.objects.exists()
+        return False  # the one row is made by `ioudesk setup` (or the list, with the defaults): never added
 
     def has_delete_permission(self, request, obj=None):
         return False

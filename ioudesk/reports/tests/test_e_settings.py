@@ -51,6 +51,13 @@ def test_bad_values_are_named_in_chinese(finance, values, field, words):
     assert not ReportSettings.objects.exists()
 
 
+def test_a_viewer_opens_the_row_read_only(client, make_staff):
+    auditor = make_staff("e-auditor-view", role=roles.AUDITOR)
+    client.force_login(auditor)
+    response = client.get(reverse("admin:reports_reportsettings_changelist"), follow=True)
+    assert response.status_code == 200 and "25" in response.content.decode()
+
+
 def test_only_who_may_change_settings(make_staff):
     auditor = make_staff("e-auditor", role=roles.AUDITOR)
     with pytest.raises(PermissionDenied):
@@ -60,15 +67,18 @@ def test_only_who_may_change_settings(make_staff):
 def test_the_admin_opens_the_one_row_and_saves_through_the_service(client, finance):
     client.force_login(finance)
     listing = reverse("admin:reports_reportsettings_changelist")
-    response = client.get(listing)
-    assert response.status_code == 302 and response["Location"] == reverse("admin:reports_reportsettings_add")
+    response = client.get(listing)  # the one row, made with the defaults the first time (a viewer opens it too)
+    stored = ReportSettings.objects.get()
+    assert stored.rate_substandard == D("25") and stored.general_reserve_rate == D("1")
+    change = reverse("admin:reports_reportsettings_change", args=[stored.pk])
+    assert response.status_code == 302 and response["Location"] == change
     form = {"rate_normal": "0", "rate_special_mention": "2", "rate_substandard": "25", "rate_doubtful": "50",
             "rate_loss": "100", "general_reserve_rate": "1.5", "net_assets": "", "concentration_limit": "10"}
-    response = client.post(reverse("admin:reports_reportsettings_add"), form)
+    response = client.post(change, form)
     assert response.status_code == 302, response.content.decode()[-2000:]
     stored = ReportSettings.objects.get()
     assert stored.general_reserve_rate == D("1.5") and stored.net_assets is None
-    assert client.get(listing)["Location"] == reverse("admin:reports_reportsettings_change", args=[stored.pk])
+    assert client.get(listing)["Location"] == change
     bad = client.post(reverse("admin:reports_reportsettings_change", args=[stored.pk]), {**form, "rate_doubtful": "10"})
     assert bad.status_code == 200 and "不能低于次级类" in bad.content.decode()
     assert ReportSettings.objects.get().rate_doubtful == D("50")

@@ -14,6 +14,7 @@ from ioudesk.receivables.approval_kinds import receivables_defaults_ensure
 from ioudesk.receivables.dunning import dunning_defaults_ensure
 from ioudesk.receivables.matching import match_rules_defaults_ensure
 from ioudesk.reminders.services import reminder_defaults_ensure
+from ioudesk.reports.settings import report_settings_ensure
 from ioudesk.screening.services import screening_defaults_ensure
 
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         screening_defaults_ensure()
         flow_defaults_ensure()
         receivables_defaults_ensure()  # 往来: payment terms, settings, bill sign-off flows
+        report_settings_ensure()  # 报表设置: the provision rates and concentration limit
         application_defaults_ensure()
         match_rules_defaults_ensure()
         dunning_defaults_ensure()  # 往来: 单据到期提醒/催款通知 templates and rules
