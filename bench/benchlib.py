@@ -46,3 +46,26 @@ def replace_section(path: Path, title: str, section: str) -> None:
         tail = "".join(lines[end:])
         body = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
     path.write_text(body, encoding="utf-8")
+
+
+def insert_select(raw, table: str, values: dict[str, str], source: str, params=(), *, day,
+                  timestamp: str = "strftime('%Y-%m-%d %H:%M:%S', 'now')") -> int:
+    """INSERT INTO table (…) SELECT … FROM source on the sqlite3 driver: the columns in `values` as given,
+    every other NOT NULL column without a default filled by its type (`day` for dates, `timestamp` — an SQL
+    expression — for date-times), so new columns of the models do not break a bench's data set."""
+    columns = raw.execute(f'PRAGMA table_info("{table}")').fetchall()
+    exprs = dict(values)
+    for _cid, name, kind, notnull, default, pk in columns:
+        if name in exprs or pk or not notnull or default is not None:
+            continue
+        kind = (kind or "").lower()
+        if "date" in kind and "time" in kind:
+            exprs[name] = timestamp
+        elif "date" in kind:
+            exprs[name] = f"'{day.isoformat()}'"
+        elif "char" in kind or "text" in kind:
+            exprs[name] = "''"
+        else:
+            exprs[name] = "0"
+    sql = f'INSERT INTO "{table}" ({", ".join(exprs)}) SELECT {", ".join(exprs.values())} FROM {source}'
+    return raw.execute(sql, params).rowcount

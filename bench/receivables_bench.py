@@ -37,6 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
 from benchlib import cpu_model, replace_section, setup_django  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,26 +55,8 @@ def log(message: str) -> None:
 
 
 def insert_select(raw, table: str, values: dict[str, str], source: str, params=()) -> int:
-    """INSERT INTO table (…) SELECT … FROM source: the given columns, every other NOT NULL column
-    without a default filled by its type (new columns do not break the bench)."""
-    columns = raw.execute(f'PRAGMA table_info("{table}")').fetchall()
-    exprs = dict(values)
-    for _cid, name, kind, notnull, default, pk in columns:
-        if name in exprs or pk or not notnull or default is not None:
-            continue
-        kind = (kind or "").lower()
-        if "date" in kind and "time" in kind:
-            exprs[name] = "strftime('%Y-%m-%d %H:%M:%S', 'now')"
-        elif "date" in kind:
-            exprs[name] = f"'{DAY.isoformat()}'"
-        elif "char" in kind or "text" in kind:
-            exprs[name] = "''"
-        elif "bool" in kind:
-            exprs[name] = "0"
-        else:
-            exprs[name] = "0"
-    sql = f'INSERT INTO "{table}" ({", ".join(exprs)}) SELECT {", ".join(exprs.values())} FROM {source}'
-    return raw.execute(sql, params).rowcount
+    """benchlib.insert_select with this bench's day."""
+    return benchlib.insert_select(raw, table, values, source, params, day=DAY)
 
 
 def amount_fen(n: int) -> int:
