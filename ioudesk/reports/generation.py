@@ -136,11 +136,35 @@ def _filename(generated: GeneratedReport) -> str:
     return f"{generated.title}-{stamp}.{generated.format}"
 
 
+# The one door for a kept report's state: where each state may go (a finished report stays finished).
+MOVES = {
+    GeneratedState.QUEUED: (GeneratedState.RUNNING, GeneratedState.FAILED),
+    GeneratedState.RUNNING: (GeneratedState.DONE, GeneratedState.FAILED),
+    GeneratedState.DONE: (),
+    GeneratedState.FAILED: (),
+}
+
+
+def generated_move(generated: GeneratedReport, state: str, **fields) -> bool:
+    """Move a kept report to `state` (with `fields` written alongside) if the state it has in the
+    database may go there (MOVES): one conditional UPDATE, so two workers given the same report
+    cannot both start it, and a finished report is never reopened. Returns whether it moved; the
+    instance is updated when it did."""
+    sources = [current for current, targets in MOVES.items() if state in targets]
+    moved = GeneratedReport.objects.filter(pk=generated.pk, state__in=sources).update(state=state, **fields)
+    if moved:
+        generated.state = state
+        for name, value in fields.items():
+            setattr(generated, name, value)
+    return bool(moved)
+
+
 def _draw(generated: GeneratedReport, user, *, job: Job | None) -> None:
     """Compute, render and store one report; on a refusal (ApplicationError) or a crash the report
-    is marked failed with the reason (and the job failed), never left running."""
-    GeneratedReport.objects.filter(pk=generated.pk).update(state=GeneratedState.RUNNING)
-    generated.state = GeneratedState.RUNNING
+    is marked failed with the reason (and the job failed), never left running. A report another
+    worker has already started (or finished) is left to it."""
+    if not generated_move(generated, GeneratedState.RUNNING):
+        return
 
     def progress(done: int, phase: str | None = None):
         if job is not None:
@@ -160,12 +184,8 @@ def _draw(generated: GeneratedReport, user, *, job: Job | None) -> None:
         log.exception("report %s (%s) failed", generated.pk, generated.code)
         _fail(generated, _g("生成失败：系统出错，请稍后重试或联系管理员。"), job)
         raise
-    generated.state, generated.file_path, generated.file_name = GeneratedState.DONE, stored, _filename(generated)
-    generated.size, generated.sha256, generated.rows = len(data), digest, rows
-    generated.source, generated.as_of, generated.finished_at = source, as_of, timezone.now()
-    generated.error = ""
-    generated.save(update_fields=["state", "file_path", "file_name", "size", "sha256", "rows", "source", "as_of",
-                                  "finished_at", "error"])
+    generated_move(generated, GeneratedState.DONE, file_path=stored, file_name=_filename(generated), size=len(data),
+                   sha256=digest, rows=rows, source=source, as_of=as_of, finished_at=timezone.now(), error="")
     if job is not None:
         jobs.job_finish(job, result={"generated": generated.pk, "size": len(data), "rows": rows})
 
@@ -195,9 +215,7 @@ def _render(generated: GeneratedReport, user, progress) -> tuple[bytes, int, str
 
 
 def _fail(generated: GeneratedReport, message: str, job: Job | None) -> None:
-    generated.state, generated.error, generated.finished_at = GeneratedState.FAILED, message[:2000], timezone.now()
-    GeneratedReport.objects.filter(pk=generated.pk).update(state=generated.state, error=generated.error,
-                                                           finished_at=generated.finished_at)
+    generated_move(generated, GeneratedState.FAILED, error=message[:2000], finished_at=timezone.now())
     if job is not None:
         jobs.job_fail(job, message=message)
 

@@ -73,18 +73,29 @@ class ReportParams:
     extra: dict = field(default_factory=dict)  # a report's own options (e.g. {"dimension": "product"})
 
     def to_json(self) -> dict:
-        """What 报告管理 stores and `params_parse` reads back (dates as ISO text, blanks left out)."""
+        """The parameters under the names `params_parse` reads (the report page's GET names: date_from,
+        branch, product …, a report's own options at the top level), dates as ISO text, a month as
+        2026-11, blanks and defaults left out: what 报告管理, schedules and saved pivots store and read
+        back through the same parser."""
         out = {}
         for key, value in asdict(self).items():
             if value in (None, "", {}) or (key == "months" and value == 12) or (key == "page" and value == 1):
                 continue
-            if key == "month" and value:
-                out[key] = value.strftime("%Y-%m")
+            if key == "extra":
+                out.update({name: option for name, option in value.items() if option not in (None, "")})
+                continue
+            name = key[:-3] if key in ID_KEYS else key
+            if key == "month":
+                out[name] = value.strftime("%Y-%m")
             elif isinstance(value, date):
-                out[key] = value.isoformat()
+                out[name] = value.isoformat()
             else:
-                out[key] = value
+                out[name] = value
         return out
+
+
+# ReportParams fields stored under the form's name without "_id" (branch_id → branch).
+ID_KEYS = ("branch_id", "product_id", "officer_id", "customer_id")
 
 
 def _date(raw, field_name, label, problems):

@@ -52,7 +52,6 @@ def report_params(spec: ReportSpec, data, user) -> ReportParams:
     filters (ioudesk.reports.params) and its own options (registry.OPTIONS, default the first choice),
     each value checked (an option among its choices; product, officer and customer existing and, for a
     customer, in the user's scope). Raises ValidationFailed with every problem by field."""
-    data = _form_keys(data)
     options = OPTIONS.get(spec.code, ())
     problems: list[dict] = []
     params = None
@@ -75,22 +74,6 @@ def report_params(spec: ReportSpec, data, user) -> ReportParams:
         raise ValidationFailed(_join(p["message"] for p in problems),
                                extra={"field": problems[0]["field"], "details": problems})
     return replace(params, extra={**params.extra, **extra})
-
-
-def _form_keys(data):
-    """ReportParams.to_json() (what 报告管理 and schedules store: branch_id, extra={...}) read as the form's
-    keys (branch, dimension …); a request's GET is left as it is."""
-    if not isinstance(data, dict) or not ({"branch_id", "product_id", "officer_id", "customer_id", "extra"} & set(data)):
-        return data
-    out = {key: value for key, value in data.items() if key != "extra"}
-    for name in ("branch", "product", "officer", "customer"):
-        if f"{name}_id" in out:
-            out.setdefault(name, out.pop(f"{name}_id"))
-    extra = data.get("extra")
-    if isinstance(extra, dict):
-        for key, value in extra.items():
-            out.setdefault(key, value)
-    return {key: "" if value is None else str(value) for key, value in out.items()}
 
 
 def _join(messages) -> str:

@@ -348,7 +348,8 @@ def _xlsx(rows: list[list], numeric: bool) -> bytes:
         values = []
         for value in row:
             if isinstance(value, Decimal):
-                value = float(value) if numeric else f"{value:,.2f}"
+                # openpyxl writes a Decimal as a number cell, exactly as written (no float on our side)
+                value = value if numeric else f"{value:,.2f}"
             elif isinstance(value, datetime) and not numeric:
                 value = value.strftime("%Y-%m-%d %H:%M:%S")
             elif isinstance(value, str):

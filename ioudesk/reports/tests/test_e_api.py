@@ -56,7 +56,7 @@ def test_the_list_names_each_report_with_its_filters_and_options(call, reports_r
 
 def test_the_json_has_the_figures_the_page_shows(call, client, reports_registered, finance, business_date):
     body = call(finance, f"/{DUMMY}", branch=str(finance.branch_id), dimension="product").json()
-    assert body["params"] == {"as_of": "2026-11-28", "branch_id": finance.branch_id, "extra": {"dimension": "product"}}
+    assert body["params"] == {"as_of": "2026-11-28", "branch": finance.branch_id, "dimension": "product"}
     table = body["tables"][0]
     assert table["rows"][0] == {"branch": "总部", "count": 2, "balance": "15000.00", "rate": "0.1200", "share": "60.00",
                                 "opened": "2026-01-15"}
@@ -126,12 +126,22 @@ def test_the_schema_documents_the_reports_operations(client, admin_user_zh):
 
 
 def test_stored_params_read_back_the_same(reports_registered, finance, business_date):
-    """What 报告管理 keeps (ReportParams.to_json: branch_id, extra) parses back to the same parameters."""
+    """What 报告管理 keeps (ReportParams.to_json: the form's names, branch and dimension) parses back to the same parameters."""
     from ioudesk.reports.running import report_params, spec_get
 
     spec = spec_get(DUMMY, finance)
     params = report_params(spec, {"branch": str(finance.branch_id), "dimension": "product", "as_of": "2026-11-20"},
                            finance)
     stored = json.loads(json.dumps(params.to_json()))
-    assert stored == {"as_of": "2026-11-20", "branch_id": finance.branch_id, "extra": {"dimension": "product"}}
+    assert stored == {"as_of": "2026-11-20", "branch": finance.branch_id, "dimension": "product"}
     assert report_params(spec, stored, finance) == params
+
+
+def test_parameters_stored_the_old_way_are_rewritten_by_the_migration():
+    """0004: branch_id and a nested extra (what an earlier to_json wrote) become the parser's names."""
+    import importlib
+
+    migration = importlib.import_module("ioudesk.reports.migrations.0004_params_form_names")
+    assert migration.form_names({"as_of": "2026-11-20", "branch_id": 3, "extra": {"dimension": "product"}}) == {
+        "as_of": "2026-11-20", "branch": 3, "dimension": "product"}
+    assert migration.form_names({"as_of": "2026-11-20", "branch": 3}) is None  # already the parser's names

@@ -132,6 +132,22 @@ def test_a_detail_list_runs_in_the_worker_with_progress(private_dir, finance, du
     assert generation.report_download(user=finance, pk=generated.pk).data
 
 
+def test_a_kept_reports_state_moves_only_forward(private_dir, finance, dummy_report, business_date,
+                                                 django_capture_on_commit_callbacks):
+    """generated_move: queued → running once (a second worker is refused), running → done, and a done
+    report is never moved back to running or to failed."""
+    with django_capture_on_commit_callbacks():
+        generated = generation.report_generate("f-dummy-long", {}, "xlsx", finance)
+    other = GeneratedReport.objects.get(pk=generated.pk)  # a second worker's copy
+    assert generation.generated_move(generated, GeneratedState.RUNNING) is True
+    assert generation.generated_move(other, GeneratedState.RUNNING) is False and other.state == GeneratedState.QUEUED
+    assert generation.generated_move(generated, GeneratedState.DONE, rows=3) is True
+    assert generation.generated_move(generated, GeneratedState.FAILED, error="x") is False
+    assert generation.generated_move(generated, GeneratedState.RUNNING) is False
+    generated.refresh_from_db()
+    assert generated.state == GeneratedState.DONE and generated.rows == 3 and generated.error == ""
+
+
 def test_bad_parameters_name_the_field_in_chinese(private_dir, finance, dummy_report, business_date):
     with pytest.raises(ValidationFailed) as error:
         generation.report_generate("f-dummy", {"as_of": "2026-13-01"}, "xlsx", finance)

@@ -147,3 +147,17 @@ def test_saved_pivots_are_per_user(finance, manager, portfolio, business_date):
     assert error.value.extra["field"] == "name"
     pivot.pivot_delete(user=finance, pk=saved.pk)
     assert SavedPivot.objects.count() == 0
+
+
+def test_a_saved_pivot_keeps_its_branch_and_product(finance, portfolio, business_date):
+    """The branch and product filters are stored under the names the parser reads (branch, product), so
+    the saved pivot opens with them: 东城 only, 3 IOUs, balance ¥45,000.00."""
+    east, product = portfolio["east"], portfolio["product"]
+    query = pivot.pivot_parse(QueryDict(f"rows=branch&measures=count&measures=balance&branch={east.pk}"
+                                        f"&product={product.pk}"), finance)
+    saved = pivot.pivot_save(user=finance, name="东城", query=query)
+    assert saved.filters == {"date_from": "2026-11-01", "date_to": "2026-11-28", "branch": east.pk,
+                             "product": product.pk}
+    reloaded = pivot.pivot_parse(pivot.pivot_as_data(saved), finance)
+    assert reloaded.params.branch_id == east.pk and reloaded.params.product_id == product.pk
+    assert reloaded == query
