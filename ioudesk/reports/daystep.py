@@ -43,10 +43,14 @@ def reports_day_step(*, day: date, close_run=None, catching_up: bool = False) ->
         flows += snapshots.flows_day_write(other)
     counts["flow_rows"] = flows
     counts["flow_days_rewritten"] = len(earlier)
+    latest = not DayMark.objects.filter(day__gt=day).exists()
+    for writer in snapshots.DAY_WRITERS.values():
+        counts[f"{writer.name}_rows"] = writer.write(day, latest=latest, previous=previous)
     if is_month_end(day):
         existed = snapshots.snapshot_for(day) is not None
         snapshot = snapshots.month_end_take(day, close_run=close_run)
         counts["snapshot_ious"] = 0 if existed else snapshot.totals.get("rows", 0)
+    snapshots.derived_backfill()  # snapshots taken before a derived figure existed (an upgrade)
     counts["differences"] = snapshots.differences_find(
         after_transaction=mark, after_entry=previous.entry_max if previous else 0)
     DayMark.objects.update_or_create(day=day, defaults={"transaction_max": tx_max, "entry_max": entry_max})
@@ -65,4 +69,6 @@ COUNT_LABELS = {
 def register() -> None:
     from ioudesk.closing.registry import register_day_step
 
-    register_day_step("reports", label=_("报表数据"), order=60, run=reports_day_step, count_labels=COUNT_LABELS)
+    # called after every part has registered its writers (registrations.py), so their counts are labelled
+    labels = {**COUNT_LABELS, **{f"{w.name}_rows": w.label for w in snapshots.DAY_WRITERS.values()}}
+    register_day_step("reports", label=_("报表数据"), order=60, run=reports_day_step, count_labels=labels)
