@@ -338,3 +338,13 @@ class ReportSettings(models.Model):
 
     def __str__(self):
         return str(self._meta.verbose_name)
+
+
+# Grouped figures derived by the close (each module defines its own models; importing them here is
+# what makes them the reports app's): see docs/architecture.md, 报表.
+from ioudesk.reports import (  # noqa: E402, F401, I001
+    model_cube,
+    model_customer,
+    model_ledger,
+    model_moves,
+)
