@@ -186,7 +186,10 @@ class Iou(TermsFields):
             ("write_off_iou", _("可以核销")),
             ("classify_iou", _("可以调整五级分类")),
         ]
-        indexes = [models.Index(fields=["branch", "status"], name="iou_branch_status_idx")]
+        indexes = [models.Index(fields=["branch", "status"], name="iou_branch_status_idx"),
+                   # 核销与收回 finds the IOUs written off in a period (few among a million)
+                   models.Index(fields=["written_off_on"], condition=Q(written_off_on__isnull=False),
+                                name="iou_written_off_on_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(principal__gt=0), name="iou_principal_positive"),
         ]
