@@ -4,8 +4,8 @@ ioudesk/ledger/chart.py mapped to statement lines in one table (`LINES`), after 
 
 Balances are cumulative debits and credits of every leaf account up to a day, rolled up to the top
 account (an administrator's sub-accounts, 100202 …, land on their parent's line): read from the month-end
-snapshot (MonthEndAccount) when the day is a frozen month end, else the latest snapshot before the day plus
-the postings since (those dated after it and those entered after it), in two GROUP BYs. Income and expense accounts are never closed into an equity account in this ledger, so
+snapshot (MonthEndAccount) when the day is a frozen month end, else `ledger_days.account_balances` (the
+close's per-day sums of each account, LedgerDay, plus the entries made since it ran): exact at any day. Income and expense accounts are never closed into an equity account in this ledger, so
 未分配利润 is what they add up to since the first entry; assets = liabilities + equity then holds
 whenever the trial balance does, and the statement shows the check.
 
@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Q, Sum
+from django.db.models import BigIntegerField, Sum
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.calc.money import ZERO, from_fen
-from ioudesk.ledger.models import MEMO_TYPES, Account, AccountType, NormalSide, Posting
+from ioudesk.ledger.models import MEMO_TYPES, Account, AccountType, NormalSide
+from ioudesk.reports.ledger_days import account_balances_fen
 from ioudesk.reports.registry import Column, Figure, ReportResult, ReportSpec, Table, register_report
 
 # --- the mapping --------------------------------------------------------------------------------
@@ -128,9 +129,9 @@ def _snapshot_month(day: date):
 
 def balances_at(day: date) -> Balances:
     """Top accounts' balances at the end of `day`: the month-end snapshot's rows when `day` is a frozen month
-    end, else the latest snapshot before it plus the postings since (or, before any snapshot, one GROUP BY over
-    the postings)."""
-    from ioudesk.reports.models import MonthEndAccount, MonthSnapshot
+    end, else the ledger as it stands (ledger_days.account_balances: LedgerDay to `day` plus the entries made
+    since the close's writer ran; before it has run, one GROUP BY over the postings)."""
+    from ioudesk.reports.models import MonthEndAccount
 
     accounts = list(Account.objects.all())
     by_id = {a.pk: a for a in accounts}
@@ -145,17 +146,9 @@ def balances_at(day: date) -> Balances:
         rows = grouped(MonthEndAccount.objects.filter(month_end=day))
         source = "snapshot"
     else:
-        # The latest frozen month end before the day plus what was posted since (dated after it, or dated on or
-        # before it but entered after it: entry ids above its watermark), so a day reads a month of postings, not
-        # the whole ledger; the sum is the ledger as it stands (what the trial balance says).
-        previous = MonthSnapshot.objects.filter(month_end__lt=day).order_by("-month_end").first()
-        if previous is not None and "entry_max" in (previous.totals or {}):
-            mark = int(previous.totals["entry_max"])
-            rows = grouped(MonthEndAccount.objects.filter(month_end=previous.month_end)) + grouped(
-                Posting.objects.filter(Q(day__gt=previous.month_end, day__lte=day)
-                                       | Q(day__lte=previous.month_end, entry_id__gt=mark)))
-        else:
-            rows = grouped(Posting.objects.filter(day__lte=day))
+        # The ledger as it stands (what the trial balance says) from the close's per-day account sums plus
+        # the entries made since it ran (ledger_days.account_balances), not a scan of every posting.
+        rows = [(account_id, debit, credit) for account_id, (debit, credit) in account_balances_fen(day).items()]
         source = "live"
 
     def top(account: Account) -> Account:
