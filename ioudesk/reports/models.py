@@ -58,6 +58,12 @@ class FlowDay(models.Model):
     kind = models.CharField(_("类型"), max_length=16)
     # The IOU's kind (借条 loan / 欠条 debt): the regulator's table counts loans only (A, for D).
     iou_kind = models.CharField(_("借据类型"), max_length=8, default="loan")
+    # The IOU as it stood at the close that wrote the day (for a day rewritten later: at that close):
+    # the custom report's income by tier, bucket, guarantee type and application channel.
+    guarantee = models.CharField(_("担保方式"), max_length=10, default="credit")
+    classification = models.CharField(_("五级分类"), max_length=16, default="normal")
+    bucket = models.CharField(_("账龄"), max_length=4, default="M0")
+    channel = models.CharField(_("申请渠道"), max_length=10, default="", blank=True)
     count = models.PositiveIntegerField(_("笔数"), default=0)
     amount = MoneyField(_("金额"), default=0)
     principal = MoneyField(_("本金"), default=0)

@@ -12,8 +12,9 @@ Where each measure is read:
   period (the month end for a closed month); with the channel dimension (PortfolioDay has no channel)
   from MonthEndIou at the month ends (the IOU's application channel; 直接录入 without an application);
 - income from FlowDay (kinds repayment, repayment_credit and recovery; reversals are negative rows
-  under the original kind, so the sum is net) over the period; FlowDay has branch, product, officer and
-  day only, so income goes with the dimensions branch, product, officer and month.
+  under the original kind, so the sum is net) over the period, by any dimension: FlowDay keeps the
+  IOU's kind, guarantee type, tier, bucket and application channel as they stood at the close that
+  wrote the day.
 
 `pivot_parse(data, user)` checks a request (a Chinese message naming the field), `pivot_run(query,
 user)` returns a registry.ReportResult (rendered, exported and printed like any report), `pivot_save`
@@ -50,7 +51,6 @@ MEASURES: dict[str, tuple[object, str]] = {
     "overdue": (_("逾期本息"), "money"), "income": (_("实收利息"), "money"),
 }
 STOCK = ("count", "principal", "balance", "overdue")
-INCOME_DIMENSIONS = ("branch", "product", "officer", "month")
 INCOME_KINDS = ("repayment", "repayment_credit", "recovery")
 MAX_ROWS_DIMENSIONS = 3
 FILTERS = ("period", "branch", "product", "officer")
@@ -113,12 +113,6 @@ def pivot_parse(data, user) -> PivotQuery:
         problem("measures", _g("指标：没有“%(name)s”这个指标。") % {"name": "、".join(unknown)})
     if chart not in CHARTS:
         problem("chart", _g("图表：请选择柱状图、折线图或不显示。"))
-    dims = [d for d in [*rows, columns] if d in DIMENSIONS]
-    if "income" in measures:
-        wrong = [str(DIMENSIONS[d]) for d in dims if d not in INCOME_DIMENSIONS]
-        if wrong:
-            problem("measures", _g("指标：实收利息只能按网点、产品、客户经理或月份分组，请去掉“%(names)s”或不选实收利息。")
-                    % {"names": "、".join(wrong)})
     params = None
     try:
         params = params_parse(data, user=user, filters=FILTERS)
@@ -205,7 +199,7 @@ def _income(user, query: PivotQuery, dims: list[str]) -> dict:
     params = query.params
     queryset = scope.scope_queryset(user, FlowDay.objects.filter(
         day__gte=params.date_from, day__lte=params.date_to, kind__in=INCOME_KINDS)).filter(iou_filter(params))
-    fields = {**_FIELDS, "month": "m"}
+    fields = {**_FIELDS, "month": "m", "kind": "iou_kind", "channel": "channel"}
     if "month" in dims:
         queryset = queryset.annotate(m=TruncMonth("day"))
     rows = queryset.values(*[fields[d] for d in dims]).annotate(income=MoneySum(F("interest") + F("penalty") + F("fee")))

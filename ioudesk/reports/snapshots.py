@@ -81,6 +81,13 @@ def guarantee_sql(alias: str) -> str:
             f"ELSE '{GuaranteeType.CREDIT.value}' END")
 
 
+def channel_sql(alias: str) -> str:
+    """The IOU's application channel (its latest application; '' for an IOU entered directly, 直接录入),
+    an index probe per IOU (applications by iou_id)."""
+    return (f"COALESCE((SELECT a.channel FROM {_q('applications_application')} a WHERE a.iou_id = {alias}.id "
+            f"ORDER BY a.id DESC LIMIT 1), '')")
+
+
 def purpose_sql(alias: str) -> str:
     return f"COALESCE({alias}.purpose_category, '{Purpose.OTHER.value}')"
 
@@ -129,20 +136,24 @@ def portfolio_day_write(day: date) -> int:
 
 def flows_day_write(day: date) -> int:
     """Delete and rewrite FlowDay for `day` from the transactions dated `day`. Returns the rows."""
-    columns = ("day", "branch_id", "product_id", "officer_id", "iou_kind", "kind", "count", "amount", "principal",
-               "interest", "penalty", "fee")
+    columns = ("day", "branch_id", "product_id", "officer_id", "iou_kind", "guarantee", "classification", "bucket",
+               "channel", "kind", "count", "amount", "principal", "interest", "penalty", "fee")
     reversal = TransactionKind.REVERSAL.value
     repayment = TransactionKind.REPAYMENT.value
     # The kind a transaction counts under: a reversal under its original's, negated.
     kind = (f"CASE WHEN COALESCE(r.kind, t.kind) = '{repayment}' AND COALESCE(r.source, t.source) = 'credit' "
             f"THEN '{CREDIT_REPAYMENT}' ELSE COALESCE(r.kind, t.kind) END")
     sign = f"(CASE WHEN t.kind = '{reversal}' THEN -1 ELSE 1 END)"
+    guarantee = guarantee_sql("i")
+    channel = channel_sql("i")
     sql = (f"INSERT INTO {_t(FlowDay)} ({', '.join(_q(c) for c in columns)}) "
-           f"SELECT %s, i.branch_id, i.product_id, i.officer_id, i.kind, {kind}, SUM(CASE WHEN t.kind = '{reversal}' THEN 0 ELSE 1 END), SUM({sign} * t.amount), "
+           f"SELECT %s, i.branch_id, i.product_id, i.officer_id, i.kind, {guarantee}, i.classification, i.bucket, "
+           f"{channel}, {kind}, SUM(CASE WHEN t.kind = '{reversal}' THEN 0 ELSE 1 END), SUM({sign} * t.amount), "
            f"SUM({sign} * t.principal), SUM({sign} * t.interest), SUM({sign} * t.penalty), SUM({sign} * t.fee) "
            f"FROM {_t(Transaction)} t JOIN {_t(Iou)} i ON i.id = t.iou_id "
            f"LEFT JOIN {_t(Transaction)} r ON r.id = t.reverses_id AND t.kind = '{reversal}' "
-           f"WHERE t.day = %s GROUP BY i.branch_id, i.product_id, i.officer_id, i.kind, {kind}")
+           f"WHERE t.day = %s GROUP BY i.branch_id, i.product_id, i.officer_id, i.kind, {guarantee}, i.classification, "
+           f"i.bucket, {channel}, {kind}")
     with transaction.atomic(), connection.cursor() as cursor:
         FlowDay.objects.filter(day=day).delete()
         cursor.execute(sql, [day, day])

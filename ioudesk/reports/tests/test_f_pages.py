@@ -138,7 +138,9 @@ def test_the_custom_report_page_pivots_exports_and_saves(client, private_dir, fi
     page = client.get(url).content.decode()  # the default: by branch, count, balance, overdue
     assert "12,000.00" in page and "总部" in page
     page = client.get(url, {"rows": "bucket", "measures": ["balance", "income"]}).content.decode()
-    assert "实收利息只能按网点" in page  # refused, naming the measure
+    assert "M0" in page and "12,000.00" in page and "90.00" in page  # income by bucket (FlowDay keeps it)
+    page = client.get(url, {"rows": "bucket", "measures": ["balance", "profit"]}).content.decode()
+    assert "指标：没有“profit”这个指标。" in page  # refused, naming the measure
     page = client.get(url, {"rows": "month", "measures": ["income"], "date_from": "2026-11-01"}).content.decode()
     assert "2026-11" in page and "90.00" in page
     export = client.get(url, {"rows": "branch", "measures": "balance", "format": "xlsx"})
