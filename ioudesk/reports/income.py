@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +24,7 @@ from ioudesk.calc.money import ZERO
 from ioudesk.calc.reporting import CONCENTRATION_LIMIT, share
 from ioudesk.core import clock, scope
 from ioudesk.core.fields import MoneySum
-from ioudesk.ious.models import LIVE_STATUSES, Iou, Status
+from ioudesk.ious.models import LIVE_STATUSES, Iou
 from ioudesk.reports.links import iou_list_url
 from ioudesk.reports.params import ReportParams, iou_filter, month_end
 from ioudesk.reports.portfolio import sees_every_branch
@@ -167,30 +167,41 @@ TOP_COLUMNS = [
 
 
 def _customer_rows(params: ReportParams, user):
-    from ioudesk.customers.models import Customer
+    """(the IOUs the report counts, scoped and filtered; their figures per customer: the one SELECT the
+    close writes into CustomerFigure)."""
+    from ioudesk.reports.customer_figures import counted_ious, customer_grouped
 
-    ious = scope.scope_queryset(user, Iou.objects.exclude(
-        status__in=[Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED, Status.CANCELLED])).filter(iou_filter(params))
-    live_q = Q(status__in=LIVE)
-    grouped = (ious.values("customer_id").annotate(
-        ious=Count("id"), live=Count("id", filter=live_q), principal=MoneySum("principal"),
-        balance=MoneySum("principal_outstanding", filter=live_q),
-        interest=MoneySum("interest_outstanding", filter=live_q), penalty=MoneySum("penalty_outstanding", filter=live_q),
-        fee=MoneySum("fee_outstanding", filter=live_q), max_dpd=Max("days_past_due", filter=live_q),
-        written_off=Count("id", filter=Q(status=Status.WRITTEN_OFF))).order_by())
-    return ious, grouped, Customer
+    ious = scope.scope_queryset(user, counted_ious()).filter(iou_filter(params))
+    return ious, customer_grouped(ious)
+
+
+def _customer_live(params: ReportParams, user, offset: int):
+    """The report's rows computed from the IOUs (no close wrote CustomerFigure yet, or the figures
+    cannot answer the filters): the same grouped query."""
+    from ioudesk.reports.customer_figures import CustomerRows
+
+    ious, grouped = _customer_rows(params, user)
+    count = ious.values("customer_id").distinct().count()
+    page = list(grouped.order_by("-balance", "customer_id")[offset:offset + PAGE_SIZE])
+    top = ([r for r in page[:10] if r["balance"] > 0] if offset == 0
+           else list(grouped.filter(balance__gt=0).order_by("-balance", "customer_id")[:10]))
+    whole = ious.filter(status__in=LIVE).aggregate(v=MoneySum("principal_outstanding"))["v"]
+    return CustomerRows(count=count, page=page, top=top, whole=whole, day=None)
 
 
 def customer_analysis(params: ReportParams, user) -> ReportResult:
-    from ioudesk.customers.models import CustomerKind
+    from ioudesk.customers.models import Customer, CustomerKind
     from ioudesk.ious.models import Installment
+    from ioudesk.reports.customer_figures import customer_figures_read
     from ioudesk.reports.models import MonthEndIou
 
     today = clock.today()
-    ious, grouped, Customer = _customer_rows(params, user)
-    count = ious.values("customer_id").distinct().count()
     offset = (params.page - 1) * PAGE_SIZE
-    page = list(grouped.order_by("-balance", "customer_id")[offset:offset + PAGE_SIZE])
+    # the latest close's CustomerFigure (customers with transactions since computed from their IOUs),
+    # else the same figures from the IOUs
+    ious, _grouped = _customer_rows(params, user)
+    found = customer_figures_read(params, user, ious, offset, PAGE_SIZE) or _customer_live(params, user, offset)
+    count, page, whole, top = found.count, found.page, found.whole, found.top
     ids = [r["customer_id"] for r in page]
     customers = {c.pk: c for c in Customer.objects.filter(pk__in=ids).select_related("counterparty")
                  .only("pk", "name", "number", "kind", "counterparty__credit_limit")}
@@ -223,9 +234,6 @@ def customer_analysis(params: ReportParams, user) -> ReportResult:
     # the ten largest borrowers against net assets (the single-borrower limit)
     limit = settings_current().concentration_limit or CONCENTRATION_LIMIT
     assets, assets_source = net_assets()
-    whole = ious.filter(status__in=LIVE).aggregate(v=MoneySum("principal_outstanding"))["v"]
-    top = ([r for r in page[:10] if r["balance"] > 0] if offset == 0
-           else list(grouped.filter(balance__gt=0).order_by("-balance", "customer_id")[:10]))
     names = dict(Customer.objects.filter(pk__in=[r["customer_id"] for r in top]).values_list("pk", "name"))
     top_rows = []
     for rank, r in enumerate(top, 1):
@@ -248,6 +256,11 @@ def customer_analysis(params: ReportParams, user) -> ReportResult:
     ]
     if assets <= 0:
         notes.append(_g("净资产不大于零，无法计算集中度：请在报表设置中填写净资产。"))
+    if found.day is not None:
+        notes.append(_g("数据截至 %(day)s 日终（客户日终汇总）。") % {"day": found.day.isoformat()})
+        if found.patched:
+            notes.append(_g("其中 %(n)s 个客户（日终后有交易，或借据分属不同网点、产品、客户经理而按其筛选）按借据当前数计算。")
+                         % {"n": found.patched})
     return ReportResult(
         title=_g("客户贷款分析"),
         tables=[Table(columns=CUSTOMER_COLUMNS, rows=rows, title=_g("客户（按本金余额从大到小）")),
