@@ -39,14 +39,16 @@ def _portfolio_day_from_snapshot(month_end) -> int:
     """PortfolioDay of the month end summed from its snapshot (the dashboard's trend has a point there
     as it would after a real close of that day)."""
     columns = ("day", "branch_id", "product_id", "officer_id", "kind", "guarantee", "classification", "bucket",
-               "count", "principal", "principal_outstanding", "interest_outstanding", "penalty_outstanding",
+               "channel", "count", "principal", "principal_outstanding", "interest_outstanding", "penalty_outstanding",
                "fee_outstanding", "overdue_principal", "overdue_interest")
     marks = ", ".join(["%s"] * len(LIVE_STATUSES))
-    group = "branch_id, product_id, officer_id, kind, guarantee, classification, bucket"
-    sql = (f"INSERT INTO {PortfolioDay._meta.db_table} ({', '.join(columns)}) SELECT month_end, {group}, COUNT(*), "
-           f"SUM(principal), SUM(principal_outstanding), SUM(interest_outstanding), SUM(penalty_outstanding), "
-           f"SUM(fee_outstanding), SUM(overdue_principal), SUM(overdue_interest) FROM {MonthEndIou._meta.db_table} "
-           f"WHERE month_end = %s AND status IN ({marks}) GROUP BY month_end, {group}")
+    channel = snapshots.channel_sql("m.iou_id")
+    group = f"m.branch_id, m.product_id, m.officer_id, m.kind, m.guarantee, m.classification, m.bucket, {channel}"
+    sql = (f"INSERT INTO {PortfolioDay._meta.db_table} ({', '.join(columns)}) SELECT m.month_end, {group}, COUNT(*), "
+           f"SUM(m.principal), SUM(m.principal_outstanding), SUM(m.interest_outstanding), SUM(m.penalty_outstanding), "
+           f"SUM(m.fee_outstanding), SUM(m.overdue_principal), SUM(m.overdue_interest) "
+           f"FROM {MonthEndIou._meta.db_table} m WHERE m.month_end = %s AND m.status IN ({marks}) "
+           f"GROUP BY m.month_end, {group}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [month_end, *[str(s) for s in LIVE_STATUSES]])
         return cursor.rowcount

@@ -13,7 +13,7 @@ from ioudesk.ious.models import GuaranteeType, Purpose
 
 class PortfolioDay(models.Model):
     """The live portfolio at the end of one closed business day, summed by its dimensions: one row per
-    (day, branch, product, officer, kind, guarantee, classification, bucket). Written by the close's
+    (day, branch, product, officer, kind, guarantee, classification, bucket, channel). Written by the close's
     day step `reports` for the day it closes (and rewritten when a back-dated change reaches that day)."""
 
     day = models.DateField(_("日期"), db_index=True)
@@ -26,6 +26,7 @@ class PortfolioDay(models.Model):
     guarantee = models.CharField(_("担保方式"), max_length=10, choices=GuaranteeType.choices)
     classification = models.CharField(_("五级分类"), max_length=16)
     bucket = models.CharField(_("账龄"), max_length=4)
+    channel = models.CharField(_("申请渠道"), max_length=10, default="", blank=True)  # '' = 直接录入
     count = models.PositiveIntegerField(_("笔数"), default=0)
     principal = MoneyField(_("合同本金"), default=0)
     principal_outstanding = MoneyField(_("本金余额"), default=0)

@@ -9,8 +9,8 @@ overdue 逾期本息 (unpaid principal and interest of installments due before t
 Where each measure is read:
 - the stock measures (count, principal, balance, overdue) from PortfolioDay: the latest closed day on
   or before the period's end, or with the month dimension the latest closed day of every month in the
-  period (the month end for a closed month); with the channel dimension (PortfolioDay has no channel)
-  from MonthEndIou at the month ends (the IOU's application channel; 直接录入 without an application);
+  period (the month end for a closed month); PortfolioDay keeps the application channel too (直接录入
+  for an IOU without an application);
 - income from FlowDay (kinds repayment, repayment_credit and recovery; reversals are negative rows
   under the original kind, so the sum is net) over the period, by any dimension: FlowDay keeps the
   IOU's kind, guarantee type, tier, bucket and application channel as they stood at the close that
@@ -29,16 +29,16 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import F, Max, Sum
+from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from ioudesk.core import audit, scope
 from ioudesk.core.errors import NotFound, ValidationFailed
 from ioudesk.core.fields import MoneySum
-from ioudesk.reports.models import FlowDay, MonthEndIou, PortfolioDay, SavedPivot
-from ioudesk.reports.params import ReportParams, iou_filter, month_end, params_parse
+from ioudesk.reports.models import FlowDay, PortfolioDay, SavedPivot
+from ioudesk.reports.params import ReportParams, iou_filter, params_parse
 from ioudesk.reports.registry import Chart, Column, Figure, ReportResult, ReportSpec, Table
 
 DIMENSIONS: dict[str, object] = {
@@ -145,41 +145,13 @@ def _stock(user, query: PivotQuery, dims: list[str]) -> tuple[dict, dict]:
     """{key: {measure: value}} of the stock measures, and what they were read at (for the notes)."""
     params = query.params
     by_month = "month" in dims
-    if "channel" in dims:
-        from ioudesk.applications.models import Application
-
-        ends = []
-        current = month_end(params.date_from) if by_month else None
-        last = month_end(params.date_to)
-        if by_month:
-            while current <= last:
-                ends.append(current)
-                current = month_end(date(current.year + current.month // 12, current.month % 12 + 1, 1))
-        existing = MonthEndIou.objects.filter(month_end__lte=params.date_to)
-        if by_month:
-            existing = existing.filter(month_end__in=ends)
-        ends = sorted(set(existing.values_list("month_end", flat=True).distinct()))
-        if not by_month:
-            ends = ends[-1:]
-        from ioudesk.ious.models import LIVE_STATUSES
-
-        channel = Subquery(Application.objects.filter(iou_id=OuterRef("iou_id")).order_by("-pk").values("channel")[:1])
-        queryset = scope.scope_queryset(user, MonthEndIou.objects.filter(month_end__in=ends,
-                                                                          status__in=LIVE_STATUSES))
-        queryset = queryset.filter(iou_filter(params)).annotate(channel=Coalesce(channel, Value("")))
-        fields = {**_FIELDS, "month": "month_end", "channel": "channel"}
-        rows = queryset.values(*[fields[d] for d in dims]).annotate(
-            count=Count("id"), principal=MoneySum("principal"), balance=MoneySum("principal_outstanding"),
-            overdue=MoneySum(F("overdue_principal") + F("overdue_interest")))
-        read_at = {"snapshot": ends}
-    else:
-        days = _stock_days(user, params, by_month)
-        queryset = scope.scope_queryset(user, PortfolioDay.objects.filter(day__in=days)).filter(iou_filter(params))
-        fields = {**_FIELDS, "month": "day"}
-        rows = queryset.values(*[fields[d] for d in dims]).annotate(
-            count=Sum("count"), principal=MoneySum("principal"), balance=MoneySum("principal_outstanding"),
-            overdue=MoneySum(F("overdue_principal") + F("overdue_interest")))
-        read_at = {"days": days}
+    days = _stock_days(user, params, by_month)
+    queryset = scope.scope_queryset(user, PortfolioDay.objects.filter(day__in=days)).filter(iou_filter(params))
+    fields = {**_FIELDS, "month": "day", "channel": "channel"}
+    rows = queryset.values(*[fields[d] for d in dims]).annotate(
+        count=Sum("count"), principal=MoneySum("principal"), balance=MoneySum("principal_outstanding"),
+        overdue=MoneySum(F("overdue_principal") + F("overdue_interest")))
+    read_at = {"days": days}
     out: dict = {}
     for row in rows:
         key = tuple(_key_value(d, row[fields[d]]) for d in dims)
@@ -250,14 +222,9 @@ def pivot_run(query: PivotQuery, user) -> ReportResult:
         stock, read_at = _stock(user, query, dims)
         for key, measures in stock.items():
             values.setdefault(key, {}).update(measures)
-        if "days" in read_at:
-            days = read_at["days"]
-            notes.append(_g("存量指标读取日终汇总（每日组合汇总）：%(days)s。") % {
-                "days": "、".join(d.isoformat() for d in days) if days else _g("所选期间内还没有日终数据")})
-        else:
-            ends = read_at["snapshot"]
-            notes.append(_g("按申请渠道分组时，存量指标读取月末借据快照：%(days)s。") % {
-                "days": "、".join(d.isoformat() for d in ends) if ends else _g("所选期间内还没有月末快照")})
+        days = read_at["days"]
+        notes.append(_g("存量指标读取日终汇总（每日组合汇总）：%(days)s。") % {
+            "days": "、".join(d.isoformat() for d in days) if days else _g("所选期间内还没有日终数据")})
     if "income" in query.measures:
         for key, amount in _income(user, query, dims).items():
             values.setdefault(key, {})["income"] = amount

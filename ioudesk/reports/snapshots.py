@@ -1,7 +1,7 @@
 """The figures the close keeps for reports (docs/domain.md §27, docs/architecture.md 报表):
 
 - ``portfolio_day_write(day)``: PortfolioDay — the live portfolio at the end of a closed day, summed
-  by branch, product, officer, kind, guarantee, classification and bucket, in one INSERT … SELECT …
+  by branch, product, officer, kind, guarantee, classification, bucket and application channel, in one INSERT … SELECT …
   GROUP BY over the IOUs (their maintained balances) and one grouped join of the overdue IOUs'
   current installments (overdue principal and interest: unpaid on installments due before `day`,
   the same line days past due are counted from: calc.aging.days_past_due);
@@ -81,10 +81,10 @@ def guarantee_sql(alias: str) -> str:
             f"ELSE '{GuaranteeType.CREDIT.value}' END")
 
 
-def channel_sql(alias: str) -> str:
-    """The IOU's application channel (its latest application; '' for an IOU entered directly, 直接录入),
-    an index probe per IOU (applications by iou_id)."""
-    return (f"COALESCE((SELECT a.channel FROM {_q('applications_application')} a WHERE a.iou_id = {alias}.id "
+def channel_sql(iou_id: str) -> str:
+    """The application channel of the IOU whose id is the SQL expression `iou_id` (its latest
+    application; '' for an IOU entered directly, 直接录入): an index probe per IOU (applications by iou)."""
+    return (f"COALESCE((SELECT a.channel FROM {_q('applications_application')} a WHERE a.iou_id = {iou_id} "
             f"ORDER BY a.id DESC LIMIT 1), '')")
 
 
@@ -115,16 +115,18 @@ def portfolio_day_write(day: date) -> int:
     overdue, overdue_params = _overdue_sql(day, LIVE_STATUSES)
     marks, statuses = _in(LIVE_STATUSES)
     guarantee = guarantee_sql("i")
+    channel = channel_sql("i.id")
     columns = ("day", "branch_id", "product_id", "officer_id", "kind", "guarantee", "classification", "bucket",
-               "count", "principal", "principal_outstanding", "interest_outstanding", "penalty_outstanding",
+               "channel", "count", "principal", "principal_outstanding", "interest_outstanding", "penalty_outstanding",
                "fee_outstanding", "overdue_principal", "overdue_interest")
     sql = (f"INSERT INTO {_t(PortfolioDay)} ({', '.join(_q(c) for c in columns)}) "
            f"SELECT %s, i.branch_id, i.product_id, i.officer_id, i.kind, {guarantee}, i.classification, i.bucket, "
-           f"COUNT(*), SUM(i.principal), SUM(i.principal_outstanding), SUM(i.interest_outstanding), "
+           f"{channel}, COUNT(*), SUM(i.principal), SUM(i.principal_outstanding), SUM(i.interest_outstanding), "
            f"SUM(i.penalty_outstanding), SUM(i.fee_outstanding), COALESCE(SUM(o.op), 0), COALESCE(SUM(o.oi), 0) "
            f"FROM {_t(Iou)} i LEFT JOIN ({overdue}) o ON o.iou_id = i.id "
            f"WHERE i.status IN ({marks}) "
-           f"GROUP BY i.branch_id, i.product_id, i.officer_id, i.kind, {guarantee}, i.classification, i.bucket")
+           f"GROUP BY i.branch_id, i.product_id, i.officer_id, i.kind, {guarantee}, i.classification, i.bucket, "
+           f"{channel}")
     with transaction.atomic(), connection.cursor() as cursor:
         PortfolioDay.objects.filter(day=day).delete()
         cursor.execute(sql, [day, *overdue_params, *statuses])
@@ -145,7 +147,7 @@ def flows_day_write(day: date) -> int:
             f"THEN '{CREDIT_REPAYMENT}' ELSE COALESCE(r.kind, t.kind) END")
     sign = f"(CASE WHEN t.kind = '{reversal}' THEN -1 ELSE 1 END)"
     guarantee = guarantee_sql("i")
-    channel = channel_sql("i")
+    channel = channel_sql("i.id")
     sql = (f"INSERT INTO {_t(FlowDay)} ({', '.join(_q(c) for c in columns)}) "
            f"SELECT %s, i.branch_id, i.product_id, i.officer_id, i.kind, {guarantee}, i.classification, i.bucket, "
            f"{channel}, {kind}, SUM(CASE WHEN t.kind = '{reversal}' THEN 0 ELSE 1 END), SUM({sign} * t.amount), "

@@ -280,3 +280,19 @@ def test_registered():
     for code in ("applications", "approvals", "efficiency"):
         spec = report_get(code)
         assert spec is not None and spec.group == "business"
+
+
+def test_the_close_keeps_each_ious_application_channel(book):
+    """PortfolioDay and FlowDay carry the IOU's application channel (its latest application; '' = 直接录入):
+    L1 from A1 (柜面录入) ¥50,000, L2 from A2 (线上申请) ¥20,000, L3 without an application ¥30,000."""
+    from ioudesk.reports.models import FlowDay, PortfolioDay
+    from ioudesk.reports.snapshots import portfolio_day_write
+
+    portfolio_day_write(date(2026, 11, 30))
+    by_channel = {}
+    for channel, principal in PortfolioDay.objects.filter(day=date(2026, 11, 30)).values_list("channel", "principal"):
+        by_channel[channel] = by_channel.get(channel, D("0")) + principal
+    assert by_channel == {"desk": D("50000.00"), "portal": D("20000.00"), "": D("30000.00")}
+    flows_day_write(date(2026, 11, 3))  # rewritten now that A2 names L2
+    assert list(FlowDay.objects.filter(day=date(2026, 11, 3), kind="disbursement").values_list("channel", "amount")) \
+        == [("portal", D("20000.00"))]
