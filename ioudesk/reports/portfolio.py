@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Case, CharField, Count, F, Max, Q, Sum, Value, When
-from django.db.models.functions import Concat, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
@@ -129,6 +129,25 @@ class Source:
             qs = qs.filter(kind=kind)
         self.qs = qs
         self.user = user
+        self.params = params
+        self.kind = kind
+        self.cube_day = None  # the closed day whose PortfolioCube cells a live report read
+
+    def cube_rows(self, by: tuple[str, ...]) -> list[dict] | None:
+        """The IOUs of `qs` grouped by the PortfolioCube dimensions `by` (every measure summed): the
+        cells of the latest closed day (live) or of the month end (snapshot) when the close wrote
+        them, else the cube's own SELECT over the IOUs / MonthEndIou. None when a filter is not a
+        cube dimension (a single customer): the caller runs its query over `qs`."""
+        from ioudesk.reports import cube
+
+        where = cube.where_of(self.params, self.user, kind=self.kind)
+        if where is None:
+            return None
+        if self.live:
+            day = cube.latest_day(on_or_before=self.as_of)
+            self.cube_day = day
+            return cube.figures(where, by, frozen=False, day=day or self.as_of, use_cube=day is not None)
+        return cube.figures(where, by, frozen=True, day=self.as_of, use_cube=cube.frozen_written(self.as_of))
 
     @property
     def live(self) -> bool:
@@ -146,6 +165,10 @@ class Source:
 
     def stamp(self, result: ReportResult) -> ReportResult:
         result.as_of = self.as_of
+        if self.cube_day is not None:
+            from ioudesk.reports.cube import latest_note
+
+            result.notes.append(latest_note(self.cube_day))
         if not self.live:
             result.source = "snapshot"
             result.snapshot_month = self.as_of
@@ -255,7 +278,8 @@ def detail_rows(source: Source, *, offset: int = 0, limit: int | None = PAGE_SIZ
 
 def loan_balance_detail(params: ReportParams, user, *, all_rows: bool = False) -> ReportResult:
     source = Source(params, user, kind=kind_of(params))
-    totals = source.qs.aggregate(**balance_sums())
+    cells = source.cube_rows(())
+    totals = cells[0] if cells is not None else source.qs.aggregate(**balance_sums())
     offset = 0 if all_rows else (params.page - 1) * PAGE_SIZE
     rows = detail_rows(source, offset=offset, limit=None if all_rows else PAGE_SIZE)
     total_row = {key: _money(totals[key]) for key in ("principal", "principal_outstanding", "interest_outstanding",
@@ -284,9 +308,30 @@ def _dimension(params: ReportParams) -> str:
     return dimension
 
 
-def loan_balance_summary(params: ReportParams, user) -> ReportResult:
-    dimension = _dimension(params)
-    source = Source(params, user, kind=kind_of(params))
+SUMMARY_KEYS = {"product": "product_id", "branch": "branch_id", "officer": "officer_id", "purpose": "purpose",
+                "guarantee": "guarantee", "size": "size_band", "term": "term_band"}
+
+
+def _summary_cells(source: Source, dimension: str) -> dict | None:
+    """key → figures from PortfolioCube (or its SELECT), with the product's / branch's name."""
+    column = SUMMARY_KEYS[dimension]
+    rows = source.cube_rows((column,))
+    if rows is None:
+        return None
+    found = {row[column]: {**row, "key": row[column]} for row in rows}
+    if dimension in ("product", "branch"):
+        from ioudesk.core.models import Branch
+        from ioudesk.products.models import Product
+
+        model = Product if dimension == "product" else Branch
+        names = dict(model.objects.filter(pk__in=[k for k in found if k is not None]).values_list("pk", "name"))
+        for key, row in found.items():
+            row["name"] = names.get(key)
+    return found
+
+
+def _summary_query(source: Source, dimension: str) -> dict:
+    """The same figures by a GROUP BY over the IOUs (a filter the cube has no dimension for)."""
     qs = source.qs
     if dimension == "product":
         grouped = qs.values(key=F("product_id"), name=F("product__name"))
@@ -302,7 +347,15 @@ def loan_balance_summary(params: ReportParams, user) -> ReportResult:
         grouped = qs.annotate(key=size_expr()).values("key")
     else:
         grouped = qs.annotate(key=term_expr()).values("key")
-    found = {row["key"]: row for row in grouped.annotate(**balance_sums()).order_by()}
+    return {row["key"]: row for row in grouped.annotate(**balance_sums()).order_by()}
+
+
+def loan_balance_summary(params: ReportParams, user) -> ReportResult:
+    dimension = _dimension(params)
+    source = Source(params, user, kind=kind_of(params))
+    found = _summary_cells(source, dimension)
+    if found is None:
+        found = _summary_query(source, dimension)
     labels: dict = {}
     order: list = []
     if dimension == "purpose":
@@ -537,36 +590,33 @@ def tier_balances(qs) -> dict[str, dict]:
     return {r["classification"]: {"count": r["count"], "balance": _money(r["balance"])} for r in rows}
 
 
-def _month_qs(user, params: ReportParams, month: date, kind: str):
-    """IOUs of a month end: its snapshot, or the live table for the business date's month (None when
+def _month_moves(user, params: ReportParams, month: date, kind: str):
+    """The moves to a month end (MonthEndMove, ioudesk.reports.moves): a frozen month's from its
+    snapshot, the business date's month's from the latest close or the IOUs as they stand (None when
     neither)."""
-    today = clock.today()
+    from ioudesk.reports import moves
+
     if MonthSnapshot.objects.filter(month_end=month).exists():
-        qs = MonthEndIou.objects.filter(month_end=month)
-        source = "snapshot"
-    elif month == month_end(today):
-        qs = Iou.objects.filter(status__in=LIVE)
-        source = "live"
-    else:
-        return None, None
-    qs = scope.scope_queryset(user, qs).filter(iou_filter(params))
-    if kind:
-        qs = qs.filter(kind=kind)
-    return qs, source
+        return moves.month_moves(user, params, month, kind=kind)
+    if month == month_end(clock.today()):
+        return moves.current_moves(user, params, kind=kind)
+    return None
 
 
 def five_tier(params: ReportParams, user) -> ReportResult:
+    from ioudesk.reports import moves as moves_module
+
     kind = kind_of(params)
     month = params.month or month_end(clock.today())
-    qs, source = _month_qs(user, params, month, kind)
+    moves = _month_moves(user, params, month, kind)
     fallback = ""
-    if qs is None:  # no snapshot of that month (yet): today's figures, said so at the top of the notes
+    if moves is None:  # no snapshot of that month (yet): today's figures, said so at the top of the notes
         fallback = _g("%(month)s 没有月末快照，以下为营业日 %(today)s 的当前数。") % {
             "month": month.strftime("%Y-%m"), "today": clock.today().isoformat()}
         month = month_end(clock.today())
-        qs, source = _month_qs(user, params, month, kind)
-    live_qs = qs.filter(status__in=LIVE) if source == "snapshot" else qs
-    found = tier_balances(live_qs)
+        moves = _month_moves(user, params, month, kind)
+    source = "snapshot" if moves.source == "snapshot" else "live"
+    found = moves_module.tiers(moves)
     whole = sum((v["balance"] for v in found.values()), ZERO)
     labels = dict(Classification.choices)
     rows = []
@@ -585,8 +635,11 @@ def five_tier(params: ReportParams, user) -> ReportResult:
     notes = [fallback] if fallback else []
     notes += [_g("不良贷款 = 次级 + 可疑 + 损失；不良率 = 不良贷款余额 ÷ 本金余额。迁徙矩阵：上月末各类借据（笔数与上月末本金余额）"
                 "在本月末所处的类别；已结清、已核销的单列。")]
-    if MonthSnapshot.objects.filter(month_end=previous).exists():
-        tables.append(migration_table(user, params, previous, month, source, kind))
+    if moves.source == "close":
+        notes.append(_g("本月尚未关账：各类与迁徙为 %(day)s 日终的借据情况（数据截至 %(day)s 日终）。") % {
+            "day": moves.as_of.isoformat()})
+    if moves.previous is not None:
+        tables.append(migration_table(moves, previous, month))
     else:
         notes.append(_g("上月末 %(month)s 没有快照，无法列出迁徙矩阵。") % {"month": previous.strftime("%Y-%m")})
     result = ReportResult(
@@ -595,7 +648,7 @@ def five_tier(params: ReportParams, user) -> ReportResult:
                  Figure(_("不良率"), share(npl, whole), "percent")],
         chart=Chart("bar", [r["tier"] for r in rows], [(_g("本金余额"), [r["principal_outstanding"] for r in rows])],
                     title=_g("各类本金余额")),
-        as_of=month if source == "snapshot" else clock.today(), notes=notes,
+        as_of=month if source == "snapshot" else moves.as_of, notes=notes,
     )
     if source == "snapshot":
         result.source, result.snapshot_month = "snapshot", month
@@ -603,35 +656,25 @@ def five_tier(params: ReportParams, user) -> ReportResult:
     return result
 
 
-def migration_table(user, params, previous: date, month: date, source: str, kind: str) -> Table:
+def migration_table(moves, previous: date, month: date) -> Table:
     """Rows: the tier at `previous`; columns: the tier (or 结清 / 核销) at `month`; cells: counts, and the
-    previous balance of those IOUs. Two grouped queries, joined on the IOU in SQL."""
-    from django.db.models import OuterRef, Subquery
+    previous balance of those IOUs — from the grouped moves (ioudesk.reports.moves), not per IOU."""
+    from ioudesk.reports.model_moves import LIVE as LIVE_STATE
 
-    before = scope.scope_queryset(user, MonthEndIou.objects.filter(month_end=previous, status__in=LIVE)).filter(
-        iou_filter(params))
-    if kind:
-        before = before.filter(kind=kind)
-    # one index lookup per IOU of the earlier month (the later row by (month_end, iou) or the IOU by pk)
-    later = (MonthEndIou.objects.filter(month_end=month, iou_id=OuterRef("iou_id")) if source == "snapshot"
-             else Iou.objects.filter(pk=OuterRef("iou_id")))
-    now = Subquery(later.annotate(state=Concat("status", Value(":"), "classification", output_field=CharField()))
-                   .values("state")[:1])
-    rows_q = (before.annotate(now=now).values("classification", "now")
-              .annotate(count=Count("id"), balance=MoneySum("principal_outstanding")).order_by())
     labels = dict(Classification.choices)
     cells: dict[tuple[str, str], dict] = {}
-    for r in rows_q:
-        now_status, _sep, now_class = (r["now"] or "").partition(":")
-        if now_status == Status.WRITTEN_OFF:
+    for r in moves.rows:
+        if r["from_state"] != LIVE_STATE:
+            continue
+        if r["to_state"] == Status.WRITTEN_OFF:
             target = "written_off"
-        elif now_status in LIVE:
-            target = now_class
-        else:  # settled, or (a snapshot of) an IOU no longer on the books
+        elif r["to_state"] == LIVE_STATE:
+            target = r["to_class"]
+        else:  # settled, or an IOU no longer on the books
             target = "settled"
-        cell = cells.setdefault((r["classification"], target), {"count": 0, "balance": ZERO})
+        cell = cells.setdefault((r["from_class"], target), {"count": 0, "balance": ZERO})
         cell["count"] += r["count"]
-        cell["balance"] += _money(r["balance"])
+        cell["balance"] += _money(r["from_balance"])
     targets = [*TIERS, "settled", "written_off"]
     target_labels = {**{t: labels[t] for t in TIERS}, "settled": _("已结清"), "written_off": _("已核销")}
     columns = [Column("tier", _("上月末＼本月末"))]
@@ -680,7 +723,20 @@ def _dimension_filtered(params: ReportParams) -> bool:
                 or params.classification or params.bucket or params.customer_id)
 
 
+def _trend_cells(where, **at) -> dict:
+    """count, balance, overdue and npl of a month from PortfolioCube (or its SELECT)."""
+    from ioudesk.reports import cube
+
+    rows = cube.figures(where, ("classification",), **at)
+    return {"count": sum(r["count"] for r in rows),
+            "balance": sum((r["principal_outstanding"] for r in rows), ZERO),
+            "overdue": sum((r["overdue_balance"] for r in rows), ZERO),
+            "npl": sum((r["principal_outstanding"] for r in rows if r["classification"] in NON_PERFORMING), ZERO)}
+
+
 def npl_trend(params: ReportParams, user) -> ReportResult:
+    from ioudesk.reports import cube
+
     kind = kind_of(params)
     today = clock.today()
     ends = month_ends(today, params.months)
@@ -698,11 +754,20 @@ def npl_trend(params: ReportParams, user) -> ReportResult:
                 by_month[snap.month_end] = {"count": t["count"], "balance": Decimal(t["principal_outstanding"]),
                                             "overdue": Decimal(t["overdue_balance"]), "npl": Decimal(t["npl_balance"])}
     rest = snapped - set(by_month)
-    if rest:
+    where = cube.where_of(params, user, kind=kind)
+    if rest and where is not None:
+        for end in sorted(rest):
+            by_month[end] = _trend_cells(where, frozen=True, day=end, use_cube=cube.frozen_written(end))
+    elif rest:
         snaps = snaps.filter(month_end__in=rest)
         by_month.update({r["month_end"]: r for r in snaps.values("month_end").annotate(**_trend_sums()).order_by()})
     current = month_end(today)
-    if current not in snapped:
+    closed_day = None
+    if current not in snapped and where is not None:
+        closed_day = cube.latest_day(on_or_before=today)
+        by_month[current] = {**_trend_cells(where, frozen=False, day=closed_day or today,
+                                            use_cube=closed_day is not None), "live": True}
+    elif current not in snapped:
         live = scope.scope_queryset(user, Iou.objects.filter(status__in=LIVE)).filter(iou_filter(params))
         if kind:
             live = live.filter(kind=kind)
@@ -722,6 +787,10 @@ def npl_trend(params: ReportParams, user) -> ReportResult:
                      "npl_rate": share(npl, balance)})
     shown = [r for r in rows if r["count"] is not None]
     last = shown[-1] if shown else None
+    notes = [_g("已关账月份取月末快照，本月取当前数。逾期率 = 逾期天数大于0的借据的本金余额 ÷ 本金余额；"
+                "不良率 = 次级、可疑、损失类本金余额 ÷ 本金余额。")]
+    if closed_day is not None:
+        notes.append(cube.latest_note(closed_day))
     return ReportResult(
         title=_g("不良率与逾期率趋势"), tables=[Table(columns=TREND_COLUMNS, rows=rows)],
         figures=[Figure(_("逾期率"), last["overdue_rate"] if last else None, "percent",
@@ -730,9 +799,7 @@ def npl_trend(params: ReportParams, user) -> ReportResult:
         chart=Chart("line", [r["month"] for r in shown],
                     [(_g("逾期率（%）"), [r["overdue_rate"] for r in shown]),
                      (_g("不良率（%）"), [r["npl_rate"] for r in shown])], title=_g("逾期率与不良率")),
-        as_of=today, source="snapshot" if snapped else "live",
-        notes=[_g("已关账月份取月末快照，本月取当前数。逾期率 = 逾期天数大于0的借据的本金余额 ÷ 本金余额；"
-                  "不良率 = 次级、可疑、损失类本金余额 ÷ 本金余额。")],
+        as_of=today, source="snapshot" if snapped else "live", notes=notes,
     )
 
 

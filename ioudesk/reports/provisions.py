@@ -72,7 +72,11 @@ def booked_balance(day: date | None = None) -> Decimal | None:
 def required(params: ReportParams, user) -> tuple[Source, dict, dict, ReportSettings]:
     settings = settings_current()
     source = Source(params, user, kind=IouKind.LOAN)
-    found = tier_balances(source.qs)
+    cells = source.cube_rows(("classification",))  # PortfolioCube (or its SELECT); None: a filter it lacks
+    if cells is None:
+        found = tier_balances(source.qs)
+    else:
+        found = {r["classification"]: {"count": r["count"], "balance": r["principal_outstanding"]} for r in cells}
     balances = {tier: found.get(tier, {"balance": ZERO})["balance"] for tier in TIERS}
     amounts = provisions_required(balances, tier_rates(settings), settings.general_reserve_rate)
     return source, found, amounts, settings

@@ -45,11 +45,42 @@ def _note_scope() -> str:
 # --- 客户欠款分析 --------------------------------------------------------------------------------------
 
 
+def _loans_owed(user, filters: rs.OverviewFilters):
+    """The live IOUs' unpaid principal, interest, penalty and fees (the 借款 row of 按欠款性质): from
+    PortfolioCube of the latest closed day (branch exactly, customer category), else its SELECT.
+    Returns (amount, closed day or None)."""
+    from ioudesk.reports import cube
+
+    visible = scope.visible_branch_ids(user)
+    branches = None if visible is None else set(visible)
+    if filters.branch_id:
+        branches = {filters.branch_id} if branches is None else branches & {filters.branch_id}
+    where = cube.Where(branches=None if branches is None else tuple(sorted(branches)), category=filters.category or "")
+    day = cube.latest_day(on_or_before=clock.today())
+    rows = cube.figures(where, (), frozen=False, day=day or clock.today(), use_cube=day is not None)
+    row = rows[0]
+    return (row["principal_outstanding"] + row["interest_outstanding"] + row["penalty_outstanding"]
+            + row["fee_outstanding"]), day
+
+
+def _classification(user, today, filters: rs.OverviewFilters, aging: dict) -> dict:
+    """rs.classification with its 借款 row from the cube: the selector is asked with a term that
+    leaves its bills alone (only 短期/长期 narrow them) but skips its own sum over every IOU."""
+    from dataclasses import replace
+
+    groups = rs.classification(user, day=today, filters=replace(filters, term="all"), aging=aging)
+    if filters.direction == Direction.RECEIVABLE and not filters.nature and not filters.term:
+        amount, day = _loans_owed(user, filters)
+        groups["nature"] = [*groups["nature"], ("loan", _("借款"), amount)]
+        groups["loans_day"] = day
+    return groups
+
+
 def debt(params: ReportParams, user) -> ReportResult:
     today = clock.today()
     filters = _filters(params)
     aging = rs.aging_by_customer(user, day=today, filters=filters)
-    groups = rs.classification(user, day=today, filters=filters, aging=aging)
+    groups = _classification(user, today, filters, aging)
     rows = []
     for row in aging["rows"]:
         rows.append({"number": row["number"], "name": row["name"], "category": row["category_label"],
@@ -89,6 +120,10 @@ def debt(params: ReportParams, user) -> ReportResult:
     notes = [_note_scope(),
              _g("短期逾期：逾期不超过 %(days)d 天；长期逾期：超过 %(days)d 天（往来设置）。按欠款性质一表另含借据的"
                 "未还本息（借款），其余各表只含应收单。") % {"days": aging["long_overdue_days"]}]
+    if groups.get("loans_day") is not None:
+        from ioudesk.reports.cube import latest_note
+
+        notes.append(_g("借款一行：") + latest_note(groups["loans_day"]))
     return ReportResult(title=_g("客户欠款分析"), tables=tables, figures=figures, chart=chart, notes=notes,
                         as_of=today)
 

@@ -17,7 +17,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Case, CharField, Count, F, Max, Min, Q, Sum, Value, When
+from django.db.models import BigIntegerField, Case, CharField, Count, Max, Q, Sum, Value, When
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
@@ -98,43 +98,59 @@ def _money(column: str):
 
 
 def _loans_at(month: date, user, params):
-    """(queryset of the loans live at the month end, source, snapshot) with the dimension expressions
-    annotated as g (担保), p (投向), b (借款人), s (额度), t (期限), c (五级)."""
-    from ioudesk.ious.models import Iou
-    from ioudesk.reports.dimensions import guarantee_expr, purpose_expr
-    from ioudesk.reports.models import MonthEndIou, MonthSnapshot
+    """Where the loans live at the month end are read: (Stand, source, snapshot). From PortfolioCube:
+    the month end's frozen cells (snapshot) or the latest closed day's (live), else the cube's own
+    SELECT over MonthEndIou / the IOUs (no cube rows written: the same figures, computed)."""
+    from ioudesk.reports import cube
+    from ioudesk.reports.models import MonthSnapshot
 
+    where = cube.where_of(params, user, kind=IouKind.LOAN)
     snapshot = MonthSnapshot.objects.filter(month_end=month).first()
     if snapshot is not None:
-        qs = scope.scope_queryset(user, MonthEndIou.objects.filter(month_end=month, kind=IouKind.LOAN,
-                                                                   status__in=LIVE)).filter(iou_filter(params))
-        # the snapshot holds 担保方式 and 投向 resolved already
-        qs = qs.annotate(g=F("guarantee"), p=F("purpose"), b=borrower_expr(), s=size_expr(),
-                         t=term_expr("term", "iou__frequency"), c=F("classification"))
-        return qs, "snapshot", snapshot
-    qs = scope.scope_queryset(user, Iou.objects.filter(kind=IouKind.LOAN, status__in=LIVE)).filter(iou_filter(params))
-    qs = qs.annotate(g=guarantee_expr(), p=purpose_expr())
-    qs = qs.annotate(b=borrower_expr(purpose=Q(purpose_category=Purpose.AGRICULTURE)), s=size_expr(),
-                     t=term_expr(), c=F("classification"))
-    return qs, "live", None
+        return Stand(where, True, month, cube.frozen_written(month), None), "snapshot", snapshot
+    day = cube.latest_day(on_or_before=clock.today())
+    return Stand(where, False, day or clock.today(), day is not None, day), "live", None
+
+
+class Stand:
+    """The cube cells a month's figures come from (see _loans_at)."""
+
+    def __init__(self, where, frozen: bool, day: date, use_cube: bool, closed_day: date | None):
+        self.where, self.frozen, self.day, self.use_cube, self.closed_day = where, frozen, day, use_cube, closed_day
+
+    def rows(self, by, **kw):
+        from ioudesk.reports import cube
+
+        return cube.figures(self.where, by, frozen=self.frozen, day=self.day, use_cube=self.use_cube, **kw)
 
 
 DIMENSIONS = ("g", "p", "b", "s", "t", "c")
+# the cube's columns for the table's dimensions, and its size codes (calc.reporting) as the table's
+CUBE_COLUMNS = {"g": "guarantee", "p": "purpose", "b": "borrower", "s": "size_band", "t": "period_band",
+                "c": "classification"}
 
 
-def breakdown(qs) -> dict[tuple[str, str], tuple[int, Decimal]]:
-    """(dimension, value) → (count, principal outstanding), from one GROUP BY over all six dimensions."""
-    out: dict[tuple[str, str], list] = defaultdict(lambda: [0, 0])
-    total = [0, 0]
-    for row in qs.values(*DIMENSIONS).annotate(n=Count("id"), bal=_money("principal_outstanding")).order_by():
-        for dim in DIMENSIONS:
-            cell = out[(dim, row[dim])]
-            cell[0] += row["n"]
-            cell[1] += int(row["bal"] or 0)
-        total[0] += row["n"]
-        total[1] += int(row["bal"] or 0)
+def _size_codes() -> dict[str, str]:
+    from ioudesk.calc.reporting import SIZE_BANDS as CUBE_SIZES
+
+    return {code: key for (code, _upper), (key, _label, _edge) in zip(CUBE_SIZES, SIZE_BANDS, strict=True)}
+
+
+def breakdown(stand: Stand) -> dict[tuple[str, str], tuple[int, Decimal]]:
+    """(dimension, value) → (count, principal outstanding), from one grouped read of the cube."""
+    sizes = _size_codes()
+    out: dict[tuple[str, str], list] = defaultdict(lambda: [0, ZERO])
+    total = [0, ZERO]
+    for row in stand.rows(tuple(CUBE_COLUMNS.values())):
+        for dim, column in CUBE_COLUMNS.items():
+            value = sizes.get(row[column], row[column]) if dim == "s" else row[column]
+            cell = out[(dim, value)]
+            cell[0] += row["count"]
+            cell[1] += row["principal_outstanding"]
+        total[0] += row["count"]
+        total[1] += row["principal_outstanding"]
     out[("all", "all")] = total
-    return {key: (n, from_fen(fen)) for key, (n, fen) in out.items()}
+    return {key: (n, balance) for key, (n, balance) in out.items()}
 
 
 def _snapshot_breakdown(month: date, user, params):
@@ -143,8 +159,8 @@ def _snapshot_breakdown(month: date, user, params):
 
     if not MonthSnapshot.objects.filter(month_end=month).exists():
         return None
-    qs, _source, _snap = _loans_at(month, user, params)
-    return breakdown(qs)
+    stand, _source, _snap = _loans_at(month, user, params)
+    return breakdown(stand)
 
 
 def flows(user, params, start: date, end: date) -> dict[str, tuple[int, Decimal]]:
@@ -195,27 +211,23 @@ def _flow_params(params):
     return replace(params, classification="", bucket="", category="", customer_kind="", customer_id=None)
 
 
-def rates_of_month(user, params, month: date, snapshot) -> dict:
-    """Highest, lowest and principal-weighted annual rate of the loans disbursed in the month."""
-    from ioudesk.ious.models import Iou
-    from ioudesk.reports.models import MonthEndIou
+def rates_of_month(user, params, month: date, snapshot, stand: Stand | None = None) -> dict:
+    """Highest, lowest and principal-weighted annual rate of the loans disbursed in the month (every
+    status but those never disbursed): the cube's figures of the month's new loans — its cells of the
+    month end, or of the latest closed day when it is in `month` —, else its SELECT over them."""
+    from ioudesk.reports import cube
 
-    first = month.replace(day=1)
-    if snapshot is not None:
-        qs = MonthEndIou.objects.filter(month_end=month, kind=IouKind.LOAN)
-    else:
-        qs = Iou.objects.filter(kind=IouKind.LOAN).exclude(status__in=(Status.DRAFT, Status.PENDING_APPROVAL,
-                                                                        Status.APPROVED, Status.CANCELLED))
-    qs = scope.scope_queryset(user, qs.filter(disbursed_on__gte=first, disbursed_on__lte=month)).filter(
-        iou_filter(params))
-    by_rate = list(qs.values_list("annual_rate").annotate(p=_money("principal"), n=Count("id")).order_by())
-    if not by_rate:
+    if stand is None:
+        stand, _source, snapshot = _loans_at(month, user, params)
+    first, _last = cube.month_bounds(month)
+    if not stand.frozen and (not stand.use_cube or cube.month_bounds(stand.day)[0] != first):
+        stand = Stand(stand.where, False, clock.today(), False, None)  # the month's loans computed
+    rows = stand.rows((), statuses=None, month=month, new_only=True)
+    row = rows[0] if rows else {"new_count": 0}
+    if not row["new_count"]:
         return {"count": 0, "max": None, "min": None, "weighted": None}
-    total = sum((from_fen(int(p)) for _r, p, _n in by_rate), ZERO)
-    weighted = sum((rate * from_fen(int(p)) for rate, p, _n in by_rate), ZERO)
-    extremes = qs.aggregate(hi=Max("annual_rate"), lo=Min("annual_rate"))
-    return {"count": sum(n for _r, _p, n in by_rate), "max": extremes["hi"], "min": extremes["lo"],
-            "weighted": weighted / total if total else None}
+    return {"count": row["new_count"], "max": row["new_rate_max"], "min": row["new_rate_min"],
+            "weighted": cube.weighted_rate(row["new_rate_sum"], row["new_principal"])}
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -241,11 +253,13 @@ def _change(now, before, index):
 
 
 def monthly_statistics(params, user) -> ReportResult:
+    from ioudesk.reports.cube import latest_note
+
     today = clock.today()
     month = params.month or previous_month_end(today)
     current = month >= month_end(today)
     day = min(month, today)
-    qs, source, snapshot = _loans_at(month, user, params)
+    stand, source, snapshot = _loans_at(month, user, params)
     if source == "live" and not current:
         source_note = _g("%(month)s 没有月末快照：余额为营业日 %(day)s 的当前数字，不是该月末的数字。") % {
             "month": month.strftime("%Y-%m"), "day": today.isoformat()}
@@ -254,7 +268,7 @@ def monthly_statistics(params, user) -> ReportResult:
     else:
         source_note = _g("余额取自 %(month)s 月末快照（%(at)s 生成）。") % {
             "month": month.strftime("%Y-%m"), "at": snapshot.taken_at.strftime("%Y-%m-%d %H:%M")}
-    now = breakdown(qs)
+    now = breakdown(stand)
     last_month = _snapshot_breakdown(previous_month_end(month), user, params)
     year_start = _snapshot_breakdown(month.replace(month=1, day=1) - timedelta(days=1), user, params)
     total_count, total_balance = now[("all", "all")]
@@ -304,7 +318,7 @@ def monthly_statistics(params, user) -> ReportResult:
                            "ytd": None if start is None else npl_balance - start, "_key": "npl"})
 
     # 表三 利率、财务与盈利指标
-    rates = rates_of_month(user, params, month, snapshot)
+    rates = rates_of_month(user, params, month, snapshot, stand)
     table3 = [
         {"group": str(_("贷款利率")), "item": str(label), "value": percent(rates[key]) if rates[key] is not None else None,
          "_key": f"rate_{key}"}
@@ -317,6 +331,7 @@ def monthly_statistics(params, user) -> ReportResult:
              _g("只统计借条（借款）；欠条（货款等欠款）不是贷款，不在本表。单位：元、笔；占比为占各项贷款余额的百分比。"),
              _g("累收贷款为收回的贷款本金（笔数为还款笔数，溢缴款冲抵只计本金）；冲正以负数冲减原类型。"
                 "资金流取自日终的每日汇总，尚未日终的日期按当日交易计算。"),
+             *([latest_note(stand.closed_day)] if stand.closed_day else []),
              _g("借款人类型按客户资料判断：个人且用途为农林牧渔的为农户；统一社会信用代码第2位为2（92开头）或工作单位含“个体”的为个体工商户；"
                 "91开头或未填代码的企业为小微企业；其他组织为其他。")]
     if ledger_shown:
