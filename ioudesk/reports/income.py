@@ -131,18 +131,19 @@ def interest_income(params: ReportParams, user) -> ReportResult:
 
 
 def net_assets(day: date | None = None) -> tuple[Decimal, str]:
-    """ReportSettings.net_assets when set, else the ledger's equity: Σ(credit − debit) over equity,
-    income and expense accounts (paid-in capital plus the profit not yet closed out)."""
-    from ioudesk.ledger.models import AccountType, Posting
+    """ReportSettings.net_assets when set, else the ledger's equity to `day` (default the business
+    date): Σ(credit − debit) over equity, income and expense accounts (paid-in capital plus the profit
+    not yet closed out), from the close's per-day account sums (ledger_days.account_balances)."""
+    from ioudesk.ledger.models import Account, AccountType
+    from ioudesk.reports.ledger_days import account_balances
 
     settings = settings_current()
     if settings.net_assets is not None:
         return settings.net_assets, "settings"
-    postings = Posting.objects.filter(account__type__in=[AccountType.EQUITY, AccountType.INCOME, AccountType.EXPENSE])
-    if day is not None:
-        postings = postings.filter(day__lte=day)
-    sums = postings.aggregate(c=MoneySum("credit"), d=MoneySum("debit"))
-    return sums["c"] - sums["d"], "ledger"
+    ids = set(Account.objects.filter(type__in=[AccountType.EQUITY, AccountType.INCOME, AccountType.EXPENSE])
+              .values_list("pk", flat=True))
+    balances = account_balances(day or clock.today())
+    return sum((credit - debit for pk, (debit, credit) in balances.items() if pk in ids), ZERO), "ledger"
 
 
 CUSTOMER_COLUMNS = [
