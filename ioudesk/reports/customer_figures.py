@@ -40,6 +40,7 @@ FIGURES = ("customer_id", "ious", "live", "principal", "balance", "interest", "p
 SHARED = (("branch_id", "cf_branch", "cf_one_branch"), ("officer_id", "cf_officer", "cf_one_officer"),
           ("product_id", "cf_product", "cf_one_product"))
 PATCH_LIMIT = 500
+TRANSACTION_LIMIT = 5000  # transactions entered since the figures beyond which the report computes them all
 
 
 def counted_ious():
@@ -173,11 +174,15 @@ def customer_figures_read(params, user, ious, offset: int, size: int) -> Custome
         rows, mixed = rows.filter(product_id=params.product_id), mixed | Q(one_product=False)
     if params.officer_id:
         rows, mixed = rows.filter(officer_id=params.officer_id), mixed | Q(one_officer=False)
-    changed = Transaction.objects.filter(id__gt=mark.transaction_max).order_by().values_list(
-        "iou__customer_id", flat=True).distinct()
+    # the customers of the transactions entered since (their primary-key range, then their IOUs)
+    touched = set(Transaction.objects.filter(id__gt=mark.transaction_max).order_by("id")
+                  .values_list("iou_id", flat=True)[:TRANSACTION_LIMIT + 1])
+    if len(touched) > TRANSACTION_LIMIT:
+        return None
+    changed = Iou.objects.filter(pk__in=touched).order_by().values_list("customer_id", flat=True).distinct()
     if params.customer_id:
-        changed = changed.filter(iou__customer_id=params.customer_id)
-    patch = set(changed[:PATCH_LIMIT + 1])
+        changed = changed.filter(customer_id=params.customer_id)
+    patch = set(changed) if touched else set()
     if mixed and len(patch) <= PATCH_LIMIT:
         patch |= set(base.filter(mixed).values_list("customer_id", flat=True)[:PATCH_LIMIT + 1])
     if len(patch) > PATCH_LIMIT:
