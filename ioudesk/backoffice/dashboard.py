@@ -9,8 +9,10 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _t
+from django.utils.translation import pgettext_lazy
 
-from ioudesk.core import clock, scope, services
+from ioudesk.core import clock, roles, scope, services
 from ioudesk.core.models import AuditEvent
 from ioudesk.core.models.audit import AuditAction
 from ioudesk.customers.followups import follow_ups_due
@@ -22,6 +24,22 @@ from ioudesk.reports.registry import report_get
 # (the audit log keeps it).
 SESSION_ACTIONS = (AuditAction.LOGIN, AuditAction.LOGOUT, AuditAction.LOGIN_FAILED, AuditAction.LOCKOUT)
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706"]
+# The seeded roles' names (groups, stored in Chinese) as the user's language says them; a role someone
+# added shows its own name.
+ROLE_LABELS = {
+    roles.ADMINISTRATOR: pgettext_lazy("角色", "系统管理员"), roles.ACCOUNT_MANAGER: pgettext_lazy("角色", "客户经理"),
+    roles.APPROVER: pgettext_lazy("角色", "审批员"), roles.FINANCE: pgettext_lazy("角色", "财务"),
+    roles.COLLECTOR: pgettext_lazy("角色", "催收员"), roles.COLLECTION_MANAGER: pgettext_lazy("角色", "催收主管"),
+    roles.AUDITOR: pgettext_lazy("角色", "审计"),
+}
+
+
+def roles_text(user) -> str:
+    """财务、审计 (Finance, Auditor): the user's roles in their language."""
+    names = [str(ROLE_LABELS.get(group.name, group.name)) for group in user.groups.order_by("name")]
+    if names:
+        return _t("、").join(names)
+    return _t("超级管理员") if user.is_superuser else "—"
 
 
 def recent_business_events(user, limit: int = 8):
@@ -90,7 +108,7 @@ def dashboard_callback(request, context):
             "organisation": services.organisation_current(),
             "business_date": clock.today(),
             "user_branch": user.branch,
-            "user_roles": "、".join(group.name for group in user.groups.all()) or ("超级管理员" if user.is_superuser else "—"),
+            "user_roles": roles_text(user),
             "customer_count": scope.scope_queryset(user, Customer.objects.all()).count(),
             "figures": _figures(user) if user.has_perm("ious.view_iou") else None,
             "follow_ups_due": follow_ups_due(user=user).count(),

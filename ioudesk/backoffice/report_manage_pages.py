@@ -149,7 +149,7 @@ class GeneratedPage(BackofficePage):
         rows = [_row(g) for g in page.object_list]
         spec = report_get(code)
         return {"choose": choose, "code": code, "filters": filters, "generate": generate, "rows": rows, "page": page,
-                "can_generate": user.has_perm(generation.PERMISSION), "spec": spec,
+                "can_generate": generation.may_generate(user), "spec": spec,
                 "iou_report": iou_reports.iou_report_get(code), "states": GeneratedState.choices, "state": state,
                 "schedules_url": reverse("admin:reports_reportschedule_changelist")
                 if user.has_perm("reports.view_reportschedule") else ""}

@@ -5,6 +5,7 @@ gateway refused the message: failed at once). SMS backends are in ioudesk/notify
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -20,9 +21,30 @@ class InAppBackend:
         return SendResult(provider_message_id=f"inapp-{message.pk}", delivered=True)
 
 
+# A message's e-mail attachments, by the model of the object it relates to ("reports.generatedreport"):
+# provider(message) -> [(file name, bytes, MIME type)], registered by the app that owns the model (the
+# scheduled reports attach their file). A provider raises PermanentError when the file it promised is gone.
+EMAIL_ATTACHMENTS: dict[str, Callable] = {}
+
+
+def register_email_attachments(model_label: str, provider: Callable) -> None:
+    EMAIL_ATTACHMENTS[model_label.lower()] = provider
+
+
+def email_attachments(message) -> list[tuple[str, bytes, str]]:
+    if not message.related_type_id or not EMAIL_ATTACHMENTS:
+        return []
+    from django.contrib.contenttypes.models import ContentType
+
+    related = ContentType.objects.get_for_id(message.related_type_id)
+    provider = EMAIL_ATTACHMENTS.get(f"{related.app_label}.{related.model}")
+    return list(provider(message)) if provider else []
+
+
 class EmailBackend:
     """Django's configured e-mail backend (console or file in development, SMTP from the environment:
-    config/settings.py), one connection per message, EMAIL_TIMEOUT."""
+    config/settings.py), one connection per message, EMAIL_TIMEOUT; the attachments its related object's
+    app registered (EMAIL_ATTACHMENTS)."""
 
     def send(self, message) -> SendResult:
         from ioudesk.notify.placeholders import category_label
@@ -30,6 +52,8 @@ class EmailBackend:
         subject = message.subject or category_label(message.category)
         email = EmailMessage(subject=subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL,
                              to=[message.address], headers={"X-IOUDesk-Delivery-Key": message.delivery_key})
+        for name, content, mimetype in email_attachments(message):
+            email.attach(name, content, mimetype)
         try:
             sent = get_connection().send_messages([email])  # SMTP waits at most EMAIL_TIMEOUT seconds
         except smtplib.SMTPRecipientsRefused as error:

@@ -50,6 +50,12 @@ REPORT_TASK = "ioudesk.reports.tasks.report_generate_task"
 AFTER_RUN: list = []
 
 
+def may_generate(user) -> bool:
+    """Whether a user may generate reports (报告管理's 生成报告 form, the IOU list's 生成借据报告 action):
+    the one predicate both ask."""
+    return bool(user and user.is_authenticated and user.has_perm(PERMISSION))
+
+
 def _title(code: str) -> str:
     spec = report_get(code)
     if spec is not None:
@@ -66,7 +72,7 @@ def _user_branch(user) -> Branch:
 def _check(code: str, params_json: dict, fmt: str, user) -> tuple[dict, int, bool]:
     """Everything a generation needs, checked before anything is written: (the parameters as kept,
     the rows it expects, whether the worker should draw it). ValidationFailed names the field."""
-    if not user.has_perm(PERMISSION):
+    if not may_generate(user):
         raise PermissionDenied(_g("您没有生成报告的权限（导出与打印报表）。"))
     if fmt not in ReportFormat.values:
         raise ValidationFailed(_g("格式：请选择 PDF 或 Excel（.xlsx）。"), extra={"field": "format"})

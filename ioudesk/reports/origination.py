@@ -26,6 +26,7 @@ from django.db.models.functions import Cast, Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ioudesk.applications import stats
 from ioudesk.applications.models import Application, Channel
@@ -439,7 +440,9 @@ def efficiency(params: ReportParams, user) -> ReportResult:
         unit = _g("小时") if key in ("intake", "decision") else _g("天")
         step_rows.append({"name": str(label), "unit": unit, "count": len(values), "average": average,
                           "median": median, "longest": longest})
-    step_columns = [Column("name", _("环节")), Column("unit", _("单位")), Column("count", _("笔数"), "int"),
+    # "单位" alone is the catalogue's 单位 (employer): here the unit of a duration (小时 / 天)
+    step_columns = [Column("name", _("环节")), Column("unit", pgettext_lazy("耗时", "单位")),
+                    Column("count", _("笔数"), "int"),
                     Column("average", _("平均")), Column("median", _("中位数")), Column("longest", _("最长"))]
 
     def group_row(name: str, cell: dict) -> dict:

@@ -2,7 +2,8 @@
 registry.EXPORT_ROWS or page by page, never all rows in memory at once) and PDF (reportlab, A4, landscape
 when the spec says; the organisation's name, the title, the conditions and the as-of date at the head,
 page numbers at the foot, table headers repeated on every page; the CJK font of ioudesk.documents.pdf,
-embedded). Used by the report page, the API and 报告管理 (F's generation):
+embedded; the report's charts drawn under its figures by chart_draw, as the print view's inline SVG is).
+Used by the report page, the API and 报告管理 (F's generation):
 
     render_xlsx(result, spec, params, user=user) -> bytes
     render_pdf(result, spec, params, user=user) -> bytes
@@ -31,7 +32,8 @@ from ioudesk.core.xlsx import DATE_FORMAT, MONEY_FORMAT, XLSX_TYPE
 from ioudesk.reports import running
 from ioudesk.reports.registry import EXPORT_ROWS, ReportResult, ReportSpec, Table
 
-__all__ = ["XLSX_TYPE", "render_xlsx", "render_pdf", "file_name", "export_audit", "all_rows"]
+__all__ = ["XLSX_TYPE", "render_xlsx", "render_pdf", "file_name", "export_audit", "all_rows", "report_charts",
+           "print_charts"]
 
 PDF_ROWS = 2000  # rows of one table a PDF shows; a longer detail list says so and points to the .xlsx
 PERCENT_FORMAT = '0.00"%"'  # the value is already a percentage (12.34 means 12.34 %)
@@ -191,6 +193,38 @@ def render_xlsx(result: ReportResult, spec: ReportSpec, params, *, user=None) ->
     return buffer.getvalue()
 
 
+# --- charts (the PDF and the print view draw them on the server: chart_draw) -------------------------------
+
+
+def report_charts(result: ReportResult) -> list:
+    """The result's charts that have something to draw (result.chart first, then result.charts)."""
+    charts = [result.chart, *result.charts] if result.chart else list(result.charts)
+    return [chart for chart in charts if chart is not None and chart.labels and chart.series]
+
+
+def print_charts(result: ReportResult) -> list[dict]:
+    """Each chart as the print view shows it: its title and an inline SVG (no script)."""
+    from django.utils.safestring import mark_safe
+
+    from ioudesk.reports import chart_draw
+
+    return [{"title": str(chart.title or ""),
+             "svg": mark_safe(chart_draw.chart_svg(chart, chart_draw.chart_kinds(result, chart)))}
+            for chart in report_charts(result)]
+
+
+def _pdf_chart(chart, result: ReportResult, styles, font: str, width: float, landscape: bool) -> list:
+    from reportlab.lib.units import mm
+    from reportlab.platypus import KeepTogether, Paragraph, Spacer
+
+    from ioudesk.reports import chart_draw
+
+    drawing = chart_draw.chart_drawing(chart, chart_draw.chart_kinds(result, chart), width=width,
+                                       height=(62 if landscape else 72) * mm, font=font)
+    parts = [Paragraph(escape(str(chart.title)), styles["caption"])] if chart.title else []
+    return [KeepTogether([*parts, drawing, Spacer(1, 3 * mm)])]
+
+
 # --- PDF -------------------------------------------------------------------------------------------------
 
 
@@ -321,7 +355,7 @@ def render_pdf(result: ReportResult, spec: ReportSpec, params, *, user=None) -> 
 
     story: list = [Paragraph(escape(title), styles["title"])]
     described = running.params_describe(spec, params)
-    conditions = [f"{label}：{text}" for label, text in described]
+    conditions = [_("%(label)s：%(value)s") % {"label": label, "value": text} for label, text in described]
     if all(label != _("数据日期") for label, _text in described):
         conditions.append(as_of)
     story.append(Paragraph(escape("　".join(conditions)), styles["conditions"]))
@@ -331,6 +365,8 @@ def render_pdf(result: ReportResult, spec: ReportSpec, params, *, user=None) -> 
     if result.figures:
         story.append(Paragraph("　".join(f"{escape(str(f.label))} <b>{escape(running.figure_text(f.value, f.kind))}</b>"
                                         for f in result.figures), styles["figures"]))
+    for chart in report_charts(result):
+        story += _pdf_chart(chart, result, styles, font, width, spec.landscape)
     for index, table in enumerate(result.tables):
         if index == 0 and spec.paginated and result.rows_total is not None:
             kept = list(islice(all_rows(result, spec, params, user), PDF_ROWS))

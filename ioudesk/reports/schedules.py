@@ -1,6 +1,8 @@
 """定时报告: a report generated on a schedule (e.g. 业务状况月报 on the 1st of every month at 08:00) and
 delivered to its recipients as an in-app message and, when asked, an e-mail (through ioudesk.notify:
-the outbox, its backends and their retries), each with the link to download it from 报告管理.
+the outbox, its backends and their retries), each with the link to download it from 报告管理. The e-mail
+carries the kept file itself (its name, its MIME type, the bytes checked against the kept SHA-256) when it
+is at most MAIL_ATTACHMENT_MAX; a larger file is not attached and the e-mail says so and gives the link.
 
 `schedule_save` is the only writer (the admin saves through it): the report exists, its parameters
 parse (blank dates mean "relative to the day it runs": a monthly table left without a month reports
@@ -39,6 +41,20 @@ log = logging.getLogger(__name__)
 
 PERIODIC = "reports.schedules"
 SLOT_MINUTES = 5
+# The largest kept file an e-mail carries as its attachment (settings.IOUDESK_REPORT_MAIL_ATTACHMENT_MAX
+# overrides it); mail servers commonly refuse messages over 10–25 MB, and base64 adds a third.
+MAIL_ATTACHMENT_MAX = 10 * 1024 * 1024
+
+
+def mail_attachment_max() -> int:
+    return int(getattr(settings, "IOUDESK_REPORT_MAIL_ATTACHMENT_MAX", MAIL_ATTACHMENT_MAX))
+
+
+def size_text(size: int) -> str:
+    """356.4 KB, 12.3 MB."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):,.1f} MB"
+    return f"{size / 1024:,.1f} KB"
 
 
 def _local_tz():
@@ -133,13 +149,15 @@ def _download_path(generated: GeneratedReport) -> str:
         return ""
 
 
-def _notify(generated: GeneratedReport, users, *, by_email: bool, subject: str, body: str) -> int:
+def _notify(generated: GeneratedReport, users, *, by_email: bool, subject: str, body: str,
+            email_body: str = "") -> int:
     from ioudesk.notify.categories import STAFF_NOTICE
     from ioudesk.notify.models import Channel
     from ioudesk.notify.services import message_queue_many
 
     channels = [Channel.INAPP] + ([Channel.EMAIL] if by_email else [])
-    items = [{"channel": channel, "body": body, "subject": subject, "user": user, "category": STAFF_NOTICE,
+    items = [{"channel": channel, "body": (email_body or body) if channel == Channel.EMAIL else body,
+              "subject": subject, "user": user, "category": STAFF_NOTICE,
               "related": generated, "delivery_key": f"report:{generated.pk}:{channel}:{user.pk}"}
              for user in users if user.is_active for channel in channels]
     if items:
@@ -147,9 +165,16 @@ def _notify(generated: GeneratedReport, users, *, by_email: bool, subject: str, 
     return len(items)
 
 
+def attaches(generated: GeneratedReport) -> bool:
+    """Whether the e-mail of this kept report carries its file (done, kept, at most the limit)."""
+    return (generated.state == GeneratedState.DONE and bool(generated.file_path)
+            and generated.size <= mail_attachment_max())
+
+
 def schedule_deliver(generated: GeneratedReport) -> int:
     """Tell the schedule's recipients (in the app, and by e-mail when the schedule says so) that its
-    report is ready, with the link to download it. Once per report and recipient (delivery keys)."""
+    report is ready, with the link to download it; the e-mail attaches the file when it is at most
+    MAIL_ATTACHMENT_MAX and otherwise says why it does not. Once per report and recipient (delivery keys)."""
     if not generated.schedule_id:
         return 0
     schedule = generated.schedule
@@ -163,10 +188,51 @@ def schedule_deliver(generated: GeneratedReport) -> int:
     as_of = generated.as_of.isoformat() if generated.as_of else ""
     body = _g("定时报告“%(name)s”已生成：%(title)s（%(format)s，数据截至 %(as_of)s）。") % {
         "name": schedule.name, "title": generated.title, "format": generated.get_format_display(), "as_of": as_of}
+    email_body = body
     if path:
         body += _g("请在“报告管理”中下载：%(path)s") % {"path": path}
+    if attaches(generated):
+        email_body += _g("报告文件“%(file)s”（%(size)s）附在本邮件中。") % {
+            "file": generated.file_name, "size": size_text(generated.size)}
+        if path:
+            email_body += _g("也可在“报告管理”中再次下载：%(path)s") % {"path": path}
+    else:
+        email_body += _g("报告文件 %(size)s，超过邮件附件上限 %(limit)s，未随本邮件附上。") % {
+            "size": size_text(generated.size), "limit": size_text(mail_attachment_max())}
+        if path:
+            email_body += _g("请在“报告管理”中下载：%(path)s") % {"path": path}
     return _notify(generated, recipients, by_email=schedule.by_email,
-                   subject=_g("定时报告：%(name)s") % {"name": schedule.name}, body=body)
+                   subject=_g("定时报告：%(name)s") % {"name": schedule.name}, body=body, email_body=email_body)
+
+
+def email_attachments(message) -> list[tuple[str, bytes, str]]:
+    """The notify e-mail backend's attachments of a message about a kept report (registered for
+    reports.generatedreport): the kept file, under its kept name and MIME type, when the report is
+    done and at most the limit, and the recipient may still see the report. The bytes are checked
+    against the kept SHA-256: a lost or altered file fails the e-mail (PermanentError) rather than
+    sending something else or nothing where the mail says there is a file."""
+    import hashlib
+
+    from ioudesk.core.storage import private_storage
+    from ioudesk.notify.outcomes import PermanentError
+    from ioudesk.reports.generation import CONTENT_TYPES, _filename
+    from ioudesk.reports.registry import report_get
+
+    generated = GeneratedReport.objects.filter(pk=message.related_id).first() if message.related_id else None
+    if generated is None or not attaches(generated):
+        return []
+    spec = report_get(generated.code)
+    if spec is not None and message.user_id and not message.user.has_perm(spec.permission):
+        raise PermanentError(_g("接收人已没有查看“%(title)s”的权限，未发送报告文件。") % {"title": spec.title})
+    try:
+        with private_storage().open(generated.file_path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise PermanentError(_g("报告文件已丢失，未能随邮件发送，请重新生成。")) from error
+    if hashlib.sha256(data).hexdigest() != generated.sha256:
+        raise PermanentError(_g("报告文件与生成时的校验值（SHA-256）不符，未随邮件发送，请联系管理员。"))
+    return [(generated.file_name or _filename(generated), data,
+             CONTENT_TYPES.get(generated.format, "application/octet-stream"))]
 
 
 # --- the service the admin saves through -------------------------------------------------------------
@@ -265,5 +331,8 @@ def register() -> None:
 
     if schedule_deliver not in AFTER_RUN:
         AFTER_RUN.append(schedule_deliver)
+    from ioudesk.notify.channels import register_email_attachments
+
+    register_email_attachments("reports.generatedreport", email_attachments)
 
     register_periodic(PERIODIC, label=_("定时报告"), due=every(minutes=SLOT_MINUTES), run=schedules_run)

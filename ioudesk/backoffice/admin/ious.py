@@ -1,9 +1,10 @@
 """借据 in the back office: the list (scoped, filtered, searched by number or debtor). Nothing is
 added or changed through the generic form: "新建借据" opens the create pages and a row opens the
-IOU page (ioudesk/backoffice/iou_pages.py), whose actions go through the services."""
+IOU page (ioudesk/backoffice/iou_pages.py), whose actions go through the services. The one bulk
+action, 生成借据报告, changes nothing: it opens 报告管理 with the selected IOUs chosen."""
 
 import copy
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -27,7 +28,7 @@ from ioudesk.core.scope import visible_branch_ids
 from ioudesk.customers.search import search_customers
 from ioudesk.ious import selectors
 from ioudesk.ious.models import LIVE_STATUSES, Installment, Iou
-from ioudesk.reports import lists
+from ioudesk.reports import generation, iou_reports, lists
 
 BUCKETS = ["M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+"]
 
@@ -167,7 +168,8 @@ class IouAdmin(ScopedAdminMixin, ModelAdmin):
     search_fields = ["number"]  # the real search: see get_search_results
     search_help_text = _("借据编号，或债务人姓名、拼音、手机号、客户编号")
     list_per_page = 50
-    actions = None  # no bulk delete, no bulk anything: actions are on the IOU page
+    # no bulk delete, no bulk change (those are on the IOU page): the one bulk action reads, for 报告管理
+    actions = ["generate_iou_report"]
     ordering = ["-id"]
 
     def get_queryset(self, request):
@@ -220,6 +222,29 @@ class IouAdmin(ScopedAdminMixin, ModelAdmin):
 
     def has_export_permission(self, request, obj=None):
         return request.user.has_perm(lists.EXPORT_PERMISSION)
+
+    def has_generate_report_permission(self, request, obj=None):
+        return generation.may_generate(request.user)
+
+    @action(description=_("生成借据报告"), permissions=["generate_report"])
+    def generate_iou_report(self, request, queryset):
+        """报告管理 with the selected IOUs chosen for a 借据对账单 (the user may pick 还款记录 or 借款情况说明
+        there): drafts and other IOUs not yet in force are left out, and said so; more than an IOU report
+        covers (iou_reports.MAX_IOUS) is refused."""
+        reportable = queryset.exclude(status__in=iou_reports.NOT_REPORTABLE)
+        numbers = list(reportable.values_list("number", flat=True)[:iou_reports.MAX_IOUS + 1])
+        if len(numbers) > iou_reports.MAX_IOUS:
+            messages.error(request, _("一次最多为 %(n)d 笔借据生成报告，请缩小筛选范围或分批选择。")
+                           % {"n": iou_reports.MAX_IOUS})
+            return None
+        skipped = queryset.filter(status__in=iou_reports.NOT_REPORTABLE).count()
+        if not numbers:
+            messages.error(request, _("所选借据都尚未生效（草稿、待审批、未放款或已作废），不能出具借据报告。"))
+            return None
+        if skipped:
+            messages.warning(request, _("已略过 %(n)d 笔尚未生效的借据（草稿、待审批、未放款或已作废）。") % {"n": skipped})
+        query = urlencode({"code": "iou-statement", "numbers": "\n".join(numbers)})
+        return HttpResponseRedirect(f"{reverse('backoffice:reports_generated')}?{query}")
 
     # --- no generic add / change / delete ------------------------------------------------------
 
