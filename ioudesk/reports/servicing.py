@@ -278,37 +278,27 @@ def _trend_rows(user, params: ReportParams, ends: list[date]) -> list[dict]:
 
 
 def _roll_matrix(user, params: ReportParams, month: date) -> tuple[list[dict], date]:
-    """Where the IOUs live at the month end before `month` are at `month`: counts per (from, to).
+    """Where the IOUs live at the month end before `month` are at `month`: counts per (from, to), read
+    from the grouped moves (MonthEndMove, ioudesk.reports.moves: the two snapshots joined IOU by IOU
+    once, when the later month end was frozen; the month not yet frozen from the latest close)."""
+    from ioudesk.reports import moves as moves_module
+    from ioudesk.reports.models import MonthSnapshot
 
-    Most of a book is M0 at both ends, so the join is made only for the rows that can differ: the
-    rows not M0 at P (their state at M looked up by the (month_end, iou) key), and the rows at M
-    not M0 or no longer live (their bucket at P looked up the same way); M0 → M0 is P's M0 count
-    less the M0 rows that moved."""
     before = previous_month_end(month)
-    base = scope.scope_queryset(user, MonthEndIou.objects.all(), "branch").filter(iou_filter(params))
-    at_p = base.filter(month_end=before, status__in=LIVE)
-    later = MonthEndIou.objects.filter(month_end=month, iou=OuterRef("iou"))
+    if MonthSnapshot.objects.filter(month_end=month).exists():
+        moves = moves_module.month_moves(user, params, month)
+    elif month == month_end(clock.today()):
+        moves = moves_module.current_moves(user, params)
+    else:
+        moves = None
     cells: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     balances: dict[str, object] = defaultdict(lambda: ZERO)
-    for row in (at_p.exclude(bucket="M0").annotate(to_bucket=Subquery(later.values("bucket")[:1]),
-                                                   to_status=Subquery(later.values("status")[:1]))
-                .values("bucket", "to_bucket", "to_status").annotate(n=Count("id"),
-                                                                      amount=MoneySum("principal_outstanding"))
-                .order_by()):
-        cells[row["bucket"]][_target(row["to_bucket"], row["to_status"])] += row["n"]
-        balances[row["bucket"]] += row["amount"] or ZERO
-    earlier = MonthEndIou.objects.filter(month_end=before, iou=OuterRef("iou"), status__in=LIVE)
-    moved = (base.filter(month_end=month).filter(~Q(bucket="M0") | ~Q(status__in=LIVE))
-             .annotate(from_bucket=Subquery(earlier.values("bucket")[:1])).filter(from_bucket="M0")
-             .values("bucket", "status").annotate(n=Count("id")).order_by())
-    m0 = at_p.filter(bucket="M0").aggregate(n=Count("id"), amount=MoneySum("principal_outstanding"))
-    moved_out = 0
-    for row in moved:
-        cells["M0"][_target(row["bucket"], row["status"])] += row["n"]
-        moved_out += row["n"]
-    if m0["n"]:
-        cells["M0"]["M0"] += m0["n"] - moved_out
-        balances["M0"] = m0["amount"] or ZERO
+    for row in (moves.rows if moves is not None and moves.previous is not None else []):
+        if row["from_state"] != "live":
+            continue
+        status = {"gone": None, "live": LIVE[0]}.get(row["to_state"], row["to_state"])  # a status, as _target reads
+        cells[row["from_bucket"]][_target(row["to_bucket"], status)] += row["count"]
+        balances[row["from_bucket"]] += row["from_balance"] or ZERO
     rows = []
     targets = [*BUCKETS, *(code for code, _label in GONE)]
     for source in BUCKETS:
