@@ -197,9 +197,12 @@ def render_xlsx(result: ReportResult, spec: ReportSpec, params, *, user=None) ->
 
 
 def report_charts(result: ReportResult) -> list:
-    """The result's charts that have something to draw (result.chart first, then result.charts)."""
+    """The result's charts that have something to draw (result.chart first, then result.charts): a chart
+    without labels, or whose every figure is zero or missing (a period with no business), is left out —
+    the table says the same in words."""
     charts = [result.chart, *result.charts] if result.chart else list(result.charts)
-    return [chart for chart in charts if chart is not None and chart.labels and chart.series]
+    return [chart for chart in charts if chart is not None and chart.labels and chart.series
+            and any(value for _label, values in chart.series for value in values if value is not None)]
 
 
 def print_charts(result: ReportResult) -> list[dict]:

@@ -147,6 +147,8 @@ def test_report_charts_leaves_out_empty_ones():
     result = chart_run(type("P", (), {"as_of": None})(), None)
     assert [str(c.title) for c in render.report_charts(result)] == ["按网点本金余额", "逐月逾期率"]
     assert render.report_charts(ReportResult(title="t", tables=[])) == []
+    zeros = Chart("bar", ["2026-11"], [("应收", [D("0.00")]), ("实收", [None])])
+    assert render.report_charts(ReportResult(title="t", tables=[], chart=zeros)) == []
 
 
 # --- the print view -----------------------------------------------------------------------------------
