@@ -39,8 +39,8 @@ FIGURES = ("customer_id", "ious", "live", "principal", "balance", "interest", "p
 # the dimensions a customer's IOUs may share (the figures answer a filter on them when they do)
 SHARED = (("branch_id", "cf_branch", "cf_one_branch"), ("officer_id", "cf_officer", "cf_one_officer"),
           ("product_id", "cf_product", "cf_one_product"))
-PATCH_LIMIT = 500
-TRANSACTION_LIMIT = 5000  # transactions entered since the figures beyond which the report computes them all
+PATCH_LIMIT = 1000
+TRANSACTION_LIMIT = 10000  # transactions entered since the figures beyond which the report computes them all
 
 
 def counted_ious():

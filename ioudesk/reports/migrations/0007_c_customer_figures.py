@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '客户日终汇总',
                 'verbose_name_plural': '客户日终汇总',
-                'indexes': [models.Index(fields=['day', '-balance', 'customer'], name='rpt_cfig_day_balance_idx')],
+                'indexes': [models.Index(fields=['day', '-balance', 'customer'], name='rpt_cfig_day_balance_idx'), models.Index(fields=['day', 'branch', 'balance'], name='rpt_cfig_day_branch_idx'), models.Index(condition=models.Q(('one_branch', False)), fields=['day'], name='rpt_cfig_mixed_idx')],
                 'constraints': [models.UniqueConstraint(fields=('day', 'customer'), name='rpt_cfig_day_customer_uniq')],
             },
         ),
