@@ -131,9 +131,9 @@ def interest_income(params: ReportParams, user) -> ReportResult:
 
 
 def net_assets(day: date | None = None) -> tuple[Decimal, str]:
-    """ReportSettings.net_assets when set, else the ledger's equity to `day` (default the business
-    date): Σ(credit − debit) over equity, income and expense accounts (paid-in capital plus the profit
-    not yet closed out), from the close's per-day account sums (ledger_days.account_balances)."""
+    """ReportSettings.net_assets when set, else the ledger's equity to `day` (default: every posting,
+    as before): Σ(credit − debit) over equity, income and expense accounts (paid-in capital plus the
+    profit not yet closed out), from the close's per-day account sums (ledger_days.account_balances)."""
     from ioudesk.ledger.models import Account, AccountType
     from ioudesk.reports.ledger_days import account_balances
 
@@ -142,7 +142,7 @@ def net_assets(day: date | None = None) -> tuple[Decimal, str]:
         return settings.net_assets, "settings"
     ids = set(Account.objects.filter(type__in=[AccountType.EQUITY, AccountType.INCOME, AccountType.EXPENSE])
               .values_list("pk", flat=True))
-    balances = account_balances(day or clock.today())
+    balances = account_balances(day or date.max)
     return sum((credit - debit for pk, (debit, credit) in balances.items() if pk in ids), ZERO), "ledger"
 
 
