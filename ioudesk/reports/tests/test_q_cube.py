@@ -216,3 +216,32 @@ def test_monthly_statistics_from_the_cube_equal_the_computed_ones(book, admin_us
 
     MonthEndIou.objects.filter(month_end=JUNE).update(principal_outstanding=0)
     assert table(_run(regulatory.monthly_statistics, admin_user_zh, JULY_1, month=JUNE), 1) == t2
+
+
+def test_a_snapshot_taken_before_the_cube_existed_gets_its_cells_by_the_backfill(book):
+    from ioudesk.reports.models import MonthSnapshot
+    from ioudesk.reports.snapshots import derived_backfill
+
+    _close(JUNE)
+    snapshot = MonthSnapshot.objects.get(month_end=JUNE)
+    totals = {**snapshot.totals, "derived": {**snapshot.totals["derived"], "cube": 0}}
+    MonthSnapshot.objects.filter(pk=snapshot.pk).update(totals=totals)
+    PortfolioCube.objects.filter(day=JUNE, frozen=True).delete()
+    assert derived_backfill() == 1
+    cells = PortfolioCube.objects.filter(day=JUNE, frozen=True)
+    assert sum((c.principal_outstanding for c in cells), D("0")) == D("770000.00")
+    assert MonthSnapshot.objects.get(month_end=JUNE).totals["derived"]["cube"] == cube.VERSION
+
+
+def test_the_debt_reports_loan_row_from_the_cube(book, admin_user_zh):
+    from ioudesk.reports import receivables_reports
+
+    def loans(result):
+        return {row["name"]: row["amount"] for row in result.tables[1].rows}["借款"]
+
+    before = loans(_run(receivables_reports.debt, admin_user_zh, JUNE))
+    assert before == D("770000.00") + sum((i.interest_outstanding for i in Iou.objects.all()), D("0"))
+    _close(JUNE)
+    result = _run(receivables_reports.debt, admin_user_zh, JUNE)
+    assert loans(result) == before
+    assert "数据截至 2026-06-30 日终" in " ".join(result.notes)
