@@ -379,4 +379,5 @@ def weighted_rate(rate_sum: int, principal: Decimal) -> Decimal | None:
 
 
 def latest_note(day: date) -> str:
-    return _g("数据截至 %(day)s 日终（最近一次日终的汇总数据）；之后录入的交易在下次日终后计入。") % {"day": day.isoformat()}
+    return _g("数据截至 %(day)s 日终：取自日终的多维汇总（日终后尚无新交易；有新交易时按借据当前数计算）。") % {
+        "day": day.isoformat()}
