@@ -11,7 +11,8 @@ Where the figures come from:
   with the principal and interest they settled;
 - 回收计划: ioudesk.recovery.selectors (the 回收报告's plans and progress);
 - the trend: FlowDay (还款, 核销, 核销后收回) by month and the month ends' overdue balance from PortfolioDay;
-- roll rates: the month-end snapshots (MonthEndIou) of the chosen month and the month before.
+- roll rates: MonthEndMove (ioudesk.reports.moves: the chosen month end's snapshot joined with the one
+  before, written once with the snapshot; the month not yet frozen from the latest close's moves).
 """
 
 from __future__ import annotations
