@@ -245,3 +245,29 @@ def test_the_debt_reports_loan_row_from_the_cube(book, admin_user_zh):
     result = _run(receivables_reports.debt, admin_user_zh, JUNE)
     assert loans(result) == before
     assert "数据截至 2026-06-30 日终" in " ".join(result.notes)
+
+
+def test_the_sql_readings_are_the_orm_ones_of_regulatory(book, manager):
+    """cube.py's SQL text of 借款人类型, 额度 and 期限 gives what regulatory's expressions give, IOU by IOU
+    (a sole trader by 工作单位 added: 赵个体, 个体经营)."""
+    from django.db import connection
+    from django.db.models import Q
+
+    from ioudesk.ious.models import Purpose
+    from ioudesk.reports.snapshots import purpose_sql
+
+    trader = _customer("赵个体", book["branch"], manager, "13901012349", id_number="110101198001010053")
+    trader.employer = "个体经营"
+    trader.save(update_fields=["employer"])
+    Iou.objects.filter(pk=book["A"].pk).update(customer=trader)
+    orm = {pk: (b, s, t) for pk, b, s, t in Iou.objects.annotate(
+        b=regulatory.borrower_expr(purpose=Q(purpose_category=Purpose.AGRICULTURE)), s=regulatory.size_expr(),
+        t=regulatory.term_expr()).values_list("pk", "b", "s", "t")}
+    sizes = regulatory._size_codes()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT i.id, {cube.borrower_sql('c', purpose_sql('i'))}, {cube.size_sql('i')}, "
+                       f"{cube.period_sql('i.term', 'i.frequency')} FROM ious_iou i "
+                       f"JOIN customers_customer c ON c.id = i.customer_id", [])
+        sql = {pk: (b, sizes[s], t) for pk, b, s, t in cursor.fetchall()}
+    assert sql == orm
+    assert orm[book["A"].pk][0] == "sole_trader" and orm[book["C"].pk][0] == "small_business"
