@@ -153,13 +153,15 @@ def month_bounds(day: date) -> tuple[date, date]:
 
 
 def cube_select(frozen: bool, day: date, *, where: Where = Where(), month: date | None = None,
-                new_only: bool = False, dims: tuple[str, ...] = DIMENSIONS, overdue: bool = True) -> tuple[str, list]:
+                new_only: bool = False, dims: tuple[str, ...] = DIMENSIONS, overdue: bool = True,
+                month_figures: bool = True) -> tuple[str, list]:
     """The cube's cells (columns DIMENSIONS + MEASURES, money in fen): from MonthEndIou of month end
     `day` (frozen) or from the live IOUs (as they stand; `day` is the closed day they stand at).
     "New" figures count the IOUs disbursed in `month`'s month (default: `day`'s). `new_only`: only
     those IOUs (the month's rates alone). `dims`: the cells by fewer dimensions (a report's own read:
     the customer joined only when a dimension or filter needs it); `overdue`: without the overdue
-    principal and interest (zero), which no report reads from here."""
+    principal and interest (zero), which no report reads from here; `month_figures`: False for a read of the
+    live IOUs' balances alone (no month's figures: the cells of the live statuses only)."""
     from ioudesk.customers.models import Customer
     from ioudesk.reports.snapshots import _overdue_sql, guarantee_sql, purpose_sql
 
@@ -185,7 +187,9 @@ def cube_select(frozen: bool, day: date, *, where: Where = Where(), month: date 
             source, head_params = f"FROM {_t(Iou)} i {join}", []
             overdue_p = overdue_i = "0"
         base, base_params = "1 = 1", []
-    if new_only:
+    if not month_figures:
+        status, status_params = f"i.status IN ({live_marks})", [*LIVE]
+    elif new_only:
         status = f"i.status IN ({live_marks}, {gone_marks}) AND {new}"
         status_params = [*LIVE, *GONE, first, last]
     else:
@@ -213,6 +217,9 @@ def cube_select(frozen: bool, day: date, *, where: Where = Where(), month: date 
         ("new_rate_min", f"MIN(CASE WHEN {new} THEN i.annual_rate END)", [first, last]),
         ("new_rate_max", f"MAX(CASE WHEN {new} THEN i.annual_rate END)", [first, last]),
     ]
+    if not month_figures:
+        measures = [(name, "NULL" if name.startswith("new_rate_m") else "0", []) if name.startswith("new_")
+                    else (name, expr, ps) for name, expr, ps in measures]
     select = ", ".join([*(f"{expr} AS {_q(name)}" for name, expr in dims),
                         *(f"{expr} AS {_q(name)}" for name, expr, _p in measures)])
     measure_params = [p for _n, _e, ps in measures for p in ps]
@@ -357,7 +364,9 @@ def figures(where: Where, by: tuple[str, ...], *, frozen: bool, day: date, use_c
         rows = list(qs.values(*by).annotate(**sums).order_by()) if by else [qs.aggregate(**sums)]
         return [_finish(row) for row in rows]
     inner = tuple(dict.fromkeys((*by, "status")))
-    sql, params = cube_select(frozen, day, where=where, month=month, new_only=new_only, dims=inner, overdue=False)
+    balances_only = statuses is not None and not new_only and set(statuses) <= set(LIVE)
+    sql, params = cube_select(frozen, day, where=where, month=month, new_only=new_only, dims=inner, overdue=False,
+                              month_figures=not balances_only)
     keys = ", ".join(f"x.{_q(c)}" for c in by)
     agg = ", ".join([*(f"SUM(x.{_q(n)})" for n in ("count", *MONEY, "new_count", "new_rate_sum")),
                      f"MIN(x.{_q('new_rate_min')})", f"MAX(x.{_q('new_rate_max')})"])
