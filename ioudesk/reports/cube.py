@@ -304,18 +304,14 @@ def where_of(params, user, *, kind: str = "") -> Where | None:
 
 
 def latest_day(on_or_before: date | None = None) -> date | None:
-    """The day of the live cells (the latest closed day the cube was written for) while they are
-    current: no transaction entered since they were written (a repayment, a write-off after the
-    close: the report then computes the figures from the IOUs as they stand). None otherwise."""
-    from ioudesk.ious.models import Transaction
-
+    """The day of the live cells: the latest closed day the cube was written for (on or before
+    `on_or_before`), None before the first close. A live report reads them all day long and says so
+    (latest_note): what was entered since the close counts from the next close, as the dashboard's
+    and the aging report's PortfolioDay."""
     qs = PortfolioCube.objects.filter(frozen=False)
     if on_or_before is not None:
         qs = qs.filter(day__lte=on_or_before)
-    row = qs.order_by("-day").values_list("day", "transaction_max").first()
-    if row is None or Transaction.objects.filter(id__gt=row[1]).exists():
-        return None
-    return row[0]
+    return qs.order_by("-day").values_list("day", flat=True).first()
 
 
 def frozen_written(month_end: date) -> bool:
@@ -388,5 +384,5 @@ def weighted_rate(rate_sum: int, principal: Decimal) -> Decimal | None:
 
 
 def latest_note(day: date) -> str:
-    return _g("数据截至 %(day)s 日终：取自日终的多维汇总（日终后尚无新交易；有新交易时按借据当前数计算）。") % {
+    return _g("数据截至 %(day)s 日终（取自日终的多维汇总；之后录入的交易在下一次日终后计入）。") % {
         "day": day.isoformat()}

@@ -43,7 +43,9 @@ def reports_day_step(*, day: date, close_run=None, catching_up: bool = False) ->
         flows += snapshots.flows_day_write(other)
     counts["flow_rows"] = flows
     counts["flow_days_rewritten"] = len(earlier)
-    latest = not DayMark.objects.filter(day__gt=day).exists()
+    # A writer of the latest day's state (the cube, customer figures, this month's moves) writes only on
+    # the last day of a close that catches up several days: each later day would replace it at once.
+    latest = not DayMark.objects.filter(day__gt=day).exists() and not catching_up
     for writer in snapshots.DAY_WRITERS.values():
         counts[f"{writer.name}_rows"] = writer.write(day, latest=latest, previous=previous)
     if is_month_end(day):

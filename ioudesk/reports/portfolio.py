@@ -278,7 +278,9 @@ def detail_rows(source: Source, *, offset: int = 0, limit: int | None = PAGE_SIZ
 
 def loan_balance_detail(params: ReportParams, user, *, all_rows: bool = False) -> ReportResult:
     source = Source(params, user, kind=kind_of(params))
-    cells = source.cube_rows(())
+    # The rows are the IOUs as they stand, so are their totals (an index holds every summed column);
+    # a frozen month end's from its cells.
+    cells = None if source.live else source.cube_rows(())
     totals = cells[0] if cells is not None else source.qs.aggregate(**balance_sums())
     offset = 0 if all_rows else (params.page - 1) * PAGE_SIZE
     rows = detail_rows(source, offset=offset, limit=None if all_rows else PAGE_SIZE)

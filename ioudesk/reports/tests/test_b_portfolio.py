@@ -175,33 +175,39 @@ def test_a_branch_manager_sees_only_the_branch(book, make_staff):
     assert result.tables[0].totals["principal_outstanding"] == D("165000.00")  # 120,000 + 30,000 + 15,000
 
 
+# The summary, the NPL trend's current month and the provisions read the latest close (11-27), as the
+# dashboard and the aging report do: G, written off on 11-28 after that close, still stands there —
+# 总部, no product, ¥40,000, 300 days past due (M7+, 可疑), 信用, ≤10万, ≤6 months, purpose 其他.
+# The close's total 915,000 + 40,000 = 955,000.00 is what the ledger said on 11-27 (1301 935,000 + 1122 F 20,000).
 @pytest.mark.parametrize(("dimension", "expected"), [
-    # P1: A + B + E = 50,000 + 80,000 + 600,000; P2: C + D + I; no product: F
-    ("product", {"经营贷": (3, "730000.00", "79.78"), "消费贷": (3, "165000.00", "18.03"),
-                 "（未指定）": (1, "20000.00", "2.19")}),
-    ("branch", {"总部": (4, "750000.00", "81.97"), "东城": (3, "165000.00", "18.03")}),
-    # ≤10万: A, B, D, F, I = 50,000 + 80,000 + 30,000 + 20,000 + 15,000; 10–50万: C; 50–100万: E
-    ("size", {"10万元及以下": (5, "195000.00", "21.31"), "10万至50万元": (1, "120000.00", "13.11"),
-              "50万至100万元": (1, "600000.00", "65.57"), "100万至500万元": (0, "0.00", "0.00"),
+    # P1: A + B + E = 50,000 + 80,000 + 600,000; P2: C + D + I; no product: F + G; shares of 955,000
+    ("product", {"经营贷": (3, "730000.00", "76.44"), "消费贷": (3, "165000.00", "17.28"),
+                 "（未指定）": (2, "60000.00", "6.28")}),
+    ("branch", {"总部": (5, "790000.00", "82.72"), "东城": (3, "165000.00", "17.28")}),
+    # ≤10万: A, B, D, F, G, I = 50,000 + 80,000 + 30,000 + 20,000 + 40,000 + 15,000; 10–50万: C; 50–100万: E
+    ("size", {"10万元及以下": (6, "235000.00", "24.61"), "10万至50万元": (1, "120000.00", "12.57"),
+              "50万至100万元": (1, "600000.00", "62.83"), "100万至500万元": (0, "0.00", "0.00"),
               "500万元以上": (0, "0.00", "0.00")}),
-    ("term", {"6个月及以下": (6, "315000.00", "34.43"), "7至12个月": (0, "0.00", "0.00"),
-              "13至36个月": (1, "600000.00", "65.57"), "36个月以上": (0, "0.00", "0.00")}),
+    ("term", {"6个月及以下": (7, "355000.00", "37.17"), "7至12个月": (0, "0.00", "0.00"),
+              "13至36个月": (1, "600000.00", "62.83"), "36个月以上": (0, "0.00", "0.00")}),
     # 保证: B names a guarantor; 抵押: C recorded; the rest 信用
-    ("guarantee", {"信用": (5, "715000.00", "78.14"), "保证": (1, "80000.00", "8.74"),
-                   "抵押": (1, "120000.00", "13.11"), "质押": (0, "0.00", "0.00")}),
+    ("guarantee", {"信用": (6, "755000.00", "79.06"), "保证": (1, "80000.00", "8.38"),
+                   "抵押": (1, "120000.00", "12.57"), "质押": (0, "0.00", "0.00")}),
 ])
 def test_loan_balance_summary_by_dimension(book, admin_user_zh, dimension, expected):
     result = run(portfolio.loan_balance_summary, admin_user_zh, as_of=TODAY, extra={"dimension": dimension})
     got = {row["name"]: (row["count"], str(row["principal_outstanding"]), None if row["share"] is None else str(row["share"]))
            for row in result.tables[0].rows}
     assert got == expected
-    assert result.tables[0].totals["principal_outstanding"] == D("915000.00")
+    assert result.tables[0].totals["principal_outstanding"] == D("955000.00") == (
+        balance_of("1301", CLOSED) + balance_of("1122", CLOSED))
+    assert "数据截至 2026-11-27 日终" in " ".join(result.notes)
 
 
 def test_summary_by_purpose_reads_unrecorded_as_other(book, admin_user_zh):
     result = run(portfolio.loan_balance_summary, admin_user_zh, as_of=TODAY, extra={"dimension": "purpose"})
     got = {row["name"]: row["principal_outstanding"] for row in result.tables[0].rows if row["count"]}
-    assert got == {"工业制造": D("600000.00"), "其他": D("315000.00")}
+    assert got == {"工业制造": D("600000.00"), "其他": D("355000.00")}  # at the 11-27 close: G still there
 
 
 def test_a_bad_dimension_and_a_day_without_snapshot_are_refused(book, admin_user_zh):
@@ -286,9 +292,10 @@ def test_npl_trend_takes_closed_months_from_snapshots_and_this_month_live(book, 
     rows = {row["month"]: (row["principal_outstanding"], row["overdue_rate"], row["npl_rate"]) for row in
             result.tables[0].rows}
     # 10-31: 297,000 (B, C, D, G, H, I); overdue B, C, D, G 270,000 → 90.91 %; 不良 D + G 70,000 → 23.57 %
-    # 11 (now): 915,000; overdue 245,000 → 26.78 %; 不良 150,000 → 16.39 %
+    # 11 (the 11-27 close, G still live): 955,000; overdue B, C, D, G, I 285,000 → 29.84 %;
+    # 不良 C + D + G 190,000 → 19.90 %
     assert rows == {"2026-09": (None, None, None), "2026-10": (D("297000.00"), D("90.91"), D("23.57")),
-                    "2026-11": (D("915000.00"), D("26.78"), D("16.39"))}
+                    "2026-11": (D("955000.00"), D("29.84"), D("19.90"))}
 
 
 def test_writeoffs_and_recoveries_by_month_and_method(book, admin_user_zh):
@@ -312,34 +319,34 @@ def test_writeoffs_and_recoveries_by_month_and_method(book, admin_user_zh):
 def test_provisions_required_per_tier_and_booked(book, admin_user_zh, finance):
     result = run(provisions.provisions, admin_user_zh, as_of=TODAY)
     rows = {row["tier"]: (row["balance"], row["rate"], row["required"]) for row in result.tables[0].rows}
-    # loans only (F, a 欠条, left out): 正常 A + E 650,000 × 0; 关注 B + I 95,000 × 2 % = 1,900;
-    # 次级 C 120,000 × 25 % = 30,000; 可疑 D 30,000 × 50 % = 15,000; specific 46,900
+    # the 11-27 close, loans only (F, a 欠条, left out): 正常 A + E 650,000 × 0; 关注 B + I 95,000 × 2 % = 1,900;
+    # 次级 C 120,000 × 25 % = 30,000; 可疑 D + G 70,000 × 50 % = 35,000; specific 66,900
     assert rows == {"正常": (D("650000.00"), D("0"), D("0.00")), "关注": (D("95000.00"), D("2"), D("1900.00")),
-                    "次级": (D("120000.00"), D("25"), D("30000.00")), "可疑": (D("30000.00"), D("50"), D("15000.00")),
+                    "次级": (D("120000.00"), D("25"), D("30000.00")), "可疑": (D("70000.00"), D("50"), D("35000.00")),
                     "损失": (D("0.00"), D("100"), D("0.00"))}
-    assert result.tables[0].totals["balance"] == balance_of("1301") == D("895000.00")
+    assert result.tables[0].totals["balance"] == balance_of("1301", CLOSED) == D("935000.00")
     summary = [row["amount"] for row in result.tables[1].rows]
-    # general 895,000 × 1 % = 8,950; total 46,900 + 8,950 = 55,850
-    assert summary[:3] == [D("46900.00"), D("8950.00"), D("55850.00")]
+    # general 935,000 × 1 % = 9,350; total 66,900 + 9,350 = 76,250
+    assert summary[:3] == [D("66900.00"), D("9350.00"), D("76250.00")]
     # the rates come from the settings
     ReportSettings.objects.create(rate_substandard=D("30"), general_reserve_rate=D("1.5"))
     result = run(provisions.provisions, admin_user_zh, as_of=TODAY)
-    # 次级 120,000 × 30 % = 36,000; specific 52,900; general 895,000 × 1.5 % = 13,425; total 66,325
-    assert [row["amount"] for row in result.tables[1].rows][:3] == [D("52900.00"), D("13425.00"), D("66325.00")]
+    # 次级 120,000 × 30 % = 36,000; specific 72,900; general 935,000 × 1.5 % = 14,025; total 86,925
+    assert [row["amount"] for row in result.tables[1].rows][:3] == [D("72900.00"), D("14025.00"), D("86925.00")]
 
 
 def test_provision_booking_posts_the_difference(book, admin_user_zh):
     with clock.frozen(TODAY):
         entry = provisions.provision_book(date(2026, 11, 30), admin_user_zh)
         assert entry.day == TODAY  # the month end is after the business date: booked today
-        assert provisions.booked_balance(TODAY) == D("55850.00")
+        assert provisions.booked_balance(TODAY) == D("76250.00")  # required at the 11-27 close
         assert provisions.provision_book(date(2026, 11, 30), admin_user_zh) is None  # nothing left to book
         result = provisions.provisions(ReportParams(as_of=TODAY), admin_user_zh)
     figures = {str(f.label): f.value for f in result.figures}
     assert (figures["应计提准备"], figures["已计提准备"], figures["拨备覆盖（已计提 ÷ 应计提）"]) == (
-        D("55850.00"), D("55850.00"), D("100.00"))
-    assert balance_of("6711") == D("55850.00")
-    assert balance_of("1310") == D("55850.00")  # its normal side is credit: the balance reads positive
+        D("76250.00"), D("76250.00"), D("100.00"))
+    assert balance_of("6711") == D("76250.00")
+    assert balance_of("1310") == D("76250.00")  # its normal side is credit: the balance reads positive
     assert entry.kind == "provision"
     # less required: 次级 at 20 % instead of 25 % (the guideline's −20 % float): 120,000 × 5 % = 6,000 冲回
     ReportSettings.objects.create(rate_substandard=D("20"))
@@ -347,8 +354,8 @@ def test_provision_booking_posts_the_difference(book, admin_user_zh):
         back = provisions.provision_book(date(2026, 11, 30), admin_user_zh)
     assert back.postings.get(account__code="1310").debit == D("6000.00")
     assert back.postings.get(account__code="6711").credit == D("6000.00")
-    assert provisions.booked_balance(TODAY) == D("49850.00")  # 55,850 − 6,000
-    assert balance_of("6711") == D("49850.00")
+    assert provisions.booked_balance(TODAY) == D("70250.00")  # 76,250 − 6,000
+    assert balance_of("6711") == D("70250.00")
 
 
 def test_booking_is_refused_to_a_branch_user_and_without_the_accounts(book, make_staff, admin_user_zh):
@@ -423,7 +430,7 @@ def test_npl_trend_reads_a_snapshots_totals_for_the_whole_book(book, admin_user_
         "count": 6, "principal_outstanding": "297000.00", "overdue_balance": "270000.00", "npl_balance": "70000.00"})
     whole = run(portfolio.npl_trend, admin_user_zh, months=2)
     assert [(r["month"], r["overdue_rate"], r["npl_rate"]) for r in whole.tables[0].rows] == [
-        ("2026-10", D("90.91"), D("23.57")), ("2026-11", D("26.78"), D("16.39"))]
+        ("2026-10", D("90.91"), D("23.57")), ("2026-11", D("29.84"), D("19.90"))]  # November: the 11-27 close
     east = run(portfolio.npl_trend, admin_user_zh, months=2, branch_id=book["branch"].pk)
     # 东城 at 10-31: C 120,000 (73 days), D 30,000 (次级), I 15,000: overdue 150,000 of 165,000 → 90.91 %;
     # 不良 D 30,000 → 18.18 %

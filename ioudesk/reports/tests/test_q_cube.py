@@ -145,15 +145,22 @@ def _lend_in_july(book, manager, approver, finance):
                  rate="12%", on=JULY_1, due=date(2026, 8, 1))
 
 
-def test_a_transaction_after_the_close_sends_the_report_back_to_the_iou_figures(book, admin_user_zh, manager,
-                                                                               approver, finance):
+def test_a_loan_after_the_close_counts_from_the_next_close(book, admin_user_zh, manager, approver, finance):
+    """The summary reads the 06-30 close all day on 07-01 (东城: B alone, ¥120,000.00) and says so; the
+    detail lists the IOUs as they stand (D, lent 07-01, among them: ¥130,000.00); the close of 07-01
+    brings D into the summary too."""
     _close(JUNE)
     _lend_in_july(book, manager, approver, finance)
     with clock.frozen(JULY_1):
-        assert cube.latest_day() is None  # the cells no longer stand for the IOUs
+        assert cube.latest_day() == JUNE
+    result = _run(portfolio.loan_balance_summary, admin_user_zh, JULY_1, extra={"dimension": "branch"})
+    assert _summary(result)["东城"] == (1, D("120000.00"))
+    assert any("数据截至 2026-06-30 日终" in note for note in result.notes)
+    detail = _run(portfolio.loan_balance_detail, admin_user_zh, JULY_1, branch_id=book["branch"].pk)
+    assert (detail.rows_total, detail.tables[0].totals["principal_outstanding"]) == (2, D("130000.00"))
+    _close(JULY_1)
     result = _run(portfolio.loan_balance_summary, admin_user_zh, JULY_1, extra={"dimension": "branch"})
     assert _summary(result)["东城"] == (2, D("130000.00"))
-    assert not any("日终" in note for note in result.notes)
 
 
 def test_a_branch_manager_sees_only_their_branch(book, make_staff):
