@@ -24,6 +24,7 @@ from django.db.models import CharField, Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Cast, Substr
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from ioudesk.calc.money import ZERO
 from ioudesk.calc.reporting import share
@@ -394,7 +395,7 @@ def recovery_report(params: ReportParams, user) -> ReportResult:
     ]
     if not MonthEndIou.objects.filter(month_end=before).exists():
         notes.append(_g("%(day)s 没有月末快照，账龄迁徙无法计算。") % {"day": before.isoformat()})
-    return ReportResult(title=_g("回收"), tables=tables, figures=figures, chart=chart, notes=notes,
+    return ReportResult(title=pgettext("报表", "回收"), tables=tables, figures=figures, chart=chart, notes=notes,
                         period=(params.date_from, params.date_to), snapshot_month=month, source="snapshot",
                         differences=differences_count(user, month))
 
@@ -405,6 +406,6 @@ def register() -> None:
         filters=("period", "branch", "product", "officer"), order=10, landscape=True,
         description=_("按月的应收计划与实收、按期还款率、提前结清。")))
     register_report(ReportSpec(
-        code="recovery", title=_("回收"), group="servicing", run=recovery_report,
+        code="recovery", title=pgettext_lazy("报表", "回收"), group="servicing", run=recovery_report,
         filters=("period", "month", "months", "branch", "product", "officer"), order=20, landscape=True,
         description=_("回收计划完成情况、逐月回收趋势、账龄迁徙与滚动率。")))
