@@ -190,9 +190,12 @@ class Iou(TermsFields):
                    # 核销与收回 finds the IOUs written off in a period (few among a million)
                    models.Index(fields=["written_off_on"], condition=Q(written_off_on__isnull=False),
                                 name="iou_written_off_on_idx"),
-                   # 贷款余额明细's totals of the live IOUs as they stand: read from this index alone
-                   models.Index(fields=["status", "kind", "principal", "principal_outstanding", "interest_outstanding",
-                                        "penalty_outstanding", "fee_outstanding"], name="iou_live_balances_idx")]
+                   # 贷款余额明细's totals of the live IOUs as they stand: a scan of this index alone, a
+                   # fraction of the table. status last on purpose: led by status, the planner would take it
+                   # for every "status IN … ORDER BY …" list and sort a million rows instead of walking an order
+                   models.Index(fields=["principal", "principal_outstanding", "interest_outstanding",
+                                        "penalty_outstanding", "fee_outstanding", "kind", "status"],
+                                name="iou_live_balances_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(principal__gt=0), name="iou_principal_positive"),
         ]

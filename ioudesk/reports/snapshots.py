@@ -318,26 +318,44 @@ def _fen_rows(postings, fen):
 
 
 def _totals(month_end: date) -> dict:
-    """The snapshot's headline figures, summed by the database over the month's MonthEndIou rows
-    (live IOUs only for balances; written-off principal over all)."""
-    rows = MonthEndIou.objects.filter(month_end=month_end)
-    live = rows.filter(status__in=LIVE_STATUSES)
-    sums = live.aggregate(count=Count("id"),
-                          principal=Sum("principal"), principal_outstanding=Sum("principal_outstanding"),
-                          interest_outstanding=Sum("interest_outstanding"),
-                          penalty_outstanding=Sum("penalty_outstanding"), fee_outstanding=Sum("fee_outstanding"),
-                          overdue_principal=Sum("overdue_principal"), overdue_interest=Sum("overdue_interest"))
-    sums["npl_balance"] = live.filter(classification__in=NPL_CLASSES).aggregate(
-        v=Sum("principal_outstanding"))["v"]
-    sums["overdue_balance"] = live.filter(days_past_due__gt=0).aggregate(v=Sum("principal_outstanding"))["v"]
-    sums["written_off_principal"] = rows.filter(status=Status.WRITTEN_OFF).aggregate(
-        v=Sum("written_off_principal"))["v"]
-    out = {"count": sums.pop("count") or 0, "rows": rows.count()}
+    """The snapshot's headline figures, summed by the database over the month's MonthEndIou rows in
+    one GROUP BY (status, class, past due or not) — a few dozen groups folded here: live IOUs only
+    for balances; written-off principal over all."""
+    from django.db.models import BooleanField, Case, When
+
+    rows = MonthEndIou.objects.filter(month_end=month_end).order_by()
+    measures = ("principal", "principal_outstanding", "interest_outstanding", "penalty_outstanding",
+                "fee_outstanding", "overdue_principal", "overdue_interest", "written_off_principal")
+    grouped = rows.annotate(past_due=Case(When(days_past_due__gt=0, then=True), default=False,
+                                          output_field=BooleanField())).values(
+        "status", "classification", "past_due").annotate(n=Count("id"), **{m: Sum(m) for m in measures})
+    zero = Decimal("0.00")
+    sums = dict.fromkeys(MONEY_TOTALS, zero)
+    count = total_rows = 0
+    by_class: dict[str, dict] = {}
+    live = {str(s) for s in LIVE_STATUSES}
+    for row in grouped:
+        total_rows += row["n"]
+        if row["status"] == Status.WRITTEN_OFF:
+            sums["written_off_principal"] += row["written_off_principal"] or zero
+        if row["status"] not in live:
+            continue
+        count += row["n"]
+        for m in measures[:-1]:
+            sums[m] += row[m] or zero
+        balance = row["principal_outstanding"] or zero
+        if row["classification"] in NPL_CLASSES:
+            sums["npl_balance"] += balance
+        if row["past_due"]:
+            sums["overdue_balance"] += balance
+        entry = by_class.setdefault(row["classification"], {"count": 0, "principal_outstanding": zero})
+        entry["count"] += row["n"]
+        entry["principal_outstanding"] += balance
+    out = {"count": count, "rows": total_rows}
     for key in MONEY_TOTALS:
-        out[key] = str(sums.get(key) or Decimal("0.00"))
-    out["by_class"] = {cls: {"count": n, "principal_outstanding": str(p or Decimal("0.00"))}
-                       for cls, n, p in live.order_by().values_list("classification").annotate(
-                           n=Count("id"), p=Sum("principal_outstanding")).values_list("classification", "n", "p")}
+        out[key] = str(sums[key])
+    out["by_class"] = {cls: {"count": v["count"], "principal_outstanding": str(v["principal_outstanding"])}
+                       for cls, v in by_class.items()}
     return out
 
 

@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='iou',
-            index=models.Index(fields=['status', 'kind', 'principal', 'principal_outstanding', 'interest_outstanding', 'penalty_outstanding', 'fee_outstanding'], name='iou_live_balances_idx'),
+            index=models.Index(fields=['principal', 'principal_outstanding', 'interest_outstanding', 'penalty_outstanding', 'fee_outstanding', 'kind', 'status'], name='iou_live_balances_idx'),
         ),
     ]
