@@ -164,7 +164,7 @@ class Source:
         return purpose_expr() if self.live else F("purpose")
 
     def stamp(self, result: ReportResult) -> ReportResult:
-        result.as_of = self.as_of
+        result.as_of = self.cube_day or self.as_of  # the day the figures stand at (the latest close's)
         if self.cube_day is not None:
             from ioudesk.reports.cube import latest_note
 
