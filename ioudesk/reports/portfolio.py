@@ -783,13 +783,14 @@ def npl_trend(params: ReportParams, user) -> ReportResult:
                          "overdue_balance": None, "overdue_rate": None, "npl_balance": None, "npl_rate": None})
             continue
         balance, overdue, npl = _money(r["balance"]), _money(r["overdue"]), _money(r["npl"])
-        rows.append({"month": label, "source": _g("当前数（%(day)s）") % {"day": today.isoformat()} if r.get("live")
-                     else _g("月末快照"), "count": r["count"], "principal_outstanding": balance,
+        current_text = (_g("%(day)s 日终") % {"day": closed_day.isoformat()} if closed_day is not None
+                        else _g("当前数（%(day)s）") % {"day": today.isoformat()})
+        rows.append({"month": label, "source": current_text if r.get("live") else _g("月末快照"), "count": r["count"], "principal_outstanding": balance,
                      "overdue_balance": overdue, "overdue_rate": share(overdue, balance), "npl_balance": npl,
                      "npl_rate": share(npl, balance)})
     shown = [r for r in rows if r["count"] is not None]
     last = shown[-1] if shown else None
-    notes = [_g("已关账月份取月末快照，本月取当前数。逾期率 = 逾期天数大于0的借据的本金余额 ÷ 本金余额；"
+    notes = [_g("已关账月份取月末快照，本月取最近一次日终的数字（还没有日终时取当前数）。逾期率 = 逾期天数大于0的借据的本金余额 ÷ 本金余额；"
                 "不良率 = 次级、可疑、损失类本金余额 ÷ 本金余额。")]
     if closed_day is not None:
         notes.append(cube.latest_note(closed_day))
@@ -934,7 +935,7 @@ def register() -> None:
     register_report(ReportSpec(
         code="npl-trend", title=_("不良率与逾期率趋势"), group="quality", run=npl_trend,
         filters=("months", "branch", "product", "officer", "category", "customer_kind"), order=50,
-        description=_("逐月的本金余额、逾期率与不良率：已关账月份取月末快照，本月取当前数。")))
+        description=_("逐月的本金余额、逾期率与不良率：已关账月份取月末快照，本月取最近一次日终的数字。")))
     register_report(ReportSpec(
         code="writeoffs", title=_("核销与收回"), group="quality", run=writeoffs,
         filters=("period", "branch", "product", "officer", "category", "customer_kind"), order=60,
