@@ -76,7 +76,7 @@ def value_text(value, kind: str) -> str:
         return "—"
     if kind == "number":
         number = Decimal(value)
-        return format(number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize(), ",f")
+        return format(int(number), ",d") if number == number.to_integral_value() else format(number.normalize(), ",f")
     if kind == "int" and isinstance(value, Decimal) and value == value.to_integral_value():
         value = int(value)
     return running.figure_text(value, kind)

@@ -28,7 +28,7 @@ from django.db.models import BigIntegerField, DecimalField, Max, Min, Sum
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
-from ioudesk.calc.money import from_fen, to_fen
+from ioudesk.calc.money import from_fen, round_places, to_fen
 from ioudesk.calc.reporting import SIZE_BANDS, TERM_BANDS
 from ioudesk.core import scope
 from ioudesk.ious.models import LIVE_STATUSES, Iou, Purpose, Status
@@ -319,7 +319,6 @@ def frozen_written(month_end: date) -> bool:
 
 
 _FLOAT = decimal.Context(prec=15)
-_PLACES = Decimal(1).scaleb(-8)
 
 
 def _rate(value) -> Decimal | None:
@@ -328,7 +327,7 @@ def _rate(value) -> Decimal | None:
         return None
     if isinstance(value, float):
         value = _FLOAT.create_decimal_from_float(value)
-    return Decimal(value).quantize(_PLACES)
+    return round_places(Decimal(value), 8)  # the field's 8 places (calc rounds, half-up)
 
 
 def _finish(row: dict) -> dict:
