@@ -234,19 +234,16 @@ def cube_select(frozen: bool, day: date, *, where: Where = Where(), month: date 
 
 def _write(frozen: bool, day: date) -> int:
     sql, params = cube_select(frozen, day)
-    from ioudesk.ious.models import Transaction
-
-    columns = ("day", "frozen", "transaction_max", *DIMENSIONS, *MEASURES)
+    columns = ("day", "frozen", *DIMENSIONS, *MEASURES)
     names = ", ".join(_q(c) for c in columns)
     inner = ", ".join(f"x.{_q(c)}" for c in (*DIMENSIONS, *MEASURES))
-    insert = f"INSERT INTO {_t(PortfolioCube)} ({names}) SELECT %s, %s, %s, {inner} FROM ({sql}) x"
-    mark = Transaction.objects.aggregate(m=Max("id"))["m"] or 0
+    insert = f"INSERT INTO {_t(PortfolioCube)} ({names}) SELECT %s, %s, {inner} FROM ({sql}) x"
     with transaction.atomic(), connection.cursor() as cursor:
         if frozen:
             PortfolioCube.objects.filter(day=day, frozen=True).delete()
         else:
             PortfolioCube.objects.filter(frozen=False).delete()
-        cursor.execute(insert, [day, frozen, mark, *params])
+        cursor.execute(insert, [day, frozen, *params])
         return cursor.rowcount
 
 

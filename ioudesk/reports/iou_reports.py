@@ -64,6 +64,20 @@ def _split_numbers(raw) -> list[str]:
     return out
 
 
+def iou_report_choice(ious) -> tuple[list[str], int]:
+    """The IOUs a list selection gives an IOU report: (their numbers in the selection's order, how many
+    were left out as not yet in force). Raises ValidationFailed (field `numbers`) when none is in force
+    or more than MAX_IOUS are."""
+    numbers = list(ious.exclude(status__in=NOT_REPORTABLE).values_list("number", flat=True)[:MAX_IOUS + 1])
+    if len(numbers) > MAX_IOUS:
+        raise ValidationFailed(_g("一次最多为 %(n)d 笔借据生成报告，请缩小筛选范围或分批选择。") % {"n": MAX_IOUS},
+                               extra={"field": "numbers"})
+    if not numbers:
+        raise ValidationFailed(_g("所选借据都尚未生效（草稿、待审批、未放款或已作废），不能出具借据报告。"),
+                               extra={"field": "numbers"})
+    return numbers, ious.filter(status__in=NOT_REPORTABLE).count()
+
+
 def iou_report_ious(params: dict, user) -> list[Iou]:
     """The IOUs an IOU report covers: `params["numbers"]` (IOU numbers, one per line or separated by
     commas), each existing, in the user's scope and past entry. Raises ValidationFailed naming the

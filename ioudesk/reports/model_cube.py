@@ -51,9 +51,6 @@ class PortfolioCube(models.Model):
     new_rate_sum = models.BigIntegerField(_("当月发放利率加权和"), default=0)
     new_rate_min = models.DecimalField(_("当月发放最低年利率"), max_digits=10, decimal_places=8, null=True, blank=True)
     new_rate_max = models.DecimalField(_("当月发放最高年利率"), max_digits=10, decimal_places=8, null=True, blank=True)
-    # the last transaction id when the cells were written: a live report reads them only while no
-    # transaction was entered since (else the IOUs have moved on and it computes them)
-    transaction_max = models.BigIntegerField(_("交易水位"), default=0)
 
     class Meta:
         verbose_name = _("组合多维汇总")

@@ -231,15 +231,10 @@ class IouAdmin(ScopedAdminMixin, ModelAdmin):
         """报告管理 with the selected IOUs chosen for a 借据对账单 (the user may pick 还款记录 or 借款情况说明
         there): drafts and other IOUs not yet in force are left out, and said so; more than an IOU report
         covers (iou_reports.MAX_IOUS) is refused."""
-        reportable = queryset.exclude(status__in=iou_reports.NOT_REPORTABLE)
-        numbers = list(reportable.values_list("number", flat=True)[:iou_reports.MAX_IOUS + 1])
-        if len(numbers) > iou_reports.MAX_IOUS:
-            messages.error(request, _("一次最多为 %(n)d 笔借据生成报告，请缩小筛选范围或分批选择。")
-                           % {"n": iou_reports.MAX_IOUS})
-            return None
-        skipped = queryset.filter(status__in=iou_reports.NOT_REPORTABLE).count()
-        if not numbers:
-            messages.error(request, _("所选借据都尚未生效（草稿、待审批、未放款或已作废），不能出具借据报告。"))
+        try:
+            numbers, skipped = iou_reports.iou_report_choice(queryset)
+        except ApplicationError as error:
+            messages.error(request, str(error.message))
             return None
         if skipped:
             messages.warning(request, _("已略过 %(n)d 笔尚未生效的借据（草稿、待审批、未放款或已作废）。") % {"n": skipped})

@@ -47,7 +47,6 @@ class Migration(migrations.Migration):
                 ('new_rate_sum', models.BigIntegerField(default=0, verbose_name='当月发放利率加权和')),
                 ('new_rate_min', models.DecimalField(blank=True, decimal_places=8, max_digits=10, null=True, verbose_name='当月发放最低年利率')),
                 ('new_rate_max', models.DecimalField(blank=True, decimal_places=8, max_digits=10, null=True, verbose_name='当月发放最高年利率')),
-                ('transaction_max', models.BigIntegerField(default=0, verbose_name='交易水位')),
                 ('branch', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.branch', verbose_name='网点')),
                 ('officer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='客户经理')),
                 ('product', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='products.product', verbose_name='产品')),
